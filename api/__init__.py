@@ -1,0 +1,1 @@
+"""Artois Solaire & Parcs: the FastAPI layer service and the folium map."""

@@ -1,0 +1,269 @@
+"""Surface models (IGN LiDAR HD MNS/MNT tiles or any GeoTIFF) and raster outputs.
+
+Reading: find the tiles covering an area, mosaic them, read a window with a halo, with
+nodata turned into NaN. Writing: Cloud-Optimized GeoTIFF, atomically.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.merge
+import rasterio.shutil
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.errors import RasterioError, RasterioIOError
+from rasterio.io import MemoryFile
+from rasterio.windows import from_bounds
+
+from geo import config
+from geo.errors import CRSError, InputError
+from geo.io._atomic import atomic_path
+
+Bounds = tuple[float, float, float, float]  # (xmin, ymin, xmax, ymax) in the raster's CRS [m]
+
+_TILE_RE = re.compile(config.LIDAR_TILE_PATTERN, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LidarTile:
+    """One IGN LiDAR HD tile identified by its file name."""
+
+    path: Path
+    kind: str  # "MNS" (surface model, DSM), "MNT" (terrain, DTM) or "MNH" (height)
+    x_km: int  # upper-left corner easting [km], Lambert-93
+    y_km: int  # upper-left corner northing [km], Lambert-93
+
+    @property
+    def bounds(self) -> Bounds:
+        """Nominal tile extent (xmin, ymin, xmax, ymax) [m] in Lambert-93."""
+        size = config.LIDAR_TILE_SIZE_M
+        x0, y1 = self.x_km * 1000.0, self.y_km * 1000.0
+        return (x0, y1 - size, x0 + size, y1)
+
+
+def lidar_tile_name(x_km: int, y_km: int, kind: str) -> str:
+    """IGN file name of the tile whose upper-left corner is (x_km, y_km) [km]."""
+    return f"LHD_FXX_{x_km:04d}_{y_km:04d}_{kind}_O_0M50_LAMB93_IGN69.tif"
+
+
+def parse_lidar_tile(path: str | Path) -> LidarTile | None:
+    """Identify an IGN LiDAR HD tile from its name; ``None`` for any other file name."""
+    path = Path(path)
+    match = _TILE_RE.search(path.name)
+    if match is None:
+        return None
+    return LidarTile(path, match["kind"].upper(), int(match["x"]), int(match["y"]))
+
+
+def find_lidar_tiles(directory: str | Path, kind: str = "MNS", bounds: Bounds | None = None) -> list[Path]:
+    """Tiles of ``kind`` ("MNS" or "MNT") under ``directory`` that intersect ``bounds`` [m, Lambert-93].
+
+    Returns them sorted by name. Raises :class:`InputError` when the folder does not exist
+    or holds no tile of that kind.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(directory, "folder not found")
+    tiles = [t for p in sorted(directory.rglob("*.tif")) if (t := parse_lidar_tile(p)) and t.kind == kind]
+    if bounds is not None:
+        xmin, ymin, xmax, ymax = bounds
+        tiles = [
+            t for t in tiles
+            if t.bounds[0] < xmax and t.bounds[2] > xmin and t.bounds[1] < ymax and t.bounds[3] > ymin
+        ]
+    if not tiles:
+        where = "" if bounds is None else f" intersecting {tuple(round(b) for b in bounds)}"
+        raise InputError(directory, f"no IGN LiDAR HD {kind} tile (LHD_FXX_..._{kind}_...tif){where}")
+    return [t.path for t in tiles]
+
+
+@dataclass(frozen=True)
+class Raster:
+    """A single-band raster in memory: heights or values with NaN where there is no data."""
+
+    data: np.ndarray  # float32, shape (rows, cols); NaN = nodata
+    transform: Affine  # pixel -> CRS coordinates (north-up)
+    crs: CRS
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.data.shape[0]), int(self.data.shape[1]))
+
+    @property
+    def res_m(self) -> float:
+        """Pixel size [m] (square pixels)."""
+        return float(self.transform.a)
+
+    @property
+    def bounds(self) -> Bounds:
+        """(xmin, ymin, xmax, ymax) in the raster's CRS [m]."""
+        rows, cols = self.shape
+        x0, y1 = self.transform.c, self.transform.f
+        return (x0, y1 + rows * self.transform.e, x0 + cols * self.transform.a, y1)
+
+    def window(self, bounds: Bounds) -> Raster:
+        """Sub-raster covering ``bounds`` (snapped outwards to whole pixels, clipped to the raster)."""
+        win = from_bounds(*bounds, transform=self.transform).round_offsets("floor").round_lengths("ceil")
+        r0, c0 = max(int(win.row_off), 0), max(int(win.col_off), 0)
+        r1 = min(int(win.row_off + win.height), self.shape[0])
+        c1 = min(int(win.col_off + win.width), self.shape[1])
+        return Raster(self.data[r0:r1, c0:c1], self.transform * Affine.translation(c0, r0), self.crs, self.sources)
+
+
+def _open_checked(path: Path) -> rasterio.io.DatasetReader:
+    if not path.exists():
+        raise InputError(path, "file not found")
+    try:
+        ds = rasterio.open(path)
+    except RasterioIOError as exc:
+        raise InputError(path, f"not a readable raster ({str(exc).splitlines()[0]})") from exc
+    try:
+        if ds.crs is None:
+            raise CRSError(path, "raster has no CRS; a projected CRS in metres is needed (e.g. Lambert-93 EPSG:2154)")
+        if not ds.crs.is_projected:
+            raise CRSError(path, f"raster CRS {ds.crs.to_string()} is geographic (degrees); a projected CRS in metres is needed")
+        if abs(abs(ds.transform.a) - abs(ds.transform.e)) > 1e-6 * abs(ds.transform.a) or ds.transform.b or ds.transform.d:
+            raise InputError(path, "pixels must be square and north-up")
+        # Touch the first block so a truncated file fails here, with its name, not deep in the merge.
+        ds.read(1, window=((0, min(1, ds.height)), (0, min(1, ds.width))))
+    except (CRSError, InputError):
+        ds.close()
+        raise
+    except RasterioError as exc:
+        ds.close()
+        raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
+    return ds
+
+
+def read_raster(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    bounds: Bounds | None = None,
+    halo_m: float = 0.0,
+) -> Raster:
+    """Read and mosaic one or more single-band GeoTIFFs (e.g. LiDAR HD tiles).
+
+    Parameters
+    ----------
+    paths
+        One file or several adjacent tiles sharing a CRS and a pixel size.
+    bounds
+        Area to read (xmin, ymin, xmax, ymax) [m] in the rasters' CRS; default their union.
+    halo_m
+        Margin [m] added around ``bounds`` (e.g. the horizon search distance), read where data
+        exists and NaN beyond.
+
+    Returns
+    -------
+    Raster
+        float32 values with NaN for nodata, its transform and CRS.
+    """
+    path_list = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    paths = path_list
+    if not paths:
+        raise InputError(None, "no raster file given")
+    datasets = [_open_checked(p) for p in paths]
+    try:
+        crs0, res0 = datasets[0].crs, abs(datasets[0].transform.a)
+        for p, ds in zip(paths[1:], datasets[1:], strict=True):
+            if ds.crs != crs0:
+                raise CRSError(p, f"CRS {ds.crs.to_string()} differs from {paths[0].name} ({crs0.to_string()})")
+            if abs(abs(ds.transform.a) - res0) > 1e-9:
+                raise InputError(p, f"pixel size {abs(ds.transform.a)} m differs from {paths[0].name} ({res0} m)")
+        if bounds is None:
+            bounds = _union_bounds(ds.bounds for ds in datasets)
+        xmin, ymin, xmax, ymax = bounds
+        if not (xmax > xmin and ymax > ymin):
+            raise InputError(None, f"empty area {bounds}")
+        read_bounds = (xmin - halo_m, ymin - halo_m, xmax + halo_m, ymax + halo_m)
+        # Snap to the pixel grid of the first raster so mosaics of tiles line up exactly.
+        gt = datasets[0].transform
+        x0 = gt.c + np.floor((read_bounds[0] - gt.c) / res0 + 1e-9) * res0
+        y1 = gt.f - np.floor((gt.f - read_bounds[3]) / res0 + 1e-9) * res0
+        x1 = gt.c + np.ceil((read_bounds[2] - gt.c) / res0 - 1e-9) * res0
+        y0 = gt.f - np.ceil((gt.f - read_bounds[1]) / res0 - 1e-9) * res0
+        try:
+            data, transform = rasterio.merge.merge(
+                datasets, bounds=(x0, y0, x1, y1), res=res0, nodata=np.nan, dtype="float32", indexes=[1],
+                resampling=rasterio.enums.Resampling.nearest,
+            )
+        except RasterioError as exc:
+            raise InputError(paths[0], f"cannot mosaic ({str(exc).splitlines()[0]})") from exc
+        out = data[0].astype(np.float32, copy=False)
+        for ds in datasets:  # nodata declared in the files -> NaN (merge only masks it)
+            if ds.nodata is not None and not np.isnan(ds.nodata):
+                out[out == np.float32(ds.nodata)] = np.nan
+        return Raster(out, transform, crs0, tuple(str(p) for p in paths))
+    finally:
+        for ds in datasets:
+            ds.close()
+
+
+def _union_bounds(bounds: Iterable[Sequence[float]]) -> Bounds:
+    arr = np.array([tuple(b) for b in bounds], dtype=float)
+    return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()), float(arr[:, 3].max()))
+
+
+def write_geotiff(
+    path: str | Path,
+    data: np.ndarray,
+    *,
+    transform: Affine,
+    crs: CRS | str,
+    nodata: float | None = None,
+    descriptions: Sequence[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    band_tags: Sequence[Mapping[str, str]] | None = None,
+    cog: bool = False,
+    overviews: bool = True,
+    compress: str = "DEFLATE",
+) -> Path:
+    """Write a 2-D (one band) or 3-D (bands, rows, cols) array to a GeoTIFF, atomically.
+
+    With ``cog=True`` the file is a Cloud-Optimized GeoTIFF (internal tiles 512 px,
+    overviews unless ``overviews=False``), as web tilers expect. NaN values are written as
+    ``nodata`` when one is given.
+    """
+    path = Path(path)
+    arr = np.asarray(data)
+    if arr.ndim == 2:
+        arr = arr[np.newaxis]
+    if arr.ndim != 3:
+        raise ValueError(f"expected a 2-D or 3-D array, got shape {arr.shape}")
+    if nodata is not None and np.issubdtype(arr.dtype, np.floating) and not np.isnan(nodata):
+        arr = np.where(np.isnan(arr), np.asarray(nodata, dtype=arr.dtype), arr)
+    count, height, width = arr.shape
+    profile = {
+        "driver": "GTiff", "height": height, "width": width, "count": count, "dtype": arr.dtype.name,
+        "crs": CRS.from_user_input(crs), "transform": transform, "nodata": nodata,
+    }
+    with MemoryFile() as mem:
+        with mem.open(**profile) as dst:
+            dst.write(arr)
+            if descriptions:
+                for i, d in enumerate(descriptions, start=1):
+                    dst.set_band_description(i, d)
+            if tags:
+                dst.update_tags(**{k: str(v) for k, v in tags.items()})
+            if band_tags:
+                for i, bt in enumerate(band_tags, start=1):
+                    dst.update_tags(i, **{k: str(v) for k, v in bt.items()})
+        with mem.open() as src, atomic_path(path) as tmp:
+            if cog:
+                rasterio.shutil.copy(
+                    src, tmp, driver="COG", COMPRESS=compress, BLOCKSIZE=512,
+                    OVERVIEWS="AUTO" if overviews else "NONE", RESAMPLING="AVERAGE",
+                    PREDICTOR="YES" if compress in ("DEFLATE", "LZW", "ZSTD") else "NO",
+                )
+            else:
+                rasterio.shutil.copy(
+                    src, tmp, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=256, BLOCKYSIZE=256,
+                )
+    return path

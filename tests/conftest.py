@@ -1,0 +1,39 @@
+"""Shared fixtures: the small generated sample territory, its build, and the real data in ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_REAL = REPO.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def shared_real() -> Path:
+    """../shared/data/real (real PMA communes, Athens LiDAR + EPW); skips when absent."""
+    if not SHARED_REAL.is_dir():
+        pytest.skip("../shared/data/real is not present")
+    return SHARED_REAL
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small (500 m x 500 m) sample territory, generated once per test session."""
+    from geo.sample import generate_sample
+
+    out = tmp_path_factory.mktemp("sample")
+    generate_sample(out, small=True, seed=0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_dir(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``artois build`` run on the small sample, once per test session."""
+    from geo.pipeline import build
+
+    out = tmp_path_factory.mktemp("build")
+    report = build(sample_dir, out)
+    assert report.ok, report.lines()
+    return out
