@@ -90,3 +90,69 @@ FILOSOFI_CELL_SIZE_M: Final = 200.0
 # ---------------------------------------------------------------------------
 # Sections 3-8 follow: each owner adds constants with source and date.
 # ---------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------
+# 8. API and map
+# ---------------------------------------------------------------------------
+# 8a. Layer API (api/): paging, limits, caching, tiles, geocoder. Project choices (2026-11) unless a
+# source is given. The map's own constants (base maps...) follow in 8b.
+
+#: OGC API - Features paging of /ogc/collections/{id}/items: default and maximum ``limit``.
+#: The standard lets the server cap ``limit`` (OGC 17-069r4 §7.15.3); QGIS pages with ``next`` links.
+API_ITEMS_DEFAULT_LIMIT: Final = 100
+API_ITEMS_MAX_LIMIT: Final = 1000
+#: Largest bounding box accepted by item queries [km²]. The PMA's own extent is ~50 km × 35 km
+#: (~1,750 km²); a bbox beyond this is refused with 400 rather than scanning a département.
+API_MAX_BBOX_AREA_KM2: Final = 5000.0
+#: ``Cache-Control: max-age`` [s] of data responses (layers only change on a rebuild) and of tiles.
+API_CACHE_MAX_AGE_S: Final = 600
+API_TILE_CACHE_MAX_AGE_S: Final = 86400
+#: Responses larger than this [bytes] are gzip-compressed when the client accepts it.
+API_GZIP_MIN_BYTES: Final = 1000
+#: Largest export of one commune [features] (the largest PMA commune, Lens, has ~15,000 buildings).
+API_EXPORT_MAX_FEATURES: Final = 200_000
+
+#: Vector tiles: Web Mercator (OGC WebMercatorQuad), MVT extent [tile units] (MVT spec 2.1 default
+#: 4096) and buffer around the tile kept when clipping [tile units] (64 = 1/64 of the tile, as tippecanoe's
+#: default 5 px of 256 rounded up: polygons drawn across tile seams show no gap).
+TILE_MATRIX_SET: Final = "WebMercatorQuad"
+TILE_MVT_EXTENT: Final = 4096
+TILE_MVT_BUFFER: Final = 64
+#: Zoom range of the tiles. Below a layer's minimum zoom its tiles are empty (204): roof faces are
+#: only meaningful from the street scale.
+TILE_MAX_ZOOM: Final = 22
+TILE_MIN_ZOOM: Final[dict[str, int]] = {
+    "roof_faces": 14, "buildings": 13, "communes_solar": 0, "parks": 8, "greenways": 8,
+    "service_areas": 10, "gaps": 8, "communes_access": 0, "access_cells": 11,
+}
+#: Largest number of features encoded in one vector tile (beyond, the smallest are dropped).
+TILE_MAX_FEATURES: Final = 20_000
+#: Encoded vector tiles kept in memory (LRU) [tiles]; ~a few kB each.
+TILE_CACHE_SIZE: Final = 4096
+
+#: Raster tiles of the annual irradiation (band 1 of irradiance.tif): colour map (rio-tiler name;
+#: inferno is perceptually uniform and readable by colour-blind people) and the range it spans
+#: [kWh/m²/yr]. In the Artois an optimally tilted south plane receives ~1,150–1,200 kWh/m²/yr
+#: (PVGIS-SARAH, Lens area, order of magnitude, checked 2026-11) and steep north faces ~500–600:
+#: values are clipped to this range before colouring.
+IRRADIATION_COLORMAP: Final = "inferno"
+IRRADIATION_RANGE_KWH_M2_YR: Final = (500.0, 1250.0)
+IRRADIATION_LEGEND_STOPS: Final = 6
+IRRADIATION_TILE_SIZE_PX: Final = 256
+
+#: Geocoder: candidates returned and minimum score (0–1) kept.
+GEOCODE_MAX_RESULTS: Final = 10
+GEOCODE_MIN_SCORE: Final = 0.5
+#: French street-type and common word abbreviations -> full words, as used in addresses.
+#: Source: AFNOR XP Z10-011 (postal address normalisation), table of street-type abbreviations,
+#: and La Poste's abbreviation list (checked 2026-11); only the unambiguous ones are kept.
+GEOCODE_ABBREVIATIONS: Final[dict[str, str]] = {
+    "all": "allee", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard",
+    "blvd": "boulevard", "bvd": "boulevard", "car": "carrefour", "ch": "chemin", "che": "chemin",
+    "chem": "chemin", "crs": "cours", "fg": "faubourg", "ham": "hameau",
+    "imp": "impasse", "lot": "lotissement", "pl": "place", "pte": "porte",
+    "qu": "quai", "r": "rue", "res": "residence", "rpt": "rond point", "rte": "route", "sq": "square",
+    "sen": "sentier", "st": "saint", "ste": "sainte", "vla": "villa",
+    "gal": "general", "gen": "general", "mal": "marechal", "pdt": "president", "dr": "docteur",
+    "prof": "professeur", "cdt": "commandant", "lt": "lieutenant", "cpt": "capitaine",
+}
