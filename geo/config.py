@@ -156,3 +156,53 @@ GEOCODE_ABBREVIATIONS: Final[dict[str, str]] = {
     "gal": "general", "gen": "general", "mal": "marechal", "pdt": "president", "dr": "docteur",
     "prof": "professeur", "cdt": "commandant", "lt": "lieutenant", "cpt": "capitaine",
 }
+
+# 8b. The map page (api/map/). Project choices (2026-11) unless a source is given.
+
+#: Online base maps offered by the map (the DEFAULT base map is the offline one drawn from our own
+#: layers, so the page works air-gapped and sends no request off the server until a user picks one).
+#: IGN Géoplateforme WMTS in the Web Mercator tile matrix set "PM". Source: IGN, "Géoplateforme -
+#: services de diffusion WMTS" (data.geopf.fr/wmts GetCapabilities, layers ORTHOIMAGERY.ORTHOPHOTOS
+#: (JPEG) and GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2 (PNG), style "normal"), checked 2026-11.
+#: OpenStreetMap standard tiles: tile usage policy operations.osmfoundation.org/policies/tiles, 2026-11.
+MAP_ONLINE_BASEMAPS: Final[tuple[dict[str, str | int], ...]] = (
+    {
+        "name": "Photographies aériennes (IGN)",
+        "url": "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=ORTHOIMAGERY.ORTHOPHOTOS&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/jpeg"
+        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
+        "attribution": "© IGN – Géoplateforme",
+        "max_zoom": 19,
+    },
+    {
+        "name": "Plan IGN",
+        "url": "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png"
+        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
+        "attribution": "© IGN – Géoplateforme",
+        "max_zoom": 19,
+    },
+    {
+        "name": "OpenStreetMap",
+        "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "attribution": "© les contributeurs d'OpenStreetMap",
+        "max_zoom": 19,
+    },
+)
+#: Largest zoom of the map; vector and raster overlays are drawn by the API up to TILE_MAX_ZOOM.
+MAP_MAX_ZOOM: Final = 20
+#: Zoom the map flies to when an address is found (a house fills a good part of the screen).
+MAP_ADDRESS_ZOOM: Final = 19
+#: Colours of the roof suitability classes (roof_faces.suitability), from ColorBrewer "YlOrRd"
+#: (colorbrewer2.org, 4 classes, colour-blind safe), grey for unsuitable roofs.
+MAP_SUITABILITY_COLOURS: Final[dict[str, str]] = {
+    "excellent": "#e31a1c", "bon": "#fd8d3c", "moyen": "#fecc5c", "inadapté": "#a6a6a6",
+}
+#: Household consumptions offered in the economics panel [kWh/yr]: a French household uses
+#: ~4,500 kWh/yr of electricity on average (CRE, "Observatoire des marchés de détail", 2023; ~2,500
+#: without electric heating, ~8,000-10,000 with it). The default is taken from /api/roof when it says.
+MAP_CONSUMPTION_MIN_KWH_YR: Final = 500
+MAP_CONSUMPTION_MAX_KWH_YR: Final = 30_000
+MAP_CONSUMPTION_DEFAULT_KWH_YR: Final = 4500
+#: Walking times offered for a park's service area [min] (10 min is the Chaîne des Parcs standard).
+MAP_SERVICE_AREA_MINUTES: Final = (5, 10, 15)
