@@ -92,6 +92,86 @@ FILOSOFI_CELL_SIZE_M: Final = 200.0
 # ---------------------------------------------------------------------------
 
 # ---------------------------------------------------------------------------
+# 7. Chaîne des Parcs (network access standards, speeds, network building)
+# ---------------------------------------------------------------------------
+
+#: Walking speed [km/h]. TPL ParkServe counts a "10-minute walk" as a half-mile (≈ 0.8 km)
+#: walk along the street network, i.e. ≈ 4.8 km/h. Source: The Trust for Public Land,
+#: "ParkServe methodology" (10-Minute Walk campaign), 2019 (checked 2026-11).
+PARKS_WALK_SPEED_KMH: Final = 4.8
+#: Network distance of a 10-minute walk [m] (= 4.8 km/h x 10 min). Source: TPL ParkServe, as above.
+PARKS_WALK_10MIN_M: Final = 800.0
+#: Cycling speed [km/h] for route times. Project choice (2026-11): the usual planning
+#: assumption for everyday cycling in French towns (14-16 km/h), not a published constant.
+PARKS_BIKE_SPEED_KMH: Final = 15.0
+
+#: WHO urban green space indicator: green space of at least 0.5 ha [ha] within 300 m [m].
+#: WHO uses a straight-line 300 m; we apply it along the network (stricter, as ParkServe).
+#: Source: WHO Regional Office for Europe, "Urban green spaces: a brief for action", 2017,
+#: and "Urban green space interventions and health", 2016 (checked 2026-11).
+PARKS_WHO_DISTANCE_M: Final = 300.0
+PARKS_WHO_MIN_AREA_HA: Final = 0.5
+
+#: Natural England ANGSt tiers: (minimum green space size [ha], distance [m], label).
+#: ANGSt distances are straight-line; we apply them along the network (stricter).
+#: Source: Natural England, "Nature Nearby: Accessible Natural Greenspace Guidance" (NE265),
+#: 2010 (checked 2026-11).
+PARKS_ANGST_TIERS: Final[tuple[tuple[float, float, str], ...]] = (
+    (2.0, 300.0, "ANGSt 300 m"),
+    (20.0, 2000.0, "ANGSt 2 km"),
+    (100.0, 5000.0, "ANGSt 5 km"),
+    (500.0, 10000.0, "ANGSt 10 km"),
+)
+
+#: Route cost factor of non-greenway edges (cost = length x factor; greenway edges cost their
+#: length): 1.5 = a 1 km street detour is worth 1.5 km, the order of the off-street path
+#: preference found in cyclist route-choice studies (Broach, Dill & Gliebe, "Where do cyclists
+#: ride?", Transportation Research Part A 46(10), 2012). Project default (2026-11), per request.
+PARKS_GREENWAY_PREFERENCE: Final = 1.5
+
+#: Spacing [m] of pseudo-entrances placed along park edges where no path enters (nearest-node
+#: snapping misses parks whose entrances are not mapped). Project choice (2026-11).
+PARKS_PSEUDO_ENTRANCE_SPACING_M: Final = 100.0
+#: A pseudo-entrance is linked to the nearest point of the walk network by a straight virtual
+#: edge only within this distance [m]; beyond it the park has no entrance there. Project choice (2026-11).
+PARKS_PSEUDO_ENTRANCE_MAX_LINK_M: Final = 60.0
+#: A greenway end this close [m] to the walk network is joined to it by a virtual edge
+#: (digitised greenways often stop a few metres short of the street). Project choice (2026-11).
+PARKS_GREENWAY_SNAP_M: Final = 15.0
+#: A street segment is a greenway edge when at least 80 % of its length lies within this
+#: distance [m] of a greenway line (greenways drawn over existing paths). Project choice (2026-11).
+PARKS_GREENWAY_MATCH_M: Final = 3.0
+PARKS_GREENWAY_MATCH_SHARE: Final = 0.8
+#: A greenway passing within this distance [m] of a park links that park. Project choice (2026-11).
+PARKS_GREENWAY_PARK_TOUCH_M: Final = 20.0
+#: Coordinates are snapped to this grid [m] when the network is noded. Project choice (2026-11).
+PARKS_NODE_GRID_M: Final = 0.01
+#: Half-width [m] of the band around reachable network pieces that makes a service-area polygon
+#: (lateral access from the street to the door). Project choice (2026-11).
+PARKS_SERVICE_AREA_BUFFER_M: Final = 50.0
+#: Candidate gaps (street connections to turn into greenway) longer than this [m] are ignored.
+#: Project choice (2026-11): about 20 minutes' walk, a link a commune can build in one project.
+PARKS_GAP_MAX_LENGTH_M: Final = 1500.0
+
+#: OSM ``highway`` values of the walk network; anything else (motorway, trunk, construction,
+#: proposed…) is dropped. Source: OpenStreetMap wiki, "Key:highway" (checked 2026-11).
+PARKS_WALKABLE_HIGHWAYS: Final = frozenset({
+    "primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link",
+    "unclassified", "residential", "living_street", "service", "pedestrian", "track", "road",
+    "footway", "path", "cycleway", "steps", "bridleway", "corridor",
+})
+#: OSM tags of parks and green spaces read from OpenStreetMap files (key -> values).
+#: Spoil heaps (terrils): man_made=spoil_heap (and the older landuse=spoil_heap).
+#: Source: OpenStreetMap wiki, "Key:leisure", "Key:landuse", "Key:natural",
+#: "Tag:man_made=spoil_heap" (checked 2026-11).
+PARKS_OSM_GREEN_TAGS: Final[dict[str, frozenset[str]]] = {
+    "leisure": frozenset({"park", "nature_reserve", "garden"}),
+    "landuse": frozenset({"forest", "recreation_ground", "grass", "spoil_heap"}),
+    "natural": frozenset({"wood", "scrub", "heath", "water"}),
+    "man_made": frozenset({"spoil_heap"}),
+}
+
+# ---------------------------------------------------------------------------
 # 8. API and map
 # ---------------------------------------------------------------------------
 # 8a. Layer API (api/): paging, limits, caching, tiles, geocoder. Project choices (2026-11) unless a
