@@ -172,6 +172,211 @@ PARKS_OSM_GREEN_TAGS: Final[dict[str, frozenset[str]]] = {
 }
 
 # ---------------------------------------------------------------------------
+# 4. PV modules, losses, suitability classes  (owner: roofs, geo/roofs/)
+# ---------------------------------------------------------------------------
+
+#: Standard module: 1.722 m x 1.134 m, 425 Wp (108 half-cells, the common residential format of
+#: 2024-2025; e.g. datasheets of 420-435 Wp modules in that size, efficiency ~21.8 %).
+#: Source: manufacturers' datasheets, 2025 (checked 2026-11).
+MODULE_LENGTH_M: Final = 1.722
+MODULE_WIDTH_M: Final = 1.134
+MODULE_PEAK_POWER_WP: Final = 425.0
+#: Gap between modules on a roof [m] (clamps). Source: installers' practice (10-20 mm), 2025.
+MODULE_GAP_M: Final = 0.02
+#: Temperature coefficient of power [1/K]. Source: datasheets of PERC/TOPCon modules
+#: (-0.29 to -0.35 %/K), 2025; the conservative end is taken.
+MODULE_GAMMA_PDC_PER_K: Final = -0.0034
+#: System losses (cables, inverter, soiling, mismatch) applied to DC output, as PVGIS's default.
+#: Source: EU JRC, PVGIS 5.3 user manual, "system loss 14 %", 2024 (checked 2026-11).
+PV_SYSTEM_LOSS: Final = 0.14
+#: Cell temperature model: pvlib.temperature.pvsyst_cell (U = Uc + Uv*wind). Pitched roofs:
+#: close-mounted modules with an air duct behind, Uc = 20 W/m²K; racks on flat roofs:
+#: free-standing, Uc = 29 W/m²K. Uv = 0. Source: PVsyst 7 user manual, "Array thermal losses"
+#: (checked 2026-11).
+PV_THERMAL_UC_PITCHED_W_M2K: Final = 20.0
+PV_THERMAL_UC_RACK_W_M2K: Final = 29.0
+PV_THERMAL_UV_W_M3SK: Final = 0.0
+PV_ALPHA_ABSORPTION: Final = 0.9
+#: Angle-of-incidence losses: pvlib.iam.physical (Fresnel + absorption in glass, n = 1.526,
+#: K = 4 /m, L = 2 mm) for the beam, and its Marion integral for sky and ground diffuse.
+#: Source: De Soto et al., Solar Energy 80 (2006) 78-88; Marion, Solar Energy 2017.
+PV_IAM_MODEL: Final = "physical"
+
+#: A face is flat below this tilt [°]: toitures-terrasses have 1-5 % slopes (< 3°).
+#: Source: NF DTU 43.1 (pente des toitures-terrasses 0-5 %), project threshold (2026-11).
+FLAT_ROOF_MAX_TILT_DEG: Final = 5.0
+#: Flat roofs: modules in landscape on south-facing ballasted racks. 15° is the usual rack tilt:
+#: the energy per m² of ROOF falls with tilt once rows are spaced for the winter sun, and
+#: below 10° modules do not self-clean. Source: ballasted flat-roof systems' datasheets
+#: (10-15°), 2025; HESPUL, photovoltaique.info, "Toitures-terrasses" (checked 2026-11).
+FLAT_ROOF_RACK_TILT_DEG: Final = 15.0
+FLAT_ROOF_RACK_AZIMUTH_DEG: Final = 180.0
+#: Row spacing rule on flat roofs: no self-shading at solar noon of the winter solstice (the
+#: sun elevation is computed with pvlib for the site). The ground-cover ratio is then
+#: GCR = L / (L cos β + L sin β / tan h_noon); about 0.60 at Lens for β = 15°, L = 1.134 m.
+FLAT_ROOF_SPACING_DAY: Final = "12-21"
+
+#: Roof edge setback [m]: no module within this distance of the face's outline (wind edge
+#: zones of EN 1991-1-4, access and fire paths). Source: installers' practice 0.3-0.5 m,
+#: Qualit'EnR QualiPV training material, 2023 (checked 2026-11).
+ROOF_EDGE_SETBACK_M: Final = 0.5
+#: Obstacles: DSM pixels standing this much above the face's plane [m] are obstacles
+#: (chimneys, dormers, HVAC, raised skylights); modules keep this clearance around them [m].
+#: Source: LiDAR HD vertical precision ~0.1 m (IGN, 2024) x 2; project choice (2026-11).
+OBSTACLE_MIN_HEIGHT_M: Final = 0.2
+OBSTACLE_CLEARANCE_M: Final = 0.3
+
+#: Roof segmentation (region growing on plane fits). Project choices (2026-11), tuned on the
+#: generated sample's ground truth and the Athens LiDAR (see tests/test_roofs_segmentation.py).
+SEGMENT_NORMAL_TOLERANCE_DEG: Final = 8.0   # a pixel joins a region if its normal is this close
+SEGMENT_DISTANCE_TOLERANCE_M: Final = 0.15  # ... and it lies this close to the region's plane
+SEGMENT_MERGE_ANGLE_DEG: Final = 4.0        # adjacent regions with planes this close are merged
+SEGMENT_MIN_REGION_M2: Final = 1.5          # smaller regions are not faces (ridges, obstacles)
+SEGMENT_MIN_FACE_M2: Final = 2.0            # faces smaller than this are dropped
+SEGMENT_SUBPIXELS: Final = 4                # face outlines are traced on a 4x finer grid
+#: Buildings detected from the DSM when no footprints are given: height above the DTM [m] and
+#: minimum area [m²]; pixels of a detected building must be planar (trees are not).
+BUILDING_MIN_HEIGHT_M: Final = 2.5
+BUILDING_MIN_AREA_M2: Final = 20.0
+BUILDING_MAX_PLANE_RMS_M: Final = 0.25
+#: BAN address matching: a point inside the footprint, else the nearest within this distance [m].
+ADDRESS_MAX_DISTANCE_M: Final = 5.0
+
+#: Suitability classes: the face's annual irradiation on the modules as a share of the best
+#: possible plane at the site (optimum tilt and azimuth computed with pvlib for the same
+#: weather, unshaded). Source: classes of French solar cadastres ("excellent >= 90 % de
+#: l'optimum", e.g. In Sun We Trust / cadastres solaires des métropoles), project thresholds
+#: (2026-11). A face also needs SUITABLE_MIN_MODULES modules to be anything but unsuitable.
+SUITABILITY_THRESHOLDS: Final[tuple[tuple[str, float], ...]] = (
+    ("excellent", 0.90),
+    ("bon", 0.80),
+    ("moyen", 0.70),
+)
+SUITABILITY_UNSUITABLE: Final = "inadapté"
+SUITABLE_MIN_MODULES: Final = 3
+#: Hourly production profiles are shared by faces in orientation bins of this size [°].
+PROFILE_TILT_STEP_DEG: Final = 10.0
+PROFILE_AZIMUTH_STEP_DEG: Final = 30.0
+
+# ---------------------------------------------------------------------------
+# 5. Economics (French tariffs, dated) and CO2  (owner: roofs, geo/roofs/economics.py)
+# ---------------------------------------------------------------------------
+
+#: Obligation d'achat for rooftop PV <= 100 kWp in self-consumption with sale of the surplus
+#: (arrêté tarifaire "S21" du 6 octobre 2021 as amended; values revised each quarter by the
+#: CRE). Bands are upper bounds [kWp] of the installation's peak power; the surplus tariff in
+#: €/kWh (no VAT for small producers), the self-consumption premium (prime à
+#: l'autoconsommation) in €/kWp, paid once for <= 9 kWp. Keyed by validity quarter.
+PV_TARIFFS: Final[dict[str, dict[str, object]]] = {
+    "2024-Q4": {
+        "valid_from": "2024-11-01", "valid_to": "2025-01-31",
+        "source": "CRE, valeurs trimestrielles S21, 4e trimestre 2024",
+        "surplus_eur_kwh": ((9.0, 0.1269), (36.0, 0.0761), (100.0, 0.0761)),
+        "premium_eur_kwp": ((3.0, 220.0), (9.0, 160.0), (36.0, 190.0), (100.0, 100.0)),
+    },
+    "2025-Q2": {
+        "valid_from": "2025-03-28", "valid_to": "2025-06-30",
+        "source": "Arrêté du 26 mars 2025 modifiant l'arrêté du 6 octobre 2021 (JO 27/03/2025); "
+                  "CRE, valeurs du 2e trimestre 2025 (checked 2026-11)",
+        "surplus_eur_kwh": ((9.0, 0.0400), (36.0, 0.0761), (100.0, 0.0761)),
+        "premium_eur_kwp": ((3.0, 80.0), (9.0, 80.0), (36.0, 190.0), (100.0, 100.0)),
+    },
+}
+#: The quarter used by default (the latest one whose values were checked).
+PV_TARIFF_QUARTER: Final = "2025-Q2"
+
+#: Retail electricity price saved by each self-consumed kWh: tarif bleu (TRVE) option Base,
+#: 6 kVA, energy price TTC [€/kWh], keyed by the date it took effect.
+#: Source: CRE, délibérations TRVE; grid of 1 Feb 2025 (0.2016) and 1 Aug 2025 (0.1952)
+#: (checked 2026-11).
+RETAIL_PRICES_EUR_KWH: Final[dict[str, float]] = {
+    "2025-02-01": 0.2016,
+    "2025-08-01": 0.1952,
+}
+RETAIL_PRICE_DATE: Final = "2025-08-01"
+
+#: Installed cost of a rooftop PV system, TTC [€/kWp], by band (upper bound [kWp], price).
+#: Source: ADEME, "Coûts des énergies renouvelables et de récupération en France", 2022 ed.,
+#: and HESPUL photovoltaique.info market prices 2024 (residential 3 kWp 2,500-3,200 €/kWp,
+#: 9 kWp ~2,000, 36 kWp ~1,500, 100 kWp ~1,100 €/kWp) (checked 2026-11). Above 100 kWp the
+#: last band applies.
+INSTALLED_COST_EUR_PER_KWP: Final[tuple[tuple[float, float], ...]] = (
+    (3.0, 2800.0),
+    (9.0, 2200.0),
+    (36.0, 1600.0),
+    (100.0, 1200.0),
+)
+#: Yearly operation and maintenance as a share of the installed cost (inverter replacement
+#: and insurance spread over the years). Source: HESPUL photovoltaique.info, "Coûts", 2024.
+OM_COST_SHARE_PER_YEAR: Final = 0.01
+#: Module degradation [1/yr]. Source: Jordan & Kurtz, "Photovoltaic degradation rates - an
+#: analytical review", NREL/JA-5200-51664, 2013 (median 0.5 %/yr).
+MODULE_DEGRADATION_PER_YEAR: Final = 0.005
+#: Yearly escalation of the retail electricity price [1/yr] (assumption: long-run inflation
+#: plus 0.5 %; CRE TRVE history 2010-2024 averaged ~3 %/yr). Project assumption (2026-11).
+RETAIL_PRICE_ESCALATION_PER_YEAR: Final = 0.02
+#: Length of the economic analysis [yr] = duration of the obligation d'achat contract.
+#: Source: arrêté du 6 octobre 2021, art. 5 (contrat de 20 ans).
+ANALYSIS_YEARS: Final = 20
+
+#: CO2 avoided per kWh of PV: French electricity, mix moyen, consumption, life-cycle
+#: [kg CO2e/kWh]. Source: ADEME, Base Empreinte, "Électricité - 2022 - mix moyen -
+#: consommation", 2024 (checked 2026-11).
+GRID_CO2_KG_PER_KWH: Final = 0.052
+
+#: Household used for the recommended installation: annual electricity use [kWh/yr]
+#: (a household without electric heating; CRE, Observatoire des marchés de détail, average
+#: residential site ~4,500 kWh/yr, 2024) and the size range of household installations [kWp].
+HOUSEHOLD_CONSUMPTION_KWH_YR: Final = 4500.0
+RECO_KWP_MIN: Final = 3.0
+RECO_KWP_MAX: Final = 9.0
+#: Household load profile (simplified shape in the spirit of Enedis's RES1 "résidentiel base"
+#: profiles, 2024): hourly weights 0-23 h local time for working days and for weekends, and a
+#: monthly factor (winter lighting and appliances: January ~1.35 x July). Normalised in code
+#: to the annual consumption. Source: Enedis, "Profils de consommation" RES1 (shape only),
+#: project simplification (2026-11).
+LOAD_HOURLY_WEEKDAY: Final[tuple[float, ...]] = (
+    0.55, 0.45, 0.40, 0.38, 0.38, 0.45, 0.75, 1.10, 1.05, 0.80, 0.70, 0.75,
+    0.90, 0.85, 0.70, 0.65, 0.75, 1.00, 1.40, 1.65, 1.60, 1.40, 1.10, 0.80,
+)
+LOAD_HOURLY_WEEKEND: Final[tuple[float, ...]] = (
+    0.60, 0.50, 0.42, 0.40, 0.40, 0.42, 0.50, 0.70, 0.95, 1.10, 1.15, 1.20,
+    1.30, 1.20, 1.05, 0.95, 0.95, 1.10, 1.40, 1.55, 1.50, 1.35, 1.10, 0.85,
+)
+LOAD_MONTHLY_FACTOR: Final[tuple[float, ...]] = (
+    1.35, 1.25, 1.12, 1.00, 0.90, 0.83, 0.80, 0.82, 0.90, 1.02, 1.18, 1.33,
+)
+
+# ---------------------------------------------------------------------------
+# 6. Solar hot water (chauffe-eau solaire individuel, CESI)  (owner: roofs, geo/roofs/hotwater.py)
+# ---------------------------------------------------------------------------
+
+#: Household: persons, hot water use [L/person/day] at the tap temperature [°C].
+#: Source: ADEME, "Le chauffe-eau solaire", guide 2023 (50 L/pers/jour à 45 °C; 2-4 m² de
+#: capteurs pour un foyer) (checked 2026-11).
+SWH_PERSONS: Final = 3
+SWH_LITRES_PER_PERSON_DAY: Final = 50.0
+SWH_HOT_WATER_TEMP_C: Final = 45.0
+#: Collector area [m²] per person, bounded to the household range.
+SWH_COLLECTOR_M2_PER_PERSON: Final = 1.0
+SWH_COLLECTOR_MIN_M2: Final = 2.0
+SWH_COLLECTOR_MAX_M2: Final = 4.0
+#: Glazed flat-plate collector, linear efficiency η = η0 − a1 (Tm − Ta) / G on the aperture.
+#: Source: typical Solar Keymark certificates (EN ISO 9806): η0 0.75-0.80, a1 3.5-4 W/m²K.
+SWH_ETA0: Final = 0.78
+SWH_A1_W_M2K: Final = 3.8
+#: Storage and pipe losses as a share of the heat collected. Source: ADEME guide 2023 /
+#: SOLO method (CSTB) order of magnitude 15-25 %; project value (2026-11).
+SWH_SYSTEM_LOSS: Final = 0.20
+#: Cold mains water temperature by month [°C], northern France. Source: RT 2012 Th-BCE method,
+#: zone H1a (mean ground temperature with a seasonal swing), rounded (checked 2026-11).
+SWH_COLD_WATER_TEMP_C: Final[tuple[float, ...]] = (
+    7.0, 7.0, 8.0, 10.0, 12.0, 14.0, 15.5, 16.0, 15.0, 13.0, 10.0, 8.0,
+)
+#: Specific heat of water [kWh/(L·K)] (4.186 kJ/kg/K, 1 kg/L).
+WATER_HEAT_KWH_PER_L_K: Final = 4.186 / 3600.0
+
+# ---------------------------------------------------------------------------
 # 8. API and map
 # ---------------------------------------------------------------------------
 # 8a. Layer API (api/): paging, limits, caching, tiles, geocoder. Project choices (2026-11) unless a
