@@ -9,7 +9,7 @@ OUT    ?= build
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test install dev browser sample build serve lint typecheck pytest bench clean
+.PHONY: demo test install dev browser js sample build serve lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,16 +32,24 @@ browser:
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium' (browser tests will be skipped)"; fi; }
 
+# The map's browser assets from npm (Leaflet.VectorGrid, pinned in api/map/package-lock.json) into the
+# git-ignored api/map/node_modules; Leaflet itself comes from PyPI (xstatic-leaflet).
+api/map/node_modules/.installed: api/map/package.json api/map/package-lock.json
+	cd api/map && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+js: api/map/node_modules/.installed
+
 sample: install
 	$(BIN)/artois sample --out $(DATA)
 
 build: install
 	$(BIN)/artois build --data $(DATA) --out $(OUT)
 
-serve: install
+serve: install js
 	$(BIN)/artois serve --data $(OUT) --host $(HOST) --port $(PORT)
 
-demo: install
+demo: install js
 	@if [ ! -f $(DATA)/rooftops/batiment.gpkg ]; then $(BIN)/artois sample --out $(DATA); fi
 	$(BIN)/artois build --data $(DATA) --out $(OUT)
 	$(BIN)/artois serve --data $(OUT) --host $(HOST) --port $(PORT)
@@ -52,7 +60,7 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy geo api
 
-pytest: dev browser
+pytest: dev browser js
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -1,0 +1,186 @@
+"""Build the map page: a folium map with our layers, a layer control, a scale bar and a side panel.
+
+The page holds no data: its JavaScript (``api/map/static/artois-map.js``) asks the API for
+layers and lookups, so one page serves any build. Every asset is served by this server
+(:mod:`api.map.assets`); the default base map is drawn from our own layers, so nothing
+leaves the server until a user picks an online base map (IGN, OpenStreetMap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+import folium
+import jinja2
+
+from api.map.assets import TEMPLATES_DIR
+from api.map.elements import ArtoisLayer, ArtoisSetup, ArtoisStart, HeadHtml, LocalMap, add_body_html
+from geo import config
+
+#: Paths of the API the page calls (served by api/app.py on the same server).
+API_URLS: Mapping[str, str] = {
+    "collections": "/ogc/collections",
+    "items": "/ogc/collections/{collection}/items",
+    "vectorTiles": "/tiles/{collection}/{z}/{x}/{y}.pbf",
+    "irradiationTiles": "/tiles/irradiation/{z}/{x}/{y}.png",
+    "irradiationLegend": "/tiles/irradiation/legend",
+    "roof": "/api/roof",
+    "geocode": "/api/geocode",
+    "simulate": "/api/simulate",
+    "route": "/api/parks/route",
+    "serviceArea": "/api/parks/service-area",
+    "communesStats": "/api/stats/communes",
+}
+
+#: What each roof class means, in words a homeowner reads (French UI).
+SUITABILITY_EXPLANATIONS: Mapping[str, str] = {
+    "excellent": "Toiture très bien exposée (plein sud ou proche, peu ou pas d'ombre) : "
+    "une installation solaire y produit beaucoup et se rembourse vite.",
+    "bon": "Bonne exposition (sud-est à sud-ouest, ombre limitée) : une installation est rentable.",
+    "moyen": "Exposition correcte mais moins favorable (est, ouest ou ombre partielle) : "
+    "la production est plus faible et le retour sur investissement plus long.",
+    "inadapté": "Toiture trop ombragée, orientée au nord ou trop petite pour poser des panneaux.",
+}
+SUITABILITY_LABELS: Mapping[str, str] = {
+    "excellent": "Excellent", "bon": "Bon", "moyen": "Moyen", "inadapté": "Inadapté",
+}
+
+PAGE_TITLE = "Artois Solaire & Parcs — carte"
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def page_settings() -> dict[str, Any]:
+    """Settings handed to the page's JavaScript (``Artois.setup``): URLs, classes, colours, limits."""
+    return {
+        "urls": dict(API_URLS),
+        "suitability": [
+            {
+                "value": value,
+                "label": SUITABILITY_LABELS[value],
+                "colour": config.MAP_SUITABILITY_COLOURS[value],
+                "explanation": SUITABILITY_EXPLANATIONS[value],
+            }
+            for value in config.MAP_SUITABILITY_COLOURS
+        ],
+        "addressZoom": config.MAP_ADDRESS_ZOOM,
+        "maxZoom": config.MAP_MAX_ZOOM,
+        "tileMinZoom": dict(config.TILE_MIN_ZOOM),
+        "tileMaxZoom": config.TILE_MAX_ZOOM,
+        "irradiationRange": list(config.IRRADIATION_RANGE_KWH_M2_YR),
+        "itemsLimit": config.API_ITEMS_MAX_LIMIT,
+        "consumption": {
+            "min": config.MAP_CONSUMPTION_MIN_KWH_YR,
+            "max": config.MAP_CONSUMPTION_MAX_KWH_YR,
+            "default": config.MAP_CONSUMPTION_DEFAULT_KWH_YR,
+        },
+    }
+
+
+def _overlays(settings: Mapping[str, Any]) -> dict[str, ArtoisLayer]:
+    """The data layers, by role, in drawing order (bottom first). Names are the layer control's."""
+    colours = {c["value"]: c["colour"] for c in settings["suitability"]}
+    return {
+        "communesSolar": ArtoisLayer(
+            "communesSolar", "Communes : potentiel solaire (MWh/an)",
+            options={"collection": "communes_solar", "field": "production_mwh_yr", "unit": "MWh/an"},
+        ),
+        "communesAccess": ArtoisLayer(
+            "communesAccess", "Communes : habitants à 10 min à pied d'un parc (%)",
+            options={"collection": "communes_access", "field": "share_within_10min", "unit": "%"},
+        ),
+        "irradiation": ArtoisLayer(
+            "irradiation", "Ensoleillement annuel (kWh/m²/an)",
+            options={"opacity": 0.75},
+        ),
+        "priority": ArtoisLayer(
+            "priority", "Quartiers prioritaires (loin d'un parc)",
+            options={"collection": "access_cells"},
+        ),
+        "serviceAreas": ArtoisLayer(
+            "serviceAreas", "Zones à 10 min à pied des parcs",
+            options={"collection": "service_areas", "minutes": 10},
+        ),
+        "parks": ArtoisLayer(
+            "parks", "Parcs (par ensemble)", show=True, options={"collection": "parks"},
+        ),
+        "greenways": ArtoisLayer(
+            "greenways", "Voies vertes (boucle en gras)", show=True, options={"collection": "greenways"},
+        ),
+        "gaps": ArtoisLayer(
+            "gaps", "Liens à créer (classés)", options={"collection": "gaps"},
+        ),
+        "roofFaces": ArtoisLayer(
+            "roofFaces", "Toitures : potentiel solaire", show=True,
+            options={"collection": "roof_faces", "colours": colours},
+        ),
+    }
+
+
+def build_map(*, online_basemaps: Sequence[Mapping[str, str | int]] = config.MAP_ONLINE_BASEMAPS) -> LocalMap:
+    """The folium map of the page, with every layer, the layer control and the panel.
+
+    Parameters
+    ----------
+    online_basemaps
+        Online base maps offered besides the offline one (name, url, attribution, max_zoom);
+        none of them is shown when the page opens.
+
+    Returns
+    -------
+    LocalMap
+        A ``folium.Map`` whose assets all come from this server.
+    """
+    settings = page_settings()
+    fmap = LocalMap(
+        location=[config.PMA_LATITUDE_DEG, config.PMA_LONGITUDE_DEG],
+        zoom_start=12,
+        tiles=None,
+        control_scale=True,
+        max_zoom=config.MAP_MAX_ZOOM,
+        prefer_canvas=False,
+        zoom_control=True,
+    )
+    fmap.get_root().title = PAGE_TITLE  # type: ignore[attr-defined]
+    fmap.add_child(HeadHtml(
+        '<link rel="icon" href="data:,">'
+        '<meta name="description" content="Cadastre solaire et Chaîne des Parcs du Pôle Métropolitain de l\'Artois">'
+    ))
+    ArtoisSetup(settings).add_to(fmap)
+
+    ArtoisLayer("localBase", "Fond local (hors ligne)", overlay=False, show=True,
+                options={"communes": "communes_solar", "greenways": "greenways", "parks": "parks"}).add_to(fmap)
+    for base in online_basemaps:
+        folium.TileLayer(
+            tiles=str(base["url"]), attr=str(base["attribution"]), name=str(base["name"]),
+            overlay=False, show=False, max_zoom=config.MAP_MAX_ZOOM, max_native_zoom=int(base["max_zoom"]),
+        ).add_to(fmap)
+
+    overlays = _overlays(settings)
+    for layer in overlays.values():
+        layer.add_to(fmap)
+    control = folium.LayerControl(position="topright", collapsed=True)
+    control.add_to(fmap)
+    ArtoisStart(dict(overlays), control).add_to(fmap)
+
+    panel = _templates.get_template("panel.html.j2").render(
+        minutes=config.MAP_SERVICE_AREA_MINUTES,
+        consumption=settings["consumption"],
+        suitability=settings["suitability"],
+    )
+    add_body_html(fmap.get_root(), panel, name="artois_panel")  # type: ignore[arg-type]
+    return fmap
+
+
+@cache
+def build_map_page() -> str:
+    """The complete HTML of the map page (built once per process)."""
+    return build_map().get_root().render()
