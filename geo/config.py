@@ -483,11 +483,10 @@ MAP_ADDRESS_ZOOM: Final = 19
 MAP_SUITABILITY_COLOURS: Final[dict[str, str]] = {
     "excellent": "#e31a1c", "bon": "#fd8d3c", "moyen": "#fecc5c", "inadapté": "#a6a6a6",
 }
-#: Household consumptions offered in the economics panel [kWh/yr]: a French household uses
-#: ~4,500 kWh/yr of electricity on average (CRE, "Observatoire des marchés de détail", 2023; ~2,500
-#: without electric heating, ~8,000-10,000 with it). The default is taken from /api/roof when it says.
+#: Range of the household consumption a user can enter in the economics panel [kWh/yr] (a small
+#: flat uses ~1,500, an all-electric house ~10,000-15,000; CRE, "Observatoire des marchés de détail",
+#: 2023). The default shown is HOUSEHOLD_CONSUMPTION_KWH_YR (section 5), the one /api/roof uses.
 MAP_CONSUMPTION_MIN_KWH_YR: Final = 500
 MAP_CONSUMPTION_MAX_KWH_YR: Final = 30_000
-MAP_CONSUMPTION_DEFAULT_KWH_YR: Final = 4500
 #: Walking times offered for a park's service area [min] (10 min is the Chaîne des Parcs standard).
 MAP_SERVICE_AREA_MINUTES: Final = (5, 10, 15)
