@@ -34,18 +34,40 @@ API_URLS: Mapping[str, str] = {
     "communesStats": "/api/stats/communes",
 }
 
-#: What each roof class means, in words a homeowner reads (French UI).
-SUITABILITY_EXPLANATIONS: Mapping[str, str] = {
-    "excellent": "Toiture très bien exposée (plein sud ou proche, peu ou pas d'ombre) : "
-    "une installation solaire y produit beaucoup et se rembourse vite.",
-    "bon": "Bonne exposition (sud-est à sud-ouest, ombre limitée) : une installation est rentable.",
-    "moyen": "Exposition correcte mais moins favorable (est, ouest ou ombre partielle) : "
-    "la production est plus faible et le retour sur investissement plus long.",
-    "inadapté": "Toiture trop ombragée, orientée au nord ou trop petite pour poser des panneaux.",
-}
 SUITABILITY_LABELS: Mapping[str, str] = {
     "excellent": "Excellent", "bon": "Bon", "moyen": "Moyen", "inadapté": "Inadapté",
 }
+
+
+def suitability_explanations() -> dict[str, str]:
+    """What each roof class means, in words a homeowner reads (French), from the class thresholds.
+
+    The thresholds are the shares of the best possible plane's irradiation at the site
+    (``config.SUITABILITY_THRESHOLDS``), e.g. excellent >= 90 %.
+    """
+    limits = dict(config.SUITABILITY_THRESHOLDS)
+    ordered = [name for name, _ in config.SUITABILITY_THRESHOLDS]
+
+    def pct(x: float) -> str:
+        return f"{round(x * 100)}\u00a0%"
+
+    out: dict[str, str] = {}
+    for i, name in enumerate(ordered):
+        upper = f"entre {pct(limits[name])} et {pct(limits[ordered[i - 1]])}" if i else f"au moins {pct(limits[name])}"
+        out[name] = f"Ce toit reçoit {upper} du soleil que recevrait le meilleur pan possible au même endroit. "
+    out["excellent"] = out.get("excellent", "") + (
+        "Exposition idéale (plein sud ou proche, peu d'ombre) : une installation y produit beaucoup "
+        "et se rembourse vite.")
+    out["bon"] = out.get("bon", "") + "Bonne exposition (sud-est à sud-ouest, ombre limitée) : une installation est rentable."
+    out["moyen"] = out.get("moyen", "") + (
+        "Exposition moins favorable (est, ouest ou ombre partielle) : la production est plus faible "
+        "et le retour sur investissement plus long.")
+    lowest = pct(limits[ordered[-1]])
+    out[config.SUITABILITY_UNSUITABLE] = (
+        f"Ce toit reçoit moins de {lowest} du soleil du meilleur pan possible, ou n'a pas la place pour "
+        f"{config.SUITABLE_MIN_MODULES} panneaux : trop ombragé, orienté au nord ou trop petit.")
+    return out
+
 
 PAGE_TITLE = "Artois Solaire & Parcs — carte"
 
@@ -60,6 +82,7 @@ _templates = jinja2.Environment(
 
 def page_settings() -> dict[str, Any]:
     """Settings handed to the page's JavaScript (``Artois.setup``): URLs, classes, colours, limits."""
+    explanations = suitability_explanations()
     return {
         "urls": dict(API_URLS),
         "suitability": [
@@ -67,7 +90,7 @@ def page_settings() -> dict[str, Any]:
                 "value": value,
                 "label": SUITABILITY_LABELS[value],
                 "colour": config.MAP_SUITABILITY_COLOURS[value],
-                "explanation": SUITABILITY_EXPLANATIONS[value],
+                "explanation": explanations[value],
             }
             for value in config.MAP_SUITABILITY_COLOURS
         ],
@@ -80,7 +103,7 @@ def page_settings() -> dict[str, Any]:
         "consumption": {
             "min": config.MAP_CONSUMPTION_MIN_KWH_YR,
             "max": config.MAP_CONSUMPTION_MAX_KWH_YR,
-            "default": config.MAP_CONSUMPTION_DEFAULT_KWH_YR,
+            "default": round(config.HOUSEHOLD_CONSUMPTION_KWH_YR),
         },
     }
 
