@@ -92,6 +92,70 @@ FILOSOFI_CELL_SIZE_M: Final = 200.0
 # ---------------------------------------------------------------------------
 
 # ---------------------------------------------------------------------------
+# 3. Solar engine (weather, sky, horizon)  (owner: solar engine, geo/solar/, geo/io/weather.py)
+# ---------------------------------------------------------------------------
+
+#: Ground albedo for the ground-reflected irradiance, albedo·GHI·(1−cos β)/2 [0–1].
+#: Source: pvlib default (0.25, "grass/urban mix"); Perez et al. 1990 used 0.2. Checked 2026-11.
+SOLAR_ALBEDO: Final = 0.25
+
+#: Diffuse sky model: Perez 1990 'allsitescomposite1990' coefficients, as in pvlib.irradiance.perez.
+SOLAR_SKY_MODEL: Final = "perez"
+SOLAR_PEREZ_COEFFICIENTS: Final = "allsitescomposite1990"
+
+#: Horizon: number of azimuth directions (evenly spaced from north, clockwise) and the search
+#: distance [m]. 1 km reaches the slag heaps (terrils, 100–186 m high) over the cités.
+#: Project choices (issue 3: ≥ 32 directions, ≥ 200 m), 2026-11.
+HORIZON_DIRECTIONS: Final = 32
+HORIZON_DISTANCE_M: Final = 1000.0
+#: Multi-resolution horizon scan: full-resolution (interpolated) samples up to this many pixels,
+#: then per octave of distance this many samples of a max-filtered DSM whose window doubles per
+#: octave (window/distance ≤ 1/8). Project choice 2026-11, see docs/solar-engine.md.
+HORIZON_NEAR_SAMPLES: Final = 16
+HORIZON_SAMPLES_PER_OCTAVE: Final = 8
+
+#: Perez horizon-brightening band height [°] (Perez et al. 1990, Solar Energy 44(5), the band
+#: "at the horizon" of 6.5°); used to shade the horizon-brightening term by the DSM horizon.
+PEREZ_HORIZON_BAND_DEG: Final = 6.5
+
+#: Sun-position binning of the cumulative sky: time steps are grouped by month, by part of the
+#: month (days 1–10, 11–20, 21–end) and by time-of-day slot of this many minutes. The bin's sun
+#: direction is the energy-weighted mean vector, which keeps unshaded planes exact. Project choice.
+SUN_BIN_MINUTES: Final = 60
+SUN_BIN_MONTH_PARTS: Final = 3
+
+#: Roof pixels when only a DTM is given: DSM − DTM above this height [m]. Project choice 2026-11
+#: (a storey is ~2.5–3 m; lower objects are cars, hedges, garden sheds).
+ROOF_MIN_HEIGHT_ABOVE_DTM_M: Final = 2.5
+
+#: Output raster of the engine (docs/data-dictionary.md): nodata where not computed.
+IRRADIANCE_NODATA: Final = -9999.0
+
+#: Offline default weather (no file given): pvlib Ineichen clear sky with pvlib's Linke turbidity
+#: climatology, scaled month by month to this monthly global horizontal irradiation for Lens
+#: [kWh/m²/month], split into DNI/DHI with Erbs (pvlib). Values: PVGIS-SARAH2 monthly means for
+#: the Lens/Lille area (JRC PVGIS 5.2 'MRcalc', 2005–2020; annual ≈ 1,060 kWh/m²), rounded; noted
+#: 2026-11 from the PVGIS documentation of the area, NOT re-downloaded on the build machine (no
+#: network): results made with it are flagged approximate. Replace by a PVGIS TMY file
+#: (data/rooftops/weather.json) for real work.
+PMA_MONTHLY_GHI_KWH_M2: Final = (23.0, 39.0, 78.0, 122.0, 150.0, 160.0, 158.0, 133.0, 94.0, 57.0, 28.0, 19.0)
+#: Monthly mean air temperature at Lille-Lesquin [°C] (Météo-France normals, 1961–1990), and a
+#: constant mean 10 m wind speed [m/s] (Météo-France, Lille-Lesquin ≈ 4 m/s). Checked 2026-11.
+PMA_MONTHLY_TEMP_C: Final = (2.4, 2.9, 6.0, 8.9, 12.4, 15.3, 17.1, 17.1, 14.7, 10.4, 6.1, 3.5)
+PMA_MEAN_WIND_M_S: Final = 4.0
+#: Year used for the time stamps of the offline default (a non-leap year).
+DEFAULT_WEATHER_YEAR: Final = 2023
+
+#: PVGIS TMY time stamps are written hh:00 (UTC) but the irradiance belongs to another moment in
+#: the hour, given since December 2024 by the file's "Irradiance Time Offset (h)" header. Without
+#: it: ERA5 values are hourly means centred on the half hour (0.5 h); SARAH (Europe, the default
+#: database for France) values are satellite instants ~10.6 min after the hour (0.1761 h, the value
+#: PVGIS 5.3 writes for western Europe). Source: PVGIS TMY tool documentation; pvlib
+#: iotools/pvgis.py (reads the header); SunSolve "Using PVGIS weather data". Checked 2026-11.
+PVGIS_TIME_OFFSET_SARAH_H: Final = 0.1761
+PVGIS_TIME_OFFSET_ERA5_H: Final = 0.5
+
+# ---------------------------------------------------------------------------
 # 7. Chaîne des Parcs (network access standards, speeds, network building)
 # ---------------------------------------------------------------------------
 
