@@ -1,0 +1,88 @@
+"""The FastAPI application: OGC API – Features, tiles, lookups, exports and the map.
+
+``create_app(settings)`` opens the build folder once (layer metadata, extents, CRS, counts are read at
+start-up) and wires the routers, the exception → status table, ``Cache-Control`` and gzip middleware.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+
+from api.errors import install_error_handlers
+from api.layers import Catalog
+from api.middleware import CacheControlMiddleware
+from api.routers import exports, lookups, ogc, parks, tiles
+from api.settings import Settings
+from api.tiles import LRUCache
+from geo import __version__
+
+log = logging.getLogger("artois.api")
+
+DESCRIPTION = """
+Service des couches d'**Artois Solaire & Parcs** (Pôle Métropolitain de l'Artois) :
+
+* **OGC API – Features** sous `/ogc` (ajoutez `http://HOTE:PORT/ogc` dans QGIS : *Couche → Ajouter une couche WFS /
+  OGC API – Features*) ;
+* **tuiles** Web Mercator : vectorielles (`/tiles/{couche}/{z}/{x}/{y}.pbf`) et raster d'irradiation
+  (`/tiles/irradiation/{z}/{x}/{y}.png`, légende `/tiles/irradiation/legend`) ;
+* **recherches** : toit sous un point, adresse, simulation économique, itinéraires entre parcs, zones de desserte,
+  statistiques par commune ;
+* **exports** CSV, GeoJSON et GeoPackage par commune.
+
+Units are in the field names (kWh/m²/yr, kWp, m…); azimuth clockwise from north, 180 = south.
+"""
+
+OPENAPI_TAGS = [
+    {"name": "OGC API – Features", "description": "Couches au format OGC API – Features (GeoJSON, WGS84)."},
+    {"name": "Tuiles", "description": "Tuiles vectorielles (MVT) et raster (PNG) en Web Mercator."},
+    {"name": "Recherches", "description": "Toit sous un point, adresse, simulation, statistiques."},
+    {"name": "Chaîne des Parcs", "description": "Itinéraires entre parcs et zones de desserte."},
+    {"name": "Exports", "description": "Téléchargement des couches d'une commune."},
+    {"name": "carte", "description": "La carte interactive."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application serving ``settings.data_dir`` (default ``build/``).
+
+    Raises
+    ------
+    geo.errors.InputError
+        The folder does not exist or holds neither rooftops.gpkg nor parks.gpkg ("run artois build first").
+    """
+    settings = settings or Settings()
+    catalog = Catalog(settings.data_dir)
+    app = FastAPI(
+        title="Artois Solaire & Parcs — API des couches",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
+    )
+    app.state.settings = settings
+    app.state.catalog = catalog
+    app.state.tile_cache = LRUCache(settings.tile_cache_size)
+    install_error_handlers(app)
+    for router in (ogc.router, tiles.router, lookups.router, parks.router, exports.router):
+        app.include_router(router)
+    _include_map(app)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
+    app.add_middleware(
+        CacheControlMiddleware, max_age=settings.cache_max_age_s, tile_max_age=settings.tile_cache_max_age_s,
+    )
+    return app
+
+
+def _include_map(app: FastAPI) -> None:
+    """Mount the map page (``api.map.routes.router``) when that package is installed."""
+    try:
+        module = importlib.import_module("api.map.routes")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("api.map"):
+            log.info("map page not available (api.map.routes missing)")
+            return
+        raise
+    app.include_router(module.router)

@@ -1,0 +1,226 @@
+"""Pydantic request and response models of the API (they document the OpenAPI spec, with examples)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# -- OGC API - Features --------------------------------------------------------------------------
+
+
+class Link(BaseModel):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class LandingPage(BaseModel):
+    title: str
+    description: str
+    links: list[Link]
+
+
+class Conformance(BaseModel):
+    conformsTo: list[str]
+
+
+class SpatialExtent(BaseModel):
+    bbox: list[list[float]] = Field(description="[[lon_min, lat_min, lon_max, lat_max]] in WGS84 (CRS84) [°]")
+    crs: str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+class Extent(BaseModel):
+    spatial: SpatialExtent
+
+
+class CollectionInfo(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "buildings", "title": "Bâtiments", "description": "…", "itemType": "feature",
+        "extent": {"spatial": {"bbox": [[2.82, 50.42, 2.84, 50.44]],
+                               "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "storageCrs": "http://www.opengis.net/def/crs/EPSG/0/2154", "numberOfFeatures": 20,
+        "links": [{"href": "http://127.0.0.1:8000/ogc/collections/buildings/items", "rel": "items",
+                   "type": "application/geo+json"}],
+    }]})
+
+    id: str
+    title: str
+    description: str
+    links: list[Link]
+    extent: Extent | None = None
+    itemType: str = "feature"
+    crs: list[str]
+    storageCrs: str | None = None
+    numberOfFeatures: int | None = None
+
+
+class Collections(BaseModel):
+    links: list[Link]
+    collections: list[CollectionInfo]
+
+
+class Feature(BaseModel):
+    """A GeoJSON Feature (RFC 7946), coordinates in WGS84 [°]."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "Feature", "id": 1,
+        "geometry": {"type": "Polygon", "coordinates": [[[2.83, 50.43], [2.831, 50.43], [2.831, 50.431],
+                                                          [2.83, 50.43]]]},
+        "properties": {"building_id": "BATIMENT0000000312345678", "kwp_max": 6.4},
+    }]})
+
+    type: Literal["Feature"] = "Feature"
+    id: int | str | None = None
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+    links: list[Link] | None = None
+
+
+class FeatureCollection(BaseModel):
+    """A GeoJSON FeatureCollection with the OGC API paging members."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature]
+    numberMatched: int | None = None
+    numberReturned: int | None = None
+    timeStamp: str | None = None
+    links: list[Link] | None = None
+
+
+# -- lookups --------------------------------------------------------------------------------------
+
+
+class WeatherSource(BaseModel):
+    """The weather data the irradiation was computed with."""
+
+    source: str | None = Field(None, description="e.g. 'EPW … — Lille-Lesquin' or the offline climatology")
+    location: str | None = None
+    period: str | None = None
+    approximate: bool | None = Field(None, description="true for the offline climatology (approximate)")
+
+
+class RoofResponse(BaseModel):
+    """The building under a point: its figures and its roof faces (columns of docs/data-dictionary.md)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "building": {"type": "Feature", "id": 12, "geometry": None, "properties": {
+            "building_id": "BATIMENT0000000312345678", "address": "12 Rue Émile Zola 62300 Lens", "kwp_max": 6.4,
+            "reco_kwp": 3.0, "reco_payback_yr": 12.5, "swh_heat_kwh_yr": 1600.0, "suitability": "bon"}},
+        "faces": [{"type": "Feature", "id": 31, "geometry": None, "properties": {
+            "face_id": "BATIMENT0000000312345678-1", "orientation": "sud", "tilt_deg": 40.0, "kwp": 3.4,
+            "production_kwh_yr": 3200.0, "suitability": "excellent"}}],
+        "weather": {"source": "offline climatology (approximate)", "approximate": True},
+    }]})
+
+    building: Feature
+    faces: list[Feature]
+    weather: WeatherSource
+
+
+class GeocodeCandidate(BaseModel):
+    label: str = Field(description="address as written in the BAN, e.g. '12 Rue Émile Zola 62300 Lens'")
+    score: float = Field(ge=0, le=1, description="match score 0–1")
+    type: Literal["housenumber", "street"]
+    housenumber: str | None = None
+    street: str
+    postcode: str
+    citycode: str
+    city: str
+    lon: float
+    lat: float
+    id: str | None = Field(None, description="BAN id")
+
+
+class GeocodeResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "query": "12 bd emile basly", "source": "BAN adresses-62.csv", "results": [{
+            "label": "12 Boulevard Émile Basly 62300 Lens", "score": 0.95, "type": "housenumber",
+            "housenumber": "12", "street": "Boulevard Émile Basly", "postcode": "62300", "citycode": "62498",
+            "city": "Lens", "lon": 2.8312, "lat": 50.4321, "id": "62498_0123_00012"}],
+    }]})
+
+    query: str
+    source: str
+    results: list[GeocodeCandidate]
+
+
+class SimulateRequest(BaseModel):
+    """Economics of an installation on one building, for a household's consumption."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"building_id": "BATIMENT0000000312345678", "annual_consumption_kwh": 4500, "kwp": 3.0},
+        {"building_id": "BATIMENT0000000312345678", "annual_consumption_kwh": 6000,
+         "face_ids": ["BATIMENT0000000312345678-1"]},
+    ]})
+
+    building_id: str = Field(min_length=1, max_length=200, description="id of the building (buildings.building_id)")
+    annual_consumption_kwh: float = Field(gt=0, le=1_000_000, description="household consumption [kWh/yr]")
+    kwp: float | None = Field(None, gt=0, le=1000, description="chosen peak power [kWp]; default: recommended")
+    face_ids: list[str] | None = Field(
+        None, max_length=200, description="faces to equip (roof_faces.face_id); default: the best faces"
+    )
+
+
+class SimulateResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "building_id": "BATIMENT0000000312345678", "annual_consumption_kwh": 4500, "kwp": 3.0,
+        "face_ids": ["BATIMENT0000000312345678-1"],
+        "economics": {"production_kwh_yr": 3100, "cost_eur": 7200, "self_consumption_rate": 0.42,
+                      "savings_eur_yr": 520, "payback_yr": 13.8, "net_gain_20yr_eur": 3100,
+                      "co2_avoided_kg_yr": 200},
+    }]})
+
+    building_id: str
+    annual_consumption_kwh: float
+    kwp: float | None = None
+    face_ids: list[str] | None = None
+    economics: dict[str, Any] = Field(description="figures from geo.roofs.economics (units in their names)")
+
+
+class CommuneStats(BaseModel):
+    """Solar potential and park access of one commune or agglomeration (level = 'epci')."""
+
+    level: str
+    code: str
+    nom: str | None = None
+    epci_siren: str | None = None
+    solar: dict[str, Any] | None = Field(None, description="row of communes_solar (without geometry)")
+    access: dict[str, Any] | None = Field(None, description="row of communes_access (without geometry)")
+
+
+class StatsResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"communes": [{
+        "level": "commune", "code": "62498", "nom": "Lens", "epci_siren": "246200364",
+        "solar": {"n_buildings": 12000, "kwp": 95000.0, "production_mwh_yr": 88000.0},
+        "access": {"population": 31000, "share_within_10min": 0.71},
+    }]}]})
+
+    communes: list[CommuneStats]
+
+
+class LegendStop(BaseModel):
+    value: float
+    color: str = Field(description="#rrggbb")
+
+
+class Legend(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "title": "Irradiation annuelle", "unit": "kWh/m²/an", "colormap": "inferno", "min": 500, "max": 1250,
+        "stops": [{"value": 500, "color": "#000004"}, {"value": 1250, "color": "#fcffa4"}],
+    }]})
+
+    title: str
+    unit: str
+    colormap: str
+    min: float
+    max: float
+    stops: list[LegendStop]
+    description: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    detail: str = Field(description="message en français")

@@ -1,0 +1,107 @@
+"""Lookups for people: the roof under a point, address search, economics simulation, commune statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api import services
+from api.deps import get_catalog, get_settings
+from api.geocoder import AddressIndex
+from api.layers import Catalog
+from api.models import (
+    ErrorBody,
+    GeocodeCandidate,
+    GeocodeResponse,
+    RoofResponse,
+    SimulateRequest,
+    SimulateResponse,
+    StatsResponse,
+)
+from api.settings import Settings
+from geo import config
+
+router = APIRouter(prefix="/api", tags=["Recherches"])
+_404: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Rien à cet endroit / identifiant inconnu"},
+    422: {"model": ErrorBody, "description": "Paramètre mal formé"},
+}
+
+
+@router.get(
+    "/roof",
+    response_model=RoofResponse,
+    summary="Le bâtiment sous un point : toiture, potentiel, économie",
+    description="The building whose footprint contains (lon, lat) [° WGS84], with its figures (potential, "
+    "recommended installation and its economics, solar hot water), its roof faces (best production first) and "
+    "the weather source of the irradiation. 404 with a French message when no building is there.",
+    responses=_404,
+)
+def roof(
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    lon: Annotated[float, Query(ge=-180, le=180, description="longitude [°]", examples=[2.8327])],
+    lat: Annotated[float, Query(ge=-90, le=90, description="latitude [°]", examples=[50.4301])],
+) -> dict[str, Any]:
+    return services.roof_at(catalog, lon, lat)
+
+
+def address_index(
+    catalog: Annotated[Catalog, Depends(get_catalog)], settings: Annotated[Settings, Depends(get_settings)],
+) -> AddressIndex:
+    index: AddressIndex = catalog.cached("addresses", lambda: services.load_address_index(catalog, settings))
+    return index
+
+
+@router.get(
+    "/geocode",
+    response_model=GeocodeResponse,
+    summary="Recherche d'adresse",
+    description="Ranked address candidates from the BAN data, tolerant of accents, case, typos and abbreviations "
+    "(bd → boulevard, av → avenue, r → rue, pl → place, ch → chemin, st → saint…). Score 0–1.",
+    responses=_404,
+)
+def geocode(
+    index: Annotated[AddressIndex, Depends(address_index)],
+    q: Annotated[str, Query(min_length=1, max_length=200, description="free-text address",
+                            examples=["12 bd emile basly lens"])],
+    limit: Annotated[int, Query(ge=1, le=50, description="maximum number of results",
+                                examples=[5])] = config.GEOCODE_MAX_RESULTS,
+) -> GeocodeResponse:
+    results = index.search(q, limit=limit)
+    return GeocodeResponse(
+        query=q, source=index.source,
+        results=[GeocodeCandidate(**c.__dict__) for c in results],
+    )
+
+
+@router.post(
+    "/simulate",
+    response_model=SimulateResponse,
+    summary="Simulation économique d'une installation",
+    description="Economics of an installation on one building recomputed for a household consumption and a "
+    "chosen power (kWp) or set of faces, with geo.roofs.economics.simulate (dated French tariffs in geo/config.py).",
+    responses={**_404, 400: {"model": ErrorBody, "description": "Simulation impossible"}},
+)
+def simulate(
+    body: SimulateRequest, catalog: Annotated[Catalog, Depends(get_catalog)],
+) -> SimulateResponse:
+    economics = services.simulate(
+        catalog, body.building_id, annual_consumption_kwh=body.annual_consumption_kwh, kwp=body.kwp,
+        face_ids=body.face_ids,
+    )
+    return SimulateResponse(
+        building_id=body.building_id, annual_consumption_kwh=body.annual_consumption_kwh, kwp=body.kwp,
+        face_ids=body.face_ids, economics=economics,
+    )
+
+
+@router.get(
+    "/stats/communes",
+    response_model=StatsResponse,
+    summary="Potentiel solaire et accès aux parcs par commune et agglomération",
+    description="One entry per commune and per agglomeration (level = 'epci'), joining communes_solar and "
+    "communes_access by code.",
+)
+def stats_communes(catalog: Annotated[Catalog, Depends(get_catalog)]) -> dict[str, Any]:
+    return {"communes": services.commune_stats(catalog)}

@@ -1,0 +1,380 @@
+"""What the lookup, parks, statistics and export routes do, delegating to :mod:`geo` and the readers.
+
+Routers parse and render; the functions here find the features through the spatial index and call
+the computation modules (:mod:`geo.roofs.economics`, :mod:`geo.parks`), with French messages for
+the errors a user can cause.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib
+import io
+import json
+import logging
+import re
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from api.geocoder import AddressIndex
+from api.geojson import clean_properties, clean_value, features_to_geojson
+from api.io.gpkg import SpatialFilter
+from api.layers import Catalog, Collection
+from api.settings import Settings
+from geo import config
+from geo.errors import InputError, InvalidRequestError, NotFoundError
+
+log = logging.getLogger("artois.api")
+
+# -- roof lookup -----------------------------------------------------------------------------------
+
+
+def weather_info(catalog: Catalog, building_props: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The weather source of the irradiation: raster tags, else the building's ``weather_source``."""
+    tags = catalog.raster.tags if catalog.raster is not None else {}
+    source = tags.get("WEATHER_SOURCE") or (building_props or {}).get("weather_source")
+    approx = tags.get("WEATHER_APPROXIMATE")
+    return {
+        "source": source, "location": tags.get("WEATHER_LOCATION"), "period": tags.get("WEATHER_PERIOD"),
+        "approximate": None if approx is None else approx.strip().lower() in ("true", "1", "yes"),
+    }
+
+
+def building_at(buildings: Collection, lon: float, lat: float) -> tuple[int, dict[str, Any], shapely.Geometry]:
+    """(fid, attributes, footprint) of the building under a WGS84 point; :class:`NotFoundError` if none."""
+    x, y = buildings.point_from_wgs84(lon, lat)
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise NotFoundError(f"Aucun bâtiment à ce point ({lon:.6f}, {lat:.6f}).")
+    pt = shapely.Point(x, y)
+    feats = buildings.read(spatial=SpatialFilter((x, y, x, y), None, pt))
+    if not len(feats):
+        raise NotFoundError(
+            f"Aucun bâtiment du cadastre solaire à ce point ({lon:.6f}, {lat:.6f}). "
+            "Cliquez sur un toit ou cherchez une adresse."
+        )
+    i = int(np.argmin(shapely.area(feats.geometries))) if len(feats) > 1 else 0  # the innermost one
+    return int(feats.fids[i]), feats.properties[i], feats.geometries[i]
+
+
+def roof_faces_of(catalog: Catalog, building_id: str, footprint: shapely.Geometry) -> Any:
+    """Features of the roof faces of one building (found through the index by its footprint)."""
+    faces = catalog.collection("roof_faces")
+    return faces.read(
+        spatial=SpatialFilter(_bounds(footprint)),
+        equals={"building_id": building_id},
+    )
+
+
+def _bounds(geom: shapely.Geometry) -> tuple[float, float, float, float]:
+    b = shapely.bounds(geom).tolist()
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def roof_at(catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
+    """The building under (lon, lat) [°] with its faces (best production first) and the weather source."""
+    buildings = catalog.collection("buildings")
+    fid, props, footprint = building_at(buildings, lon, lat)
+    building = features_to_geojson(buildings, _one(fid, props, footprint))[0]
+    faces_out: list[dict[str, Any]] = []
+    if "roof_faces" in catalog.collections and props.get("building_id") is not None:
+        faces = roof_faces_of(catalog, str(props["building_id"]), footprint)
+        faces_out = features_to_geojson(catalog.collection("roof_faces"), faces)
+        faces_out.sort(key=lambda f: -(f["properties"].get("production_kwh_yr") or 0.0))
+    return {"building": building, "faces": faces_out, "weather": weather_info(catalog, props)}
+
+
+def _one(fid: int, props: dict[str, Any], geom: shapely.Geometry) -> Any:
+    from api.io.gpkg import Features
+
+    return Features(np.array([fid], np.int64), [props], np.array([geom], dtype=object))
+
+
+# -- simulation -------------------------------------------------------------------------------------
+
+
+def simulate(catalog: Catalog, building_id: str, *, annual_consumption_kwh: float, kwp: float | None,
+             face_ids: list[str] | None) -> dict[str, Any]:
+    """Economics of an installation on ``building_id`` recomputed by :func:`geo.roofs.economics.simulate`."""
+    economics = importlib.import_module("geo.roofs.economics")
+
+    buildings = catalog.collection("buildings")
+    fid = buildings.fid_of(building_id)
+    feats = buildings.read(fids=[fid])
+    faces = roof_faces_of(catalog, building_id, feats.geometries[0])
+    if not len(faces):
+        raise NotFoundError(f"Le bâtiment {building_id} n'a aucun pan de toiture dans le cadastre.")
+    known = {str(p["face_id"]) for p in faces.properties}
+    if face_ids:
+        unknown = [f for f in face_ids if f not in known]
+        if unknown:
+            raise NotFoundError(f"Pan(s) de toiture inconnu(s) pour ce bâtiment : {', '.join(unknown[:5])}")
+    faces_df = pd.DataFrame(faces.properties)
+    try:
+        result = economics.simulate(
+            faces_df, annual_consumption_kwh=annual_consumption_kwh, kwp=kwp, face_ids=face_ids,
+        )
+    except (InvalidRequestError, ValueError) as exc:
+        raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
+    if not isinstance(result, dict):
+        result = asdict(result) if hasattr(result, "__dataclass_fields__") else dict(result)
+    return {k: _jsonable(v) for k, v in result.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return [clean_value(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return clean_value(value)
+
+
+# -- addresses -------------------------------------------------------------------------------------
+
+_LABEL = re.compile(r"^\s*(?P<num>\d+)\s*(?P<rep>bis|ter|quater|[a-f])?\s+(?P<street>.+?)\s+(?P<cp>\d{5})\s+(?P<city>.+)$",
+                    re.IGNORECASE)
+
+
+def find_addresses_file(settings: Settings) -> Path | None:
+    """The BAN CSV to use: the configured one, else ``adresses-*.csv`` in the build folder, its
+    ``rooftops/`` sub-folder, or the sibling ``data/rooftops/`` folder (``artois build --data data --out build``)."""
+    if settings.addresses_path is not None:
+        if not settings.addresses_path.is_file():
+            raise InputError(settings.addresses_path, "addresses file not found")
+        return settings.addresses_path
+    d = settings.data_dir
+    for folder in (d, d / "rooftops", d.parent / "data" / "rooftops", d.parent / "data"):
+        found = sorted(glob.glob(str(folder / "adresses-*.csv")))
+        if found:
+            return Path(found[0])
+    return None
+
+
+def load_address_index(catalog: Catalog, settings: Settings) -> AddressIndex:
+    """The geocoder's index: an ``addresses`` layer of rooftops.gpkg, a BAN CSV, else the buildings' addresses."""
+    store = catalog.stores.get("rooftops.gpkg")
+    if store is not None and "addresses" in store.layers:
+        info = store.layers["addresses"]
+        feats = store.read("addresses")
+        df = pd.DataFrame(feats.properties)
+        if not {"lon", "lat"} <= set(df.columns):
+            from pyproj import Transformer
+
+            pts = shapely.get_coordinates(shapely.centroid(feats.geometries))
+            lon, lat = Transformer.from_crs(info.crs, config.WGS84, always_xy=True).transform(pts[:, 0], pts[:, 1])
+            df["lon"], df["lat"] = lon, lat
+        return AddressIndex(df, source=f"{store.path.name}:addresses")
+    path = find_addresses_file(settings)
+    if path is not None:
+        from api.io.addresses import read_ban_csv
+
+        return AddressIndex(read_ban_csv(path), source=f"BAN {path.name}")
+    if "buildings" in catalog.collections:
+        return AddressIndex(_building_addresses(catalog.collection("buildings")), source="adresses des bâtiments")
+    return AddressIndex(pd.DataFrame(columns=["nom_voie", "lon", "lat"]), source="aucune adresse")
+
+
+def _building_addresses(buildings: Collection) -> pd.DataFrame:
+    if "address" not in buildings.info.column_names:
+        return pd.DataFrame(columns=["nom_voie", "lon", "lat"])
+    feats = buildings.read(columns=["address"] + [c for c in ("code_insee",) if c in buildings.info.column_names])
+    rows = []
+    pts = shapely.get_coordinates(shapely.point_on_surface(feats.geometries))
+    lon, lat = buildings.to_wgs84.transform(pts[:, 0], pts[:, 1])
+    for p, x, y in zip(feats.properties, lon, lat, strict=True):
+        m = _LABEL.match(str(p.get("address") or ""))
+        if m:
+            rows.append({"numero": m["num"], "rep": m["rep"] or "", "nom_voie": m["street"], "code_postal": m["cp"],
+                         "code_insee": p.get("code_insee") or "", "nom_commune": m["city"], "lon": x, "lat": y})
+    return pd.DataFrame(rows, columns=["numero", "rep", "nom_voie", "code_postal", "code_insee", "nom_commune",
+                                       "lon", "lat"])
+
+
+# -- parks -----------------------------------------------------------------------------------------
+
+
+def parks_model(catalog: Catalog) -> Any:
+    """The analysed parks network (:func:`geo.parks.model.load_network`), loaded once."""
+    from geo.parks.model import load_network
+
+    store = catalog.stores.get("parks.gpkg")
+    if store is None:
+        raise NotFoundError("Pas de couche des parcs dans ce dossier (parks.gpkg).")
+    if "network_edges" not in store.layers:
+        raise NotFoundError("Le réseau piéton n'a pas été enregistré (couche network_edges) : relancez « artois build ».")
+    return catalog.cached("parks_model", lambda: load_network(store.path))
+
+
+def resolve_park(model: Any, ref: str) -> int:
+    """Park id of ``ref``: an id, or a park name (accents and case ignored)."""
+    parks = model.parks
+    ref = ref.strip()
+    if re.fullmatch(r"\d{1,12}", ref) and int(ref) in set(parks["park_id"].astype(int)):
+        return int(ref)
+    from api.geocoder import normalize
+
+    target = normalize(ref)
+    matches = [int(p) for p, n in zip(parks["park_id"], parks["nom"], strict=True) if normalize(str(n)) == target]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InvalidRequestError(f"Plusieurs parcs s'appellent « {ref} » : donnez leur identifiant (park_id).")
+    raise NotFoundError(f"Parc inconnu : « {ref} » (identifiant park_id ou nom exact).")
+
+
+def _geometry_wgs84(model: Any, geom: shapely.Geometry | None) -> dict[str, Any] | None:
+    from pyproj import Transformer
+
+    if geom is None or shapely.is_empty(geom):
+        return None
+    tr = Transformer.from_crs(model.crs, config.WGS84, always_xy=True)
+    g = shapely.transform(geom, lambda xy: np.round(np.column_stack(tr.transform(xy[:, 0], xy[:, 1])), 7))
+    out: dict[str, Any] = json.loads(shapely.to_geojson(g))
+    return out
+
+
+def park_route(catalog: Catalog, from_ref: str, to_ref: str, *, greenway_preference: float | None) -> dict[str, Any]:
+    """GeoJSON Feature of the route between two parks (:func:`geo.parks.connectivity.route`)."""
+    from geo.parks.connectivity import route
+
+    model = parks_model(catalog)
+    a, b = resolve_park(model, from_ref), resolve_park(model, to_ref)
+    if a == b:
+        raise InvalidRequestError("Le parc de départ et le parc d'arrivée sont le même parc.")
+    kwargs = {} if greenway_preference is None else {"greenway_preference": greenway_preference}
+    try:
+        r = route(model, a, b, **kwargs)
+    except NotFoundError as exc:
+        raise NotFoundError(f"Aucun itinéraire entre ces deux parcs ({exc}).") from exc
+    names = dict(zip(model.parks["park_id"].astype(int), model.parks["nom"], strict=True))
+    return {
+        "type": "Feature", "geometry": _geometry_wgs84(model, r.geometry),
+        "properties": clean_properties({
+            "from_park": a, "from_nom": names.get(a), "to_park": b, "to_nom": names.get(b),
+            "length_m": r.length_m, "greenway_m": r.greenway_m, "share_greenway": r.share_greenway,
+            "walk_min": r.walk_min, "bike_min": r.bike_min, "greenway_preference": r.greenway_preference,
+        }),
+    }
+
+
+def park_service_area(catalog: Catalog, park_ref: str, *, minutes: float) -> dict[str, Any]:
+    """GeoJSON Feature of a park's walking service area (:func:`geo.parks.access.service_area`)."""
+    from geo.parks.access import service_area
+
+    model = parks_model(catalog)
+    pid = resolve_park(model, park_ref)
+    try:
+        sa = service_area(model, pid, minutes=minutes)
+    except NotFoundError as exc:
+        raise NotFoundError(f"Zone de desserte impossible pour ce parc ({exc}).") from exc
+    return {
+        "type": "Feature", "geometry": _geometry_wgs84(model, sa.polygon),
+        "properties": clean_properties({
+            "park_id": pid, "minutes": sa.minutes, "distance_m": sa.distance_m, "population": sa.population,
+            "area_ha": float(shapely.area(sa.polygon)) / 1e4 if sa.polygon is not None else None,
+        }),
+    }
+
+
+# -- statistics -------------------------------------------------------------------------------------
+
+
+def commune_stats(catalog: Catalog) -> list[dict[str, Any]]:
+    """Per commune and per agglomeration: the row of communes_solar and of communes_access."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for layer, key in (("communes_solar", "solar"), ("communes_access", "access")):
+        if layer not in catalog.collections:
+            continue
+        feats = catalog.collection(layer).read(geometry=False)
+        for p in feats.properties:
+            level, code = str(p.get("level") or "commune"), str(p.get("code"))
+            row = rows.setdefault((level, code), {"level": level, "code": code, "nom": p.get("nom"),
+                                                  "epci_siren": p.get("epci_siren"), "solar": None, "access": None})
+            row[key] = {k: v for k, v in clean_properties(p).items()
+                        if k not in ("level", "code", "nom", "epci_siren")}
+            row["nom"] = row["nom"] or p.get("nom")
+    order = {"epci": 0, "commune": 1}
+    return sorted(rows.values(), key=lambda r: (order.get(r["level"], 2), str(r["nom"] or ""), r["code"]))
+
+
+# -- exports ---------------------------------------------------------------------------------------
+
+EXPORT_LAYERS = ("roof_faces", "buildings")
+EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
+                  "gpkg": "application/geopackage+sqlite3"}
+
+
+def commune_features(catalog: Catalog, layer: str, commune: str, *, max_features: int) -> tuple[Collection, Any]:
+    """The features of ``layer`` (roof_faces or buildings) of one commune (INSEE code)."""
+    buildings = catalog.collection("buildings")
+    if "code_insee" not in buildings.info.column_names:
+        raise NotFoundError("Les bâtiments n'ont pas de code commune (code_insee).")
+    area = _commune_area(catalog, commune)
+    spatial = SpatialFilter(area) if area is not None else None
+    n = buildings.count(spatial=spatial, equals={"code_insee": commune})
+    if n == 0:
+        raise NotFoundError(f"Aucun bâtiment pour la commune {commune}.")
+    if layer == "buildings":
+        if n > max_features:
+            raise InvalidRequestError(f"Export trop volumineux ({n} objets, maximum {max_features}).")
+        return buildings, buildings.read(spatial=spatial, equals={"code_insee": commune})
+    ids = [str(p["building_id"]) for p in buildings.read(spatial=spatial, equals={"code_insee": commune},
+                                                         columns=["building_id"], geometry=False).properties]
+    faces = catalog.collection("roof_faces")
+    count = faces.count(spatial=spatial, equals={"building_id": ids})
+    if count > max_features:
+        raise InvalidRequestError(f"Export trop volumineux ({count} objets, maximum {max_features}).")
+    return faces, faces.read(spatial=spatial, equals={"building_id": ids})
+
+
+def _commune_area(catalog: Catalog, commune: str) -> tuple[float, float, float, float] | None:
+    """Bounds of the commune's polygon (communes_solar or communes_access), in the buildings' CRS."""
+    for layer in ("communes_solar", "communes_access"):
+        if layer in catalog.collections:
+            c = catalog.collection(layer)
+            feats = c.read(equals={"code": commune})
+            if len(feats) and catalog.collection("buildings").info.crs == c.info.crs:
+                return tuple(shapely.total_bounds(feats.geometries).tolist())  # type: ignore[return-value]
+    return None
+
+
+def export(catalog: Catalog, settings: Settings, layer: str, commune: str, fmt: str) -> tuple[bytes, str, str]:
+    """(content, media type, file name) of a commune's roof faces or buildings as CSV, GeoJSON or GeoPackage.
+
+    CSV: ';'-separated, UTF-8 with BOM (opens in French spreadsheets), one row per feature, the
+    attributes plus ``lon``/``lat`` [°] of a point inside the feature. GeoJSON: WGS84. GeoPackage: the
+    layer's CRS (Lambert-93), written by :func:`geo.io.vectors.write_gpkg`.
+    """
+    if layer not in EXPORT_LAYERS:
+        raise NotFoundError(f"Export impossible pour la couche « {layer} » (possibles : {', '.join(EXPORT_LAYERS)}).")
+    coll, feats = commune_features(catalog, layer, commune, max_features=settings.export_max_features)
+    filename = f"{layer}_{commune}.{fmt}"
+    if fmt == "geojson":
+        body = {"type": "FeatureCollection", "name": f"{layer}_{commune}", "features": features_to_geojson(coll, feats)}
+        return json.dumps(body, ensure_ascii=False).encode("utf-8"), EXPORT_FORMATS[fmt], filename
+    df = pd.DataFrame([clean_properties(p) for p in feats.properties])
+    if fmt == "csv":
+        pts = shapely.get_coordinates(shapely.point_on_surface(feats.geometries))
+        lon, lat = coll.to_wgs84.transform(pts[:, 0], pts[:, 1])
+        df["lon"], df["lat"] = np.round(lon, 7), np.round(lat, 7)
+        buf = io.StringIO()
+        df.to_csv(buf, sep=";", index=False)
+        return buf.getvalue().encode("utf-8-sig"), EXPORT_FORMATS[fmt], filename
+    if fmt == "gpkg":
+        import geopandas as gpd
+
+        from geo.io.vectors import write_gpkg
+
+        gdf = gpd.GeoDataFrame(df, geometry=list(feats.geometries), crs=coll.info.crs)
+        with tempfile.TemporaryDirectory(prefix="artois-export-") as tmp:
+            path = write_gpkg(Path(tmp) / filename, {layer: gdf})
+            return path.read_bytes(), EXPORT_FORMATS[fmt], filename
+    raise InvalidRequestError(f"Format inconnu : {fmt}")
+
