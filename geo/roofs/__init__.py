@@ -1,0 +1,22 @@
+"""Roof faces and PV potential: the solar cadastre layer.
+
+Modules
+-------
+segmentation
+    Split each building's roof into planar faces from the DSM (region growing on local plane
+    fits, plane refit, faces outlined where their plane is the active one, obstacles).
+pv
+    Module layout, PV production per face (pvlib temperature and incidence-angle losses, PVGIS
+    system loss), best plane at the site, suitability classes, hourly production profiles.
+economics
+    Household load profile, self-consumption, French tariffs, payback, 20-year gain, CO₂ and
+    :func:`~geo.roofs.economics.simulate` for the API.
+hotwater
+    Solar hot water (chauffe-eau solaire individuel) on the best face.
+aggregate
+    Per-building and per-commune / per-agglomeration totals.
+build
+    The pipeline stage :func:`~geo.roofs.build.build_roofs`.
+synthetic
+    Known-truth synthetic roofs (DSM + truth faces) for tests and benchmarks.
+"""

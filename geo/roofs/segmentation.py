@@ -1,0 +1,788 @@
+"""Split roofs into planar faces from a surface model (DSM).
+
+Method
+------
+1. Every pixel gets a local plane fitted by least squares on its 3 x 3 neighbourhood (slope and
+   residual); pixels whose fit is good are *planar*.
+2. Region growing (numba): from the most planar seeds, a region takes a neighbour when the
+   neighbour lies within a distance of the region's running least-squares plane and, if planar,
+   its normal is within an angle of the region's normal. Non-planar pixels (ridges, edges,
+   obstacles) may join a region but never propagate it, so regions do not leak across ridges.
+3. Per building: planes are refitted robustly; adjacent regions with the same plane are merged;
+   small regions standing above the face around them are obstacles (dormers, chimneys, HVAC).
+4. Face outlines: for gable and hip roofs the roof is the *lower* envelope of its planes (ridges),
+   at valleys the upper one. Each pair of adjacent faces is classified (ridge, valley or step) and
+   every point of a 4x finer grid takes the plane that is active there, so faces are bounded by
+   the plane intersection lines instead of pixel staircases; the outlines are then clipped by the
+   footprint. 3-D area = horizontal area / cos(tilt).
+5. Obstacles: pixels standing more than a threshold above their face's plane (or far below it, or
+   without data) are removed from the usable area, with a clearance, as is an edge setback.
+
+All lengths are in the DSM's CRS units [m]; azimuth is clockwise from north (180 = south), the
+direction the face looks to (down-slope); tilt from horizontal.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio.features
+import shapely
+from affine import Affine
+from numba import njit
+from pyproj import CRS
+from scipy import ndimage
+from shapely.geometry import MultiPolygon, Polygon, box, shape
+
+from geo import config
+
+log = logging.getLogger("artois.roofs")
+
+#: Problems counted (and logged) while segmenting; keys of :attr:`RoofSegmentation.issues`.
+ISSUE_KEYS = (
+    "reprojected_footprints", "empty_footprints", "repaired_footprints", "outside_dsm", "no_valid_pixel",
+)
+
+
+@dataclass
+class RoofSegmentation:
+    """Faces of the roofs of a tile.
+
+    Attributes
+    ----------
+    faces
+        One row per face: ``face_id``, ``building_id``, ``face_n``, ``tilt_deg``, ``azimuth_deg``
+        (NaN when flat), ``is_flat``, ``area_m2`` (3-D), ``footprint_area_m2`` (horizontal),
+        ``obstacle_area_m2`` (horizontal), ``usable_area_m2`` (3-D), ``plane_rms_m``,
+        ``n_obstacle_px``, ``usable_geometry`` (horizontal polygon, not for output), geometry.
+    buildings
+        The footprints used: ``building_id`` and the input's other columns, geometry, and
+        ``status`` (``ok``, ``outside_dsm``, ``no_valid_pixel``, ``no_face``).
+    face_pixels
+        int32 raster in the DSM grid: 1 + the row of ``faces`` owning each pixel, 0 elsewhere.
+    sample_pixels
+        int32 raster: same, but only interior pixels without obstacles (where the face's own
+        slope is well defined: use it to sample the irradiation raster).
+    issues
+        Counts of the input problems met (keys of :data:`ISSUE_KEYS`).
+    """
+
+    faces: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    face_pixels: np.ndarray
+    sample_pixels: np.ndarray
+    issues: dict[str, int] = field(default_factory=dict)
+
+
+def tilt_azimuth(a: float, b: float) -> tuple[float, float]:
+    """Tilt and azimuth of the plane z = a x + b y + c (x east, y north).
+
+    Returns
+    -------
+    tilt_deg
+        From horizontal [°].
+    azimuth_deg
+        Direction the plane faces (down-slope), clockwise from north [°], 180 = south;
+        NaN for a horizontal plane.
+    """
+    tilt = math.degrees(math.atan(math.hypot(a, b)))
+    if math.hypot(a, b) < 1e-9:
+        return tilt, math.nan
+    return tilt, math.degrees(math.atan2(-a, -b)) % 360.0
+
+
+# ---------------------------------------------------------------------------
+# Local planes and region growing
+# ---------------------------------------------------------------------------
+
+def local_planes(z: np.ndarray, res_m: float, group: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Least-squares plane on each pixel's 3 x 3 neighbourhood.
+
+    Parameters
+    ----------
+    z
+        Heights [m], NaN = nodata.
+    res_m
+        Pixel size [m].
+    group
+        Optional integer labels; a fit is only made where all 9 pixels share the centre's label.
+
+    Returns
+    -------
+    gx, gy
+        Slopes dz/dx (east) and dz/dy (north) [m/m]; NaN where no fit.
+    rms
+        Residual RMS of the fit [m]; NaN where no fit.
+    """
+    z = z.astype(np.float64, copy=False)
+    rows, cols = z.shape
+    pad = np.pad(z, 1, constant_values=np.nan)
+    sh = [[pad[1 + dr: 1 + dr + rows, 1 + dc: 1 + dc + cols] for dc in (-1, 0, 1)] for dr in (-1, 0, 1)]
+    east = sh[0][2] + sh[1][2] + sh[2][2] - sh[0][0] - sh[1][0] - sh[2][0]
+    north = sh[0][0] + sh[0][1] + sh[0][2] - sh[2][0] - sh[2][1] - sh[2][2]
+    gx = east / (6.0 * res_m)
+    gy = north / (6.0 * res_m)
+    mean = sum(sh[i][j] for i in range(3) for j in range(3)) / 9.0
+    ss = np.zeros_like(z)
+    for i, dr in enumerate((-1, 0, 1)):
+        for j, dc in enumerate((-1, 0, 1)):
+            fit = mean + gx * (dc * res_m) + gy * (-dr * res_m)
+            ss += (sh[i][j] - fit) ** 2
+    rms = np.sqrt(ss / 9.0)
+    if group is not None:
+        gp = np.pad(group, 1, constant_values=-1)
+        same = np.ones(z.shape, dtype=bool)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                same &= gp[1 + dr: 1 + dr + rows, 1 + dc: 1 + dc + cols] == group
+        gx = np.where(same, gx, np.nan)
+        gy = np.where(same, gy, np.nan)
+        rms = np.where(same, rms, np.nan)
+    return gx, gy, rms
+
+
+@njit(cache=True)
+def _solve_plane(s: np.ndarray) -> tuple[float, float, float, bool]:  # pragma: no cover - numba
+    # s = [n, sx, sy, sz, sxx, sxy, syy, sxz, syz]
+    n, sx, sy, sz, sxx, sxy, syy, sxz, syz = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]
+    # normal equations for z = a x + b y + c
+    m00, m01, m02 = sxx, sxy, sx
+    m11, m12 = syy, sy
+    m22 = n
+    det = m00 * (m11 * m22 - m12 * m12) - m01 * (m01 * m22 - m12 * m02) + m02 * (m01 * m12 - m11 * m02)
+    if abs(det) < 1e-9 * max(1.0, n) ** 3:
+        return 0.0, 0.0, 0.0, False
+    r0, r1, r2 = sxz, syz, sz
+    a = (r0 * (m11 * m22 - m12 * m12) - m01 * (r1 * m22 - m12 * r2) + m02 * (r1 * m12 - m11 * r2)) / det
+    b = (m00 * (r1 * m22 - m12 * r2) - r0 * (m01 * m22 - m12 * m02) + m02 * (m01 * r2 - r1 * m02)) / det
+    c = (m00 * (m11 * r2 - r1 * m12) - m01 * (m01 * r2 - r1 * m02) + r0 * (m01 * m12 - m11 * m02)) / det
+    return a, b, c, True
+
+
+@njit(cache=True)
+def _grow_regions(
+    z: np.ndarray, group: np.ndarray, gx: np.ndarray, gy: np.ndarray, good: np.ndarray,
+    order: np.ndarray, res: float, dtol: float, cos_atol: float,
+) -> np.ndarray:  # pragma: no cover - numba
+    rows, cols = z.shape
+    labels = np.zeros((rows, cols), dtype=np.int32)
+    queue = np.empty(rows * cols, dtype=np.int64)
+    acc = np.zeros(9)
+    rid = 0
+    dr8 = (-1, -1, -1, 0, 0, 1, 1, 1)
+    dc8 = (-1, 0, 1, -1, 1, -1, 0, 1)
+    for k in range(order.size):
+        p = order[k]
+        pr, pc = p // cols, p % cols
+        if labels[pr, pc] != 0:
+            continue
+        rid += 1
+        g = group[pr, pc]
+        # plane in seed-relative coordinates: z = a dx + b dy + c
+        a, b, c = gx[pr, pc], gy[pr, pc], z[pr, pc]
+        acc[:] = 0.0
+        acc[0] = 1.0
+        acc[3] = z[pr, pc]
+        labels[pr, pc] = rid
+        head, tail = 0, 1
+        queue[0] = p
+        count, next_refit = 1, 8
+        while head < tail:
+            q = queue[head]
+            head += 1
+            qr, qc = q // cols, q % cols
+            for t in range(8):
+                nr, nc = qr + dr8[t], qc + dc8[t]
+                if nr < 0 or nc < 0 or nr >= rows or nc >= cols:
+                    continue
+                if labels[nr, nc] != 0 or group[nr, nc] != g:
+                    continue
+                zn = z[nr, nc]
+                if not np.isfinite(zn):
+                    continue
+                dx = (nc - pc) * res
+                dy = -(nr - pr) * res
+                if abs(zn - (a * dx + b * dy + c)) > dtol:
+                    continue
+                if good[nr, nc]:
+                    ga, gb = gx[nr, nc], gy[nr, nc]
+                    dot = (ga * a + gb * b + 1.0) / math.sqrt((ga * ga + gb * gb + 1.0) * (a * a + b * b + 1.0))
+                    if dot < cos_atol:
+                        continue
+                labels[nr, nc] = rid
+                acc[0] += 1.0
+                acc[1] += dx
+                acc[2] += dy
+                acc[3] += zn
+                acc[4] += dx * dx
+                acc[5] += dx * dy
+                acc[6] += dy * dy
+                acc[7] += dx * zn
+                acc[8] += dy * zn
+                count += 1
+                if good[nr, nc]:
+                    queue[tail] = nr * cols + nc
+                    tail += 1
+                if count >= next_refit:
+                    na, nb, ncc, ok = _solve_plane(acc)
+                    if ok:
+                        a, b, c = na, nb, ncc
+                    next_refit = int(count * 1.3) + 4
+    return labels
+
+
+@njit(cache=True)
+def _subpixel_labels(
+    lab: np.ndarray, planes: np.ndarray, rel: np.ndarray, res: float, s: int, radius: int,
+) -> np.ndarray:  # pragma: no cover - numba
+    rows, cols = lab.shape
+    out = np.zeros((rows * s, cols * s), dtype=np.int32)
+    cand = np.empty(64, dtype=np.int32)
+    sub = res / s
+    for i in range(rows):
+        for j in range(cols):
+            base = lab[i, j]
+            if base == 0:
+                continue
+            nc = 0
+            for di in range(-radius, radius + 1):
+                for dj in range(-radius, radius + 1):
+                    ii, jj = i + di, j + dj
+                    if ii < 0 or jj < 0 or ii >= rows or jj >= cols:
+                        continue
+                    v = lab[ii, jj]
+                    if v == 0 or v == base:
+                        continue
+                    seen = False
+                    for m in range(nc):
+                        if cand[m] == v:
+                            seen = True
+                            break
+                    if not seen and nc < 64:
+                        cand[nc] = v
+                        nc += 1
+            for si in range(s):
+                for sj in range(s):
+                    cur = base
+                    if nc > 0:
+                        x = j * res + (sj + 0.5) * sub
+                        y = -(i * res + (si + 0.5) * sub)
+                        for m in range(nc):
+                            v = cand[m]
+                            r = rel[cur, v]
+                            if r == 0:
+                                continue
+                            pv = planes[v, 0] * x + planes[v, 1] * y + planes[v, 2]
+                            pc = planes[cur, 0] * x + planes[cur, 1] * y + planes[cur, 2]
+                            if (r == 1 and pv < pc) or (r == -1 and pv > pc):
+                                cur = v
+                    out[i * s + si, j * s + sj] = cur
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Per-building post-processing
+# ---------------------------------------------------------------------------
+
+def _fit_plane(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, robust: bool = True) -> tuple[np.ndarray, float]:
+    """Least-squares plane (a, b, c) with z = a x + b y + c, refitted without outliers; and its RMS [m]."""
+    keep = np.ones(z.size, dtype=bool)
+    coef = np.zeros(3)
+    rms = 0.0
+    for _ in range(3 if robust else 1):
+        if keep.sum() < 3:
+            break
+        m = np.column_stack([x[keep], y[keep], np.ones(int(keep.sum()))])
+        coef, *_ = np.linalg.lstsq(m, z[keep], rcond=None)
+        r = z - (coef[0] * x + coef[1] * y + coef[2])
+        rms = float(np.sqrt(np.mean(r[keep] ** 2)))
+        new = np.abs(r) < max(2.5 * rms, 0.05)
+        if new.sum() < 3 or np.array_equal(new, keep):
+            break
+        keep = new
+    return coef, rms
+
+
+def _adjacent_pairs(lab: np.ndarray) -> Counter[tuple[int, int]]:
+    """Counts of 4-neighbour contacts between different non-zero labels."""
+    pairs: Counter[tuple[int, int]] = Counter()
+    for a, b in ((lab[:, :-1], lab[:, 1:]), (lab[:-1, :], lab[1:, :])):
+        m = (a != b) & (a > 0) & (b > 0)
+        if m.any():
+            lo, hi = np.minimum(a[m], b[m]), np.maximum(a[m], b[m])
+            keys, counts = np.unique(lo.astype(np.int64) * 1_000_000 + hi, return_counts=True)
+            for k, cnt in zip(keys.tolist(), counts.tolist(), strict=True):
+                pairs[(k // 1_000_000, k % 1_000_000)] += cnt
+    return pairs
+
+
+def _boundary_mask(lab: np.ndarray, i: int, j: int) -> np.ndarray:
+    """Pixels of label i with a 4-neighbour of label j."""
+    mi = lab == i
+    mj = lab == j
+    nb = np.zeros_like(mj)
+    nb[1:, :] |= mj[:-1, :]
+    nb[:-1, :] |= mj[1:, :]
+    nb[:, 1:] |= mj[:, :-1]
+    nb[:, :-1] |= mj[:, 1:]
+    return mi & nb
+
+
+def _find(parent: dict[int, int], k: int) -> int:
+    """Root of ``k`` in a union-find forest (with path halving)."""
+    while parent[k] != k:
+        parent[k] = parent[parent[k]]
+        k = parent[k]
+    return k
+
+
+def _angle_deg(p: np.ndarray, q: np.ndarray) -> float:
+    n1 = np.array([-p[0], -p[1], 1.0])
+    n2 = np.array([-q[0], -q[1], 1.0])
+    cosv = float(n1 @ n2 / (np.linalg.norm(n1) * np.linalg.norm(n2)))
+    return math.degrees(math.acos(min(1.0, max(-1.0, cosv))))
+
+
+@dataclass
+class _Params:
+    res: float
+    dtol: float
+    min_region_px: int
+    min_face_m2: float
+    merge_deg: float
+    obstacle_h: float
+    clearance: float
+    setback: float
+    flat_deg: float
+    subpixels: int
+    noise: float
+
+
+def _segment_building(
+    z: np.ndarray, inside: np.ndarray, regions: np.ndarray, footprint: Polygon, origin: tuple[float, float],
+    p: _Params,
+) -> tuple[list[dict[str, object]], np.ndarray, np.ndarray]:
+    """Faces of one building in its window.
+
+    ``z`` heights, ``inside`` footprint pixels, ``regions`` grown region ids (any numbering);
+    ``origin`` = world (x, y) of the window's upper-left corner. Returns face records, the
+    window's face label raster (1..k, 0 outside) and its sample mask.
+    """
+    rows, cols = z.shape
+    res = p.res
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    xs = (xx + 0.5) * res
+    ys = -(yy + 0.5) * res
+    valid = inside & np.isfinite(z)
+    # local region ids
+    reg = np.where(valid, regions, 0)
+    ids, counts = np.unique(reg[reg > 0], return_counts=True)
+    # thick enough: a third of the pixels survive a 3 x 3 erosion (ridge and edge strips do not)
+    core = ndimage.binary_erosion(reg > 0, structure=np.ones((3, 3), bool))
+    eroded = np.zeros(int(reg.max()) + 1)
+    if core.any():
+        er = reg.copy()
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                er = np.where(np.roll(np.roll(reg, dr, 0), dc, 1) == reg, er, 0)
+        eroded = np.bincount(er.ravel(), minlength=int(reg.max()) + 1).astype(float)
+    keep = ids[(counts >= p.min_region_px) & (eroded[ids] >= 0.2 * counts)]
+    lut = np.zeros(int(reg.max()) + 1, dtype=np.int32)
+    lut[keep] = np.arange(1, keep.size + 1, dtype=np.int32)
+    lab = lut[reg]
+    if keep.size == 0:
+        if valid.sum() < 3:
+            return [], np.zeros_like(lab), np.zeros_like(lab)
+        lab = np.where(valid, 1, 0).astype(np.int32)
+    # robust plane fits, then merge regions with the same plane (union-find)
+    planes: dict[int, np.ndarray] = {}
+    rmss: dict[int, float] = {}
+
+    def refit(labels: np.ndarray, which: list[int]) -> None:
+        for k in which:
+            m = labels == k
+            planes[k], rmss[k] = _fit_plane(xs[m], ys[m], z[m].astype(np.float64))
+
+    refit(lab, [int(k) for k in np.unique(lab[lab > 0])])
+    def _same_plane(i: int, j: int) -> bool:
+        """Regions i and j lie on one plane: close planes, or the smaller fits the larger's plane."""
+        if _angle_deg(planes[i], planes[j]) <= p.merge_deg:
+            bm = _boundary_mask(lab, i, j) | _boundary_mask(lab, j, i)
+            dz = np.abs((planes[i][0] - planes[j][0]) * xs[bm] + (planes[i][1] - planes[j][1]) * ys[bm]
+                        + planes[i][2] - planes[j][2])
+            if float(np.mean(dz)) < p.dtol:
+                return True
+        ni, nj = int((lab == i).sum()), int((lab == j).sum())
+        small, large = (i, j) if ni <= nj else (j, i)
+        if min(ni, nj) * res * res > 8.0:
+            return False
+        m = lab == small
+        r = z[m] - (planes[large][0] * xs[m] + planes[large][1] * ys[m] + planes[large][2])
+        r_fit = float(np.sqrt(np.mean(r**2)))
+        return r_fit <= 1.5 * max(rmss[small], p.noise) + 0.01
+
+    for _ in range(4):
+        parent = {k: k for k in planes}
+        merged = False
+        for (i, j), _cnt in sorted(_adjacent_pairs(lab).items(), key=lambda kv: -kv[1]):
+            if _same_plane(i, j):
+                ri, rj = _find(parent, i), _find(parent, j)
+                if ri != rj:
+                    parent[rj] = ri
+                    merged = True
+        if not merged:
+            break
+        roots = np.zeros(int(lab.max()) + 1, dtype=np.int32)
+        for k in parent:
+            roots[k] = _find(parent, k)
+        lab = roots[lab]
+        planes.clear()
+        rmss.clear()
+        refit(lab, [int(k) for k in np.unique(lab[lab > 0])])
+    # small regions standing above the face around them are obstacles (dormers, HVAC, chimneys)
+    areas = {k: int((lab == k).sum()) for k in planes}
+    big = max(areas.values())
+    for k, n_px in sorted(areas.items(), key=lambda kv: kv[1]):
+        if n_px * res * res >= 12.0 or n_px == big:
+            continue
+        nbs = Counter()
+        for (i, j), cnt in _adjacent_pairs(lab).items():
+            if i == k:
+                nbs[j] += cnt
+            elif j == k:
+                nbs[i] += cnt
+        if not nbs:
+            continue
+        host, cnt = nbs.most_common(1)[0]
+        m = lab == k
+        perim = int((_boundary_mask(lab, k, host)).sum())
+        above = z[m] - (planes[host][0] * xs[m] + planes[host][1] * ys[m] + planes[host][2])
+        if float(np.median(above)) > p.obstacle_h and perim >= 0.5 * sum(
+            int(_boundary_mask(lab, k, o).sum()) for o in nbs
+        ):
+            lab[m] = 0
+            del planes[k], rmss[k]
+    # renumber 1..k
+    olds = sorted(planes)
+    lut = np.zeros(int(lab.max()) + 1, dtype=np.int32)
+    for new, old in enumerate(olds, start=1):
+        lut[old] = new
+    lab = lut[lab]
+    plane_arr = np.zeros((len(olds) + 1, 3))
+    rms_arr = np.zeros(len(olds) + 1)
+    for new, old in enumerate(olds, start=1):
+        plane_arr[new] = planes[old]
+        rms_arr[new] = rmss[old]
+    k_faces = len(olds)
+    if k_faces == 0:
+        return [], np.zeros_like(lab), np.zeros_like(lab)
+    # fill every other pixel of the window with the nearest face (outlines are clipped later)
+    if (lab == 0).any():
+        idx = ndimage.distance_transform_edt(lab == 0, return_distances=False, return_indices=True)
+        filled = lab[idx[0], idx[1]]
+    else:
+        filled = lab
+    # pair relations: +1 ridge (lower plane active), -1 valley (upper active), 0 step
+    rel = np.zeros((k_faces + 1, k_faces + 1), dtype=np.int8)
+    fin = np.where(inside, filled, 0)
+    for (i, j), _cnt in _adjacent_pairs(fin).items():
+        pi, pj = plane_arr[i], plane_arr[j]
+        da, db, dc = pi - pj
+        nrm = math.hypot(da, db)
+        if nrm < 0.02:
+            continue
+        bm = _boundary_mask(fin, i, j) | _boundary_mask(fin, j, i)
+        dist = np.abs(da * xs[bm] + db * ys[bm] + dc) / nrm
+        if float(np.median(dist)) > 1.5 * res:
+            continue
+        near_i = (fin == i) & (ndimage.distance_transform_edt(~bm) <= 3)
+        diff = da * xs[near_i] + db * ys[near_i] + dc  # P_i - P_j on i's side
+        if diff.size == 0:
+            continue
+        r = 1 if float(np.median(diff)) < 0 else -1
+        rel[i, j] = rel[j, i] = r
+    s = p.subpixels
+    sub = _subpixel_labels(filled.astype(np.int32), plane_arr, rel, res, s, 2)
+    sub_tf = Affine(res / s, 0.0, origin[0], 0.0, -res / s, origin[1])
+    pieces: dict[int, list[Polygon]] = {}
+    for geom, val in rasterio.features.shapes(sub, mask=sub > 0, transform=sub_tf, connectivity=4):
+        pieces.setdefault(int(val), []).append(shape(geom))
+    # obstacles and holes: residual above / far below the face plane, or no data
+    pa = plane_arr[filled]
+    resid = z - (pa[..., 0] * xs + pa[..., 1] * ys + pa[..., 2])
+    obstacle = inside & ~(np.abs(resid) <= p.obstacle_h)  # NaN (no data) counts as obstacle
+    obstacle &= ~((resid < 0) & (resid > -3 * p.obstacle_h))  # slightly below: noise, keep
+    px_tf = Affine(res, 0.0, origin[0], 0.0, -res, origin[1])
+    obst_geoms: dict[int, list[Polygon]] = {}
+    if obstacle.any():
+        olab = np.where(obstacle, filled, 0).astype(np.int32)
+        for geom, val in rasterio.features.shapes(olab, mask=olab > 0, transform=px_tf, connectivity=8):
+            obst_geoms.setdefault(int(val), []).append(shape(geom))
+    interior = np.zeros_like(filled)
+    records: list[dict[str, object]] = []
+    out_lab = np.zeros_like(filled)
+    fp_prep = footprint
+    shapely.prepare(fp_prep)
+    n_out = 0
+    for k in range(1, k_faces + 1):
+        if k not in pieces:
+            continue
+        poly = shapely.union_all(pieces[k]).intersection(fp_prep)
+        poly = _polygonal(poly)
+        if poly.is_empty or poly.area < p.min_face_m2:
+            continue
+        n_out += 1
+        a, b, c = plane_arr[k]
+        tilt, az = tilt_azimuth(float(a), float(b))
+        is_flat = tilt < p.flat_deg
+        cos_t = math.cos(math.radians(tilt))
+        obst = _polygonal(shapely.union_all(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()
+        usable = poly.buffer(-p.setback, join_style="mitre")
+        if not obst.is_empty:
+            usable = usable.difference(obst.buffer(p.clearance, join_style="mitre"))
+        usable = _polygonal(usable)
+        mk = (filled == k) & inside
+        out_lab[mk] = n_out
+        inner = ndimage.binary_erosion(mk, structure=np.ones((3, 3), bool)) & ~obstacle
+        if not inner.any():
+            inner = mk & ~obstacle
+        if not inner.any():
+            inner = mk
+        interior[inner] = n_out
+        records.append({
+            "face_n": n_out, "tilt_deg": tilt, "azimuth_deg": az if not is_flat else math.nan,
+            "is_flat": bool(is_flat), "footprint_area_m2": poly.area, "area_m2": poly.area / cos_t,
+            "obstacle_area_m2": obst.area, "usable_area_m2": usable.area / cos_t,
+            "plane_rms_m": float(rms_arr[k]), "n_obstacle_px": int((obstacle & mk).sum()),
+            "plane_a": float(a), "plane_b": float(b), "plane_c": float(c) - a * origin[0] - b * origin[1],
+            "usable_geometry": usable, "geometry": poly,
+        })
+    return records, out_lab, interior
+
+
+def _polygonal(g: shapely.Geometry) -> Polygon | MultiPolygon:
+    """Keep only the polygonal part of a geometry (intersections may yield lines or points)."""
+    if g.is_empty:
+        return Polygon()
+    if isinstance(g, (Polygon, MultiPolygon)):
+        return g
+    polys = [p for p in getattr(g, "geoms", []) if isinstance(p, (Polygon, MultiPolygon)) and not p.is_empty]
+    if not polys:
+        return Polygon()
+    u = shapely.union_all(polys)
+    return u if isinstance(u, (Polygon, MultiPolygon)) else Polygon()
+
+
+# ---------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------
+
+def prepare_footprints(
+    footprints: gpd.GeoDataFrame, dsm_crs: CRS | str, dsm_bounds: tuple[float, float, float, float],
+    *, id_column: str = "cleabs",
+) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Check and clean footprints for a DSM: reproject, repair, drop empty, flag those outside.
+
+    Returns the footprints (``building_id`` column added, ``status`` = ``ok`` or
+    ``outside_dsm``) in the DSM's CRS, and the counts of problems met; each problem is logged
+    as a warning with its count.
+    """
+    issues = dict.fromkeys(ISSUE_KEYS, 0)
+    fps = footprints.copy()
+    if fps.crs is None:
+        fps = fps.set_crs(dsm_crs)
+    elif CRS.from_user_input(fps.crs) != CRS.from_user_input(dsm_crs):
+        issues["reprojected_footprints"] = len(fps)
+        fps = fps.to_crs(dsm_crs)
+    geom = fps.geometry
+    empty = geom.isna() | geom.is_empty
+    if empty.any():
+        issues["empty_footprints"] = int(empty.sum())
+        fps = fps[~empty].copy()
+    invalid = ~fps.geometry.is_valid
+    if invalid.any():
+        issues["repaired_footprints"] = int(invalid.sum())
+        fps.loc[invalid, fps.geometry.name] = shapely.make_valid(fps.geometry[invalid].values)
+    fps[fps.geometry.name] = [_polygonal(g) for g in fps.geometry]
+    nonpoly = fps.geometry.is_empty
+    if nonpoly.any():
+        issues["empty_footprints"] += int(nonpoly.sum())
+        fps = fps[~nonpoly].copy()
+    if id_column in fps.columns:
+        ids = fps[id_column].astype(str)
+    else:
+        ids = pd.Series([f"bat-{i + 1}" for i in range(len(fps))], index=fps.index)
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        ids = ids.where(~dup, ids + "_" + ids.groupby(ids).cumcount().astype(str))
+    fps["building_id"] = ids.values
+    xmin, ymin, xmax, ymax = dsm_bounds
+    inside = fps.geometry.within(box(xmin, ymin, xmax, ymax))
+    fps["status"] = np.where(inside, "ok", "outside_dsm")
+    issues["outside_dsm"] = int((~inside).sum())
+    for k, v in issues.items():
+        if v:
+            log.warning("footprints: %d %s", v, k.replace("_", " "))
+    return fps.reset_index(drop=True), issues
+
+
+def segment_roofs(
+    dsm: np.ndarray,
+    transform: Affine,
+    footprints: gpd.GeoDataFrame,
+    *,
+    crs: CRS | str | None = None,
+    id_column: str = "cleabs",
+) -> RoofSegmentation:
+    """Split the roof of every footprint into planar faces.
+
+    Parameters
+    ----------
+    dsm
+        Surface heights [m], float, NaN = nodata, north-up square pixels.
+    transform
+        Pixel -> CRS transform of ``dsm``.
+    footprints
+        Building polygons (any CRS: reprojected to ``crs``); ``id_column`` gives the building id.
+    crs
+        The DSM's CRS (default: the footprints').
+    id_column
+        Column holding the building id (``cleabs`` for BD TOPO).
+
+    Returns
+    -------
+    RoofSegmentation
+    """
+    res = float(transform.a)
+    rows, cols = dsm.shape
+    crs = crs if crs is not None else footprints.crs
+    bounds = (transform.c, transform.f + rows * transform.e, transform.c + cols * res, transform.f)
+    fps, issues = prepare_footprints(footprints, crs, bounds, id_column=id_column)
+    ok = fps["status"] == "ok"
+    shapes_ = ((g, i + 1) for i, g in zip(np.flatnonzero(ok.to_numpy()), fps.geometry[ok], strict=True))
+    group = rasterio.features.rasterize(
+        shapes_, out_shape=(rows, cols), transform=transform, fill=0, dtype="int32",
+    ) if ok.any() else np.zeros((rows, cols), np.int32)
+    z = dsm.astype(np.float64)
+    gx, gy, rms = local_planes(z, res, group)
+    in_b = (group > 0) & np.isfinite(rms)
+    noise = float(np.median(rms[in_b])) if in_b.any() else 0.0
+    # residual RMS of a 3 x 3 fit on a plane with noise σ: median ~0.77 σ; twice the median flags
+    # 0.2 % of planar pixels but catches ridges (a 20° ridge gives ~0.09 m at 0.5 m pixels)
+    good_thr = max(0.03, 2.0 * noise)
+    sigma = noise / 0.816  # height noise [m] estimated from the fits' residuals
+    # pixels rejected by a tight tolerance only miss the plane fit (they are filled later), while a
+    # loose one lets regions leak across ridges: 4 σ, capped
+    dtol = min(max(config.SEGMENT_DISTANCE_TOLERANCE_M, 4.0 * sigma), 0.25)
+    # noise of a 3 x 3 normal: σ / (√6 res) per slope component
+    atol = max(config.SEGMENT_NORMAL_TOLERANCE_DEG, 2.5 * math.degrees(math.atan(math.sqrt(2) * sigma / (math.sqrt(6) * res))))
+    good = in_b & (rms < good_thr)
+    flat_idx = np.flatnonzero(good & (rms <= max(0.02, 1.5 * noise)))  # seeds: the most planar pixels
+    order = flat_idx[np.argsort(rms.ravel()[flat_idx], kind="stable")].astype(np.int64)
+    regions = _grow_regions(
+        z, group, np.nan_to_num(gx), np.nan_to_num(gy), good, order, res, dtol,
+        math.cos(math.radians(atol)),
+    )
+    params = _Params(
+        res=res, dtol=dtol, min_region_px=max(3, int(config.SEGMENT_MIN_REGION_M2 / res**2)),
+        min_face_m2=config.SEGMENT_MIN_FACE_M2, merge_deg=config.SEGMENT_MERGE_ANGLE_DEG,
+        obstacle_h=max(config.OBSTACLE_MIN_HEIGHT_M, 4.0 * sigma),
+        clearance=config.OBSTACLE_CLEARANCE_M, setback=config.ROOF_EDGE_SETBACK_M,
+        flat_deg=config.FLAT_ROOF_MAX_TILT_DEG, subpixels=config.SEGMENT_SUBPIXELS, noise=sigma,
+    )
+    face_pixels = np.zeros((rows, cols), np.int32)
+    sample_pixels = np.zeros((rows, cols), np.int32)
+    records: list[dict[str, object]] = []
+    status = fps["status"].to_numpy().copy()
+    slices = ndimage.find_objects(group)
+    for bi in range(len(fps)):
+        if status[bi] != "ok":
+            continue
+        sl = slices[bi] if bi < len(slices) else None
+        if sl is None:
+            status[bi] = "no_valid_pixel"
+            continue
+        r0, r1 = max(sl[0].start - 2, 0), min(sl[0].stop + 2, rows)
+        c0, c1 = max(sl[1].start - 2, 0), min(sl[1].stop + 2, cols)
+        inside = group[r0:r1, c0:c1] == bi + 1
+        zw = z[r0:r1, c0:c1]
+        if np.isfinite(zw[inside]).sum() < 3:
+            status[bi] = "no_valid_pixel"
+            continue
+        origin = transform * (c0, r0)
+        recs, lab, interior = _segment_building(
+            zw, inside, regions[r0:r1, c0:c1], fps.geometry.iloc[bi], (float(origin[0]), float(origin[1])), params,
+        )
+        if not recs:
+            status[bi] = "no_face"
+            continue
+        base = len(records)
+        bid = fps["building_id"].iloc[bi]
+        for rec in recs:
+            rec["building_id"] = bid
+            rec["face_id"] = f"{bid}-{rec['face_n']}"
+        records.extend(recs)
+        fw = face_pixels[r0:r1, c0:c1]
+        fw[lab > 0] = lab[lab > 0] + base
+        sw = sample_pixels[r0:r1, c0:c1]
+        sw[interior > 0] = interior[interior > 0] + base
+    issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
+    if issues["no_valid_pixel"]:
+        log.warning("roofs: %d building(s) with no valid DSM pixel", issues["no_valid_pixel"])
+    fps["status"] = status
+    columns = ["face_id", "building_id", "face_n", "tilt_deg", "azimuth_deg", "is_flat", "area_m2",
+               "footprint_area_m2", "obstacle_area_m2", "usable_area_m2", "plane_rms_m", "n_obstacle_px",
+               "plane_a", "plane_b", "plane_c", "usable_geometry", "geometry"]
+    faces = gpd.GeoDataFrame(
+        pd.DataFrame.from_records(records, columns=columns), geometry="geometry", crs=crs,
+    )
+    return RoofSegmentation(faces, fps, face_pixels, sample_pixels, issues)
+
+
+def detect_buildings(
+    dsm: np.ndarray, dtm: np.ndarray, transform: Affine, *, crs: CRS | str,
+) -> gpd.GeoDataFrame:
+    """Building outlines from a surface and a terrain model (no footprints available).
+
+    A pixel is a building pixel when it stands more than ``BUILDING_MIN_HEIGHT_M`` above the
+    terrain and its 3 x 3 plane fit is good (trees' crowns are rough); the mask is opened and
+    closed, split into 8-connected blobs, and blobs smaller than ``BUILDING_MIN_AREA_M2`` or
+    mostly rough are dropped.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``building_id`` (``dsm-{n}``), geometry (pixel-outline polygons) in ``crs``.
+    """
+    res = float(transform.a)
+    ndsm = dsm.astype(np.float64) - dtm.astype(np.float64)
+    high = np.nan_to_num(ndsm, nan=0.0) > config.BUILDING_MIN_HEIGHT_M
+    _, _, rms = local_planes(dsm.astype(np.float64), res)
+    planar = high & (np.nan_to_num(rms, nan=9.0) < config.BUILDING_MAX_PLANE_RMS_M / 2.5)
+    # ridges and edges are not planar: grow the planar core back over them, but not over trees
+    core = ndimage.binary_opening(planar, structure=np.ones((3, 3), bool))
+    mask = ndimage.binary_dilation(core, structure=np.ones((3, 3), bool), iterations=2) & high
+    mask = ndimage.binary_closing(mask, structure=np.ones((3, 3), bool)) & high
+    mask = ndimage.binary_fill_holes(mask)
+    lab, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
+    counts = np.bincount(lab.ravel(), minlength=n + 1)
+    planar_counts = np.bincount(lab.ravel(), weights=planar.ravel(), minlength=n + 1)
+    keep = (counts * res * res >= config.BUILDING_MIN_AREA_M2) & (planar_counts >= 0.5 * counts)
+    keep[0] = False
+    lab = np.where(keep[lab], lab, 0).astype(np.int32)
+    geoms: dict[int, list[Polygon]] = {}
+    for geom, val in rasterio.features.shapes(lab, mask=lab > 0, transform=transform, connectivity=8):
+        geoms.setdefault(int(val), []).append(shape(geom))
+    rows = []
+    for i, val in enumerate(sorted(geoms), start=1):
+        g = _polygonal(shapely.union_all(geoms[val]))
+        rows.append({"building_id": f"dsm-{i}", "geometry": g})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
