@@ -555,3 +555,26 @@ MAP_CONSUMPTION_MIN_KWH_YR: Final = 500
 MAP_CONSUMPTION_MAX_KWH_YR: Final = 30_000
 #: Walking times offered for a park's service area [min] (10 min is the Chaîne des Parcs standard).
 MAP_SERVICE_AREA_MINUTES: Final = (5, 10, 15)
+
+# ---------------------------------------------------------------------------
+# 9. Sample territory generator (owner: foundation, geo/sample/)
+# ---------------------------------------------------------------------------
+
+#: Communes of the sample territory: INSEE code -> (name, postal code, EPCI SIREN, municipal
+#: population). Source: INSEE COG 2025 and "populations légales" (population municipale), as in
+#: shared/data/real/pma-communes-epci.csv; postal codes from La Poste's base officielle des codes
+#: postaux (checked 2026-11).
+SAMPLE_COMMUNES: Final[dict[str, tuple[str, str, str, int]]] = {
+    "62498": ("Lens", "62300", "246200364", 32697),
+    "62528": ("Loos-en-Gohelle", "62750", "246200364", 6850),
+}
+#: Mean household size used to people the sample's dwellings [persons/household]. Source:
+#: INSEE, RP 2021, "taille moyenne des ménages", Pas-de-Calais ≈ 2.3 (checked 2026-11).
+SAMPLE_PERSONS_PER_HOUSEHOLD: Final = 2.3
+#: Share of poor households (below 60 % of the median standard of living) by kind of housing
+#: in the sample: mining cités are much poorer than the average. Order of magnitude from INSEE
+#: Filosofi 2019 for Lens (poverty rate ≈ 30 %) (checked 2026-11); a generator choice.
+SAMPLE_POOR_SHARE: Final[dict[str, float]] = {"coron": 0.38, "semi": 0.18, "other": 0.25}
+#: Fixed time stamp written into the sample's GeoPackages (gpkg_contents.last_change) so that
+#: the generator's output is byte-identical from one run to the next.
+SAMPLE_GPKG_TIMESTAMP: Final = "2025-01-01T00:00:00.000Z"
