@@ -127,18 +127,23 @@ def vector_tile(
         raise TileEmpty()
     idx = np.flatnonzero(keep)
     geoms = geoms[idx]
-    types = shapely.get_type_id(geoms)
-    lines_or_polys = types != 0  # not a point
+    lines_or_polys = shapely.get_type_id(geoms) != 0  # not a point
     if lines_or_polys.any():
         geoms[lines_or_polys] = shapely.simplify(geoms[lines_or_polys], unit * 0.5, preserve_topology=True)
+    # quantise to the tile grid here, vectorised (y up; the encoder flips it), rather than per vertex in Python
+    sx, sy = extent / (bounds[2] - bounds[0]), extent / (bounds[3] - bounds[1])
+    origin = np.array([bounds[0], bounds[1]])
+    scale = np.array([sx, sy])
+    geoms = shapely.transform(geoms, lambda xy: np.round((xy - origin) * scale))
+    polys = np.isin(shapely.get_type_id(geoms), (3, 6))
+    keep = ~shapely.is_empty(geoms) & ~(polys & (shapely.area(geoms) <= 0))
+    idx, geoms = idx[keep], geoms[keep]
     if len(idx) > max_features:  # keep the largest features
         size = shapely.area(geoms) + shapely.length(geoms)
-        order = np.argsort(-size, kind="stable")[:max_features]
-        idx, geoms = idx[np.sort(order)], geoms[np.sort(order)]
+        order = np.sort(np.argsort(-size, kind="stable")[:max_features])
+        idx, geoms = idx[order], geoms[order]
     features = []
     for i, g in zip(idx, geoms, strict=True):
-        if g is None or g.is_empty:
-            continue
         props = {k: _clean(v) for k, v in feats.properties[i].items()}
         features.append({"geometry": g, "properties": {k: v for k, v in props.items() if v is not None},
                          "id": int(feats.fids[i])})
@@ -146,7 +151,7 @@ def vector_tile(
         raise TileEmpty()
     data: bytes = mapbox_vector_tile.encode(
         {"name": collection.id, "features": features},
-        default_options={"quantize_bounds": bounds, "extents": extent, "check_winding_order": True},
+        default_options={"extents": extent, "check_winding_order": True},
     )
     return data
 

@@ -249,3 +249,26 @@ def polygon_lonlat_center(geom: Polygon) -> tuple[float, float]:
     c = geom.centroid
     lon, lat = to_wgs.transform(c.x, c.y)
     return float(lon), float(lat)
+
+
+# -- pytest fixtures (import them into a test module: ``from api_fixtures import api_build, client``) --
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def api_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic build folder, written once per test session."""
+    return make_build(tmp_path_factory.mktemp("api_build"))
+
+
+@pytest.fixture(scope="session")
+def client(api_build: Path):  # type: ignore[no-untyped-def]
+    """A TestClient of the app serving the synthetic build."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    with TestClient(create_app(Settings(data_dir=api_build))) as c:
+        yield c
