@@ -157,8 +157,10 @@ def _finish(
             # Meteorological variables are secondary: fill short gaps instead of failing.
             out[col] = out[col].where(out[col].abs() < 900).interpolate(limit_direction="both").fillna(
                 12.0 if col == "temp_air" else 1.0)
+    index = pd.DatetimeIndex(out.index)
     if len(out) >= 2:
-        steps = (out.index[1:] - out.index[:-1]).total_seconds().to_numpy() / 3600.0
+        steps = np.diff(index.tz_convert("UTC").tz_localize(None).to_numpy()).astype("timedelta64[ns]").astype(
+            np.float64) / 3.6e12
         interval_h = float(np.median(steps))
         irregular = np.abs(steps - interval_h) > 1e-6
         if irregular.any():
@@ -179,7 +181,7 @@ def _finish(
         altitude_m=float(altitude_m),
         source=source,
         location=location,
-        period=_period(out.index, interval_h),
+        period=_period(index, interval_h),
         approximate=approximate,
     )
 
@@ -313,15 +315,17 @@ def read_pvgis_tmy(path: str | Path) -> Weather:
     # One year (1990, not leap) so the TMY's months make a continuous series.
     feb29 = (idx.month == 2) & (idx.day == 29)
     data, idx = data[~feb29], idx[~feb29]
-    idx = pd.to_datetime({"year": 1990, "month": idx.month, "day": idx.day, "hour": idx.hour, "minute": idx.minute})
-    data.index = pd.DatetimeIndex(idx).tz_localize("UTC") + pd.Timedelta(hours=offset_h)
+    coerced = pd.to_datetime(
+        {"year": 1990, "month": idx.month, "day": idx.day, "hour": idx.hour, "minute": idx.minute}
+    )
+    data.index = pd.DatetimeIndex(coerced).tz_localize("UTC") + pd.Timedelta(hours=offset_h)
     log.debug("%s: PVGIS irradiance time offset %.4f h (%s)", path, offset_h, why)
     db = _find_key(meta if fmt == "csv" else json.loads(path.read_text(encoding="utf-8")),
                    re.compile(r"radiation_db", re.IGNORECASE))
     years = ""
     months = meta.get("months_selected") if isinstance(meta, Mapping) else None
     if isinstance(months, list) and months:
-        ys = sorted({int(m.get("year")) for m in months if isinstance(m, Mapping) and m.get("year")})
+        ys = sorted({int(m["year"]) for m in months if isinstance(m, Mapping) and m.get("year")})
         if ys:
             years = f", months from {ys[0]}–{ys[-1]}"
     w = _finish(

@@ -1,0 +1,385 @@
+"""Per-pixel annual and monthly irradiation with shading: the kernel and its Python API.
+
+For every computed pixel (its own tilt and azimuth from the DSM, :mod:`geo.solar.surface`), with
+the horizon in N directions (:mod:`geo.solar.horizon`) and the binned sky
+(:mod:`geo.solar.sky`), the monthly irradiation is
+
+    Σ_bins  E_b·max(n·s_b, 0)·[sun above the horizon in direction s_b]    beam + circumsolar
+    + I_m·SVF                                                             isotropic sky
+    + H_m·sin β·HB                                                        horizon brightening
+    + albedo·G_m·(1 − cos β)/2                                            ground-reflected
+
+where I_m, H_m, G_m are the month's sums of DHI·(1 − F1), DHI·F2 and GHI, SVF the surface's sky
+view factor from its horizon and HB the fraction of the Perez horizon band (6.5°) left visible
+above the horizon, weighted by the plane's view of each direction. Without shading (horizon
+below the plane's own) this is pvlib's ``get_total_irradiance(model='perez')`` summed over the
+year. The unshaded value is computed alongside, giving the shading loss.
+
+The kernel runs on bands of rows in parallel (numba ``prange``); in each band the horizon scan
+and then the sum over sun bins are loops whose innermost level runs along a row, which numba
+vectorises.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+from affine import Affine
+from rasterio.crs import CRS
+
+from geo import config
+from geo.errors import InputError
+from geo.io.rasters import Raster
+from geo.io.weather import Weather
+from geo.solar.horizon import band_horizon, build_pyramid, horizon_schedule, padded_block
+from geo.solar.sky import SkyBins, bin_sky
+from geo.solar.surface import surface_normals, tilt_azimuth
+
+log = logging.getLogger("artois.solar")
+
+#: Rows per band of the kernel (a band's horizon buffer is n_dir × rows × cols float32).
+BAND_ROWS = 8
+
+BAND_DESCRIPTIONS: tuple[str, ...] = (
+    ("annual global irradiation on the surface [kWh/m2/yr] (annual_kwh_m2)",)
+    + tuple(f"monthly global irradiation on the surface, month {m:02d} [kWh/m2] (month_{m:02d}_kwh_m2)"
+            for m in range(1, 13))
+    + ("annual shading loss, fraction of unshaded irradiation lost [0-1] (shading_loss)",
+       "sky view factor [0-1] (sky_view_factor)")
+)
+
+
+@dataclass(frozen=True)
+class SolarSettings:
+    """Settings of the irradiation engine (defaults from :mod:`geo.config`, section 3).
+
+    Attributes
+    ----------
+    n_directions
+        Horizon directions (evenly spaced from north).
+    distance_m
+        Horizon search distance [m] (also the halo of tiled runs).
+    near_px, samples_per_octave
+        The horizon scan (:func:`geo.solar.horizon.horizon_schedule`).
+    albedo
+        Ground albedo [0–1].
+    bin_minutes, month_parts
+        Sun binning (:func:`geo.solar.sky.bin_sky`).
+    horizon_band_deg
+        Height of the Perez horizon-brightening band [°].
+    """
+
+    n_directions: int = config.HORIZON_DIRECTIONS
+    distance_m: float = config.HORIZON_DISTANCE_M
+    near_px: int = config.HORIZON_NEAR_SAMPLES
+    samples_per_octave: int = config.HORIZON_SAMPLES_PER_OCTAVE
+    albedo: float = config.SOLAR_ALBEDO
+    bin_minutes: float = config.SUN_BIN_MINUTES
+    month_parts: int = config.SUN_BIN_MONTH_PARTS
+    horizon_band_deg: float = config.PEREZ_HORIZON_BAND_DEG
+
+    def tags(self) -> dict[str, str]:
+        """Metadata tags (``ALBEDO``, ``SKY_MODEL``, ``HORIZON_DIRECTIONS``, ``HORIZON_DISTANCE_M``)."""
+        return {
+            "ALBEDO": f"{self.albedo:g}",
+            "SKY_MODEL": f"Perez 1990 ({config.SOLAR_PEREZ_COEFFICIENTS}, pvlib), circumsolar shaded with the beam, "
+                         "isotropic part x sky view factor, horizon band shaded by the horizon",
+            "HORIZON_DIRECTIONS": str(self.n_directions),
+            "HORIZON_DISTANCE_M": f"{self.distance_m:g}",
+        }
+
+
+@dataclass(frozen=True)
+class IrradianceResult:
+    """Per-pixel results on the DSM's grid; NaN where not computed.
+
+    Attributes
+    ----------
+    annual_kwh_m2
+        Annual global irradiation on the surface [kWh/m²/yr] (sum over the weather period).
+    monthly_kwh_m2
+        (12, rows, cols) monthly irradiation [kWh/m²], January first.
+    shading_loss
+        Fraction of the unshaded irradiation lost to the horizon [0–1].
+    sky_view_factor
+        View factor from the surface to the visible sky [0–1] (1 = open flat roof; an open
+        plane of tilt β has (1 + cos β)/2).
+    unshaded_kwh_m2
+        Annual irradiation the same surface would get with an open horizon [kWh/m²/yr].
+    tilt_deg, azimuth_deg
+        The surface's tilt [°] and azimuth [°, 180 = south; NaN when flat] from the DSM (all
+        pixels with a complete 3×3 neighbourhood, computed or not).
+    transform, crs
+        The grid.
+    weather
+        The weather used.
+    settings
+        The engine settings used.
+    """
+
+    annual_kwh_m2: np.ndarray
+    monthly_kwh_m2: np.ndarray
+    shading_loss: np.ndarray
+    sky_view_factor: np.ndarray
+    unshaded_kwh_m2: np.ndarray
+    tilt_deg: np.ndarray
+    azimuth_deg: np.ndarray
+    transform: Affine
+    crs: CRS
+    weather: Weather
+    settings: SolarSettings = field(default_factory=SolarSettings)
+
+    def bands(self) -> np.ndarray:
+        """(15, rows, cols) float32 in the order of docs/data-dictionary.md (NaN = not computed)."""
+        return np.concatenate(
+            [self.annual_kwh_m2[None], self.monthly_kwh_m2, self.shading_loss[None], self.sky_view_factor[None]]
+        ).astype(np.float32)
+
+    def tags(self) -> dict[str, str]:
+        """Dataset tags: the weather's (``WEATHER_*``) and the settings'."""
+        return {**self.weather.tags(), **self.settings.tags()}
+
+
+# ---------------------------------------------------------------------------
+# Kernel (numba)
+# ---------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, fastmath=True)
+def _band_irradiance(
+    best, nrm, valid, i0, c0, nr, nc,
+    dir_sin, dir_cos, band_rad,
+    b_k0, b_k1, b_f, b_tan, b_vec, b_e, month_ptr,
+    iso_m, hb_m, ghi_m, albedo,
+    out_month, out_annual, out_unshaded, out_svf,
+):  # pragma: no cover - numba
+    n_dir = dir_sin.size
+    svf = np.zeros((nr, nc), dtype=np.float32)
+    hbf = np.zeros((nr, nc), dtype=np.float32)
+    for i in range(nr):
+        for j in range(nc):
+            if not valid[i0 + i, c0 + j]:
+                continue
+            nx, ny, nz = nrm[0, i0 + i, c0 + j], nrm[1, i0 + i, c0 + j], nrm[2, i0 + i, c0 + j]
+            num = 0.0
+            den = 0.0
+            wsum = 0.0
+            wvis = 0.0
+            for k in range(n_dir):
+                h = math.atan(best[k, i, j])
+                g = nx * dir_sin[k] + ny * dir_cos[k]
+                hs = math.atan2(-g, nz)
+                he = max(max(h, 0.0), hs)
+                num += nz * math.cos(he) ** 2 + g * (0.5 * math.pi - he - math.sin(he) * math.cos(he))
+                h0 = max(hs, 0.0)
+                den += nz * math.cos(h0) ** 2 + g * (0.5 * math.pi - h0 - math.sin(h0) * math.cos(h0))
+                if g > 0.0:
+                    wsum += g
+                    wvis += g * min(max((band_rad - max(h, 0.0)) / band_rad, 0.0), 1.0)
+            svf[i, j] = 0.5 * (1.0 + nz) * num / den if den > 0 else 0.0
+            hbf[i, j] = wvis / wsum if wsum > 0 else 1.0
+    acc_s = np.zeros(nc, dtype=np.float32)
+    acc_u = np.zeros(nc, dtype=np.float32)
+    for i in range(nr):
+        ri = i0 + i
+        nxr = nrm[0, ri, c0:c0 + nc]
+        nyr = nrm[1, ri, c0:c0 + nc]
+        nzr = nrm[2, ri, c0:c0 + nc]
+        for j in range(nc):
+            out_annual[ri, c0 + j] = 0.0
+            out_unshaded[ri, c0 + j] = 0.0
+        for m in range(12):
+            acc_s[:] = 0.0
+            acc_u[:] = 0.0
+            for b in range(month_ptr[m], month_ptr[m + 1]):
+                k0, k1 = b_k0[b], b_k1[b]
+                f = b_f[b]
+                f0 = np.float32(1.0) - f
+                tel = b_tan[b]
+                vx, vy, vz, e = b_vec[b, 0], b_vec[b, 1], b_vec[b, 2], b_e[b]
+                h0 = best[k0, i]
+                h1 = best[k1, i]
+                for j in range(nc):
+                    c = nxr[j] * vx + nyr[j] * vy + nzr[j] * vz
+                    c = max(c, 0.0) * e
+                    acc_u[j] += c
+                    hz = h0[j] * f0 + h1[j] * f
+                    acc_s[j] += c if tel > hz else np.float32(0.0)
+            iso, hb, gh = iso_m[m], hb_m[m], ghi_m[m]
+            for j in range(nc):
+                nz = nzr[j]
+                sb = math.sqrt(max(1.0 - nz * nz, 0.0))
+                ground = albedo * gh * 0.5 * (1.0 - nz)
+                shaded = acc_s[j] + iso * svf[i, j] + hb * sb * hbf[i, j] + ground
+                open_ = acc_u[j] + iso * 0.5 * (1.0 + nz) + hb * sb + ground
+                out_month[m, ri, c0 + j] = shaded
+                out_annual[ri, c0 + j] += shaded
+                out_unshaded[ri, c0 + j] += open_
+        for j in range(nc):
+            out_svf[ri, c0 + j] = svf[i, j]
+
+
+@numba.njit(parallel=True, cache=True)
+def _run_rows(
+    row_a, row_b, band_rows, valid, nrm, pad,
+    buf, lev_off, lev_nc, lev_r0, lev_c0, zb_nc,
+    ptr, s_lev, s_dr, s_dc, s_w, s_axis, s_inv,
+    dir_sin, dir_cos, band_rad,
+    b_k0, b_k1, b_f, b_tan, b_vec, b_e, month_ptr,
+    iso_m, hb_m, ghi_m, albedo,
+    out_month, out_annual, out_unshaded, out_svf,
+):  # pragma: no cover - numba
+    n_dir = ptr.size - 1
+    ncols = valid.shape[1]
+    nb = (row_b - row_a + band_rows - 1) // band_rows
+    for bi in numba.prange(nb):
+        i0 = row_a + bi * band_rows
+        nr = min(band_rows, row_b - i0)
+        lo, hi = ncols, -1
+        for i in range(i0, i0 + nr):
+            for j in range(ncols):
+                if valid[i, j]:
+                    lo = min(lo, j)
+                    hi = max(hi, j)
+        if hi < 0:
+            continue
+        nc = hi - lo + 1
+        best = np.full((n_dir, nr, nc), np.float32(-1e30), dtype=np.float32)
+        band_horizon(buf, lev_off, lev_nc, lev_r0, lev_c0, zb_nc, pad + i0, pad + lo, nr, nc,
+                     ptr, s_lev, s_dr, s_dc, s_w, s_axis, s_inv, best)
+        _band_irradiance(best, nrm, valid, i0, lo, nr, nc, dir_sin, dir_cos, band_rad,
+                         b_k0, b_k1, b_f, b_tan, b_vec, b_e, month_ptr, iso_m, hb_m, ghi_m, albedo,
+                         out_month, out_annual, out_unshaded, out_svf)
+
+
+# ---------------------------------------------------------------------------
+# Python API
+# ---------------------------------------------------------------------------
+
+
+def _bin_arrays(sky: SkyBins, n_dir: int) -> dict[str, np.ndarray]:
+    step = 360.0 / n_dir
+    pos = sky.azimuth_deg / step
+    k0 = np.floor(pos).astype(np.int64) % n_dir
+    f = (pos - np.floor(pos)).astype(np.float32)
+    el = np.clip(sky.elevation_deg, -89.0, 89.9)
+    month_ptr = np.searchsorted(sky.month, np.arange(13)).astype(np.int64)
+    return {
+        "b_k0": k0, "b_k1": (k0 + 1) % n_dir, "b_f": f,
+        "b_tan": np.tan(np.radians(el)).astype(np.float32),
+        "b_vec": np.ascontiguousarray(sky.vector, dtype=np.float32),
+        "b_e": (sky.energy_wh_m2 / 1000.0).astype(np.float32),
+        "month_ptr": month_ptr,
+    }
+
+
+def compute_irradiance(
+    dsm: Raster,
+    weather: Weather,
+    *,
+    mask: np.ndarray | None = None,
+    settings: SolarSettings | None = None,
+    sky: SkyBins | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk_rows: int = 64,
+) -> IrradianceResult:
+    """Annual and monthly irradiation with shading on every (masked) pixel of a DSM.
+
+    Parameters
+    ----------
+    dsm
+        Surface model [m] in a projected CRS (north-up, square pixels); NaN = nodata. Whatever
+        surrounds the computed pixels within ``settings.distance_m`` shades them: pass a DSM read
+        with that halo (see :func:`geo.solar.build.irradiance_from_files`). Beyond the DSM the
+        horizon is taken as open.
+    weather
+        The weather (its location is used for the sun).
+    mask
+        Boolean (rows, cols): pixels to compute (e.g. roofs); default all. Pixels with nodata in
+        their 3×3 neighbourhood are never computed.
+    settings
+        Engine settings (default :class:`SolarSettings`).
+    sky
+        A precomputed :func:`geo.solar.sky.bin_sky` of ``weather`` (to share across tiles).
+    progress
+        Called with the number of rows done after each chunk of rows.
+    chunk_rows
+        Rows per call of the parallel kernel (granularity of ``progress``).
+
+    Returns
+    -------
+    IrradianceResult
+        On the DSM's grid.
+    """
+    settings = settings or SolarSettings()
+    if dsm.crs is None or not dsm.crs.is_projected:
+        raise InputError(None, "the DSM must be in a projected CRS in metres")
+    z = np.asarray(dsm.data, dtype=np.float32)
+    rows, cols = z.shape
+    res = dsm.res_m
+    normals = surface_normals(z, res)
+    tilt, azim = tilt_azimuth(normals)
+    valid = np.isfinite(normals[2]) & np.isfinite(z)
+    if mask is not None:
+        if mask.shape != z.shape:
+            raise ValueError(f"mask shape {mask.shape} differs from the DSM's {z.shape}")
+        valid &= mask.astype(bool)
+    nan2 = np.full((rows, cols), np.nan, dtype=np.float32)
+    monthly = np.full((12, rows, cols), np.nan, dtype=np.float32)
+    annual, unshaded, svf = nan2.copy(), nan2.copy(), nan2.copy()
+    result_kw = {"tilt_deg": tilt.astype(np.float32), "azimuth_deg": azim.astype(np.float32),
+                 "transform": dsm.transform, "crs": dsm.crs, "weather": weather, "settings": settings}
+    if not valid.any():
+        log.warning("no pixel to compute")
+        return IrradianceResult(annual, monthly, nan2.copy(), svf, unshaded, **result_kw)
+    rr, cc = np.nonzero(valid)
+    r0, r1, c0, c1 = int(rr.min()), int(rr.max()) + 1, int(cc.min()), int(cc.max()) + 1
+    sched = horizon_schedule(settings.n_directions, settings.distance_m, res,
+                             near_px=settings.near_px, samples_per_octave=settings.samples_per_octave)
+    pad = sched.pad
+    zb = padded_block(z, r0, r1, c0, c1, pad)
+    pyr = build_pyramid(zb, sched, pad)
+    del zb
+    sky = sky or bin_sky(weather, bin_minutes=settings.bin_minutes, month_parts=settings.month_parts)
+    bins = _bin_arrays(sky, sched.n_dir)
+    phi = np.radians(sched.azimuth_deg)
+    core_valid = np.ascontiguousarray(valid[r0:r1, c0:c1])
+    core_nrm = np.ascontiguousarray(normals[:, r0:r1, c0:c1].astype(np.float32))
+    cr, ccn = r1 - r0, c1 - c0
+    o_month = np.full((12, cr, ccn), np.nan, dtype=np.float32)
+    o_annual = np.full((cr, ccn), np.nan, dtype=np.float32)
+    o_unsh = np.full((cr, ccn), np.nan, dtype=np.float32)
+    o_svf = np.full((cr, ccn), np.nan, dtype=np.float32)
+    kwh = 1.0 / 1000.0
+    for a in range(0, cr, chunk_rows):
+        b = min(a + chunk_rows, cr)
+        _run_rows(
+            a, b, BAND_ROWS, core_valid, core_nrm, pad,
+            pyr.buf, pyr.offset, pyr.ncols, pyr.r0, pyr.c0, pyr.ncols[0],
+            sched.ptr, sched.level, sched.dr, sched.dc, sched.weight, sched.axis, sched.inv_dist,
+            np.sin(phi).astype(np.float32), np.cos(phi).astype(np.float32),
+            math.radians(settings.horizon_band_deg),
+            bins["b_k0"], bins["b_k1"], bins["b_f"], bins["b_tan"], bins["b_vec"], bins["b_e"], bins["month_ptr"],
+            (sky.isotropic_wh_m2 * kwh).astype(np.float32), (sky.horizon_wh_m2 * kwh).astype(np.float32),
+            (sky.ghi_wh_m2 * kwh).astype(np.float32), np.float32(settings.albedo),
+            o_month, o_annual, o_unsh, o_svf,
+        )
+        if progress is not None:
+            progress(b - a)
+    inv = ~core_valid
+    for arr in (o_annual, o_unsh, o_svf):
+        arr[inv] = np.nan
+    o_month[:, inv] = np.nan
+    monthly[:, r0:r1, c0:c1] = o_month
+    annual[r0:r1, c0:c1] = o_annual
+    unshaded[r0:r1, c0:c1] = o_unsh
+    svf[r0:r1, c0:c1] = o_svf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loss = np.where(unshaded > 0, 1.0 - annual / unshaded, 0.0)
+    loss = np.where(np.isfinite(annual), np.clip(loss, 0.0, 1.0), np.nan).astype(np.float32)
+    return IrradianceResult(annual, monthly, loss, svf, unshaded, **result_kw)
