@@ -16,6 +16,7 @@ from geo.errors import CRSError, InputError
 from geo.io._atomic import atomic_path
 
 log = logging.getLogger("artois.io")
+logging.getLogger("pyogrio").setLevel(logging.WARNING)  # not "Created N records" for every layer written
 
 
 def list_layers(path: str | Path) -> list[str]:
