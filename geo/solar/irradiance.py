@@ -285,7 +285,7 @@ def compute_irradiance(
     mask: np.ndarray | None = None,
     settings: SolarSettings | None = None,
     sky: SkyBins | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     chunk_rows: int = 64,
 ) -> IrradianceResult:
     """Annual and monthly irradiation with shading on every (masked) pixel of a DSM.
@@ -307,7 +307,7 @@ def compute_irradiance(
     sky
         A precomputed :func:`geo.solar.sky.bin_sky` of ``weather`` (to share across tiles).
     progress
-        Called with the number of rows done after each chunk of rows.
+        Called as ``progress(rows_done, rows_total)`` after each chunk of rows.
     chunk_rows
         Rows per call of the parallel kernel (granularity of ``progress``).
 
@@ -370,7 +370,7 @@ def compute_irradiance(
             o_month, o_annual, o_unsh, o_svf,
         )
         if progress is not None:
-            progress(b - a)
+            progress(b, cr)
     inv = ~core_valid
     for arr in (o_annual, o_unsh, o_svf):
         arr[inv] = np.nan
