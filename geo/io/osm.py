@@ -104,6 +104,20 @@ def read_osm_parks(path: str | Path) -> gpd.GeoDataFrame:
         "osm_tag": tag[keep],
         "osm_id": osm_id[keep].astype(str),
     }, geometry=gdf.geometry[keep], crs=gdf.crs)
+    # man_made is not an area key for GDAL's default osmconf.ini: a closed spoil-heap way comes out
+    # in the ``lines`` layer, so close it into a polygon here.
+    lines = _read(path, "lines")
+    if not lines.empty:
+        mm = _tags(lines, ("man_made",))["man_made"]
+        closed = lines.geometry.is_closed & (lines.geometry.geom_type == "LineString")
+        heaps = lines[(mm == "spoil_heap").to_numpy(bool) & closed.to_numpy(bool)]
+        if not heaps.empty:
+            polys = np.array([shapely.Polygon(g.coords) for g in heaps.geometry.values], dtype=object)
+            extra = gpd.GeoDataFrame({
+                "nom": heaps["name"] if "name" in heaps else None, "ensemble": None,
+                "osm_tag": "man_made=spoil_heap", "osm_id": "w" + heaps["osm_id"].astype(str),
+            }, geometry=polys, crs=heaps.crs)
+            out = gpd.GeoDataFrame(pd.concat([out, extra], ignore_index=True), geometry="geometry", crs=gdf.crs)
     return _finish(out, path, "park or green space")
 
 
