@@ -55,7 +55,7 @@ def service_area_polygon(
     pieces = reachable_lines(net, node_dist, radius_m)
     if len(pieces) == 0:
         return shapely.Polygon()
-    return shapely.multilinestrings(pieces).buffer(buffer_m, quad_segs=_QUAD_SEGS)
+    return shapely.MultiLineString(list(pieces)).buffer(buffer_m, quad_segs=_QUAD_SEGS)
 
 
 def covered_share(cells: np.ndarray, polygon: BaseGeometry, *, tree: shapely.STRtree | None = None) -> np.ndarray:
