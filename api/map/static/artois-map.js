@@ -122,12 +122,14 @@
   // ------------------------------------------------------------------ setup
   Artois.setup = function (leafletMap, settings) {
     map = leafletMap;
+    Artois.map = leafletMap;
     S = settings;
     // Panes in drawing order; the roof faces stay above the park layers.
     [['artoisBase', 250], ['artoisChoropleth', 350], ['artoisRaster', 360], ['artoisAreas', 400],
       ['artoisParks', 420], ['artoisLines', 440], ['artoisRoofs', 460], ['artoisSelection', 480]]
       .forEach(function (p) { map.createPane(p[0]).style.zIndex = p[1]; });
     map.getPane('artoisRaster').style.pointerEvents = 'none';
+    L.control.scale({ imperial: false, maxWidth: 150 }).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
     collections();
   };
@@ -211,7 +213,7 @@
       collections().then(function (cols) {
         var bounds = extentOf(cols[collection]);
         if (!cols[collection] || !bounds) { noteMissing(role, collection); return; }
-        group.addLayer(makeLayer(bounds.pad(-1e-6)));
+        group.addLayer(makeLayer(bounds.pad(-0.001)));
       });
     }, role);
   }
@@ -249,7 +251,7 @@
         lookupRoof(e.latlng);
       });
       return vg;
-    }, 'buildings', 'roofFaces');
+    }, opts.collection, 'roofFaces');
     legendEntries.roofFaces = function () {
       var minZ = S.tileMinZoom[opts.collection] || 0;
       return legendBlock('Toitures : potentiel solaire', S.suitability.map(function (c) {
@@ -494,8 +496,13 @@
     map.on('overlayadd overlayremove zoomend', function () { legendControl.refresh(); });
     legendControl.refresh();
     collections().then(function (cols) {
-      var b = extentOf(cols.buildings) || extentOf(cols.parks) || extentOf(cols.communes_solar);
-      if (b && !location.hash) { map.fitBounds(b); }
+      var b = null;
+      ['buildings', 'parks', 'greenways'].forEach(function (id) {
+        var e = extentOf(cols[id]);
+        if (e) { b = b ? b.extend(e) : e; }
+      });
+      b = b || extentOf(cols.communes_solar);
+      if (b) { map.fitBounds(b); }
     });
     map.on('click', function (e) { if (activeTab() === 'toit') { lookupRoof(e.latlng); } });
     initPanel();
@@ -624,18 +631,26 @@
     var v = first(obj, [key, 'reco_' + key]);
     return v;
   }
+  /* Monthly production [kWh] of the recommended installation: the annual figure spread like the
+     best face's monthly production (the installation sits on it). Falls back to the sum of the
+     suitable faces (whole roof) when the building has no recommendation. */
+  function monthlyKey(m) { return 'production_m' + (m < 10 ? '0' : '') + m + '_kwh'; }
   function monthly(faces, building) {
+    var reco = first(building, ['reco_production_kwh_yr', 'production_kwh_yr']);
+    var best = faces.filter(function (f) { return f.face_id === building.best_face_id; })[0] ||
+      faces.slice().sort(function (a, b) { return (b.production_kwh_yr || 0) - (a.production_kwh_yr || 0); })[0];
     var months = [];
-    for (var m = 1; m <= 12; m++) {
-      var key = 'production_m' + (m < 10 ? '0' : '') + m + '_kwh';
-      var fromBuilding = first(building, ['reco_' + key, key]);
-      if (isNum(fromBuilding)) { months.push(fromBuilding); continue; }
+    var m;
+    if (isNum(reco) && best && isNum(best.production_kwh_yr) && best.production_kwh_yr > 0 && isNum(best[monthlyKey(1)])) {
+      for (m = 1; m <= 12; m++) { months.push(reco * best[monthlyKey(m)] / best.production_kwh_yr); }
+      return { values: months, label: 'installation conseillée' };
+    }
+    for (m = 1; m <= 12; m++) {
       var sum = 0; var any = false;
-      faces.forEach(function (f) { if (isNum(f[key]) && f.suitability !== 'inadapté') { sum += f[key]; any = true; } });
+      faces.forEach(function (f) { if (isNum(f[monthlyKey(m)]) && f.suitability !== 'inadapté') { sum += f[monthlyKey(m)]; any = true; } });
       months.push(any ? sum : null);
     }
-    var arr = first(building, ['monthly_production_kwh', 'reco_monthly_kwh']);
-    return Array.isArray(arr) && arr.length === 12 ? arr : months;
+    return { values: months, label: 'pans adaptés de toute la toiture' };
   }
 
   function renderRoof(r) {
@@ -667,17 +682,19 @@
       var c = suitabilityOf(f.suitability);
       var badge = el('span', { class: 'artois-badge', text: c ? c.label : (f.suitability || '–') });
       if (c) { badge.style.background = c.colour; }
+      var orientation = f.is_flat ? 'toit plat' : (f.orientation || '–');
       var tr = el('tr', { 'data-face-id': f.face_id || '' }, [
-        el('td', { text: f.is_flat ? 'toit plat' : (f.orientation || '–') }),
-        el('td', { text: fmt(f.tilt_deg, '°') }),
-        el('td', { text: fmt(f.usable_area_m2, 'm²') }),
-        el('td', null, [badge]),
-        el('td', { text: fmt(f.kwp, '', 1).trim() }),
-        el('td', { text: fmt(f.production_kwh_yr), 'data-value': isNum(f.production_kwh_yr) ? String(f.production_kwh_yr) : '' }),
+        el('td', { class: 'face-orientation' }, [el('span', { text: orientation }), el('small', { text: isNum(f.tilt_deg) ? ' ' + nf0.format(f.tilt_deg) + '°' : '' })]),
+        el('td', { class: 'face-area', text: fmt(f.usable_area_m2, 'm²') }),
+        el('td', { class: 'face-class' }, [badge]),
+        el('td', { class: 'face-kwp', text: isNum(f.kwp) ? nf1.format(f.kwp) : '–' }),
+        el('td', { class: 'face-kwh', text: isNum(f.production_kwh_yr) ? nf0.format(f.production_kwh_yr) : '–', 'data-value': isNum(f.production_kwh_yr) ? String(f.production_kwh_yr) : '' }),
       ]);
       tbody.appendChild(tr);
     });
-    drawChart($('artois-chart'), monthly(r.faces, e));
+    var mon = monthly(r.faces, Object.assign({}, b, e));
+    drawChart($('artois-chart'), mon.values);
+    $('artois-chart-note').textContent = 'Production estimée de l\'' + mon.label + ', en kWh par mois.';
     renderEconomics(e);
     renderSwh(r.swh || b);
     renderAssumptions(r);
@@ -715,13 +732,8 @@
     var w = r.weather;
     if (w && typeof w === 'object') { w = [w.source, w.location, w.period].filter(Boolean).join(', '); }
     items.push('Météo : ' + (w || 'non précisée'));
-    var a = r.assumptions;
-    if (Array.isArray(a)) { items = items.concat(a.map(String)); }
-    else if (a && typeof a === 'object') {
-      Object.keys(a).forEach(function (k) { var v = a[k]; items.push(k.replace(/_/g, ' ') + ' : ' + (typeof v === 'object' ? JSON.stringify(v) : v)); });
-    } else {
-      items.push('Installation conseillée dimensionnée pour le foyer sur les meilleurs pans ; prix, tarifs de rachat et pertes selon la configuration du projet (geo/config.py).');
-    }
+    if (r.weather && r.weather.approximate) { items.push('Météo approchée (climatologie hors ligne) : les chiffres sont indicatifs.'); }
+    items = items.concat(S.assumptions || []);
     items.forEach(function (t) { ul.appendChild(el('li', { text: t })); });
   }
   function highlightBuilding(r) {
@@ -737,7 +749,7 @@
   function drawChart(container, values) {
     container.innerHTML = '';
     if (!values.some(isNum)) { container.textContent = 'Profil mensuel non disponible.'; return; }
-    var W = 320, H = 150, left = 34, bottom = 18, top = 14;
+    var W = 320, H = 140, left = 34, bottom = 18, top = 8;
     var max = Math.max.apply(null, values.filter(isNum));
     var ns = 'http://www.w3.org/2000/svg';
     var svg = document.createElementNS(ns, 'svg');
@@ -751,8 +763,8 @@
       return n;
     }
     var bw = (W - left - 4) / 12;
-    add('text', { x: 2, y: 10, class: 'axis' }, 'kWh');
     add('text', { x: left - 3, y: top + 4, 'text-anchor': 'end', class: 'axis' }, nf0.format(max));
+    add('line', { x1: left, y1: top, x2: W - 2, y2: top, class: 'grid' });
     add('text', { x: left - 3, y: H - bottom, 'text-anchor': 'end', class: 'axis' }, '0');
     add('line', { x1: left, y1: H - bottom, x2: W - 2, y2: H - bottom, class: 'base' });
     values.forEach(function (v, i) {
@@ -807,7 +819,7 @@
       var sel = $(id);
       sel.innerHTML = '';
       state.parks.forEach(function (p, i) {
-        var o = el('option', { value: p.park_id, text: (p.nom || 'Parc ' + p.park_id) + (p.ensemble ? ' (' + p.ensemble + ')' : '') });
+        var o = el('option', { value: p.park_id, text: (p.nom || 'Parc ' + p.park_id) + (p.ensemble && p.ensemble !== p.nom ? ' (' + p.ensemble + ')' : '') });
         if ((k === 1 && i === Math.min(1, state.parks.length - 1)) || (k !== 1 && i === 0)) { o.selected = true; }
         sel.appendChild(o);
       });
@@ -828,9 +840,12 @@
       map.fitBounds(state.route.getBounds(), { padding: [30, 30] });
       var length = first(p, ['length_m', 'distance_m']);
       var minutes = first(p, ['time_min', 'duration_min', 'walk_min', 'minutes']);
-      var share = first(p, ['share_on_greenways', 'share_on_greenway', 'greenway_share']);
-      out.textContent = 'Itinéraire : ' + fmt(length / 1000, 'km', 1) + ' · ' + fmt(minutes, 'min') + ' à pied · ' +
-        pct(share) + ' sur voies vertes';
+      var share = first(p, ['share_greenway', 'share_on_greenways', 'share_on_greenway', 'greenway_share']);
+      var bike = first(p, ['bike_min']);
+      var names = [first(p, ['from_nom']), first(p, ['to_nom'])].filter(Boolean);
+      out.textContent = (names.length === 2 ? names[0] + ' → ' + names[1] + ' : ' : 'Itinéraire : ') +
+        fmt(length / 1000, 'km', 1) + ' · ' + fmt(minutes, 'min') + ' à pied' +
+        (isNum(bike) ? ' (' + fmt(Math.max(1, bike), 'min') + ' à vélo)' : '') + ' · ' + pct(share) + ' sur voies vertes';
       out.setAttribute('data-length-m', isNum(length) ? String(length) : '');
     }).catch(function (e) { out.textContent = 'Itinéraire impossible : ' + e.message; out.classList.add('error'); });
   }
