@@ -290,6 +290,8 @@ ROOF_EDGE_SETBACK_M: Final = 0.5
 #: ~0.1 m above the tiles); raised to 4 σ of the DSM noise measured on the roofs. Project choice (2026-11).
 OBSTACLE_MIN_HEIGHT_M: Final = 0.1
 OBSTACLE_CLEARANCE_M: Final = 0.3
+#: Planar regions smaller than this [m²] standing above the roof are obstacles (dormer and HVAC tops).
+OBSTACLE_REGION_MAX_M2: Final = 12.0
 
 #: Roof segmentation (region growing on plane fits). Project choices (2026-11), tuned on the
 #: generated sample's ground truth and the Athens LiDAR (see tests/test_roofs_segmentation.py).

@@ -239,9 +239,10 @@ def _grow_regions(
 
 @njit(cache=True)
 def _subpixel_labels(
-    lab: np.ndarray, planes: np.ndarray, rel: np.ndarray, res: float, s: int, radius: int,
+    lab: np.ndarray, filled: np.ndarray, planes: np.ndarray, rel: np.ndarray, res: float, s: int, radius: int,
 ) -> np.ndarray:  # pragma: no cover - numba
     rows, cols = lab.shape
+    k = planes.shape[0]
     out = np.zeros((rows * s, cols * s), dtype=np.int32)
     cand = np.empty(64, dtype=np.int32)
     sub = res / s
@@ -267,21 +268,39 @@ def _subpixel_labels(
                     if not seen and nc < 64:
                         cand[nc] = v
                         nc += 1
+            if filled[i, j]:  # no face of its own: any face related to the nearest one may own it
+                for v in range(1, k):
+                    if v != base and rel[base, v] != 0 and nc < 64:
+                        seen = False
+                        for m in range(nc):
+                            if cand[m] == v:
+                                seen = True
+                                break
+                        if not seen:
+                            cand[nc] = v
+                            nc += 1
             for si in range(s):
                 for sj in range(s):
                     cur = base
                     if nc > 0:
                         x = j * res + (sj + 0.5) * sub
                         y = -(i * res + (si + 0.5) * sub)
-                        for m in range(nc):
-                            v = cand[m]
-                            r = rel[cur, v]
-                            if r == 0:
-                                continue
-                            pv = planes[v, 0] * x + planes[v, 1] * y + planes[v, 2]
-                            pc = planes[cur, 0] * x + planes[cur, 1] * y + planes[cur, 2]
-                            if (r == 1 and pv < pc) or (r == -1 and pv > pc):
-                                cur = v
+                        for _it in range(3):
+                            changed = False
+                            for m in range(nc):
+                                v = cand[m]
+                                if v == cur:
+                                    continue
+                                r = rel[cur, v]
+                                if r == 0:
+                                    continue
+                                pv = planes[v, 0] * x + planes[v, 1] * y + planes[v, 2]
+                                pc = planes[cur, 0] * x + planes[cur, 1] * y + planes[cur, 2]
+                                if (r == 1 and pv < pc) or (r == -1 and pv > pc):
+                                    cur = v
+                                    changed = True
+                            if not changed:
+                                break
                     out[i * s + si, j * s + sj] = cur
     return out
 
@@ -427,15 +446,31 @@ def _segment_building(
         r_fit = float(np.sqrt(np.mean(r**2)))
         return r_fit <= 1.5 * max(rmss[small], p.noise) + 0.01
 
+    def _coplanar(i: int, j: int) -> bool:
+        """Non-adjacent regions on one plane (a face cut in two by a dormer or a chimney)."""
+        if _angle_deg(planes[i], planes[j]) > p.merge_deg:
+            return False
+        for a, b in ((i, j), (j, i)):
+            m = lab == b
+            cx, cy = float(xs[m].mean()), float(ys[m].mean())
+            d = (planes[a][0] - planes[b][0]) * cx + (planes[a][1] - planes[b][1]) * cy + planes[a][2] - planes[b][2]
+            if abs(d) > p.dtol:
+                return False
+        return True
+
     for _ in range(4):
         parent = {k: k for k in planes}
         merged = False
-        for (i, j), _cnt in sorted(_adjacent_pairs(lab).items(), key=lambda kv: -kv[1]):
-            if _same_plane(i, j):
-                ri, rj = _find(parent, i), _find(parent, j)
-                if ri != rj:
-                    parent[rj] = ri
-                    merged = True
+        adjacent = sorted(_adjacent_pairs(lab).items(), key=lambda kv: -kv[1])
+        ks = sorted(planes)
+        touching = dict(adjacent)
+        apart = [((i, j), 0) for a, i in enumerate(ks) for j in ks[a + 1:] if (i, j) not in touching]
+        for (i, j), cnt in adjacent + apart:
+            same = _same_plane(i, j) if cnt > 0 else _coplanar(i, j)
+            ri, rj = _find(parent, i), _find(parent, j)
+            if same and ri != rj:
+                parent[rj] = ri
+                merged = True
         if not merged:
             break
         roots = np.zeros(int(lab.max()) + 1, dtype=np.int32)
@@ -445,27 +480,20 @@ def _segment_building(
         planes.clear()
         rmss.clear()
         refit(lab, [int(k) for k in np.unique(lab[lab > 0])])
-    # small regions standing above the face around them are obstacles (dormers, HVAC, chimneys)
+    # small regions standing above the roof the other faces make are obstacles (dormers, HVAC,
+    # chimneys): for a ridge roof the active face is the lowest plane, so a pixel's height above
+    # the roof is its largest height above the neighbouring planes
     areas = {k: int((lab == k).sum()) for k in planes}
     big = max(areas.values())
     for k, n_px in sorted(areas.items(), key=lambda kv: kv[1]):
-        if n_px * res * res >= 12.0 or n_px == big:
+        if n_px * res * res >= config.OBSTACLE_REGION_MAX_M2 or n_px == big:
             continue
-        nbs = Counter()
-        for (i, j), cnt in _adjacent_pairs(lab).items():
-            if i == k:
-                nbs[j] += cnt
-            elif j == k:
-                nbs[i] += cnt
+        nbs = {j if i == k else i for (i, j) in _adjacent_pairs(lab) if k in (i, j)}
         if not nbs:
             continue
-        host, cnt = nbs.most_common(1)[0]
         m = lab == k
-        perim = int((_boundary_mask(lab, k, host)).sum())
-        above = z[m] - (planes[host][0] * xs[m] + planes[host][1] * ys[m] + planes[host][2])
-        if float(np.median(above)) > p.obstacle_h and perim >= 0.5 * sum(
-            int(_boundary_mask(lab, k, o).sum()) for o in nbs
-        ):
+        above = np.max([z[m] - (planes[o][0] * xs[m] + planes[o][1] * ys[m] + planes[o][2]) for o in nbs], axis=0)
+        if float(np.median(above)) > p.obstacle_h:
             lab[m] = 0
             del planes[k], rmss[k]
     # renumber 1..k
@@ -499,16 +527,23 @@ def _segment_building(
             continue
         bm = _boundary_mask(fin, i, j) | _boundary_mask(fin, j, i)
         dist = np.abs(da * xs[bm] + db * ys[bm] + dc) / nrm
-        if float(np.median(dist)) > 1.5 * res:
+        # filled pixels (obstacles) may push the pixel boundary away from the true line: it is
+        # enough that a good part of the boundary follows the line
+        if float(np.quantile(dist, 0.25)) > 1.5 * res:
             continue
-        near_i = (fin == i) & (ndimage.distance_transform_edt(~bm) <= 3)
-        diff = da * xs[near_i] + db * ys[near_i] + dc  # P_i - P_j on i's side
-        if diff.size == 0:
+        # measured pixels near the boundary say which envelope the roof is: min (ridge) or max (valley)
+        near = (ndimage.distance_transform_edt(~bm) <= 3) & ((lab == i) | (lab == j))
+        if near.sum() < 3:
             continue
-        r = 1 if float(np.median(diff)) < 0 else -1
+        zi = pi[0] * xs[near] + pi[1] * ys[near] + pi[2]
+        zj = pj[0] * xs[near] + pj[1] * ys[near] + pj[2]
+        zn = z[near]
+        r_min = float(np.nanmedian(np.abs(zn - np.minimum(zi, zj))))
+        r_max = float(np.nanmedian(np.abs(zn - np.maximum(zi, zj))))
+        r = 1 if r_min <= r_max else -1
         rel[i, j] = rel[j, i] = r
     s = p.subpixels
-    sub = _subpixel_labels(filled.astype(np.int32), plane_arr, rel, res, s, 2)
+    sub = _subpixel_labels(filled.astype(np.int32), lab == 0, plane_arr, rel, res, s, 2)
     sub_tf = Affine(res / s, 0.0, origin[0], 0.0, -res / s, origin[1])
     pieces: dict[int, list[Polygon]] = {}
     for geom, val in rasterio.features.shapes(sub, mask=sub > 0, transform=sub_tf, connectivity=4):
@@ -519,6 +554,9 @@ def _segment_building(
     obstacle = inside & ~(np.abs(resid) <= p.obstacle_h)  # NaN (no data) counts as obstacle
     obstacle &= ~((resid < 0) & (resid > -3 * p.obstacle_h))  # slightly below: noise, keep
     px_tf = Affine(res, 0.0, origin[0], 0.0, -res, origin[1])
+    outline = _roof_outline(footprint, inside, obstacle, res)
+    if outline is not footprint:
+        obstacle &= ~_rim_mask(inside, obstacle)
     obst_geoms: dict[int, list[Polygon]] = {}
     if obstacle.any():
         olab = np.where(obstacle, filled, 0).astype(np.int32)
@@ -527,7 +565,7 @@ def _segment_building(
     interior = np.zeros_like(filled)
     records: list[dict[str, object]] = []
     out_lab = np.zeros_like(filled)
-    fp_prep = footprint
+    fp_prep = outline
     shapely.prepare(fp_prep)
     n_out = 0
     for k in range(1, k_faces + 1):
@@ -564,6 +602,35 @@ def _segment_building(
             "usable_geometry": usable, "geometry": poly,
         })
     return records, out_lab, interior
+
+
+def _rim_mask(inside: np.ndarray, obstacle: np.ndarray) -> np.ndarray:
+    """Obstacle pixels connected to the footprint's edge (parapets, acroteria)."""
+    edge = inside & ~ndimage.binary_erosion(inside, structure=np.ones((3, 3), bool))
+    olab, _ = ndimage.label(obstacle, structure=np.ones((3, 3), bool))
+    touching = np.unique(olab[edge & obstacle])
+    return np.isin(olab, touching[touching > 0])
+
+
+def _roof_outline(footprint: Polygon | MultiPolygon, inside: np.ndarray, obstacle: np.ndarray,
+                  res: float) -> Polygon | MultiPolygon:
+    """The footprint, or, when a raised rim (parapet) runs along most of its edge, the part inside it.
+
+    The rim's width w comes from its pixel area A and the outline's perimeter P (a band of width w
+    inside a polygon: A = P w − 4 w² for a rectangle), so the face is traced at sub-pixel precision.
+    """
+    if not obstacle.any():
+        return footprint
+    edge = inside & ~ndimage.binary_erosion(inside, structure=np.ones((3, 3), bool))
+    rim = _rim_mask(inside, obstacle)
+    if (rim & edge).sum() < 0.5 * edge.sum():
+        return footprint
+    area = float((rim & inside).sum()) * res * res
+    perim = float(footprint.length)
+    disc = perim * perim - 16.0 * area
+    w = (perim - math.sqrt(disc)) / 8.0 if disc > 0 else area / perim
+    inner = _polygonal(footprint.buffer(-w, join_style="mitre"))
+    return footprint if inner.is_empty else inner
 
 
 def _polygonal(g: shapely.Geometry) -> Polygon | MultiPolygon:
