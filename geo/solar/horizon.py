@@ -8,8 +8,9 @@ angle atan((z_s − z_0)/d_s) over samples s along the ray out to the search dis
 * near field (d ≤ ``near_px`` pixels): one sample per column (or row) crossed, its height
   linearly interpolated between the two pixels it falls between — exact for planar roofs;
 * far field: ``samples_per_octave`` samples per doubling of the distance, each the maximum of
-  the DSM over a square window of 2^λ pixels centred on the sample (a max-filter pyramid, window
-  / distance ≤ 1/8), so thin tall obstacles are never stepped over; sample spacing = window.
+  the DSM over a square window of 2^λ pixels centred on the ray (a max-filter pyramid, window /
+  distance ≤ 1/8); consecutive windows tile the ray, so thin tall obstacles are never stepped
+  over. The angle uses the distance of the window's centre.
 
 The sample offsets are the same for every pixel, so the scan is written as loops over
 (direction, sample, row, column) whose inner loop is contiguous and SIMD-vectorised by numba;
@@ -156,19 +157,19 @@ def horizon_schedule(
             lam = max(1, int(round(math.log2(max(step, 1.0)))))
             half = 2 ** (lam - 1)
             for m in range(1, samples_per_octave + 1):
-                d = r_prev + m * step
-                if d > d_px + 1e-9:
+                # Window m covers the ray from r_prev + (m − 1)·step to r_prev + m·step: centred on
+                # d. An even window of 2h pixels over offsets −h … h − 1 is centred half a pixel
+                # before its anchor pixel, hence the anchor floor(x + 1) = round(x + 0.5).
+                d = r_prev + (m - 0.5) * step
+                if d - 0.5 * step >= d_px - 1e-9:
                     break
-                dr, dc = int(round(-d * c)), int(round(d * s))
-                dist = math.hypot(dr, dc)
-                if dist < 1.0:
-                    continue
+                dr, dc = math.floor(-d * c + 1.0), math.floor(d * s + 1.0)
                 lv.append(lam)
                 drs.append(dr)
                 dcs.append(dc)
                 ws.append(0.0)
                 axs.append(0)
-                invs.append(1.0 / (dist * res_m))
+                invs.append(1.0 / (d * res_m))
                 reach[lam] = max(reach.get(lam, 0), abs(dr) + half + 1, abs(dc) + half + 1)
             r_prev = r_next
             octave += 1
