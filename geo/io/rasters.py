@@ -19,7 +19,6 @@ from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.io import MemoryFile
-from rasterio.windows import from_bounds
 
 from geo import config
 from geo.errors import CRSError, InputError
@@ -110,10 +109,13 @@ class Raster:
 
     def window(self, bounds: Bounds) -> Raster:
         """Sub-raster covering ``bounds`` (snapped outwards to whole pixels, clipped to the raster)."""
-        win = from_bounds(*bounds, transform=self.transform).round_offsets("floor").round_lengths("ceil")
-        r0, c0 = max(int(win.row_off), 0), max(int(win.col_off), 0)
-        r1 = min(int(win.row_off + win.height), self.shape[0])
-        c1 = min(int(win.col_off + win.width), self.shape[1])
+        xmin, ymin, xmax, ymax = bounds
+        res, x0, y1 = self.transform.a, self.transform.c, self.transform.f
+        c0 = max(int(np.floor((xmin - x0) / res + 1e-9)), 0)
+        c1 = min(int(np.ceil((xmax - x0) / res - 1e-9)), self.shape[1])
+        r0 = max(int(np.floor((y1 - ymax) / res + 1e-9)), 0)
+        r1 = min(int(np.ceil((y1 - ymin) / res - 1e-9)), self.shape[0])
+        r1, c1 = max(r1, r0), max(c1, c0)
         return Raster(self.data[r0:r1, c0:c1], self.transform * Affine.translation(c0, r0), self.crs, self.sources)
 
 

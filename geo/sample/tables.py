@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Point, box
 from shapely.ops import split
 
 from geo import config
@@ -71,17 +71,13 @@ def batiment(scene: Scene) -> gpd.GeoDataFrame:
             "altitude_minimale_toit": round(b.roof.eave_m, 1),
             "altitude_maximale_toit": round(b.roof.top_altitude(), 1),
             "origine_du_batiment": "Cadastre",
-            "geometry": MultiPolygon([_round_polygon(fp)]),
+            "geometry": MultiPolygon([fp]),
         })
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=L93)
 
 
 def scene_ground(scene: Scene, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.asarray(scene.terrain.ground(x, y))
-
-
-def _round_polygon(p: Polygon, nd: int = 2) -> Polygon:
-    return Polygon(np.round(np.asarray(p.exterior.coords), nd))
 
 
 def roof_faces_truth(scene: Scene) -> gpd.GeoDataFrame:
