@@ -202,6 +202,9 @@ PARKS_PSEUDO_ENTRANCE_MAX_LINK_M: Final = 60.0
 #: A greenway end this close [m] to the walk network is joined to it by a virtual edge
 #: (digitised greenways often stop a few metres short of the street). Project choice (2026-11).
 PARKS_GREENWAY_SNAP_M: Final = 15.0
+#: Greenway vertices within this distance [m] of a street vertex are moved onto it before noding,
+#: so a greenway digitised over an existing path merges with it. Project choice (2026-11).
+PARKS_GREENWAY_VERTEX_SNAP_M: Final = 1.0
 #: A street segment is a greenway edge when at least 80 % of its length lies within this
 #: distance [m] of a greenway line (greenways drawn over existing paths). Project choice (2026-11).
 PARKS_GREENWAY_MATCH_M: Final = 3.0

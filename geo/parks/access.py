@@ -253,7 +253,10 @@ def communes_access(
             rows.append(rec)
         df = pd.DataFrame(rows)
         if "epci_siren" in df and df["epci_siren"].notna().any():
-            names = config.PMA_EPCI
+            names = dict(config.PMA_EPCI)
+            if "epci_nom" in communes:
+                names.update({str(k): str(v) for k, v in zip(communes["epci_siren"], communes["epci_nom"], strict=True)
+                              if isinstance(v, str) and v and k is not None})
             for siren, grp in df[df["epci_siren"].notna()].groupby("epci_siren"):
                 rows.append({
                     "level": "epci", "code": str(siren), "nom": names.get(str(siren), str(siren)),

@@ -286,24 +286,31 @@ def analyse_files(
 def _read_population(path: Path) -> gpd.GeoDataFrame:
     from geo.io.filosofi import read_filosofi
 
-    return read_filosofi(path)
+    return read_filosofi(path, crs=config.WORKING_CRS)
 
 
 def _read_communes(path: Path, epci_table: Path | None) -> gpd.GeoDataFrame:
-    """Communes as (``code``, ``nom``, ``epci_siren``) polygons, the EPCI from the table when given."""
+    """Communes as (``code``, ``nom``, ``epci_siren``, ``epci_nom``) polygons; the EPCI from the table when given.
+
+    The table may list more communes than the file (the whole PMA for a part of it): only the
+    communes of the file are kept.
+    """
     from geo.io.communes import read_communes, read_epci_table
 
     com = read_communes(path)
     out = gpd.GeoDataFrame({
-        "code": com["code"].astype(str),
-        "nom": com["nom"],
-        "epci_siren": com["codeEpci"].astype(str) if "codeEpci" in com else (
-            com["epci_siren"].astype(str) if "epci_siren" in com else None),
+        "code": com["code_insee"].astype(str),
+        "nom": com["nom"].astype(str),
+        "epci_siren": com["epci_siren"].astype(object).where(com["epci_siren"].notna(), None),
+        "epci_nom": com["epci_nom"].astype(object).where(com["epci_nom"].notna(), None),
     }, geometry=com.geometry.values, crs=com.crs)
     if epci_table is not None:
         table = read_epci_table(epci_table)
-        mapping = dict(zip(table["insee_com"].astype(str), table["epci_siren"].astype(str), strict=False))
-        out["epci_siren"] = [mapping.get(c, e) for c, e in zip(out["code"], out["epci_siren"], strict=True)]
+        siren = dict(zip(table["code_insee"].astype(str), table["epci_siren"].astype(str), strict=False))
+        names = dict(zip(table["epci_siren"].astype(str), table["epci_nom"].astype(str), strict=False))
+        out["epci_siren"] = [siren.get(c, e) for c, e in zip(out["code"], out["epci_siren"], strict=True)]
+        out["epci_nom"] = [names.get(str(e), n) if e is not None else n
+                           for e, n in zip(out["epci_siren"], out["epci_nom"], strict=True)]
     return out
 
 

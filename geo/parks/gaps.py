@@ -5,11 +5,12 @@ Method
 * **Linked population**: people (areal weighting of the 200 m cells) within a 10-minute walk
   of a park linked to the Chaîne — the union of the 10-minute service areas of the parks of the
   main linked system (see :mod:`geo.parks.connectivity`).
-* **Candidate gap** between two linked systems (greenway components with the parks they touch,
-  or a park touching no greenway): the street connection that needs the least length *to build*
+* **Candidate gap** between two greenway components, or between a component and a park touching
+  no greenway, or two such parks: the street connection that needs the least length *to build*
   — a shortest path on the walk network where existing greenway edges cost almost nothing —
   kept when that length is at most :data:`geo.config.PARKS_GAP_MAX_LENGTH_M`. One candidate per
-  pair of systems.
+  pair. Two components already joined through a park they both touch get a candidate too (a
+  continuous greenway), with no newly linked population.
 * **Building a gap** turns its street edges into greenway edges (a cycle lane or a greenway
   along an existing street): connectivity changes, the walk network does not, so the population
   within a 10-minute walk of a park is unchanged by construction.
@@ -35,7 +36,7 @@ from geo.parks.model import ParksModel
 from geo.parks.network import path_edges, path_geometry
 
 GAP_COLUMNS = ["gap_id", "rank", "length_m", "links", "population_newly_linked", "score_per_km",
-               "parks_newly_linked", "systems", "edge_ids"]
+               "parks_newly_linked", "joins", "edge_ids"]
 
 
 def linked_union(model: ParksModel, parks: set[int]) -> BaseGeometry:
@@ -75,81 +76,96 @@ def _gain(model: ParksModel, base_parks: set[int], base_union: BaseGeometry, aft
     return float(np.sum(pop * covered_share(geoms, linked_union(model, after_parks)))) - before
 
 
-def _system_label(conn: Connectivity, system_id: int, names: dict[int, str]) -> str:
-    """French words for a linked system (UI text)."""
-    sy = conn.system(system_id)
-    if conn.main_system == system_id:
-        return "la Chaîne (réseau principal)"
-    parks = [names.get(p) or f"parc {p}" for p in sy.parks]
-    if parks:
-        txt = ", ".join(f"« {n} »" for n in parks[:3]) + (f" et {len(parks) - 3} autres" if len(parks) > 3 else "")
-        return txt if sy.greenway_length_m > 0 else f"{txt} (non relié)"
-    return f"voie verte isolée n°{sy.components[0]}" if sy.components else f"système {system_id}"
+def _unit_labels(model: ParksModel, conn: Connectivity) -> dict[str, str]:
+    """French words for each greenway component (``c{id}``) and park (``p{id}``) (UI text)."""
+    labels: dict[str, str] = {}
+    gid = model.network.edges["greenway_id"].to_numpy(object)
+    gw_names: dict[object, str] = {}
+    if not model.greenways.empty and "greenway_id" in model.greenways and "nom" in model.greenways:
+        gw_names = {k: str(n) for k, n in zip(model.greenways["greenway_id"], model.greenways["nom"], strict=True)
+                    if isinstance(n, str) and n}
+    for c in conn.component_length_m:
+        ids = [g for g in dict.fromkeys(gid[conn.edge_component == c]) if g is not None]
+        names = list(dict.fromkeys(gw_names[g] for g in ids if g in gw_names))
+        txt = ("voie verte " + ", ".join(f"« {n} »" for n in names[:2]) + (" …" if len(names) > 2 else "")
+               if names else f"voie verte n°{c}")
+        if conn.main_system is not None and conn.component_system.get(c) == conn.main_system:
+            txt += " (Chaîne)"
+        labels[f"c{c}"] = txt
+    for pid, nom in zip(model.parks["park_id"].astype(int), model.parks["nom"], strict=True):
+        labels[f"p{pid}"] = f"« {nom if isinstance(nom, str) and nom else f'parc {pid}'} » (parc non relié)"
+    return labels
 
 
 def candidate_gaps(model: ParksModel, *, max_length_m: float = config.PARKS_GAP_MAX_LENGTH_M) -> gpd.GeoDataFrame:
-    """Candidate links between linked systems, ranked (see the module docstring).
+    """Candidate links between greenway components and parks touching no greenway, ranked.
+
+    See the module docstring for the method.
 
     Returns
     -------
     GeoDataFrame
         ``gap_id``, ``rank`` (1 = best), ``length_m`` [m] to build, ``links`` (French text),
         ``population_newly_linked`` [persons], ``score_per_km`` [persons/km],
-        ``parks_newly_linked`` (count), ``systems`` (ids joined, "3,7"), ``edge_ids`` (network edge
-        rows to turn into greenway, "12,13"); line geometry (Lambert-93).
+        ``parks_newly_linked`` (count), ``joins`` (what it joins: ``c2`` = greenway component 2,
+        ``p5`` = park 5, e.g. ``"c1,p5"``), ``edge_ids`` (network edge rows to turn into greenway,
+        ``"12,13"``); line geometry (Lambert-93).
     """
     net = model.network
     conn = model.connectivity()
     crs = model.crs
-    systems = conn.systems
-    if len(systems) < 2:
-        return _empty(crs)
-    # Nodes of each system: its greenway edges' ends and its parks' entrances.
-    node_system = np.full(net.n_nodes, 0, np.int64)
+    # Units: greenway components (their edges' ends) and parks touching no greenway (their entrances).
     u = net.edges["u"].to_numpy(np.int64)
     v = net.edges["v"].to_numpy(np.int64)
-    for sy in systems:
-        for c in sy.components:
-            rows = np.flatnonzero(conn.edge_component == c)
-            node_system[u[rows]] = sy.system_id
-            node_system[v[rows]] = sy.system_id
-        for p in sy.parks:
-            nodes = model.entrance_nodes(p)
-            free = nodes[node_system[nodes] == 0]
-            node_system[free] = sy.system_id
+    node_unit = np.full(net.n_nodes, -1, np.int64)
+    unit_name: list[str] = []
+    for c in conn.component_length_m:
+        rows = np.flatnonzero(conn.edge_component == c)
+        node_unit[u[rows]] = len(unit_name)
+        node_unit[v[rows]] = len(unit_name)
+        unit_name.append(f"c{c}")
+    for pid in model.park_ids():
+        if conn.park_components.get(pid):
+            continue
+        nodes = model.entrance_nodes(pid)
+        nodes = nodes[node_unit[nodes] < 0]
+        if len(nodes) == 0:
+            continue
+        node_unit[nodes] = len(unit_name)
+        unit_name.append(f"p{pid}")
+    if len(unit_name) < 2:
+        return _empty(crs)
     cost, _ = net.csr(gap_mode=True)
     best: dict[tuple[int, int], tuple[float, int, int]] = {}
     preds: dict[int, np.ndarray] = {}
-    for sid in (sy.system_id for sy in systems):
-        src = np.flatnonzero(node_system == sid)
-        if len(src) == 0:
-            continue
+    for unit in range(len(unit_name)):
+        src = np.flatnonzero(node_unit == unit)
         dist, pred, _ = dijkstra(cost, directed=True, indices=src, min_only=True, limit=max_length_m,
                                  return_predecessors=True)
-        preds[int(sid)] = pred
-        hit = np.flatnonzero(np.isfinite(dist) & (node_system > 0) & (node_system != sid))
+        preds[unit] = pred
+        hit = np.flatnonzero(np.isfinite(dist) & (node_unit >= 0) & (node_unit != unit))
         if len(hit) == 0:
             continue
         order = np.lexsort((hit, dist[hit]))
         seen: set[int] = set()
         for h in hit[order]:
-            t = int(node_system[h])
+            t = int(node_unit[h])
             if t in seen:
                 continue
             seen.add(t)
-            key = (min(int(sid), t), max(int(sid), t))
+            key = (min(unit, t), max(unit, t))
             if key not in best or dist[h] < best[key][0] - 1e-9:
-                best[key] = (float(dist[h]), int(sid), int(h))
+                best[key] = (float(dist[h]), unit, int(h))
     if not best:
         return _empty(crs)
     length = net.edges["length_m"].to_numpy(float)
     gw = net.edges["is_greenway"].to_numpy(bool)
-    names = dict(zip(model.parks["park_id"].astype(int), model.parks["nom"], strict=True))
+    labels = _unit_labels(model, conn)
     base_parks = conn.linked_parks()
     base_union = linked_union(model, base_parks)
     rows_out = []
-    for (a, b), (_, src_sys, target) in sorted(best.items()):
-        path_nodes, path_rows = path_edges(net, preds[src_sys], target, gap_mode=True)
+    for (a, b), (_, src_unit, target) in sorted(best.items()):
+        path_nodes, path_rows = path_edges(net, preds[src_unit], target, gap_mode=True)
         build = [e for e in path_rows if not gw[e]]
         build_len = float(length[build].sum()) if build else 0.0
         if build_len <= 0 or build_len > max_length_m:
@@ -160,11 +176,11 @@ def candidate_gaps(model: ParksModel, *, max_length_m: float = config.PARKS_GAP_
         gain = _gain(model, base_parks, base_union, after)
         rows_out.append({
             "length_m": build_len,
-            "links": f"{_system_label(conn, a, names)} ↔ {_system_label(conn, b, names)}",
+            "links": f"{labels[unit_name[a]]} ↔ {labels[unit_name[b]]}",
             "population_newly_linked": gain,
             "score_per_km": gain / (build_len / 1000.0),
             "parks_newly_linked": len(after.linked_parks() - base_parks),
-            "systems": f"{a},{b}",
+            "joins": f"{unit_name[a]},{unit_name[b]}",
             "edge_ids": ",".join(str(e) for e in build),
             "geometry": path_geometry(net, path_nodes, path_rows),
         })

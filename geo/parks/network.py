@@ -10,7 +10,9 @@ How the graph is built (:func:`build_network`)
 ----------------------------------------------
 1. Street lines are kept when their OSM ``highway`` is walkable
    (:data:`geo.config.PARKS_WALKABLE_HIGHWAYS`).
-2. A greenway end lying within :data:`~geo.config.PARKS_GREENWAY_SNAP_M` of another line
+2. Greenway vertices within :data:`~geo.config.PARKS_GREENWAY_VERTEX_SNAP_M` of a street vertex
+   are moved onto it (a greenway digitised over an existing path then merges with it), and a
+   greenway end lying within :data:`~geo.config.PARKS_GREENWAY_SNAP_M` of another line
    without touching it is joined to it by a straight *virtual* edge (``kind = 'virtual'``).
 3. All lines are noded together (GEOS union on a :data:`~geo.config.PARKS_NODE_GRID_M` grid):
    every crossing becomes a node, and a greenway drawn over an existing path merges with it.
@@ -180,6 +182,17 @@ def _greenway_connectors(greenways: gpd.GeoDataFrame, others: np.ndarray, snap_m
     return connectors
 
 
+def _snap_to(lines: np.ndarray, reference: np.ndarray, tol_m: float) -> np.ndarray:
+    """Move the vertices of ``lines`` within ``tol_m`` [m] of a vertex of ``reference`` onto it."""
+    tree = shapely.STRtree(reference)
+    out = np.array(lines, dtype=object)
+    for i, line in enumerate(out):
+        near = tree.query(line, predicate="dwithin", distance=tol_m)
+        if len(near):
+            out[i] = shapely.snap(line, shapely.union_all(reference[near]), tol_m)
+    return out
+
+
 def build_network(
     streets: gpd.GeoDataFrame,
     greenways: gpd.GeoDataFrame | None = None,
@@ -189,6 +202,7 @@ def build_network(
     greenway_match_m: float = config.PARKS_GREENWAY_MATCH_M,
     greenway_match_share: float = config.PARKS_GREENWAY_MATCH_SHARE,
     grid_m: float = config.PARKS_NODE_GRID_M,
+    vertex_snap_m: float = config.PARKS_GREENWAY_VERTEX_SNAP_M,
 ) -> Network:
     """Node the street lines and the greenways into one walk network.
 
@@ -200,7 +214,7 @@ def build_network(
         Greenway lines (optional ``greenway_id``, ``nom``, ``type``), same CRS; may be None/empty.
     walkable
         ``highway`` values kept (None keeps every line).
-    greenway_snap_m, greenway_match_m, greenway_match_share, grid_m
+    greenway_snap_m, greenway_match_m, greenway_match_share, grid_m, vertex_snap_m
         Tolerances [m] (and share 0–1) described in the module docstring.
 
     Returns
@@ -221,6 +235,9 @@ def build_network(
         raise InputError(None, "the walk network is empty: no walkable street and no greenway line")
     crs = streets.crs if not streets.empty else gw.crs
     street_geoms = streets.geometry.values if not streets.empty else np.array([], dtype=object)
+    if len(street_geoms) and not gw.empty:
+        gw = gw.copy()
+        gw["geometry"] = _snap_to(gw.geometry.values, street_geoms, vertex_snap_m)
     connectors = _greenway_connectors(gw, street_geoms, greenway_snap_m)
     if connectors:
         log.info("joined %d greenway end(s) to the network by virtual edges", len(connectors))
