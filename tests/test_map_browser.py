@@ -91,8 +91,17 @@ def map_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture(scope="module")
-def server(map_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``artois serve`` in a subprocess on a free 127.0.0.1 port; yields its base URL."""
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``artois serve`` in a subprocess on a free 127.0.0.1 port; yields its base URL.
+
+    ``ARTOIS_MAP_SERVER=http://127.0.0.1:PORT`` tests a server already running on this machine instead.
+    """
+    running = os.environ.get("ARTOIS_MAP_SERVER")
+    if running:
+        assert urlparse(running).hostname in LOCAL_HOSTS, "ARTOIS_MAP_SERVER must be on 127.0.0.1"
+        yield running.rstrip("/")
+        return
+    map_data: Path = request.getfixturevalue("map_data")
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     cmd = [sys.executable, "-c", "import sys; from geo.cli import main; sys.exit(main())",
@@ -188,6 +197,9 @@ class Session:
                 and urlparse(u).hostname not in LOCAL_HOSTS]
 
     def screenshot(self, name: str) -> Path:
+        """Save the page as artefacts/{name}.png once the map's tiles and animations have settled."""
+        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_timeout(600)
         ARTEFACTS.mkdir(exist_ok=True)
         path = ARTEFACTS / f"{name}.png"
         self.page.screenshot(path=str(path))
@@ -408,8 +420,9 @@ def test_every_overlay_draws_without_error(desktop: Session, server: str) -> Non
     for unit in ("MWh/an", "%", "kWh/m²/an"):
         assert unit in legend, unit
     assert "non servies" not in legend
-    assert page.locator(".leaflet-artoisChoropleth-pane path").count() > 0
-    assert page.locator(".leaflet-artoisRaster-pane img.leaflet-tile-loaded").count() > 0
+    page.wait_for_selector(".leaflet-artoisChoropleth-pane path", state="attached")
+    page.wait_for_selector(".leaflet-artoisRaster-pane img.leaflet-tile-loaded", state="attached")
+    page.wait_for_selector(".leaflet-artoisAreas-pane path", state="attached")
     page.mouse.move(5, 400)
     desktop.screenshot("map_desktop_all_layers")
     assert desktop.console_errors == []

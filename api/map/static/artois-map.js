@@ -460,10 +460,23 @@
   var LegendControl = L.Control.extend({
     options: { position: 'bottomright' },
     onAdd: function () {
-      this._div = el('div', { class: 'artois-legend leaflet-bar', id: 'artois-legend' });
-      L.DomEvent.disableClickPropagation(this._div);
-      L.DomEvent.disableScrollPropagation(this._div);
-      return this._div;
+      var box = el('div', { class: 'artois-legend leaflet-bar', id: 'artois-legend' });
+      var button = el('button', { type: 'button', class: 'artois-legend-toggle', 'aria-controls': 'artois-legend-body', text: 'Légende' });
+      this._div = el('div', { id: 'artois-legend-body', class: 'artois-legend-body' });
+      box.appendChild(button);
+      box.appendChild(this._div);
+      // Folded on phones, where it would hide the map; open elsewhere.
+      var folded = window.matchMedia && window.matchMedia('(max-width: 700px)').matches;
+      function setFolded(f) {
+        box.classList.toggle('collapsed', f);
+        button.setAttribute('aria-expanded', String(!f));
+      }
+      setFolded(folded);
+      button.addEventListener('click', function () { setFolded(!box.classList.contains('collapsed')); });
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      this._box = box;
+      return box;
     },
     refresh: function () {
       if (!this._div) { return; }
@@ -478,7 +491,7 @@
           div.appendChild(legendEntries[role]());
         }
       });
-      div.hidden = !div.childNodes.length;
+      this._box.hidden = !div.childNodes.length;
     },
   });
   var layerNames = {};
