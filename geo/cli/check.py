@@ -117,8 +117,8 @@ def checker_for(path: Path) -> Checker:
         return _communes
     if "batiment" in name or "building" in name:
         return _footprints
-    for pattern, fn in CHECKS:
-        if Path(pattern).name == name:
+    for pattern, fn in CHECKS:  # same stem, any vector format (parcs.shp, reseau_pietons.fgb…)
+        if Path(pattern).stem == path.stem.lower():
             return fn
     raise InputError(path, "unknown kind of input (expected a name from docs/formats.md)")
 

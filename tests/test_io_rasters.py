@@ -1,0 +1,129 @@
+"""geo.io.rasters: LiDAR HD tile names, finding tiles by bounds, mosaics, halos, nodata, writing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from geo.errors import CRSError, InputError
+from geo.io.rasters import (
+    find_lidar_tiles,
+    lidar_tile_name,
+    parse_lidar_tile,
+    read_raster,
+    write_geotiff,
+)
+
+RES = 10.0  # coarse pixels keep the 1 km test tiles small (100 x 100 px)
+X0, Y1 = 700_000.0, 6_602_000.0  # upper-left corner of the 2 x 2 km test mosaic
+
+
+@pytest.fixture(scope="module")
+def source() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return rng.uniform(20.0, 80.0, size=(200, 200)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def tiles(tmp_path_factory: pytest.TempPathFactory, source: np.ndarray) -> Path:
+    """The source cut into 4 IGN-named 1 km tiles, with one nodata pixel."""
+    folder = tmp_path_factory.mktemp("lidar")
+    for i in range(2):  # rows (north first)
+        for j in range(2):
+            arr = source[i * 100:(i + 1) * 100, j * 100:(j + 1) * 100].copy()
+            if (i, j) == (1, 1):
+                arr[10, 20] = -9999.0
+            x_km, y_km = int(X0 / 1000) + j, int(Y1 / 1000) - i
+            tr = Affine(RES, 0, x_km * 1000.0, 0, -RES, y_km * 1000.0)
+            write_geotiff(folder / lidar_tile_name(x_km, y_km, "MNS"), arr, transform=tr, crs="EPSG:2154",
+                          nodata=-9999.0)
+    (folder / "notes.txt").write_text("not a tile")
+    return folder
+
+
+def test_tile_names_round_trip() -> None:
+    name = lidar_tile_name(686, 7038, "MNT")
+    assert name == "LHD_FXX_0686_7038_MNT_O_0M50_LAMB93_IGN69.tif"
+    tile = parse_lidar_tile(Path("/x") / name)
+    assert tile is not None and (tile.kind, tile.x_km, tile.y_km) == ("MNT", 686, 7038)
+    # upper-left corner in km: covers x 686-687 km, y 7037-7038 km
+    assert tile.bounds == (686_000.0, 7_037_000.0, 687_000.0, 7_038_000.0)
+    assert parse_lidar_tile("dsm.tif") is None
+
+
+def test_find_tiles_by_bounds(tiles: Path) -> None:
+    assert len(find_lidar_tiles(tiles, "MNS")) == 4
+    # a box inside the north-east tile only
+    ne = find_lidar_tiles(tiles, "MNS", bounds=(701_200.0, 6_601_200.0, 701_800.0, 6_601_800.0))
+    assert [p.name for p in ne] == [lidar_tile_name(701, 6602, "MNS")]
+    # a box across the vertical seam of the southern tiles
+    south = find_lidar_tiles(tiles, "MNS", bounds=(700_900.0, 6_600_100.0, 701_100.0, 6_600_200.0))
+    assert [p.name for p in south] == [lidar_tile_name(700, 6601, "MNS"), lidar_tile_name(701, 6601, "MNS")]
+    with pytest.raises(InputError, match="no IGN LiDAR HD MNS tile"):
+        find_lidar_tiles(tiles, "MNS", bounds=(600_000.0, 6_500_000.0, 600_100.0, 6_500_100.0))
+    with pytest.raises(InputError, match="no IGN LiDAR HD MNT tile"):
+        find_lidar_tiles(tiles, "MNT")
+    with pytest.raises(InputError, match="folder not found"):
+        find_lidar_tiles(tiles / "nope", "MNS")
+
+
+def test_mosaic_of_four_tiles_equals_the_source(tiles: Path, source: np.ndarray) -> None:
+    r = read_raster(find_lidar_tiles(tiles, "MNS"))
+    assert r.shape == (200, 200) and r.res_m == RES
+    assert r.bounds == (X0, Y1 - 2000.0, X0 + 2000.0, Y1)
+    assert r.crs.to_epsg() == 2154
+    expected = source.copy()
+    expected[110, 120] = np.nan  # the nodata pixel of the south-east tile
+    np.testing.assert_array_equal(r.data, expected)
+
+
+def test_window_across_tiles_and_halo(tiles: Path, source: np.ndarray) -> None:
+    paths = find_lidar_tiles(tiles, "MNS")
+    # 300 m x 200 m straddling the four tiles, pixel-aligned
+    b = (700_850.0, 6_600_900.0, 701_150.0, 6_601_100.0)
+    r = read_raster(paths, bounds=b)
+    assert r.bounds == b
+    np.testing.assert_array_equal(r.data, source[90:110, 85:115])
+    # a halo reaches beyond the mosaic: NaN there, data inside
+    h = read_raster(paths, bounds=(700_000.0, 6_601_900.0, 700_100.0, 6_602_000.0), halo_m=50.0)
+    assert h.bounds == (699_950.0, 6_601_850.0, 700_150.0, 6_602_050.0)
+    assert h.shape == (20, 20)
+    assert np.isnan(h.data[:5, :]).all() and np.isnan(h.data[:, :5]).all()
+    np.testing.assert_array_equal(h.data[5:, 5:], source[:15, :15])
+    # a window of the in-memory raster is the same slice
+    full = read_raster(paths)
+    w = full.window(b)
+    np.testing.assert_array_equal(w.data, r.data)
+    assert w.bounds == r.bounds
+
+
+def test_misaligned_bounds_snap_outwards(tiles: Path, source: np.ndarray) -> None:
+    r = read_raster(find_lidar_tiles(tiles, "MNS"), bounds=(700_003.0, 6_601_981.0, 700_027.0, 6_601_999.0))
+    assert r.bounds == (700_000.0, 6_601_980.0, 700_030.0, 6_602_000.0)
+    np.testing.assert_array_equal(r.data, source[:2, :3])
+
+
+def test_mixed_crs_is_an_error(tiles: Path, tmp_path: Path) -> None:
+    other = tmp_path / lidar_tile_name(702, 6602, "MNS")
+    write_geotiff(other, np.zeros((10, 10), np.float32), transform=Affine(RES, 0, 702_000, 0, -RES, 6_602_000),
+                  crs="EPSG:32631")
+    with pytest.raises(CRSError, match="differs"):
+        read_raster([*find_lidar_tiles(tiles, "MNS"), other])
+
+
+def test_write_geotiff_cog_round_trip(tmp_path: Path) -> None:
+    data = np.arange(600 * 700, dtype=np.float32).reshape(600, 700)
+    data[0, 0] = np.nan
+    tr = Affine(0.5, 0, 685_000, 0, -0.5, 7_038_000)
+    path = write_geotiff(tmp_path / "x.tif", data, transform=tr, crs="EPSG:2154", nodata=-9999.0, cog=True,
+                         tags={"SOURCE": "test"})
+    with rasterio.open(path) as ds:
+        assert ds.profile["driver"] == "GTiff" and ds.overviews(1)
+        assert ds.tags()["SOURCE"] == "test" and ds.nodata == -9999.0
+        back = ds.read(1)
+    assert back[0, 0] == -9999.0 and back[599, 699] == data[599, 699]
+    assert not list(tmp_path.glob(".x.*"))  # no temporary left behind
