@@ -1,0 +1,220 @@
+"""Per-building and per-commune / per-agglomeration (PCAET) figures of the solar cadastre."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import config
+from geo.roofs.economics import Tariffs, face_hourly_kwh, household_load_profile, recommend
+from geo.roofs.hotwater import collector_area_m2, solar_hot_water
+from geo.roofs.pv import OrientationYield
+
+#: Columns of the ``buildings`` layer, in order (plus geometry); see docs/data-dictionary.md.
+BUILDING_COLUMNS = (
+    "building_id", "cleabs", "address", "code_insee", "status", "n_faces", "n_suitable_faces",
+    "usable_area_m2", "kwp_max", "production_kwh_yr_max", "best_face_id", "suitability",
+    "reco_kwp", "reco_n_modules", "reco_production_kwh_yr", "reco_cost_eur", "reco_premium_eur",
+    "reco_self_consumption_rate", "reco_savings_eur_yr", "reco_sales_eur_yr", "reco_payback_yr",
+    "reco_net_gain_20yr_eur", "co2_avoided_kg_yr", "swh_face_id", "swh_collector_m2", "swh_heat_kwh_yr",
+    "swh_solar_fraction", "weather_source", "tariff_quarter",
+)
+
+_SUITABLE = {name for name, _ in config.SUITABILITY_THRESHOLDS}
+
+
+def match_addresses(buildings: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """BAN address of each building: a point inside the footprint (lowest number), else the nearest
+    within :data:`geo.config.ADDRESS_MAX_DISTANCE_M`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``buildings``: ``address`` (BAN label or None) and ``ban_code_insee``.
+    """
+    out = pd.DataFrame({"address": pd.Series([None] * len(buildings), dtype=object),
+                        "ban_code_insee": pd.Series([None] * len(buildings), dtype=object)},
+                       index=buildings.index)
+    if addresses is None or addresses.empty or buildings.empty:
+        return out
+    pts = addresses.to_crs(buildings.crs)
+    pts = pts[["label", "code_insee", "numero", pts.geometry.name]]
+    fps = buildings[[buildings.geometry.name]].copy()
+    fps["_b"] = np.arange(len(fps))
+    inside = gpd.sjoin(pts, fps, predicate="within", how="inner")
+    if not inside.empty:
+        inside = inside.sort_values(["_b", "numero"]).drop_duplicates("_b")
+        out.iloc[inside["_b"].to_numpy(), 0] = inside["label"].to_numpy()
+        out.iloc[inside["_b"].to_numpy(), 1] = inside["code_insee"].to_numpy()
+    missing = out["address"].isna().to_numpy()
+    if missing.any():
+        near = gpd.sjoin_nearest(fps[missing], pts, how="inner", max_distance=config.ADDRESS_MAX_DISTANCE_M,
+                                 distance_col="_d")
+        if not near.empty:
+            near = near.sort_values(["_b", "_d"]).drop_duplicates("_b")
+            out.iloc[near["_b"].to_numpy(), 0] = near["label"].to_numpy()
+            out.iloc[near["_b"].to_numpy(), 1] = near["code_insee"].to_numpy()
+    return out
+
+
+def commune_of(buildings: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -> pd.Series:
+    """INSEE code of the commune holding each building's representative point (None outside)."""
+    codes = pd.Series([None] * len(buildings), index=buildings.index, dtype=object)
+    if communes is None or communes.empty or buildings.empty:
+        return codes
+    pts = gpd.GeoDataFrame({"_b": np.arange(len(buildings))},
+                           geometry=buildings.geometry.representative_point().values, crs=buildings.crs)
+    j = gpd.sjoin(pts, communes.to_crs(buildings.crs)[["code_insee", communes.geometry.name]],
+                  predicate="within", how="inner").drop_duplicates("_b")
+    codes.iloc[j["_b"].to_numpy()] = j["code_insee"].to_numpy()
+    return codes
+
+
+def building_table(
+    buildings: gpd.GeoDataFrame,
+    faces: pd.DataFrame,
+    profiles: Mapping[str, OrientationYield],
+    *,
+    temp_air_c: np.ndarray,
+    weather_source: str,
+    addresses: gpd.GeoDataFrame | None = None,
+    communes: gpd.GeoDataFrame | None = None,
+    tariffs: Tariffs | None = None,
+    annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
+) -> gpd.GeoDataFrame:
+    """One row per building: totals, best face, recommended installation, economics, solar hot water.
+
+    ``kwp_max`` / ``production_kwh_yr_max`` / ``usable_area_m2`` count the faces that are not
+    unsuitable (the full-roof potential); the recommendation is :func:`geo.roofs.economics.recommend`
+    for a household using ``annual_consumption_kwh``; solar hot water goes on the face with the
+    highest irradiation on its modules that has room for the collector.
+    """
+    tariffs = tariffs or Tariffs.default()
+    load = household_load_profile(annual_consumption_kwh)
+    shares = {k: v.hourly_share for k, v in profiles.items()}
+    addr = match_addresses(buildings, addresses)
+    codes = commune_of(buildings, communes)
+    codes = codes.where(codes.notna(), addr["ban_code_insee"])
+    by_b = {bid: df for bid, df in faces.groupby("building_id", sort=False)} if len(faces) else {}
+    rows: list[dict[str, object]] = []
+    for i, b in enumerate(buildings.itertuples(index=False)):
+        bid = str(b.building_id)
+        f = by_b.get(bid)
+        row: dict[str, object] = {
+            "building_id": bid, "cleabs": getattr(b, "cleabs", None) if "cleabs" in buildings.columns else None,
+            "address": addr["address"].iloc[i], "code_insee": codes.iloc[i], "status": getattr(b, "status", "ok"),
+            "weather_source": weather_source, "tariff_quarter": tariffs.quarter,
+        }
+        if f is None or f.empty:
+            row.update(n_faces=0, n_suitable_faces=0, usable_area_m2=0.0, kwp_max=0.0, production_kwh_yr_max=0.0,
+                       suitability=config.SUITABILITY_UNSUITABLE)
+            rows.append(row)
+            continue
+        f = f.reset_index(drop=True)
+        suit = f["suitability"].isin(_SUITABLE).to_numpy()
+        row["n_faces"] = len(f)
+        row["n_suitable_faces"] = int(suit.sum())
+        row["usable_area_m2"] = float(f.loc[suit, "usable_area_m2"].sum())
+        row["kwp_max"] = float(f.loc[suit, "kwp"].sum())
+        row["production_kwh_yr_max"] = float(np.nansum(f.loc[suit, "production_kwh_yr"]))
+        score = f["specific_yield_kwh_kwp"].fillna(-1.0) + np.where(f["n_modules"] >= config.SUITABLE_MIN_MODULES, 1e4, 0)
+        best = int(np.argmax(score.to_numpy()))
+        row["best_face_id"] = f["face_id"].iloc[best]
+        row["suitability"] = f["suitability"].iloc[best]
+        valid = f["production_kwh_yr"].notna().to_numpy()
+        if valid.any():
+            fv = f[valid].reset_index(drop=True)
+            hourly = face_hourly_kwh(fv, shares)
+            reco = recommend(fv, hourly=hourly, load=load, tariffs=tariffs)
+            row.update(
+                reco_kwp=reco["kwp"], reco_n_modules=reco["n_modules"],
+                reco_production_kwh_yr=reco["production_kwh_yr"], reco_cost_eur=reco["cost_eur"],
+                reco_premium_eur=reco["premium_eur"], reco_self_consumption_rate=reco["self_consumption_rate"],
+                reco_savings_eur_yr=reco["savings_eur_yr"], reco_sales_eur_yr=reco["sales_eur_yr"],
+                reco_payback_yr=reco["payback_yr"], reco_net_gain_20yr_eur=reco["net_gain_eur"],
+                co2_avoided_kg_yr=reco["co2_avoided_kg_yr"],
+            )
+        # solar hot water on the best-irradiated face with room for the collector
+        order = np.argsort(-f["module_irradiation_kwh_m2_yr"].fillna(-1.0).to_numpy(), kind="stable")
+        for k in order:
+            area = collector_area_m2(float(f["usable_area_m2"].iloc[k]))
+            irr = f[[f"module_irradiation_m{m:02d}_kwh_m2" for m in range(1, 13)]].iloc[k].to_numpy(float)
+            if area <= 0 or not np.isfinite(irr).all():
+                continue
+            swh = solar_hot_water(irr, profiles[str(f["profile_id"].iloc[k])].g_eff_w_m2, temp_air_c,
+                                  collector_m2=area)
+            row.update(swh_face_id=f["face_id"].iloc[k], swh_collector_m2=swh["collector_m2"],
+                       swh_heat_kwh_yr=swh["heat_kwh_yr"], swh_solar_fraction=swh["solar_fraction"])
+            break
+        rows.append(row)
+    table = pd.DataFrame.from_records(rows, columns=list(BUILDING_COLUMNS))
+    for c in BUILDING_COLUMNS:
+        if c not in ("building_id", "cleabs", "address", "code_insee", "status", "best_face_id", "suitability",
+                     "swh_face_id", "weather_source", "tariff_quarter"):
+            table[c] = pd.to_numeric(table[c], errors="coerce").astype(float)
+    for c in ("n_faces", "n_suitable_faces"):
+        table[c] = table[c].fillna(0).astype(int)
+    return gpd.GeoDataFrame(table, geometry=buildings.geometry.values, crs=buildings.crs)
+
+
+def commune_table(
+    buildings: gpd.GeoDataFrame, faces: pd.DataFrame, communes: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
+    """Potential per commune and per agglomeration (EPCI): buildings, suitable faces, usable area, kWp, MWh/yr.
+
+    Only suitable faces (classes excellent, bon, moyen) count in the area, power and energy.
+    Without communes, one row ``level = 'zone'`` totals the whole area.
+    """
+    suit = faces[faces["suitability"].isin(_SUITABLE)] if len(faces) else faces
+    per_b = pd.DataFrame({
+        "n_suitable_faces": suit.groupby("building_id").size(),
+        "usable_area_m2": suit.groupby("building_id")["usable_area_m2"].sum(),
+        "kwp": suit.groupby("building_id")["kwp"].sum(),
+        "production_mwh_yr": suit.groupby("building_id")["production_kwh_yr"].sum() / 1000.0,
+    }) if len(suit) else pd.DataFrame(columns=["n_suitable_faces", "usable_area_m2", "kwp", "production_mwh_yr"])
+    b = buildings[["building_id", "code_insee"]].merge(per_b, left_on="building_id", right_index=True, how="left")
+    b = b.fillna({"n_suitable_faces": 0, "usable_area_m2": 0.0, "kwp": 0.0, "production_mwh_yr": 0.0})
+    cols = ["level", "code", "nom", "epci_siren", "n_buildings", "n_suitable_faces", "usable_area_m2", "kwp",
+            "production_mwh_yr"]
+    if communes is None or communes.empty:
+        geom = shapely.union_all(buildings.geometry.values) if len(buildings) else None
+        row = {"level": "zone", "code": None, "nom": "zone", "epci_siren": None, "n_buildings": len(b),
+               "n_suitable_faces": int(b["n_suitable_faces"].sum()), "usable_area_m2": float(b["usable_area_m2"].sum()),
+               "kwp": float(b["kwp"].sum()), "production_mwh_yr": float(b["production_mwh_yr"].sum())}
+        return gpd.GeoDataFrame([row], columns=cols, geometry=[geom], crs=buildings.crs)
+    com = communes.to_crs(buildings.crs)
+    agg = b.groupby("code_insee").agg(
+        n_buildings=("building_id", "size"), n_suitable_faces=("n_suitable_faces", "sum"),
+        usable_area_m2=("usable_area_m2", "sum"), kwp=("kwp", "sum"), production_mwh_yr=("production_mwh_yr", "sum"),
+    )
+    c = com[["code_insee", "nom", "epci_siren", com.geometry.name]].merge(agg, left_on="code_insee", right_index=True,
+                                                                            how="left")
+    c = c.fillna({"n_buildings": 0, "n_suitable_faces": 0, "usable_area_m2": 0.0, "kwp": 0.0,
+                  "production_mwh_yr": 0.0})
+    c["level"] = "commune"
+    c = c.rename(columns={"code_insee": "code"})
+    rows = [c]
+    if c["epci_siren"].notna().any():
+        e = c[c["epci_siren"].notna()].dissolve(by="epci_siren", aggfunc={
+            "n_buildings": "sum", "n_suitable_faces": "sum", "usable_area_m2": "sum", "kwp": "sum",
+            "production_mwh_yr": "sum",
+        }).reset_index()
+        e["code"] = e["epci_siren"]
+        e["nom"] = [config.PMA_EPCI.get(str(s), str(s)) for s in e["epci_siren"]]
+        e["level"] = "epci"
+        rows.append(e)
+    out = pd.concat(rows, ignore_index=True)
+    out["n_buildings"] = out["n_buildings"].astype(int)
+    out["n_suitable_faces"] = out["n_suitable_faces"].astype(int)
+    gdf = gpd.GeoDataFrame(out[cols], geometry=out.geometry.values, crs=buildings.crs)
+    return gdf
+
+
+def nan_to_none(x: float | None) -> float | None:
+    """NaN -> None (JSON-friendly)."""
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
