@@ -323,29 +323,41 @@
     return layer;
   };
 
+  /* Populated 200 m cells beyond a 10-minute walk, by priority rank (1 = most urgent), as vector
+     tiles: the whole territory has tens of thousands of cells. Cells without a rank are not drawn. */
+  var PRIORITY_CLASSES = [[10, '#7a0177', 'rangs 1 à 10'], [50, '#c51b8a', 'rangs 11 à 50'],
+    [200, '#f768a1', 'rangs 51 à 200'], [Infinity, '#fbb4b9', 'au-delà']];
+  function priorityColour(rank) {
+    for (var i = 0; i < PRIORITY_CLASSES.length; i++) { if (rank <= PRIORITY_CLASSES[i][0]) { return PRIORITY_CLASSES[i][1]; } }
+    return null;
+  }
   Artois.layers.priority = function (opts) {
-    var maxRank = 1;
-    var layer = remoteGeoJson(opts.collection, {
-      pane: 'artoisAreas',
-      prepare: function (features) {
-        var kept = features.filter(function (f) { return isNum(f.properties.priority_rank); });
-        kept.forEach(function (f) { maxRank = Math.max(maxRank, f.properties.priority_rank); });
-        return kept;
-      },
-      style: function (f) {
-        var t = 1 - (f.properties.priority_rank - 1) / Math.max(maxRank - 1, 1); // 1 = most urgent
-        return { stroke: true, color: '#7a0177', weight: 0.5, fillColor: t > 0.8 ? '#7a0177' : t > 0.5 ? '#c51b8a' : t > 0.2 ? '#f768a1' : '#fbb4b9', fillOpacity: 0.55 };
-      },
-      onEachFeature: function (f, l) {
-        var p = f.properties;
-        l.bindPopup('<strong>Priorité n° ' + escapeHtml(p.priority_rank) + '</strong><br>' +
+    var layer = boundedTiles(function (bounds) {
+      var styles = {};
+      styles[opts.collection] = function (p) {
+        if (!isNum(p.priority_rank)) { return { stroke: false, fill: false, opacity: 0, fillOpacity: 0 }; }
+        return { stroke: true, color: '#7a0177', weight: 0.5, opacity: 0.6, fill: true, fillColor: priorityColour(p.priority_rank), fillOpacity: 0.55 };
+      };
+      var vg = L.vectorGrid.protobuf(url(S.urls.vectorTiles, { collection: opts.collection }), {
+        pane: 'artoisAreas', vectorTileLayerStyles: styles, interactive: true, bounds: bounds,
+        maxZoom: S.maxZoom, maxNativeZoom: S.tileMaxZoom,
+      });
+      vg.on('click', function (e) {
+        var p = e.layer && e.layer.properties;
+        if (!p || !isNum(p.priority_rank)) { return; }
+        L.DomEvent.stopPropagation(e);
+        L.popup().setLatLng(e.latlng).setContent('<strong>Priorité n° ' + escapeHtml(p.priority_rank) + '</strong><br>' +
           'Habitants : ' + fmt(p.population) + '<br>' +
           'Ménages pauvres : ' + pct(p.poverty_rate) + '<br>' +
-          'Marche jusqu\'au parc le plus proche : ' + (isNum(p.walk_m_to_park) ? fmt(p.walk_m_to_park, 'm') : 'aucun parc atteignable'));
-      },
-    }, null, 'priority');
+          'Marche jusqu\'au parc le plus proche : ' + (isNum(p.walk_m_to_park) ? fmt(p.walk_m_to_park, 'm') : 'aucun parc atteignable')).openOn(map);
+      });
+      return vg;
+    }, opts.collection, 'priority');
     legendEntries.priority = function () {
-      return legendBlock('Quartiers à plus de 10 min d\'un parc', [swatchRow('#7a0177', 'les plus prioritaires'), swatchRow('#fbb4b9', 'moins prioritaires')]);
+      var minZ = S.tileMinZoom[opts.collection] || 0;
+      return legendBlock('Carreaux à plus de 10 min d\'un parc (priorité)', PRIORITY_CLASSES.map(function (c) {
+        return swatchRow(c[1], c[2]);
+      }), map.getZoom() < minZ ? 'Zoomez pour voir les carreaux.' : null);
     };
     return layer;
   };
