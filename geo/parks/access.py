@@ -55,7 +55,9 @@ def service_area_polygon(
     pieces = reachable_lines(net, node_dist, radius_m)
     if len(pieces) == 0:
         return shapely.Polygon()
-    return shapely.MultiLineString(list(pieces)).buffer(buffer_m, quad_segs=_QUAD_SEGS)
+    # Buffering each piece then one union is ~10x faster than buffering a MultiLineString of them.
+    poly: BaseGeometry = shapely.union_all(shapely.buffer(pieces, buffer_m, quad_segs=_QUAD_SEGS))
+    return poly
 
 
 def covered_share(cells: np.ndarray, polygon: BaseGeometry, *, tree: shapely.STRtree | None = None) -> np.ndarray:
