@@ -232,6 +232,11 @@ def cite_des_cytises_objects(b: SceneBuilder, ox: float, oy: float, lake_poly: P
     rows_along(b, P(290, 440), 90.0, 25, 180, -10.5, street="Rue de la Gare", first_number=1, semi=True,
                gap=12.0)
 
+    # Garages at the back of some gardens.
+    for y0, y1 in ((297, 325), (358, 386), (421, 458)):
+        b.annexes_in(box(*P(5, y0), *P(265, y1)), 4, az_deg=90.0)
+    b.annexes_in(box(*P(310, 290), *P(495, 435)), 3, az_deg=45.0)
+
     # Trees: the heap's park (lower flanks too), around the lake, gardens, along the boulevard.
     terril_core = Polygon(b.terrain.terrils[0].footprint().exterior).buffer(-45)
     b.trees_in(p1.difference(terril_core), 90)
@@ -356,6 +361,11 @@ def default_rest(b: SceneBuilder, ox: float, oy: float) -> None:
                gap=10.0)
     b.flat_building(*P(1760, 820), 90.0, 40.0, 24.0, eave_h=9.0, usage="Sportif", category="gym", floors=1,
                     n_hvac=2, street="Rue Jules Guesde", number=30, front=1)
+
+    # --- garages in the gardens ------------------------------------------------
+    for y0, y1 in ((632, 684), (717, 764), (796, 826), (857, 887), (920, 975)):
+        b.annexes_in(box(*P(45, y0), *P(990, y1)), 10, az_deg=90.0)
+    b.annexes_in(box(*P(1320, 140), *P(1430, 480)), 6, az_deg=0.0)
 
     # --- trees ------------------------------------------------------------
     cores = [Polygon(t.footprint().exterior).buffer(-60) for t in b.terrain.terrils]

@@ -324,14 +324,31 @@ class SceneBuilder:
             address=addr,
         )
 
-    def annexe(self, cx: float, cy: float, az_deg: float) -> Building | None:
-        """A garden shed (BD TOPO usage 'Annexe'), mono-pitch; skipped when there is no room."""
-        lu, lv = float(round(self.rng.uniform(3.0, 4.5), 1)), float(round(self.rng.uniform(2.5, 3.0), 1))
-        frame = Frame(cx, cy, lu, lv, az_deg)
-        if any(o.distance(frame.outline()) < 1.0 for o in self._outlines):
-            return None
-        return self.shed_building(cx, cy, az_deg, lu, lv, eave_h=2.2, tilt_deg=10.0, usage="Annexe",
-                                  category="annexe")
+    def annexes_in(self, area: BaseGeometry, n: int, *, az_deg: float = 0.0, max_tries: int | None = None) -> int:
+        """Up to ``n`` garages / garden sheds (BD TOPO usage 'Annexe', mono-pitch 8°) in ``area``.
+
+        They keep 1.5 m from other buildings and clear of roads and paths. Returns how many.
+        """
+        xmin, ymin, xmax, ymax = area.bounds
+        roads = [w.line().buffer((PATH_CLEARANCE_M if w.highway in PATH_HIGHWAYS else ROAD_CLEARANCE_M) + 0.5)
+                 for w in self.ways]
+        road_index = shapely.STRtree(roads) if roads else None
+        placed = 0
+        for _ in range(max_tries if max_tries is not None else 20 * n):
+            if placed >= n:
+                break
+            lu, lv = float(round(self.rng.uniform(5.5, 6.5), 1)), float(round(self.rng.uniform(3.0, 3.5), 1))
+            cx, cy = float(round(self.rng.uniform(xmin, xmax), 2)), float(round(self.rng.uniform(ymin, ymax), 2))
+            outline = Frame(cx, cy, lu, lv, az_deg).outline()
+            if not area.contains(outline):
+                continue
+            if any(o.distance(outline) < 1.5 for o in self._outlines):
+                continue
+            if road_index is not None and len(road_index.query(outline, predicate="intersects")):
+                continue
+            self.shed_building(cx, cy, az_deg, lu, lv, eave_h=2.4, tilt_deg=8.0, usage="Annexe", category="annexe")
+            placed += 1
+        return placed
 
     # -- vegetation, parks, network ---------------------------------------------
     def trees_in(
