@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from shapely.geometry import shape
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
@@ -348,6 +349,15 @@ def test_address_search_opens_roof_panel_with_api_figures(
     before = building.get("reco_savings_eur_yr")
     assert float(page.locator("#artois-eco-savings").get_attribute("data-value") or "nan") == pytest.approx(savings)
     assert savings != before, "a much larger consumption should change the savings"
+    # The printable view: the panel alone, without the map and the controls.
+    report = page.locator("#artois-report")
+    assert report.get_attribute("href") != "#" or report.inner_text() == "Imprimer cette fiche"
+    page.emulate_media(media="print")
+    assert not page.locator(".folium-map").is_visible()
+    assert not page.locator("#artois-search").is_visible()
+    assert page.locator("#artois-reco-kwh").is_visible() and page.locator("#artois-faces").is_visible()
+    desktop.screenshot("map_desktop_print")
+    page.emulate_media(media="screen")
     assert desktop.console_errors == []
     assert desktop.external_requests() == []
 
@@ -396,6 +406,22 @@ def test_route_between_two_parks(desktop: Session, server: str, api: httpx.Clien
     assert float(result.get_attribute("data-length-m") or "nan") == pytest.approx(length)
     text = result.inner_text()
     assert "km" in text and "min" in text and "voies vertes" in text
+    # The same route picked on the map: "départ" and "arrivée" in the two parks' popups.
+    page.click("#artois-tab-toit")
+    by_id = {p["properties"]["park_id"]: p for p in parks}
+    for end, park_id in (("from", pair[0]), ("to", pair[1])):
+        inside = shape(by_id[park_id]["geometry"]).representative_point()
+        page.evaluate(f"Artois.map.setView([{inside.y}, {inside.x}], 17, {{animate: false}})")
+        page.wait_for_load_state("networkidle")
+        box = page.locator(".folium-map").bounding_box()
+        assert box
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.click(f".leaflet-popup [data-route-end={end}][data-park='{park_id}']")
+    page.wait_for_function(f"document.querySelector('#artois-route-result').dataset.lengthM === '{length}'"
+                           f" || Number(document.querySelector('#artois-route-result').dataset.lengthM) === {length}")
+    assert page.locator("#artois-pane-parcs").is_visible()
+    assert page.locator(".artois-route-line").count() >= 1
+    assert "Aucun bâtiment" not in page.locator("#artois-message").inner_text()  # the click was the park's, not a roof lookup
     # The planner's other tools: a park's service area, the ranked gaps list.
     page.click("#artois-service-toggle")
     page.wait_for_selector("#artois-service-toggle:text('Masquer la zone')")

@@ -21,6 +21,7 @@
   var legendEntries = {}; // role -> function returning a legend element
   var legendControl = null;
   var overlays = {}; // role -> layer
+  var routeEnds = { from: false, to: false };
   var state = { roof: null, highlight: null, route: null, service: null, parks: [] };
 
   // ------------------------------------------------------------------ formatting (French)
@@ -263,7 +264,7 @@
 
   Artois.layers.parks = function (opts) {
     var layer = remoteGeoJson(opts.collection, {
-      pane: 'artoisParks',
+      pane: 'artoisParks', bubblingMouseEvents: false,
       style: function (f) {
         return { color: colourOfEnsemble(f.properties.ensemble), weight: 1.5, fillColor: colourOfEnsemble(f.properties.ensemble), fillOpacity: 0.45 };
       },
@@ -273,7 +274,10 @@
           (p.ensemble ? 'Ensemble : ' + escapeHtml(p.ensemble) + '<br>' : 'Hors des 11 ensembles<br>') +
           'Surface : ' + fmt(p.area_ha, 'ha', 1) + '<br>' +
           'Habitants à 10 min à pied : ' + fmt(p.population_10min) + '<br>' +
-          (p.on_greenway ? 'Relié aux voies vertes' : 'Non relié aux voies vertes'));
+          (p.on_greenway ? 'Relié aux voies vertes' : 'Non relié aux voies vertes') +
+          '<div class="artois-popup-actions">Itinéraire : ' +
+          '<button type="button" data-route-end="from" data-park="' + escapeHtml(p.park_id) + '">départ</button> ' +
+          '<button type="button" data-route-end="to" data-park="' + escapeHtml(p.park_id) + '">arrivée</button></div>');
       },
     }, function (features) { fillParkSelects(features); }, 'parks');
     legendEntries.parks = function () {
@@ -285,7 +289,7 @@
 
   Artois.layers.greenways = function (opts) {
     var layer = remoteGeoJson(opts.collection, {
-      pane: 'artoisLines',
+      pane: 'artoisLines', bubblingMouseEvents: false,
       style: function (f) {
         return f.properties.in_loop ? { color: '#1a7a3a', weight: 5, opacity: 0.95 } : { color: '#4fb06d', weight: 2.5, opacity: 0.9 };
       },
@@ -304,7 +308,7 @@
 
   Artois.layers.serviceAreas = function (opts) {
     var layer = remoteGeoJson(opts.collection, {
-      pane: 'artoisAreas',
+      pane: 'artoisAreas', bubblingMouseEvents: false,
       prepare: function (features) {
         var wanted = features.filter(function (f) {
           var p = f.properties;
@@ -364,7 +368,7 @@
 
   Artois.layers.gaps = function (opts) {
     var layer = remoteGeoJson(opts.collection, {
-      pane: 'artoisLines',
+      pane: 'artoisLines', bubblingMouseEvents: false,
       prepare: function (features) { return features.slice().sort(function (a, b) { return a.properties.rank - b.properties.rank; }); },
       style: function (f) { return { color: '#d7301f', weight: f.properties.rank <= 3 ? 6 : 4, dashArray: '8 6', opacity: 0.95 }; },
       onEachFeature: function (f, l) {
@@ -572,6 +576,17 @@
       if (cols.gaps) { fetchAll('gaps').then(function (fc) { fillGaps(fc.features); }); }
     });
     window.addEventListener('resize', function () { map.invalidateSize(); });
+    // "départ" / "arrivée" buttons of a park's popup fill the route form, and draw the route once both are set.
+    document.addEventListener('click', function (e) {
+      var b = e.target.closest && e.target.closest('[data-route-end]');
+      if (!b) { return; }
+      var end = b.getAttribute('data-route-end');
+      $('artois-route-' + end).value = b.getAttribute('data-park');
+      routeEnds[end] = true;
+      selectTab('parcs');
+      map.closePopup();
+      if (routeEnds.from && routeEnds.to && $('artois-route-from').value !== $('artois-route-to').value) { drawRoute(); }
+    });
   }
 
   function message(text, isError) {
