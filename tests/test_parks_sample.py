@@ -181,7 +181,8 @@ def test_cli_bad_inputs_are_one_line_errors(sample: Path, tmp_path: Path, capsys
     wrong = tmp_path / "wrong_crs.gpkg"
     pyogrio.write_dataframe(streets.to_crs(4326).set_crs(2154, allow_override=True), wrong, layer="reseau")
     assert main(cli_args(d, out, streets=wrong)) == 2
-    assert "do not overlap" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "wrong_crs.gpkg: the walk network" in err and "do not overlap" in err
     # an empty population layer
     cells = gpd.read_file(d / "filosofi_200m.gpkg", layer="carreaux")
     empty = tmp_path / "empty_pop.gpkg"

@@ -40,9 +40,9 @@ _QUAD_SEGS = 8
 
 
 def walk_minutes(distance_m: float | np.ndarray, *, speed_kmh: float = config.PARKS_WALK_SPEED_KMH) -> float | np.ndarray:
-    """Walking time [min] for a distance [m] at ``speed_kmh`` [km/h]."""
-    return np.asarray(distance_m, float) / (speed_kmh * 1000.0 / 60.0) if np.ndim(distance_m) else (
-        float(distance_m) / (speed_kmh * 1000.0 / 60.0))
+    """Walking time [min] for a distance [m] at ``speed_kmh`` [km/h] (float in, float out; array in, array out)."""
+    minutes = np.asarray(distance_m, float) / (speed_kmh * 1000.0 / 60.0)
+    return float(minutes) if minutes.ndim == 0 else minutes
 
 
 def service_area_polygon(

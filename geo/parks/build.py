@@ -79,15 +79,15 @@ def prepare_cells(cells: gpd.GeoDataFrame | None, crs: object) -> gpd.GeoDataFra
     return out.reset_index(drop=True)
 
 
-def _check_overlap(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what_a: str, what_b: str) -> None:
-    """Raise when two layers do not overlap at all (a wrong or missing CRS usually)."""
+def _check_overlap(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what_a: str, what_b: str, path: Path | None = None) -> None:
+    """Raise when two layers do not overlap at all (a wrong or missing CRS usually); ``path`` names ``a``'s file."""
     if a.empty or b.empty:
         return
     ax0, ay0, ax1, ay1 = a.total_bounds
     bx0, by0, bx1, by1 = b.total_bounds
     margin = 1000.0
     if ax1 + margin < bx0 or bx1 + margin < ax0 or ay1 + margin < by0 or by1 + margin < ay0:
-        raise InputError(None, f"the {what_a} ({ax0:.0f}, {ay0:.0f}, {ax1:.0f}, {ay1:.0f}) and the {what_b} "
+        raise InputError(path, f"the {what_a} ({ax0:.0f}, {ay0:.0f}, {ax1:.0f}, {ay1:.0f}) and the {what_b} "
                                f"({bx0:.0f}, {by0:.0f}, {bx1:.0f}, {by1:.0f}) do not overlap: is one of them in "
                                f"the wrong CRS?")
 
@@ -100,6 +100,7 @@ def analyse(
     cells: gpd.GeoDataFrame | None = None,
     communes: gpd.GeoDataFrame | None = None,
     stops: gpd.GeoDataFrame | None = None,
+    sources: dict[str, Path] | None = None,
 ) -> Analysis:
     """Run the whole Chaîne des Parcs analysis on layers in one projected CRS.
 
@@ -117,6 +118,9 @@ def analyse(
         ``code``, ``nom``, ``epci_siren`` polygons (optional).
     stops
         BHNS stops (optional).
+    sources
+        Files the layers came from (``parks``, ``greenways``, ``streets``, ``population``), to name
+        them in errors.
 
     Returns
     -------
@@ -141,8 +145,9 @@ def analyse(
             gw[col] = None
     if gw.empty:
         warnings.append("aucune voie verte : la connectivité est vide")
-    _check_overlap(streets, parks, "walk network", "parks")
-    _check_overlap(streets, gw, "walk network", "greenways")
+    src = sources or {}
+    _check_overlap(streets, parks, "walk network", "parks", src.get("streets"))
+    _check_overlap(gw, streets, "greenways", "walk network", src.get("greenways"))
 
     net = build_network(streets, gw[["greenway_id", "geometry"]])
     entrances = add_entrances(net, parks)
@@ -170,7 +175,7 @@ def analyse(
     if cells_in.empty or float(cells_in["population"].sum()) <= 0:
         warnings.append("population vide : les populations desservies valent 0 et les parts sont nulles")
     elif not cells_in.empty:
-        _check_overlap(cells_in, parks, "population cells", "parks")
+        _check_overlap(cells_in, parks, "population cells", "parks", src.get("population"))
 
     sa = park_service_areas(net, parks, entrances, cells_in if not cells_in.empty else None)
     sa10 = {int(r.park_id): r.geometry for r in sa[sa["label"] == "10 min"].itertuples(index=False)}
@@ -278,7 +283,9 @@ def analyse_files(
     cells = _read_population(population) if population is not None else None
     com = _read_communes(communes, epci_table) if communes is not None else None
     stops_df = read_stops(stops) if stops is not None else None
-    result = analyse(parks_df, gw_df, streets_df, cells=cells, communes=com, stops=stops_df)
+    sources = {"parks": parks, "streets": streets}
+    sources.update({k: p for k, p in (("greenways", greenways), ("population", population)) if p is not None})
+    result = analyse(parks_df, gw_df, streets_df, cells=cells, communes=com, stops=stops_df, sources=sources)
     write_gpkg(out, result.layers)
     return result
 
