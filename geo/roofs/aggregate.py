@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from geo import config
-from geo.roofs.economics import Tariffs, face_hourly_kwh, household_load_profile, recommend
+from geo.roofs.economics import FaceSet, Tariffs, face_hourly_kwh, household_load_profile, recommend
 from geo.roofs.hotwater import collector_area_m2, solar_hot_water
 from geo.roofs.pv import OrientationYield
 
@@ -100,37 +100,47 @@ def building_table(
     addr = match_addresses(buildings, addresses)
     codes = commune_of(buildings, communes)
     codes = codes.where(codes.notna(), addr["ban_code_insee"])
-    by_b = {bid: df for bid, df in faces.groupby("building_id", sort=False)} if len(faces) else {}
+    groups = faces.groupby("building_id", sort=False).indices if len(faces) else {}
+    fs_all = FaceSet.from_frame(faces) if len(faces) else None
+    usable = faces["usable_area_m2"].to_numpy(float) if len(faces) else np.zeros(0)
+    kwp = faces["kwp"].to_numpy(float) if len(faces) else np.zeros(0)
+    prod = faces["production_kwh_yr"].to_numpy(float) if len(faces) else np.zeros(0)
+    suit_name = faces["suitability"].astype(str).to_numpy() if len(faces) else np.zeros(0, dtype=str)
+    suitable = np.isin(suit_name, list(_SUITABLE))
+    mod_irr = faces[[f"module_irradiation_m{m:02d}_kwh_m2" for m in range(1, 13)]].to_numpy(float) if len(faces) \
+        else np.zeros((0, 12))
+    mod_irr_yr = np.nan_to_num(mod_irr.sum(axis=1), nan=-1.0)
+    ids = buildings["building_id"].astype(str).to_numpy()
+    cleabs = buildings["cleabs"].to_numpy(object) if "cleabs" in buildings.columns else np.full(len(buildings), None)
+    status = buildings["status"].to_numpy(object) if "status" in buildings.columns else np.full(len(buildings), "ok")
     rows: list[dict[str, object]] = []
-    for i, b in enumerate(buildings.itertuples(index=False)):
-        bid = str(b.building_id)
-        f = by_b.get(bid)
+    for i, bid in enumerate(ids):
         row: dict[str, object] = {
-            "building_id": bid, "cleabs": getattr(b, "cleabs", None) if "cleabs" in buildings.columns else None,
-            "address": addr["address"].iloc[i], "code_insee": codes.iloc[i], "status": getattr(b, "status", "ok"),
-            "weather_source": weather_source, "tariff_quarter": tariffs.quarter,
+            "building_id": bid, "cleabs": cleabs[i], "address": addr["address"].iloc[i],
+            "code_insee": codes.iloc[i], "status": status[i], "weather_source": weather_source,
+            "tariff_quarter": tariffs.quarter,
         }
-        if f is None or f.empty:
+        idx = groups.get(bid)
+        if idx is None or len(idx) == 0 or fs_all is None:
             row.update(n_faces=0, n_suitable_faces=0, usable_area_m2=0.0, kwp_max=0.0, production_kwh_yr_max=0.0,
                        suitability=config.SUITABILITY_UNSUITABLE)
             rows.append(row)
             continue
-        f = f.reset_index(drop=True)
-        suit = f["suitability"].isin(_SUITABLE).to_numpy()
-        row["n_faces"] = len(f)
-        row["n_suitable_faces"] = int(suit.sum())
-        row["usable_area_m2"] = float(f.loc[suit, "usable_area_m2"].sum())
-        row["kwp_max"] = float(f.loc[suit, "kwp"].sum())
-        row["production_kwh_yr_max"] = float(np.nansum(f.loc[suit, "production_kwh_yr"]))
-        score = f["specific_yield_kwh_kwp"].fillna(-1.0) + np.where(f["n_modules"] >= config.SUITABLE_MIN_MODULES, 1e4, 0)
-        best = int(np.argmax(score.to_numpy()))
-        row["best_face_id"] = f["face_id"].iloc[best]
-        row["suitability"] = f["suitability"].iloc[best]
-        valid = f["production_kwh_yr"].notna().to_numpy()
+        f = fs_all.take(idx)
+        su = suitable[idx]
+        row["n_faces"] = len(idx)
+        row["n_suitable_faces"] = int(su.sum())
+        row["usable_area_m2"] = float(usable[idx][su].sum())
+        row["kwp_max"] = float(kwp[idx][su].sum())
+        row["production_kwh_yr_max"] = float(np.nansum(prod[idx][su]))
+        score = np.nan_to_num(f.specific_yield, nan=-1.0) + np.where(f.n_modules >= config.SUITABLE_MIN_MODULES, 1e4, 0)
+        best = int(np.argmax(score))
+        row["best_face_id"] = f.face_id[best]
+        row["suitability"] = suit_name[idx][best]
+        valid = np.isfinite(prod[idx])
         if valid.any():
-            fv = f[valid].reset_index(drop=True)
-            hourly = face_hourly_kwh(fv, shares)
-            reco = recommend(fv, hourly=hourly, load=load, tariffs=tariffs)
+            fv = f.take(valid)
+            reco = recommend(fv, hourly=face_hourly_kwh(fv, shares), load=load, tariffs=tariffs)
             row.update(
                 reco_kwp=reco["kwp"], reco_n_modules=reco["n_modules"],
                 reco_production_kwh_yr=reco["production_kwh_yr"], reco_cost_eur=reco["cost_eur"],
@@ -140,15 +150,14 @@ def building_table(
                 co2_avoided_kg_yr=reco["co2_avoided_kg_yr"],
             )
         # solar hot water on the best-irradiated face with room for the collector
-        order = np.argsort(-f["module_irradiation_kwh_m2_yr"].fillna(-1.0).to_numpy(), kind="stable")
-        for k in order:
-            area = collector_area_m2(float(f["usable_area_m2"].iloc[k]))
-            irr = f[[f"module_irradiation_m{m:02d}_kwh_m2" for m in range(1, 13)]].iloc[k].to_numpy(float)
-            if area <= 0 or not np.isfinite(irr).all():
+        for k in np.argsort(-mod_irr_yr[idx], kind="stable"):
+            j = idx[k]
+            area = collector_area_m2(float(usable[j]))
+            if area <= 0 or not np.isfinite(mod_irr[j]).all():
                 continue
-            swh = solar_hot_water(irr, profiles[str(f["profile_id"].iloc[k])].g_eff_w_m2, temp_air_c,
+            swh = solar_hot_water(mod_irr[j], profiles[str(f.profile_id[k])].g_eff_w_m2, temp_air_c,
                                   collector_m2=area)
-            row.update(swh_face_id=f["face_id"].iloc[k], swh_collector_m2=swh["collector_m2"],
+            row.update(swh_face_id=f.face_id[k], swh_collector_m2=swh["collector_m2"],
                        swh_heat_kwh_yr=swh["heat_kwh_yr"], swh_solar_fraction=swh["solar_fraction"])
             break
         rows.append(row)

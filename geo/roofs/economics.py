@@ -171,30 +171,68 @@ def cash_flows(
 _MONTH_COLS = [f"production_m{m:02d}_kwh" for m in range(1, 13)]
 
 
-def face_hourly_kwh(faces: pd.DataFrame, profiles: Mapping[str, np.ndarray]) -> np.ndarray:
+@dataclass(frozen=True)
+class FaceSet:
+    """The figures of some faces that the economics need, as arrays (one entry per face).
+
+    Build it with :meth:`from_frame` from rows of the ``roof_faces`` layer.
+    """
+
+    face_id: np.ndarray  # str
+    n_modules: np.ndarray  # int
+    specific_yield: np.ndarray  # kWh/kWp/yr
+    monthly_kwh: np.ndarray  # (n, 12) production of all the face's modules [kWh]
+    profile_id: np.ndarray  # str
+    suitable: np.ndarray  # bool: class is not unsuitable
+
+    @classmethod
+    def from_frame(cls, faces: pd.DataFrame) -> FaceSet:
+        """From ``roof_faces`` rows (``face_id``, ``n_modules``, ``specific_yield_kwh_kwp``,
+        ``profile_id``, ``production_m01_kwh`` … ``production_m12_kwh``, optional ``suitability``)."""
+        missing = [c for c in ("face_id", "n_modules", "specific_yield_kwh_kwp", "profile_id", *_MONTH_COLS)
+                   if c not in faces.columns]
+        if missing:
+            raise InvalidRequestError(f"roof faces lack column(s) {', '.join(missing)}")
+        suit = (faces["suitability"] != config.SUITABILITY_UNSUITABLE).to_numpy() if "suitability" in faces.columns \
+            else np.ones(len(faces), dtype=bool)
+        return cls(
+            faces["face_id"].astype(str).to_numpy(), faces["n_modules"].fillna(0).to_numpy(int),
+            faces["specific_yield_kwh_kwp"].to_numpy(float), np.nan_to_num(faces[_MONTH_COLS].to_numpy(float)),
+            faces["profile_id"].astype(str).to_numpy(), suit,
+        )
+
+    def take(self, idx: np.ndarray) -> FaceSet:
+        """The faces at positions (or boolean mask) ``idx``."""
+        return FaceSet(self.face_id[idx], self.n_modules[idx], self.specific_yield[idx], self.monthly_kwh[idx],
+                       self.profile_id[idx], self.suitable[idx])
+
+    def __len__(self) -> int:
+        return int(self.face_id.size)
+
+
+def face_hourly_kwh(faces: FaceSet | pd.DataFrame, profiles: Mapping[str, np.ndarray]) -> np.ndarray:
     """Hourly production of each face over the canonical year [kWh], shape (n_faces, 8760).
 
     Each face's monthly production (``production_mMM_kwh``) is spread over its month with the
     profile of its orientation bin (``profile_id``).
     """
+    fs = faces if isinstance(faces, FaceSet) else FaceSet.from_frame(faces)
     months = profile_months()
-    out = np.zeros((len(faces), PROFILE_HOURS))
-    monthly = faces[_MONTH_COLS].to_numpy(float)
-    for i, pid in enumerate(faces["profile_id"].astype(str)):
+    out = np.zeros((len(fs), PROFILE_HOURS))
+    for i, pid in enumerate(fs.profile_id):
         if pid not in profiles:
-            raise InvalidRequestError(f"no hourly profile {pid!r} for face {faces['face_id'].iloc[i]}")
-        out[i] = profiles[pid] * monthly[i, months]
+            raise InvalidRequestError(f"no hourly profile {pid!r} for face {fs.face_id[i]}")
+        out[i] = profiles[pid] * fs.monthly_kwh[i, months]
     return out
 
 
-def _allocation(faces: pd.DataFrame, n_modules: int) -> np.ndarray:
-    """Modules taken on each face, best specific yield first (faces in ``faces`` order otherwise)."""
-    order = np.argsort(-faces["specific_yield_kwh_kwp"].to_numpy(float), kind="stable")
-    avail = faces["n_modules"].to_numpy(int)
+def _allocation(faces: FaceSet, n_modules: int) -> np.ndarray:
+    """Modules taken on each face, best specific yield first."""
+    order = np.argsort(-np.nan_to_num(faces.specific_yield, nan=-1.0), kind="stable")
     take = np.zeros(len(faces), dtype=int)
     left = n_modules
     for i in order:
-        t = min(int(avail[i]), left)
+        t = min(int(faces.n_modules[i]), left)
         take[i] = t
         left -= t
         if left <= 0:
@@ -203,9 +241,9 @@ def _allocation(faces: pd.DataFrame, n_modules: int) -> np.ndarray:
 
 
 def _install(
-    faces: pd.DataFrame, hourly: np.ndarray, take: np.ndarray, load: np.ndarray, tariffs: Tariffs,
+    faces: FaceSet, hourly: np.ndarray, take: np.ndarray, load: np.ndarray, tariffs: Tariffs,
 ) -> dict[str, float | None]:
-    n_total = faces["n_modules"].to_numpy(float)
+    n_total = faces.n_modules.astype(float)
     frac = np.divide(take, n_total, out=np.zeros(len(take)), where=n_total > 0)
     prod_h = frac @ hourly
     production = float(prod_h.sum())
@@ -222,7 +260,7 @@ def _install(
 
 
 def simulate(
-    building_faces: pd.DataFrame,
+    building_faces: pd.DataFrame | FaceSet,
     *,
     annual_consumption_kwh: float,
     profiles: Mapping[str, np.ndarray],
@@ -264,18 +302,18 @@ def simulate(
     tariffs = tariffs or Tariffs.default()
     if not (annual_consumption_kwh > 0 and math.isfinite(annual_consumption_kwh)):
         raise InvalidRequestError("annual_consumption_kwh must be a positive number")
-    faces = building_faces.reset_index(drop=True)
+    faces = building_faces if isinstance(building_faces, FaceSet) else FaceSet.from_frame(building_faces)
     if face_ids is not None:
-        known = set(faces["face_id"].astype(str))
+        known = set(faces.face_id.tolist())
         unknown = [f for f in face_ids if f not in known]
         if unknown:
             raise InvalidRequestError(f"unknown face(s) for this building: {', '.join(unknown)}")
-        faces = faces[faces["face_id"].astype(str).isin(list(face_ids))].reset_index(drop=True)
-    if faces.empty or int(faces["n_modules"].sum()) == 0:
+        faces = faces.take(np.isin(faces.face_id, list(face_ids)))
+    if len(faces) == 0 or int(faces.n_modules.sum()) == 0:
         raise InvalidRequestError("no module fits on the chosen roof faces")
     load = household_load_profile(annual_consumption_kwh)
     hourly = face_hourly_kwh(faces, profiles)
-    capacity = int(faces["n_modules"].sum())
+    capacity = int(faces.n_modules.sum())
     capped = False
     if kwp is None:
         reco = recommend(faces, hourly=hourly, load=load, tariffs=tariffs)
@@ -290,7 +328,7 @@ def simulate(
             n, capped = capacity, True
     take = _allocation(faces, n)
     out: dict[str, object] = dict(_install(faces, hourly, take, load, tariffs))
-    out["faces"] = {str(f): int(t) for f, t in zip(faces["face_id"], take, strict=True) if t > 0}
+    out["faces"] = {str(f): int(t) for f, t in zip(faces.face_id, take, strict=True) if t > 0}
     out["capped"] = capped
     out["tariff_quarter"] = tariffs.quarter
     out["retail_price_eur_kwh"] = tariffs.retail_eur_kwh
@@ -300,7 +338,7 @@ def simulate(
 
 
 def recommend(
-    faces: pd.DataFrame,
+    faces: pd.DataFrame | FaceSet,
     *,
     hourly: np.ndarray,
     load: np.ndarray,
@@ -310,31 +348,28 @@ def recommend(
 ) -> dict[str, float | None]:
     """Household installation with the best 20-year net gain between ``kwp_min`` and ``kwp_max``.
 
-    Only faces whose class is not unsuitable are used (all given faces if the column
-    ``suitability`` is absent). Sizes go by whole modules, best faces first. When less than
-    ``kwp_min`` fits, the whole suitable roof is the recommendation if it holds at least
-    :data:`geo.config.SUITABLE_MIN_MODULES` modules; otherwise nothing (``kwp`` = 0).
+    Only faces whose class is not unsuitable are used. Sizes go by whole modules, best faces
+    first. When less than ``kwp_min`` fits, the whole suitable roof is the recommendation if it
+    holds at least :data:`geo.config.SUITABLE_MIN_MODULES` modules; otherwise nothing (``kwp`` = 0).
+    ``hourly`` is :func:`face_hourly_kwh` of ``faces``; ``load`` the household's hourly load [kWh].
     """
-    ok = np.ones(len(faces), dtype=bool)
-    if "suitability" in faces.columns:
-        ok = (faces["suitability"] != config.SUITABILITY_UNSUITABLE).to_numpy()
-    sub = faces[ok].reset_index(drop=True)
+    fs = faces if isinstance(faces, FaceSet) else FaceSet.from_frame(faces)
+    ok = fs.suitable
+    sub = fs.take(ok)
     sub_h = hourly[ok]
-    capacity = int(sub["n_modules"].sum()) if len(sub) else 0
+    capacity = int(sub.n_modules.sum()) if len(sub) else 0
     wp = config.MODULE_PEAK_POWER_WP / 1000.0
     n_lo = int(math.ceil(kwp_min / wp - 1e-9))
     n_hi = int(math.floor(kwp_max / wp + 1e-9))
     if capacity < config.SUITABLE_MIN_MODULES:
-        return _install(faces, hourly, np.zeros(len(faces), dtype=int), load, tariffs) | {"kwp": 0.0, "n_modules": 0.0}
-    candidates = range(min(n_lo, capacity), min(n_hi, capacity) + 1)
+        return _install(fs, hourly, np.zeros(len(fs), dtype=int), load, tariffs)
     best: dict[str, float | None] | None = None
-    best_take = None
-    for n in candidates:
+    best_take = np.zeros(len(sub), dtype=int)
+    for n in range(min(n_lo, capacity), min(n_hi, capacity) + 1):
         take = _allocation(sub, n)
         r = _install(sub, sub_h, take, load, tariffs)
         if best is None or float(r["net_gain_eur"] or 0) > float(best["net_gain_eur"] or 0) + 1e-6:
             best, best_take = r, take
-    assert best is not None and best_take is not None
-    full = np.zeros(len(faces), dtype=int)
+    full = np.zeros(len(fs), dtype=int)
     full[np.flatnonzero(ok)] = best_take
-    return _install(faces, hourly, full, load, tariffs)
+    return _install(fs, hourly, full, load, tariffs)
