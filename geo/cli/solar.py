@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("solar", help="solar cadastre: irradiation raster with shading, roofs")
     solar_sub = p.add_subparsers(dest="solar_command", metavar="SUBCOMMAND")
     _register_irradiance(solar_sub)
+    _register_roofs(solar_sub)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -73,4 +74,57 @@ def run_irradiance(args: argparse.Namespace) -> int:
         all_pixels=args.all_pixels, settings=settings, progress=False if args.no_progress else None,
     )
     print(f"wrote {out}")
+    return 0
+
+
+# -- artois solar roofs (owner: roofs, geo/roofs/) ------------------------------
+
+
+def _register_roofs(solar_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = solar_sub.add_parser(
+        "roofs",
+        help="roof faces, PV potential, economics and commune totals (rooftops.gpkg)",
+        description=(
+            "Split every roof into planar faces from the DSM, score them with the irradiation raster "
+            "(modules, kWp, kWh/yr, class, economics, solar hot water) and total them per building, "
+            "commune and agglomeration; writes a GeoPackage with layers roof_faces, buildings, "
+            "communes_solar (docs/data-dictionary.md)."
+        ),
+    )
+    p.add_argument("--irradiance", type=Path, required=True, metavar="IRR.tif",
+                   help="the irradiation raster of 'artois solar irradiance' (DSM's grid)")
+    p.add_argument("--dsm", type=Path, action="append", required=True, metavar="FILE",
+                   help="surface model GeoTIFF (IGN LiDAR HD MNS tile); repeat for adjacent tiles")
+    p.add_argument("--dtm", type=Path, action="append", default=[], metavar="FILE",
+                   help="terrain model tile(s): without --footprints, buildings are found where the DSM stands "
+                        f"more than {config.BUILDING_MIN_HEIGHT_M:g} m above it")
+    p.add_argument("--footprints", type=Path, metavar="FILE", help="building footprints (BD TOPO batiment)")
+    p.add_argument("--addresses", type=Path, metavar="FILE", help="BAN adresses-XX.csv")
+    p.add_argument("--communes", type=Path, metavar="FILE", help="communes GeoJSON (geo.api.gouv.fr)")
+    p.add_argument("--epci", type=Path, metavar="FILE", help="commune -> agglomeration table (pma-communes-epci.csv)")
+    p.add_argument("--weather", type=Path, metavar="FILE",
+                   help="the weather file the irradiation used (default: approximate offline climatology)")
+    p.add_argument("--consumption", type=float, default=config.HOUSEHOLD_CONSUMPTION_KWH_YR, metavar="KWH",
+                   help=f"household consumption for the recommendations, kWh/yr "
+                        f"(default {config.HOUSEHOLD_CONSUMPTION_KWH_YR:g})")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.gpkg", help="output GeoPackage")
+    p.set_defaults(func=run_roofs)
+
+
+def run_roofs(args: argparse.Namespace) -> int:
+    from geo.errors import InputError
+    from geo.roofs.build import run_roofs as _run
+
+    if args.out.suffix.lower() != ".gpkg":
+        raise InputError(args.out, "the output must be a .gpkg file")
+    if not args.consumption > 0:
+        raise InputError(None, f"--consumption {args.consumption}: must be positive")
+    if args.epci is not None and args.communes is None:
+        raise InputError(args.epci, "--epci needs --communes")
+    report = _run(
+        irradiance=args.irradiance, dsm=args.dsm, dtm=args.dtm or None, out=args.out, footprints=args.footprints,
+        addresses=args.addresses, communes=args.communes, epci_table=args.epci, weather=args.weather,
+        annual_consumption_kwh=args.consumption,
+    )
+    print(f"wrote {report.line()}")
     return 0
