@@ -368,3 +368,66 @@ def test_default_sample_two_tiles_and_big_heaps(tmp_path: Path) -> None:
     assert info.counts["parks"] >= 4 and info.counts["greenways"] >= 4
     bat = gpd.read_file(tmp_path / "rooftops" / "batiment.gpkg")
     assert {"Religieux", "Industriel", "Commercial et services", "Sportif"} <= set(bat["usage_1"])
+
+
+# ---------------------------------------------------------------------------
+# the generator's geometry
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["gable", "hip", "shed", "flat"])
+def test_roof_faces_tile_the_roof_and_match_its_surface(kind: str) -> None:
+    from geo.sample.geometry import Frame, Roof
+
+    frame = Frame(685_000.0, 7_037_000.0, 16.0, 9.0, 30.0)
+    roof = Roof(frame, kind, eave_m=50.0, tilt_deg=40.0 if kind in ("gable", "hip") else 7.0,
+                end_tilt_deg=45.0, parapet_w_m=0.4 if kind == "flat" else 0.0)
+    faces = roof.faces()
+    total = sum(f.local_polygon.area for f in faces)
+    inner = (16.0 - 0.8) * (9.0 - 0.8) if kind == "flat" else 16.0 * 9.0
+    assert total == pytest.approx(inner)
+    assert shapely.area(shapely.union_all([f.local_polygon for f in faces])) == pytest.approx(inner)
+    rng = np.random.default_rng(0)
+    for f in faces:
+        # points well inside the face: the surface is the face's plane (finite differences in world axes)
+        inner_poly = f.local_polygon.buffer(-0.3)
+        pts = [p for p in shapely.points(rng.uniform(-8, 8, 400), rng.uniform(-4.5, 4.5, 400))
+               if inner_poly.contains(p)][:20]
+        assert pts
+        for p in pts:
+            x, y = frame.to_world(np.array(p.x), np.array(p.y))
+            h = 1e-3
+
+            def z(dx: float, dy: float, x: float = float(x), y: float = float(y)) -> float:
+                return float(roof.surface(*frame.to_local(np.array(x + dx), np.array(y + dy))))
+
+            gx, gy = (z(h, 0) - z(-h, 0)) / (2 * h), (z(0, h) - z(0, -h)) / (2 * h)
+            assert math.degrees(math.atan(math.hypot(gx, gy))) == pytest.approx(f.tilt_deg, abs=1e-4)
+            if f.tilt_deg > 0 and kind != "flat":
+                aspect = math.degrees(math.atan2(-gx, -gy)) % 360
+                assert abs((aspect - f.azimuth_deg + 180) % 360 - 180) < 1e-3
+
+
+def test_builder_refuses_overlaps_and_roads_through_buildings() -> None:
+    from geo.sample.layout import SMALL_BOUNDS, _terrain_base
+    from geo.sample.scene import SceneBuilder
+
+    b = SceneBuilder(SMALL_BOUNDS, _terrain_base(), np.random.default_rng(0))
+    b.house_row(685_100.0, 7_037_700.0, 90.0, 5)
+    with pytest.raises(ValueError, match="overlaps"):
+        b.house_row(685_110.0, 7_037_703.0, 90.0, 3)
+    b.way("residential", "Rue Test", [(685_050.0, 7_037_700.0), (685_150.0, 7_037_700.0)])
+    with pytest.raises(ValueError, match="runs through a building"):
+        b.build(((0.0, 0.0), (1.0, 1.0)))
+
+
+def test_ways_share_vertices_where_they_meet() -> None:
+    from geo.sample.scene import Way, node_ways
+
+    ways = [Way("residential", "A", ((0.0, 0.0), (100.0, 0.0))),
+            Way("residential", "B", ((50.0, -50.0), (50.0, 50.0))),
+            Way("footway", "", ((20.0, 0.0), (20.0, 30.0)))]
+    a, b, c = node_ways(ways)
+    assert a.coords == ((0.0, 0.0), (20.0, 0.0), (50.0, 0.0), (100.0, 0.0))
+    assert b.coords == ((50.0, -50.0), (50.0, 0.0), (50.0, 50.0))
+    assert c.coords == ways[2].coords

@@ -19,7 +19,7 @@ dormers, trees…) all come from the builder's numpy Generator, so a seed fixes 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from shapely.geometry import LineString, Polygon, box
@@ -413,5 +413,3 @@ def build_scene(*, small: bool, seed: int) -> Scene:
         default_rest(builder, *bounds[:2])
     return builder.build(COMMUNE_BOUNDARY)
 
-
-LayoutFn = Callable[[SceneBuilder, float, float], None]
