@@ -328,11 +328,22 @@ def test_address_search_opens_roof_panel_with_api_figures(
     assert bars.count() == 12
     assert page.locator("#artois-roof-class .artois-badge").inner_text()
     assert page.locator("#artois-eco-payback").inner_text() != "–"
-    assert "Météo" in page.locator("#artois-assumptions").inner_text()
+    assumptions = page.locator("#artois-assumptions").text_content() or ""
+    assert "Météo" in assumptions and "€/kWh" in assumptions
     # The roof faces are drawn as vector tiles around the address, and the building is outlined.
     assert page.locator(".leaflet-artoisRoofs-pane path").count() > 0
     desktop.screenshot("map_desktop_roof")
+    assert desktop.console_errors == []
+    assert desktop.external_requests() == []
 
+
+def test_consumption_change_updates_economics_and_prints(
+    desktop: Session, server: str, sample_address: dict[str, Any], api: httpx.Client
+) -> None:
+    _load(desktop, server)
+    page = desktop.page
+    _search(desktop, sample_address["address"])
+    building, _ = _roof_parts(sample_address["roof"])
     # Another household consumption: the economics shown are those /api/simulate returns for it.
     page.fill("#artois-consumption-input", "9000")
     with page.expect_response(lambda r: r.url.endswith("/api/simulate")) as answer:
