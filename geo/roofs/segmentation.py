@@ -782,7 +782,7 @@ def segment_roofs(
         if np.isfinite(zw[inside]).sum() < 3:
             status[bi] = "no_valid_pixel"
             continue
-        origin = transform * (c0, r0)
+        origin = transform @ (c0, r0)
         recs, lab, interior = _segment_building(
             zw, inside, regions[r0:r1, c0:c1], fps.geometry.iloc[bi], (float(origin[0]), float(origin[1])), params,
         )
