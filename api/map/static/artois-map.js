@@ -846,6 +846,7 @@
 
   function printPanel() {
     document.body.classList.add('artois-print');
+    document.querySelector('.artois-assumptions').open = true;
     window.print();
     setTimeout(function () { document.body.classList.remove('artois-print'); }, 500);
   }
