@@ -146,7 +146,7 @@ def irradiance_from_files(
         for n, (r0, r1, c0, c1) in enumerate(windows):
             # The tile and its halo (the horizon reach): pixels outside the mosaic are nodata.
             hr0, hr1, hc0, hc1 = max(r0 - halo, 0), min(r1 + halo, rows), max(c0 - halo, 0), min(c1 + halo, cols)
-            tile = Raster(grid.data[hr0:hr1, hc0:hc1], grid.transform * Affine.translation(hc0, hr0), grid.crs,
+            tile = Raster(grid.data[hr0:hr1, hc0:hc1], grid.transform @ Affine.translation(hc0, hr0), grid.crs,
                           grid.sources)
             core = np.zeros(tile.shape, dtype=bool)
             core[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0] = True

@@ -1,0 +1,181 @@
+"""The irradiation stage end to end: files in, COG out; tiling; CLI; bad inputs; pipeline stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from geo import config
+from geo.cli import main
+from geo.io.weather import default_weather
+from geo.solar.build import BAND_NAMES, build_irradiance, irradiance_from_files
+from geo.solar.irradiance import SolarSettings
+
+RES = 1.0
+X0, Y0 = 685000.0, 7038000.0
+
+
+def city(n: int = 160, seed: int = 3) -> np.ndarray:
+    """A small synthetic town: gentle terrain, boxes and gable roofs of random heights, a hole."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:n, 0:n]
+    z = 40 + 0.05 * cols + 3 * np.sin(rows / 25.0)
+    for _ in range(25):
+        r, c = rng.integers(5, n - 25, 2)
+        h, w = rng.integers(6, 20, 2)
+        height = rng.uniform(4, 18)
+        block = z[r : r + h, c : c + w]
+        if rng.random() < 0.5:  # gable roof, ridge along the columns
+            ridge = height + 3 - 6 * np.abs(np.linspace(-0.5, 0.5, h))[:, None]
+            z[r : r + h, c : c + w] = block.min() + np.broadcast_to(ridge, block.shape)
+        else:
+            z[r : r + h, c : c + w] = block.min() + height
+    return z.astype(np.float32)
+
+
+def write_dsm(path: Path, z: np.ndarray, crs: str | None = "EPSG:2154", transform: Affine | None = None) -> Path:
+    transform = transform or Affine(RES, 0, X0, 0, -RES, Y0)
+    profile = {"driver": "GTiff", "height": z.shape[0], "width": z.shape[1], "count": 1, "dtype": "float32",
+               "transform": transform, "nodata": config.LIDAR_NODATA}
+    if crs is not None:
+        profile["crs"] = crs
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.where(np.isnan(z), config.LIDAR_NODATA, z).astype(np.float32), 1)
+    return path
+
+
+SETTINGS = SolarSettings(distance_m=60.0)
+
+
+@pytest.fixture(scope="module")
+def weather():
+    return default_weather()
+
+
+def test_two_by_two_tiles_equal_the_mosaic(tmp_path: Path, weather) -> None:
+    dsm = write_dsm(tmp_path / "dsm.tif", city())
+    whole = irradiance_from_files([dsm], tmp_path / "whole.tif", all_pixels=True, settings=SETTINGS,
+                                  weather=weather, tile_px=10_000, progress=False)
+    tiled = irradiance_from_files([dsm], tmp_path / "tiled.tif", all_pixels=True, settings=SETTINGS,
+                                  weather=weather, tile_px=80, progress=False)
+    with rasterio.open(whole) as a, rasterio.open(tiled) as b:
+        wa, wb = a.read(masked=True), b.read(masked=True)
+    assert (wa.mask == wb.mask).all()
+    valid = ~wa.mask[0]
+    assert valid.sum() > 0.9 * valid.size
+    rel = np.abs(wb[0][valid] - wa[0][valid]) / wa[0][valid]
+    assert rel.max() < 0.005, rel.max()
+    np.testing.assert_allclose(wb[14][valid], wa[14][valid], atol=1e-4)  # sky view factor
+
+
+def test_output_raster_follows_the_data_dictionary(tmp_path: Path, weather) -> None:
+    z = city(100)
+    z[50:53, 10:13] = np.nan  # a nodata hole
+    dsm = write_dsm(tmp_path / "dsm.tif", z)
+    out = irradiance_from_files([dsm], tmp_path / "irr.tif", all_pixels=True, settings=SETTINGS,
+                                weather=weather, progress=False)
+    with rasterio.open(out) as ds, rasterio.open(dsm) as src:
+        assert ds.count == 15 and ds.dtypes[0] == "float32" and ds.nodata == -9999
+        assert ds.crs == src.crs and ds.transform == src.transform and ds.shape == src.shape
+        assert ds.descriptions == BAND_NAMES
+        assert ds.tags(1)["UNITS"] == "kWh/m2/yr" and ds.tags(14)["UNITS"] == "1"
+        tags = ds.tags()
+        for key in ("WEATHER_SOURCE", "WEATHER_LOCATION", "WEATHER_PERIOD", "WEATHER_APPROXIMATE", "ALBEDO",
+                    "SKY_MODEL", "HORIZON_DIRECTIONS", "HORIZON_DISTANCE_M"):
+            assert tags[key]
+        assert tags["WEATHER_APPROXIMATE"] == "true" and tags["HORIZON_DISTANCE_M"] == "60"
+        assert ds.profile.get("tiled")  # COG (overviews only beyond one 512-px block: see the sample test)
+        b = ds.read(masked=True)
+    # Nodata hole (and its 3x3 ring) and the outer ring are not computed; the rest is.
+    assert b.mask[0, 49:54, 9:14].all() and b.mask[0, 0, :].all()
+    assert not b.mask[0, 20:40, 20:40].any()
+    np.testing.assert_allclose(b[1:13].sum(axis=0)[~b.mask[0]], b[0][~b.mask[0]], rtol=1e-4)
+    assert 0 <= b[13].min() and b[13].max() <= 1 and 0 <= b[14].min() and b[14].max() <= 1
+
+
+def test_roof_masks_footprints_and_dtm(tmp_path: Path, weather) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    z = np.full((60, 60), 40.0, dtype=np.float32)
+    z[20:30, 20:40] = 48.0
+    dsm = write_dsm(tmp_path / "dsm.tif", z)
+    dtm = write_dsm(tmp_path / "dtm.tif", np.full((60, 60), 40.0, dtype=np.float32))
+    by_dtm = irradiance_from_files([dsm], tmp_path / "a.tif", dtm_paths=[dtm], settings=SETTINGS,
+                                   weather=weather, progress=False)
+    with rasterio.open(by_dtm) as ds:
+        computed = ~ds.read(1, masked=True).mask
+    assert computed[20:30, 20:40].all() and computed.sum() == 200
+    fp = gpd.GeoDataFrame({"cleabs": ["BATIMENT01"]}, geometry=[box(X0 + 20, Y0 - 30, X0 + 40, Y0 - 20)],
+                          crs="EPSG:2154")
+    fp.to_file(tmp_path / "batiment.gpkg", layer="batiment", driver="GPKG")
+    by_fp = irradiance_from_files([dsm], tmp_path / "b.tif", footprints_path=tmp_path / "batiment.gpkg",
+                                  settings=SETTINGS, weather=weather, progress=False)
+    with rasterio.open(by_fp) as ds:
+        computed_fp = ~ds.read(1, masked=True).mask
+    assert computed_fp[20:30, 20:40].all() and computed_fp.sum() <= 12 * 22
+
+
+def test_cli_irradiance_and_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dsm = write_dsm(tmp_path / "dsm.tif", city(60))
+    csv = tmp_path / "w.csv"
+    csv.write_text("time,ghi,dni,dhi\n2023-06-21T12:00Z,800,700,100\n2023-06-21T13:00Z,800,700,100\n")
+    out = tmp_path / "cli.tif"
+    code = main(["solar", "irradiance", "--dsm", str(dsm), "--weather", str(csv), "--all-pixels",
+                 "--distance", "40", "--no-progress", "--out", str(out)])
+    assert code == 0 and out.exists()
+    assert "wrote" in capsys.readouterr().out
+    with rasterio.open(out) as ds:
+        assert ds.tags()["WEATHER_SOURCE"].startswith("CSV w.csv") and ds.tags()["WEATHER_APPROXIMATE"] == "false"
+
+    def fails(args: list[str], message: str) -> None:
+        assert main(["solar", "irradiance", *args, "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("artois: error: ") and message in err, err
+        assert "Traceback" not in err
+
+    nocrs = write_dsm(tmp_path / "nocrs.tif", city(40), crs=None)
+    fails(["--dsm", str(nocrs), "--out", str(tmp_path / "x.tif")], "nocrs.tif: raster has no CRS")
+    deg = write_dsm(tmp_path / "deg.tif", city(40), crs="EPSG:4326", transform=Affine(1e-5, 0, 2.8, 0, -1e-5, 50.4))
+    fails(["--dsm", str(deg), "--out", str(tmp_path / "x.tif")], "is geographic (degrees)")
+    fails(["--dsm", str(tmp_path / "missing.tif"), "--out", str(tmp_path / "x.tif")], "missing.tif: file not found")
+    bad_w = tmp_path / "bad.csv"
+    bad_w.write_text("time,ghi\n2023-06-21T12:00Z,800\n")
+    fails(["--dsm", str(dsm), "--weather", str(bad_w), "--out", str(tmp_path / "x.tif")],
+          "bad.csv: missing weather column(s) dni, dhi")
+    assert not (tmp_path / "x.tif").exists()  # nothing half-written
+
+
+def test_dsm_smaller_than_the_halo_is_computed_with_an_open_horizon_beyond(
+    tmp_path: Path, weather, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Documented handling: a warning, and the outside of the DSM never shades."""
+    flat = write_dsm(tmp_path / "flat.tif", np.full((30, 30), 50.0, dtype=np.float32))
+    with caplog.at_level("WARNING", logger="artois.solar"):
+        out = irradiance_from_files([flat], tmp_path / "f.tif", all_pixels=True, weather=weather, progress=False,
+                                    settings=SolarSettings(distance_m=500.0))
+    assert "smaller than the horizon distance" in caplog.text
+    with rasterio.open(out) as ds:
+        loss = ds.read(14, masked=True)
+        svf = ds.read(15, masked=True)
+    assert loss.max() == 0 and svf.min() == pytest.approx(1.0)
+
+
+def test_pipeline_stage_on_the_sample(sample_dir: Path, tmp_path: Path) -> None:
+    outputs = build_irradiance(sample_dir, tmp_path)
+    assert outputs == [tmp_path / "irradiance.tif"]
+    with rasterio.open(outputs[0]) as ds:
+        annual = ds.read(1, masked=True)
+        loss = ds.read(14, masked=True)
+        assert ds.crs.to_epsg() == 2154
+        assert ds.tags()["WEATHER_APPROXIMATE"] == "true"  # the sample ships no weather file
+        assert ds.overviews(1)  # COG overviews
+    # Roof pixels only (the footprints), with plausible Lens values and the slag heap's shade.
+    frac = (~annual.mask).mean()
+    assert 0.05 < frac < 0.6
+    assert 600 < np.ma.median(annual) < 1300
+    assert loss.max() > 0.2
