@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(message)s" if args.debug else "%(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("numexpr").setLevel(logging.WARNING)  # "NumExpr defaulting to N threads"
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -10,7 +10,6 @@ status is 2.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -124,7 +123,6 @@ def checker_for(path: Path) -> Checker:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.getLogger("numexpr").setLevel(logging.WARNING)  # "NumExpr defaulting to N threads"
     jobs: list[tuple[Path, Checker]] = []
     if args.files:
         jobs = [(p, checker_for(p)) for p in args.files]
