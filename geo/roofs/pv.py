@@ -138,7 +138,7 @@ class SiteModel:
             idx = idx.tz_convert(config.PMA_TIMEZONE)
         month = idx.month.to_numpy()
         self._month = month - 1
-        doy = idx.dayofyear.to_numpy()
+        doy = idx.day_of_year.to_numpy()
         leap = idx.is_leap_year
         feb29 = leap & (month == 2) & (idx.day.to_numpy() == 29)
         doy = np.where(leap & (doy > 59), doy - 1, doy)

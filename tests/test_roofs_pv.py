@@ -1,0 +1,107 @@
+"""PV model of the roofs: module layout, rack spacing, pvlib yields, profiles, suitability."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from geo import config
+from geo.io.weather import default_weather
+from geo.roofs.pv import (
+    SiteModel,
+    count_modules,
+    decode_profile,
+    encode_profile,
+    orientation_bin,
+    orientation_word,
+    profile_months,
+    rack_ground_cover_ratio,
+    suitability,
+)
+
+
+@pytest.fixture(scope="module")
+def site() -> SiteModel:
+    return SiteModel(default_weather())
+
+
+def _grid(extent: float, module: float) -> int:
+    """Modules of size ``module`` (+ gap) that fit in a row of length ``extent`` [m]."""
+    gap = config.MODULE_GAP_M
+    return int(math.floor((extent + gap) / (module + gap) + 1e-9))
+
+
+def test_count_modules_on_a_rectangle_matches_hand_count() -> None:
+    tilt = 35.0
+    w, h = 10.0, 5.0  # horizontal rectangle: 10 m along the contour, 5 m across (horizontal)
+    slope_len = h / math.cos(math.radians(tilt))
+    portrait = _grid(w, config.MODULE_WIDTH_M) * _grid(slope_len, config.MODULE_LENGTH_M)
+    landscape = _grid(w, config.MODULE_LENGTH_M) * _grid(slope_len, config.MODULE_WIDTH_M)
+    n, layout = count_modules(box(0, 0, w, h), tilt, 180.0)
+    # rasterised at 5 cm, the count may lose at most one module per row to rounding
+    assert max(portrait, landscape) - 5 <= n <= max(portrait, landscape)
+    assert layout in ("portrait", "landscape")
+    # the same face turned to the east: same count (rows follow the contour lines)
+    east, _ = count_modules(box(0, 0, h, w), tilt, 90.0)
+    assert east == n
+    assert count_modules(box(0, 0, 1.0, 1.0), tilt, 180.0) == (0, "none")
+
+
+def test_rack_spacing_follows_winter_noon_sun(site: SiteModel) -> None:
+    elev = site.winter_noon_elevation_deg()
+    # solar noon elevation at the winter solstice: 90 - latitude - 23.44 (± refraction)
+    assert elev == pytest.approx(90.0 - config.PMA_LATITUDE_DEG - 23.44, abs=0.5)
+    pitch, gcr = rack_ground_cover_ratio(15.0, 1.134, elev)
+    b = math.radians(15.0)
+    assert pitch == pytest.approx(1.134 * math.cos(b) + 1.134 * math.sin(b) / math.tan(math.radians(elev)))
+    assert gcr == pytest.approx(1.134 / pitch)
+    n, layout = count_modules(box(0, 0, 20.0, 10.0), 0.0, math.nan, rack=True, rack_pitch_m=pitch)
+    rows = int(math.floor((10.0 - 1.134 * math.cos(b)) / pitch)) + 1
+    assert layout == "rack" and n == rows * _grid(20.0, config.MODULE_LENGTH_M)
+
+
+def test_site_model_horizontal_plane_is_ghi_and_optimum_is_south(site: SiteModel) -> None:
+    w = site.weather.data  # type: ignore[attr-defined]
+    ghi_year = float(w["ghi"].sum()) / 1000.0
+    # horizontal plane = beam + diffuse = GHI (up to the weather file's closure, DNI cos z + DHI vs GHI)
+    assert site.plane_irradiation_kwh_m2(0.0, 180.0).sum() == pytest.approx(ghi_year, rel=1e-3)
+    assert site.ghi_kwh_m2().sum() == pytest.approx(sum(config.PMA_MONTHLY_GHI_KWH_M2), rel=0.01)
+    tilt, az, h_opt = site.optimum()
+    assert 20.0 <= tilt <= 45.0 and abs(az - 180.0) < 10.0
+    # the optimum is a maximum: nearby planes get less
+    for dt, da in ((-8, 0), (8, 0), (0, -20), (0, 20)):
+        assert site.plane_irradiation_kwh_m2(tilt + dt, az + da).sum() < h_opt + 0.5
+
+
+def test_orientation_yield_losses_and_profile(site: SiteModel) -> None:
+    o = site.orientation(30.0, 180.0, profile_id="t30a180")
+    # losses: 14 % system loss, incidence and temperature; cold months gain from the temperature
+    # coefficient (cells below 25 °C) by at most |γ| x 25 K
+    annual = o.ac_kwh_kwp.sum() / o.poa_kwh_m2.sum()
+    assert 0.75 < annual < 1.0 - config.PV_SYSTEM_LOSS
+    assert np.all(o.performance < (1.0 - config.PV_SYSTEM_LOSS) * (1 + 25 * abs(config.MODULE_GAMMA_PDC_PER_K)))
+    assert o.performance[6] < o.performance[0]  # July (hot cells) below January
+    assert 850.0 < o.ac_kwh_kwp.sum() < 1050.0  # PVGIS gives ~950 kWh/kWp/yr for 30° south at Lens
+    months = profile_months()
+    sums = np.bincount(months, weights=o.hourly_share, minlength=12)
+    assert np.allclose(sums, 1.0)
+    # production happens in daytime only: no share between 23:00 and 03:00 local time
+    hour = np.tile(np.arange(24), 365)
+    assert o.hourly_share[(hour >= 23) | (hour <= 3)].sum() == 0.0
+    assert np.allclose(decode_profile(encode_profile(o.hourly_share)), o.hourly_share, atol=1e-7)
+    # a north face gets far less energy
+    north = site.orientation(30.0, 0.0, profile_id="t30a000")
+    assert north.ac_kwh_kwp.sum() < 0.75 * o.ac_kwh_kwp.sum()
+
+
+def test_bins_words_and_classes() -> None:
+    assert orientation_bin(34.0, 187.0) == ("t30a180", 30.0, 180.0)
+    assert orientation_bin(2.0, math.nan, is_flat=True)[0] == "rack"
+    assert orientation_word(180.0, False) == "sud" and orientation_word(225.0, False) == "sud-ouest"
+    assert orientation_word(350.0, False) == "nord" and orientation_word(math.nan, True) == "plat"
+    assert suitability(0.95, 10) == "excellent" and suitability(0.85, 10) == "bon"
+    assert suitability(0.75, 10) == "moyen" and suitability(0.65, 10) == config.SUITABILITY_UNSUITABLE
+    assert suitability(0.99, config.SUITABLE_MIN_MODULES - 1) == config.SUITABILITY_UNSUITABLE
