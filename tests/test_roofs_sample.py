@@ -1,0 +1,257 @@
+"""The roofs stage on the generated sample: accuracy vs the generator's truth, obstacles, the terril's
+shadow, the output contract, a building's economics and solar hot water recomputed by hand, the API's
+simulate(), and the CLI with bad inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely.geometry
+from test_roofs_segmentation import match_share
+
+from geo import config
+from geo.cli import main
+from geo.errors import InvalidRequestError
+from geo.io.rooftops import read_pv_profiles, read_site
+from geo.roofs.economics import simulate
+
+
+@pytest.fixture(scope="module")
+def roofs_gpkg(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from geo.pipeline import build
+
+    out = tmp_path_factory.mktemp("roofs_build")
+    report = build(sample_dir, out, only=["irradiance", "roofs"])
+    assert report.ok, report.lines()
+    return out / "rooftops.gpkg"
+
+
+@pytest.fixture(scope="module")
+def faces(roofs_gpkg: Path) -> gpd.GeoDataFrame:
+    return gpd.read_file(roofs_gpkg, layer="roof_faces")
+
+
+@pytest.fixture(scope="module")
+def truth(sample_dir: Path) -> gpd.GeoDataFrame:
+    return gpd.read_file(sample_dir / "rooftops" / "roof_faces_truth.gpkg", layer="roof_faces_truth")
+
+
+def _pair(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Each true face with the detected face covering most of it."""
+    j = gpd.overlay(truth[["face_id", "geometry"]].rename(columns={"face_id": "true_id"}),
+                    faces[["face_id", "geometry"]], how="intersection", keep_geom_type=True)
+    j["a"] = j.geometry.area
+    j = j.sort_values("a", ascending=False).drop_duplicates("true_id")
+    return truth.drop(columns="geometry").merge(j[["true_id", "face_id"]], left_on="face_id", right_on="true_id",
+                                                suffixes=("_t", "")).merge(
+        faces.drop(columns="geometry"), on="face_id", suffixes=("_t", ""))
+
+
+def test_faces_match_the_generator_truth(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
+    share = match_share(truth, faces)
+    assert share >= 0.95, f"{share:.1%} of true faces >= 10 m² found within 3°, 5°, 5 %"
+
+
+def test_obstacles_reduce_usable_area(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
+    p = _pair(faces, truth)
+    pitched = p[p["roof_type"].isin(["gable", "hip"])]
+    obst = pitched[pitched[["has_chimney", "has_dormer", "has_skylight"]].any(axis=1)]
+    clear = pitched[~pitched[["has_chimney", "has_dormer", "has_skylight"]].any(axis=1)]
+    assert len(obst) > 50 and len(clear) > 50
+    assert (obst["obstacle_area_m2"] > 0).mean() >= 0.9
+    assert (clear["obstacle_area_m2"] == 0).mean() >= 0.9
+    # usable area without obstacles = the face less the edge setback, by hand from its outline
+    geom = faces.set_index("face_id").geometry
+    setback = geom.buffer(-config.ROOF_EDGE_SETBACK_M, join_style="mitre").area
+
+    def lost(d: pd.DataFrame) -> pd.Series:
+        cos_t = np.cos(np.radians(d["tilt_deg"].to_numpy()))
+        return setback[d["face_id"]].to_numpy() / cos_t - d["usable_area_m2"].to_numpy()
+
+    assert np.median(lost(clear)) == pytest.approx(0.0, abs=0.05)
+    # every obstacle takes area (a chimney astride the ridge mostly stands in the ridge setback already)
+    assert (lost(obst) > 0.02).mean() >= 0.9 and np.median(lost(obst)) > 0.5
+    # dormers (3-4 m² boxes) take more than chimneys and skylights
+    assert obst[obst.has_dormer]["obstacle_area_m2"].median() > obst[~obst.has_dormer]["obstacle_area_m2"].median()
+
+
+def test_terril_winter_shadow_raises_shading_loss(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
+    p = _pair(faces, truth)
+    p["bin"] = p["orientation"] + "_" + (p["tilt_deg"] / 10).round().astype(int).astype(str)
+    shaded = p[p.in_terril_shadow]
+    assert len(shaded) >= 10
+    higher = total = 0
+    for b, g in shaded.groupby("bin"):
+        open_ = p[(p.bin == b) & ~p.in_terril_shadow]
+        if len(open_) < 3:
+            continue
+        total += len(g)
+        higher += int((g["shading_loss"] > open_["shading_loss"].median()).sum())
+        assert g["shading_loss"].mean() > open_["shading_loss"].mean()
+    assert total >= 10 and higher >= 0.8 * total
+
+
+def test_output_contract(roofs_gpkg: Path, faces: gpd.GeoDataFrame, sample_dir: Path) -> None:
+    layers = dict(pyogrio.list_layers(roofs_gpkg))
+    assert {"roof_faces", "buildings", "communes_solar", "pv_profiles", "site"} <= set(layers)
+    need = ["face_id", "building_id", "tilt_deg", "azimuth_deg", "orientation", "is_flat", "area_m2",
+            "usable_area_m2", "irradiation_kwh_m2_yr", "shading_loss", "n_modules", "kwp", "production_kwh_yr",
+            "specific_yield_kwh_kwp", "suitability"]
+    need += [f"irradiation_m{m:02d}_kwh_m2" for m in range(1, 13)] + [f"production_m{m:02d}_kwh" for m in range(1, 13)]
+    assert set(need) <= set(faces.columns)
+    assert faces.crs.to_epsg() == 2154
+    assert set(faces.suitability) <= {"excellent", "bon", "moyen", "inadapté"}
+    assert faces.face_id.is_unique and (faces.usable_area_m2 <= faces.area_m2 + 1e-6).all()
+    month_sum = faces[[f"production_m{m:02d}_kwh" for m in range(1, 13)]].sum(axis=1)
+    assert np.allclose(month_sum, faces.production_kwh_yr, equal_nan=True)
+    assert np.allclose(faces.kwp, faces.n_modules * config.MODULE_PEAK_POWER_WP / 1000)
+    b = gpd.read_file(roofs_gpkg, layer="buildings")
+    fps = gpd.read_file(sample_dir / "rooftops" / "batiment.gpkg", layer="batiment")
+    assert set(b.cleabs) == set(fps.cleabs)
+    assert b.address.notna().mean() > 0.5 and b.code_insee.notna().all()
+    c = gpd.read_file(roofs_gpkg, layer="communes_solar")
+    com = c[c.level == "commune"]
+    assert com.n_buildings.sum() == len(b)
+    epci = c[c.level == "epci"]
+    assert len(epci) >= 1 and epci.kwp.sum() == pytest.approx(com.kwp.sum())
+    suitable = faces[faces.suitability != "inadapté"]
+    assert com.kwp.sum() == pytest.approx(suitable.kwp.sum())
+    assert com.production_mwh_yr.sum() == pytest.approx(suitable.production_kwh_yr.sum() / 1000)
+
+
+def _band(bands: tuple[tuple[float, float], ...], kwp: float) -> float:
+    for upper, value in bands:
+        if kwp <= upper:
+            return value
+    return 0.0
+
+
+def test_one_building_economics_and_hot_water_by_hand(roofs_gpkg: Path, faces: gpd.GeoDataFrame) -> None:
+    b = gpd.read_file(roofs_gpkg, layer="buildings")
+    cand = b[(b.reco_kwp > 0) & (b.n_faces >= 2)].sort_values("building_id")
+    row = cand.iloc[0]
+    f = faces[faces.building_id == row.building_id].copy()
+    f = f[f.suitability != "inadapté"].sort_values("specific_yield_kwh_kwp", ascending=False)
+    profiles = read_pv_profiles(roofs_gpkg)
+    site = read_site(roofs_gpkg)
+    # modules: best faces first
+    n = int(row.reco_n_modules)
+    left, prod_h = n, np.zeros(8760)
+    month_of_hour = [(dt.datetime(2023, 1, 1) + dt.timedelta(hours=h)).month - 1 for h in range(8760)]
+    for face in f.itertuples(index=False):
+        take = min(left, int(face.n_modules))
+        left -= take
+        monthly = [getattr(face, f"production_m{m:02d}_kwh") for m in range(1, 13)]
+        share = profiles[face.profile_id]
+        prod_h += take / face.n_modules * np.array([share[h] * monthly[month_of_hour[h]] for h in range(8760)])
+    kwp = n * config.MODULE_PEAK_POWER_WP / 1000
+    assert row.reco_kwp == pytest.approx(kwp)
+    # household load: config weights, 2023 calendar, scaled to the consumption
+    load = np.array([
+        (config.LOAD_HOURLY_WEEKEND if (dt.date(2023, 1, 1) + dt.timedelta(days=h // 24)).weekday() >= 5
+         else config.LOAD_HOURLY_WEEKDAY)[h % 24] * config.LOAD_MONTHLY_FACTOR[month_of_hour[h]]
+        for h in range(8760)])
+    load *= config.HOUSEHOLD_CONSUMPTION_KWH_YR / load.sum()
+    production = prod_h.sum()
+    sc = np.minimum(prod_h, load).sum()
+    assert row.reco_production_kwh_yr == pytest.approx(production, rel=1e-6)
+    assert row.reco_self_consumption_rate == pytest.approx(sc / production, rel=1e-6)
+    t = config.PV_TARIFFS[config.PV_TARIFF_QUARTER]
+    cost = kwp * _band(config.INSTALLED_COST_EUR_PER_KWP, kwp)
+    premium = kwp * _band(t["premium_eur_kwp"], kwp)  # type: ignore[arg-type]
+    feed = _band(t["surplus_eur_kwh"], kwp)  # type: ignore[arg-type]
+    price = config.RETAIL_PRICES_EUR_KWH[config.RETAIL_PRICE_DATE]
+    assert row.reco_cost_eur == pytest.approx(cost)
+    assert row.reco_savings_eur_yr == pytest.approx(sc * price, rel=1e-6)
+    cum, payback = -cost, None
+    for year in range(1, config.ANALYSIS_YEARS + 1):
+        p_k = production * (1 - config.MODULE_DEGRADATION_PER_YEAR) ** (year - 1)
+        flow = (p_k * sc / production * price * (1 + config.RETAIL_PRICE_ESCALATION_PER_YEAR) ** (year - 1)
+                + p_k * (1 - sc / production) * feed - config.OM_COST_SHARE_PER_YEAR * cost
+                + (premium if year == 1 else 0.0))
+        if payback is None and cum + flow >= 0:
+            payback = year - 1 + (-cum) / flow
+        cum += flow
+    assert row.reco_net_gain_20yr_eur == pytest.approx(cum, rel=1e-6)
+    if payback is None:
+        assert math.isnan(row.reco_payback_yr)
+    else:
+        assert row.reco_payback_yr == pytest.approx(payback, rel=1e-6)
+    assert row.co2_avoided_kg_yr == pytest.approx(production * config.GRID_CO2_KG_PER_KWH)
+    # solar hot water on the face named, by hand
+    swh_face = faces[faces.face_id == row.swh_face_id].iloc[0]
+    pv = pyogrio.read_dataframe(roofs_gpkg, layer="pv_profiles", read_geometry=False).set_index("profile_id")
+    days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    area = min(max(config.SWH_PERSONS * config.SWH_COLLECTOR_M2_PER_PERSON, 2.0), 4.0)
+    heat = demand = 0.0
+    for m in range(12):
+        q = (config.SWH_PERSONS * config.SWH_LITRES_PER_PERSON_DAY * days[m]
+             * (config.SWH_HOT_WATER_TEMP_C - config.SWH_COLD_WATER_TEMP_C[m]) * 4.186 / 3600)
+        g = pv.loc[swh_face.profile_id, f"g_eff_m{m + 1:02d}_w_m2"]
+        tm = (config.SWH_HOT_WATER_TEMP_C + config.SWH_COLD_WATER_TEMP_C[m]) / 2
+        eta = max(0.0, config.SWH_ETA0 - config.SWH_A1_W_M2K * (tm - site[f"temp_air_m{m + 1:02d}_c"]) / g)
+        h = swh_face[f"module_irradiation_m{m + 1:02d}_kwh_m2"]
+        heat += min(area * h * eta * (1 - config.SWH_SYSTEM_LOSS), q)
+        demand += q
+    assert row.swh_collector_m2 == pytest.approx(area)
+    assert row.swh_heat_kwh_yr == pytest.approx(heat, rel=1e-6)
+    assert row.swh_solar_fraction == pytest.approx(heat / demand, rel=1e-6)
+    assert 0.3 < heat / demand < 0.75  # northern France CESI: 40-60 %
+
+
+def test_simulate_for_the_api(roofs_gpkg: Path, faces: gpd.GeoDataFrame) -> None:
+    b = gpd.read_file(roofs_gpkg, layer="buildings")
+    row = b[(b.reco_kwp > 0)].sort_values("building_id").iloc[0]
+    bf = faces[faces.building_id == row.building_id]
+    profiles = read_pv_profiles(roofs_gpkg)
+    r = simulate(bf, annual_consumption_kwh=config.HOUSEHOLD_CONSUMPTION_KWH_YR, profiles=profiles)
+    assert r["kwp"] == pytest.approx(row.reco_kwp)
+    assert r["net_gain_eur"] == pytest.approx(row.reco_net_gain_20yr_eur)
+    big = simulate(bf, annual_consumption_kwh=9000, profiles=profiles, kwp=1000)
+    assert big["capped"] and big["n_modules"] == bf.n_modules.sum()
+    assert big["self_consumption_rate"] < 1 and big["cost_eur"] > r["cost_eur"]
+    small = simulate(bf, annual_consumption_kwh=2000, profiles=profiles, kwp=2.0)
+    assert small["kwp"] == pytest.approx(4 * config.MODULE_PEAK_POWER_WP / 1000) and not small["capped"]
+    one = bf.face_id.iloc[0]
+    assert set(simulate(bf, annual_consumption_kwh=3000, profiles=profiles, kwp=1.0, face_ids=[one])["faces"]) == {one}
+    with pytest.raises(InvalidRequestError, match="unknown face"):
+        simulate(bf, annual_consumption_kwh=3000, profiles=profiles, face_ids=["nope"])
+    with pytest.raises(InvalidRequestError, match="positive"):
+        simulate(bf, annual_consumption_kwh=-1, profiles=profiles)
+
+
+def test_cli_roofs_with_bad_inputs(sample_dir: Path, roofs_gpkg: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    roof = sample_dir / "rooftops"
+    fps = gpd.read_file(roof / "batiment.gpkg", layer="batiment").iloc[:40]
+    x0, y0, _, _ = fps.total_bounds
+    bad = gpd.GeoDataFrame({"cleabs": ["BOWTIE", "FAR"]}, geometry=[
+        shapely.geometry.Polygon([(x0, y0), (x0 + 4, y0 + 4), (x0 + 4, y0), (x0, y0 + 4)]),
+        shapely.geometry.box(x0 - 5000, y0 - 5000, x0 - 4990, y0 - 4990)], crs=fps.crs)
+    mixed = pd.concat([fps, bad], ignore_index=True).to_crs("EPSG:4326")
+    fp_path = tmp_path / "fp.gpkg"
+    mixed.to_file(fp_path, layer="batiment")
+    irr = roofs_gpkg.parent / "irradiance.tif"
+    dsm = sorted((roof / "lidar").glob("*MNS*.tif"))
+    out = tmp_path / "r.gpkg"
+    args = ["solar", "roofs", "--irradiance", str(irr), "--footprints", str(fp_path), "--out", str(out)]
+    for d in dsm:
+        args += ["--dsm", str(d)]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "reprojected footprints" in text and "outside dsm" in text
+    got = gpd.read_file(out, layer="buildings")
+    assert len(got) == len(mixed) and got.crs.to_epsg() == 2154
+    assert got.set_index("building_id").loc["FAR", "status"] == "outside_dsm"
+    # a missing irradiation raster: one line naming the file, exit 2
+    assert main(["solar", "roofs", "--irradiance", str(tmp_path / "none.tif"), "--dsm", str(dsm[0]),
+                 "--out", str(tmp_path / "x.gpkg")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("artois: error: ") and "none.tif" in err and len(err.strip().splitlines()) == 1
