@@ -120,7 +120,8 @@ def building_table(
             "code_insee": codes.iloc[i], "status": status[i], "weather_source": weather_source,
             "tariff_quarter": tariffs.quarter,
         }
-        idx = groups.get(bid)
+        found = groups.get(bid)
+        idx = np.asarray(found, dtype=np.int64) if found is not None else None
         if idx is None or len(idx) == 0 or fs_all is None:
             row.update(n_faces=0, n_suitable_faces=0, usable_area_m2=0.0, kwp_max=0.0, production_kwh_yr_max=0.0,
                        suitability=config.SUITABILITY_UNSUITABLE)

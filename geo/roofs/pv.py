@@ -133,7 +133,8 @@ class SiteModel:
         self._tair = data["temp_air"].to_numpy(float) if "temp_air" in data else np.full(len(data), 10.0)
         self._wind = data["wind_speed"].to_numpy(float) if "wind_speed" in data else np.full(len(data), 2.0)
         # local clock time -> canonical hour of the year
-        idx = times if times.tz is not None else times.tz_localize("UTC")
+        idx = pd.DatetimeIndex(times)
+        idx = idx if idx.tz is not None else idx.tz_localize("UTC")
         if str(idx.tz) in ("UTC", "utc"):
             idx = idx.tz_convert(config.PMA_TIMEZONE)
         month = idx.month.to_numpy()

@@ -39,6 +39,7 @@ from numba import njit
 from pyproj import CRS
 from scipy import ndimage
 from shapely.geometry import MultiPolygon, Polygon, box, shape
+from shapely.geometry.base import BaseGeometry
 
 from geo import config
 
@@ -545,7 +546,7 @@ def _segment_building(
     s = p.subpixels
     sub = _subpixel_labels(filled.astype(np.int32), lab == 0, plane_arr, rel, res, s, 2)
     sub_tf = Affine(res / s, 0.0, origin[0], 0.0, -res / s, origin[1])
-    pieces: dict[int, list[Polygon]] = {}
+    pieces: dict[int, list[BaseGeometry]] = {}
     for geom, val in rasterio.features.shapes(sub, mask=sub > 0, transform=sub_tf, connectivity=4):
         pieces.setdefault(int(val), []).append(shape(geom))
     # obstacles and holes: residual above / far below the face plane, or no data
@@ -557,7 +558,7 @@ def _segment_building(
     outline = _roof_outline(footprint, inside, obstacle, res)
     if outline is not footprint:
         obstacle &= ~_rim_mask(inside, obstacle)
-    obst_geoms: dict[int, list[Polygon]] = {}
+    obst_geoms: dict[int, list[BaseGeometry]] = {}
     if obstacle.any():
         olab = np.where(obstacle, filled, 0).astype(np.int32)
         for geom, val in rasterio.features.shapes(olab, mask=olab > 0, transform=px_tf, connectivity=8):
@@ -581,10 +582,10 @@ def _segment_building(
         is_flat = tilt < p.flat_deg
         cos_t = math.cos(math.radians(tilt))
         obst = _polygonal(shapely.union_all(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()
-        usable = poly.buffer(-p.setback, join_style="mitre")
+        raw: BaseGeometry = poly.buffer(-p.setback, join_style="mitre")
         if not obst.is_empty:
-            usable = usable.difference(obst.buffer(p.clearance, join_style="mitre"))
-        usable = _polygonal(usable)
+            raw = raw.difference(obst.buffer(p.clearance, join_style="mitre"))
+        usable = _polygonal(raw)
         mk = (filled == k) & inside
         out_lab[mk] = n_out
         inner = ndimage.binary_erosion(mk, structure=np.ones((3, 3), bool)) & ~obstacle
@@ -633,7 +634,7 @@ def _roof_outline(footprint: Polygon | MultiPolygon, inside: np.ndarray, obstacl
     return footprint if inner.is_empty else inner
 
 
-def _polygonal(g: shapely.Geometry) -> Polygon | MultiPolygon:
+def _polygonal(g: BaseGeometry) -> Polygon | MultiPolygon:
     """Keep only the polygonal part of a geometry (intersections may yield lines or points)."""
     if g.is_empty:
         return Polygon()
@@ -845,7 +846,7 @@ def detect_buildings(
     keep = (counts * res * res >= config.BUILDING_MIN_AREA_M2) & (planar_counts >= 0.5 * counts)
     keep[0] = False
     lab = np.where(keep[lab], lab, 0).astype(np.int32)
-    geoms: dict[int, list[Polygon]] = {}
+    geoms: dict[int, list[BaseGeometry]] = {}
     for geom, val in rasterio.features.shapes(lab, mask=lab > 0, transform=transform, connectivity=8):
         geoms.setdefault(int(val), []).append(shape(geom))
     rows = []

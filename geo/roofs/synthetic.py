@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 from affine import Affine
 from shapely.geometry import Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 ROOF_TYPES = ("gable", "hip", "shed", "flat")
 
@@ -74,14 +75,14 @@ def _roof_planes(
     return np.array(planes)
 
 
-def _face_polygons(footprint: Polygon, planes: np.ndarray) -> list[Polygon]:
+def _face_polygons(footprint: Polygon, planes: np.ndarray) -> list[BaseGeometry]:
     """Part of ``footprint`` where each plane is the lowest (analytic half-plane clipping)."""
     big = 1e4
     x0, y0, x1, y1 = footprint.bounds
     frame = box(x0 - 1, y0 - 1, x1 + 1, y1 + 1)
-    out = []
+    out: list[BaseGeometry] = []
     for i in range(len(planes)):
-        poly = footprint
+        poly: BaseGeometry = footprint
         for j in range(len(planes)):
             if i == j:
                 continue
