@@ -280,7 +280,7 @@ FLAT_ROOF_RACK_TILT_DEG: Final = 15.0
 FLAT_ROOF_RACK_AZIMUTH_DEG: Final = 180.0
 #: Row spacing rule on flat roofs: no self-shading at solar noon of the winter solstice (the
 #: sun elevation is computed with pvlib for the site). The ground-cover ratio is then
-#: GCR = L / (L cos β + L sin β / tan h_noon); about 0.60 at Lens for β = 15°, L = 1.134 m.
+#: GCR = L / (L cos β + L sin β / tan h_noon); about 0.54 at Lens (h_noon 16.2°) for β = 15°, L = 1.134 m.
 FLAT_ROOF_SPACING_DAY: Final = "12-21"
 
 #: Roof edge setback [m]: no module within this distance of the face's outline (wind edge

@@ -60,10 +60,13 @@ def read_irradiance(path: str | Path, like: Raster) -> tuple[np.ndarray, dict[st
             raise InputError(path, f"pixel size {abs(ds.transform.a)} m differs from the DSM's ({like.res_m} m)")
         win = from_bounds(*like.bounds, transform=ds.transform)
         win = win.round_offsets().round_lengths()
+        inside = (win.col_off >= 0 and win.row_off >= 0 and win.col_off + win.width <= ds.width
+                  and win.row_off + win.height <= ds.height)
         try:
             data = ds.read(
-                list(range(1, IRRADIANCE_BANDS + 1)), window=win, boundless=True, fill_value=np.nan,
+                list(range(1, IRRADIANCE_BANDS + 1)), window=win, boundless=not inside,
                 out_dtype="float32", out_shape=(IRRADIANCE_BANDS, *like.shape),
+                **({} if inside else {"fill_value": np.nan}),
             )
         except RasterioError as exc:
             raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
