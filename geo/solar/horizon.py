@@ -82,8 +82,9 @@ class HorizonSchedule:
 
     @property
     def pad(self) -> int:
-        """Margin [px] around the computed pixels that the scan reads."""
-        return int(self.reach.max())
+        """Margin [px] around the computed pixels that the scan (and the max filters) read."""
+        half = np.array([0] + [2 ** (lam - 1) for lam in range(1, self.n_levels)])
+        return int((self.reach + half).max())
 
     @property
     def samples_per_direction(self) -> float:
@@ -200,24 +201,74 @@ def horizon_schedule(
 # ---------------------------------------------------------------------------
 
 
-@numba.njit(parallel=True, cache=True)
-def _dilate(src: np.ndarray, a: int, b: int, low: np.float32) -> np.ndarray:  # pragma: no cover - numba
-    """out[i, j] = max of src over rows {i − a, i + b} × cols {j − a, j + b} (separable)."""
-    rows, cols = src.shape
-    tmp = np.empty_like(src)
-    for i in numba.prange(rows):
-        ia, ib = i - a, i + b
-        for j in range(cols):
-            va = src[ia, j] if ia >= 0 else low
-            vb = src[ib, j] if ib < rows else low
-            tmp[i, j] = va if va > vb else vb
-    out = np.empty_like(src)
-    for i in numba.prange(rows):
-        for j in range(cols):
-            ja, jb = j - a, j + b
-            va = tmp[i, ja] if ja >= 0 else low
-            vb = tmp[i, jb] if jb < cols else low
-            out[i, j] = va if va > vb else vb
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _hmax(src, r0, r1, c0, c1, w):  # pragma: no cover - numba
+    """out[i, j] = max(src[r0 + i, c0 + j − w/2 : c0 + j + w/2]) (van Herk–Gil–Werman, O(1)/pixel)."""
+    h = w // 2
+    nr, nc = r1 - r0, c1 - c0
+    out = np.empty((nr, nc), dtype=np.float32)
+    n = nc + w - 1
+    for i in numba.prange(nr):
+        x = src[r0 + i, c0 - h : c0 - h + n]
+        g = np.empty(n, dtype=np.float32)
+        hh = np.empty(n, dtype=np.float32)
+        for start in range(0, n, w):
+            end = min(start + w, n)
+            g[start] = x[start]
+            for k in range(start + 1, end):
+                g[k] = max(g[k - 1], x[k])
+            hh[end - 1] = x[end - 1]
+            for k in range(end - 2, start - 1, -1):
+                hh[k] = max(hh[k + 1], x[k])
+        for j in range(nc):
+            out[i, j] = max(hh[j], g[j + w - 1])
+    return out
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _vmax(src, r0, r1, w, out):  # pragma: no cover - numba
+    """out[i, :] = max(src[r0 + i − w/2 : r0 + i + w/2, :]), in strips of 64 columns."""
+    h = w // 2
+    nr, ncols = r1 - r0, src.shape[1]
+    n = nr + w - 1
+    top = r0 - h
+    nstrips = (ncols + 63) // 64
+    for st in numba.prange(nstrips):
+        c0 = st * 64
+        c1 = min(c0 + 64, ncols)
+        wd = c1 - c0
+        g = np.empty((n, wd), dtype=np.float32)
+        hh = np.empty((n, wd), dtype=np.float32)
+        for start in range(0, n, w):
+            end = min(start + w, n)
+            for j in range(wd):
+                g[start, j] = src[top + start, c0 + j]
+            for k in range(start + 1, end):
+                for j in range(wd):
+                    g[k, j] = max(g[k - 1, j], src[top + k, c0 + j])
+            for j in range(wd):
+                hh[end - 1, j] = src[top + end - 1, c0 + j]
+            for k in range(end - 2, start - 1, -1):
+                for j in range(wd):
+                    hh[k, j] = max(hh[k + 1, j], src[top + k, c0 + j])
+        for i in range(nr):
+            for j in range(wd):
+                out[i, c0 + j] = max(hh[i, j], g[i + w - 1, j])
+
+
+def window_max(
+    zb: np.ndarray, r0: int, r1: int, c0: int, c1: int, w: int, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Maximum of ``zb`` over the w × w window (offsets −w/2 … w/2 − 1) of each pixel of a block.
+
+    The block ``zb[r0:r1, c0:c1]`` must lie at least w/2 pixels inside ``zb``; the result goes to
+    ``out`` (float32, (r1 − r0, c1 − c0)) when given.
+    """
+    h = w // 2
+    rows = _hmax(zb, r0 - h, r1 + h - 1, c0, c1, w)
+    if out is None:
+        out = np.empty((r1 - r0, c1 - c0), dtype=np.float32)
+    _vmax(rows, h, h + (r1 - r0), w, out)
     return out
 
 
@@ -252,30 +303,28 @@ def build_pyramid(zb: np.ndarray, schedule: HorizonSchedule, pad: int) -> Pyrami
     """
     rows, cols = zb.shape
     core_r, core_c = rows - 2 * pad, cols - 2 * pad
-    parts, offs, ncs, nrs, r0s, c0s = [], [], [], [], [], []
+    offs, ncs, nrs, r0s, c0s = [], [], [], [], []
     total = 0
-    level = zb
     for lam in range(schedule.n_levels):
-        if lam == 1:
-            level = _dilate(zb, 1, 0, LOW)
-        elif lam >= 2:
-            h = 2 ** (lam - 2)
-            level = _dilate(level, h, h, LOW)
+        rch = int(schedule.reach[lam])
         if lam == 0:
-            part = zb
-            r0 = c0 = 0
-        else:
-            rch = int(schedule.reach[lam])
-            r0, c0 = pad - rch, pad - rch
-            part = level[r0 : r0 + core_r + 2 * rch, c0 : c0 + core_c + 2 * rch] if rch > 0 else level[:0, :0]
-        parts.append(np.ascontiguousarray(part, dtype=np.float32).ravel())
+            nr, nc, r0 = rows, cols, 0
+        elif rch > 0:
+            nr, nc, r0 = core_r + 2 * rch, core_c + 2 * rch, pad - rch
+        else:  # a level no sample uses
+            nr, nc, r0 = 0, 1, 0
         offs.append(total)
-        nrs.append(part.shape[0])
-        ncs.append(part.shape[1] if part.size else 1)
+        nrs.append(nr)
+        ncs.append(nc)
         r0s.append(r0)
-        c0s.append(c0)
-        total += part.size
-    buf = np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
+        c0s.append(r0)
+        total += nr * nc
+    buf = np.empty(total, dtype=np.float32)
+    buf[: zb.size] = zb.ravel()
+    for lam in range(1, schedule.n_levels):
+        if nrs[lam]:
+            view = buf[offs[lam] : offs[lam] + nrs[lam] * ncs[lam]].reshape(nrs[lam], ncs[lam])
+            window_max(zb, r0s[lam], r0s[lam] + nrs[lam], c0s[lam], c0s[lam] + ncs[lam], 2**lam, out=view)
     as64 = lambda v: np.asarray(v, dtype=np.int64)  # noqa: E731
     return Pyramid(buf, as64(offs), as64(ncs), as64(nrs), as64(r0s), as64(c0s))
 
@@ -285,7 +334,7 @@ def build_pyramid(zb: np.ndarray, schedule: HorizonSchedule, pad: int) -> Pyrami
 # ---------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
 def band_horizon(
     buf, lev_off, lev_nc, lev_r0, lev_c0, zb_nc, rz0, cz0, nrows, ncols,
     ptr, s_lev, s_dr, s_dc, s_w, s_axis, s_inv, best,
@@ -306,20 +355,22 @@ def band_horizon(
                 z0 = rz * zb_nc + cz0
                 base = off + (rz + s_dr[s] - lev_r0[lam]) * nc + (cz0 + s_dc[s] - lev_c0[lam])
                 row = best[k, i]
+                zr = buf[z0 : z0 + ncols]
+                a = buf[base : base + ncols]
+                # Contiguous slices let LLVM vectorise the loops (no aliasing checks per element).
                 if lam == 0:
                     w = s_w[s]
                     w0 = np.float32(1.0) - w
                     step2 = zb_nc if s_axis[s] == 0 else 1
+                    b = buf[base + step2 : base + step2 + ncols]
                     for j in range(ncols):
-                        t = (buf[base + j] * w0 + buf[base + step2 + j] * w - buf[z0 + j]) * inv
-                        row[j] = max(row[j], t)
+                        row[j] = max(row[j], (a[j] * w0 + b[j] * w - zr[j]) * inv)
                 else:
                     for j in range(ncols):
-                        t = (buf[base + j] - buf[z0 + j]) * inv
-                        row[j] = max(row[j], t)
+                        row[j] = max(row[j], (a[j] - zr[j]) * inv)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, error_model="numpy")
 def _horizon_block(
     buf, lev_off, lev_nc, lev_r0, lev_c0, zb_nc, pad, core_r, core_c,
     ptr, s_lev, s_dr, s_dc, s_w, s_axis, s_inv, band_rows,
