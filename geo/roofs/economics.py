@@ -89,7 +89,7 @@ def household_load_profile(annual_kwh: float) -> np.ndarray:
     monthly factor, normalised (see :data:`geo.config.LOAD_HOURLY_WEEKDAY`).
     """
     days = pd.date_range(f"{PROFILE_YEAR}-01-01", periods=365, freq="D")
-    weekend = days.dayofweek.to_numpy() >= 5
+    weekend = days.day_of_week.to_numpy() >= 5
     wd = np.asarray(config.LOAD_HOURLY_WEEKDAY)
     we = np.asarray(config.LOAD_HOURLY_WEEKEND)
     hourly = np.where(weekend[:, None], we[None, :], wd[None, :]).ravel()
