@@ -60,6 +60,8 @@ def main() -> None:
     ap.add_argument("--weather", type=Path, default=None, help="weather file (default: offline hourly year)")
     ap.add_argument("--distance", type=float, default=None, help="horizon distance [m] (default config)")
     ap.add_argument("--directions", type=int, default=None)
+    ap.add_argument("--near", type=int, default=None, help="full-resolution samples [px] (default config)")
+    ap.add_argument("--per-octave", type=int, default=None, help="far-field samples per octave (default config)")
     args = ap.parse_args()
     numba.set_num_threads(args.threads)
     kw = {}
@@ -67,6 +69,10 @@ def main() -> None:
         kw["distance_m"] = args.distance
     if args.directions:
         kw["n_directions"] = args.directions
+    if args.near:
+        kw["near_px"] = args.near
+    if args.per_octave:
+        kw["samples_per_octave"] = args.per_octave
     settings = SolarSettings(**kw)
     weather = load_weather(args.weather) if args.weather else default_weather()
     crs = CRS.from_epsg(2154)
@@ -88,7 +94,8 @@ def main() -> None:
     peak_gib = ru1.ru_maxrss / 1024**2
     print(f"tile: {args.size} x {args.size} px at {args.res} m, {n_px:,} pixels computed (all pixels)")
     print(f"weather: {weather.summary()}, {len(weather.data)} steps -> {sky.n_bins} sun bins ({t_sky:.2f} s)")
-    print(f"settings: {settings.n_directions} directions, {settings.distance_m:g} m horizon")
+    print(f"settings: {settings.n_directions} directions, {settings.distance_m:g} m horizon, exact scan to "
+          f"{settings.near_px} px then {settings.samples_per_octave} samples per octave")
     print(f"threads: {args.threads}; wall {wall:.1f} s; CPU {cpu:.1f} s")
     print(f"pixels/s/core (wall x threads): {n_px / (wall * args.threads):,.0f}")
     print(f"pixels per CPU-second:          {n_px / cpu:,.0f}")

@@ -110,9 +110,10 @@ HORIZON_DIRECTIONS: Final = 32
 HORIZON_DISTANCE_M: Final = 1000.0
 #: Multi-resolution horizon scan: full-resolution (interpolated) samples up to this many pixels,
 #: then per octave of distance this many samples of a max-filtered DSM whose window doubles per
-#: octave (window/distance ≤ 1/8). Project choice 2026-11, see docs/solar-engine.md.
-HORIZON_NEAR_SAMPLES: Final = 16
-HORIZON_SAMPLES_PER_OCTAVE: Final = 8
+#: octave (window/distance ≤ 1/16). Project choice 2026-11 (benchmarks/bench_irradiance.py: ~314k
+#: pixels per CPU-second; 16/8 is 35 % faster, 1 % more conservative), see docs/solar-engine.md.
+HORIZON_NEAR_SAMPLES: Final = 32
+HORIZON_SAMPLES_PER_OCTAVE: Final = 16
 
 #: Perez horizon-brightening band height [°] (Perez et al. 1990, Solar Energy 44(5), the band
 #: "at the horizon" of 6.5°); used to shade the horizon-brightening term by the DSM horizon.

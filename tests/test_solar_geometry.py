@@ -13,6 +13,7 @@ from affine import Affine
 from rasterio.crs import CRS
 from shapely.geometry import box
 
+from geo import config
 from geo.io.rasters import Raster
 from geo.io.weather import read_weather_csv
 from geo.solar.irradiance import SolarSettings, compute_irradiance
@@ -36,16 +37,16 @@ def _weather(tmp_path: Path, when: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("n_dir", "near_px"), [(360, 60), (32, 16)])
+@pytest.mark.parametrize(("n_dir", "near_px"), [(360, 60), (32, config.HORIZON_NEAR_SAMPLES)])
 @pytest.mark.parametrize("when", ["2023-03-20 14:10", "2023-06-21 07:20", "2023-12-21 11:40"])
 def test_block_shadow_is_the_analytic_shadow_within_one_pixel(
     tmp_path: Path, when: str, n_dir: int, near_px: int
 ) -> None:
     """With 1° directions and the exact (interpolated) scan over the shadow's length, the shadow is
-    the analytic one within 1 px. With the default scan (32 directions, exact to 16 px, then
-    windows of 1/8 of the distance), the sun's azimuth falls between two scanned directions and
-    far obstacles are placed within ±1/16 of their distance: the shadow's edges may move by up to
-    L·tan(Δφ/2) sideways and L/16 at its far end, L the shadow's length (documented resolution)."""
+    the analytic one within 1 px. With the default scan (32 directions, exact to 32 px, then
+    windows of ≤ 1/16 of the distance), the sun's azimuth falls between two scanned directions and
+    far obstacles are placed within ±1/32 of their distance: the shadow's edges may move by up to
+    L·tan(Δφ/2) sideways and L/32 at its far end, L the shadow's length (documented resolution)."""
     weather = read_weather_csv(_weather(tmp_path, when))
     sp = pvlib.solarposition.get_solarposition(weather.data.index, weather.latitude_deg, weather.longitude_deg,
                                                altitude=weather.altitude_m)
@@ -70,7 +71,7 @@ def test_block_shadow_is_the_analytic_shadow_within_one_pixel(
     pts = shapely.points(xs.ravel(), ys.ravel())
     analytic = shapely.contains(swept, pts).reshape(n, n)
     exact = n_dir >= 360
-    lateral = 0.0 if exact else length * (np.tan(np.radians(360.0 / n_dir / 2)) + 1 / 16)
+    lateral = 0.0 if exact else length * (np.tan(np.radians(360.0 / n_dir / 2)) + 1 / 32)
     near_edge = (shapely.distance(swept.boundary, pts) <= RES + lateral).reshape(n, n)
     near_block = (shapely.distance(foot, pts) <= 1.5 * RES).reshape(n, n)
 

@@ -114,9 +114,9 @@ def test_horizon_of_a_wall_is_analytic() -> None:
     for row in range(104, 400, 3):
         d = (row - 103) * 0.5
         exact = np.degrees(np.arctan(12.0 / d))
-        # Near field (≤ 16 px): interpolated samples, exact. Far field: windows of ≤ 1/8 of the
-        # distance, so the wall's face is placed within ±1/16 of its distance (≤ 1.6° here).
-        tol = 1e-3 if d <= 8.0 else 1.6
+        # Near field (≤ 32 px): interpolated samples, exact. Far field: windows of ≤ 1/16 of the
+        # distance, so the wall's face is placed within ±1/32 of its distance (≤ 0.8° here).
+        tol = 1e-3 if d <= 16.0 else 0.8
         assert h[0, row, 60] == pytest.approx(exact, abs=tol), (row, h[0, row, 60], exact)
     # Due south of the wall the ground is open (nothing higher than the pixel): horizon ≤ 0.
     assert h[16, 200, 60] <= 0.0

@@ -8,9 +8,9 @@ angle atan((z_s − z_0)/d_s) over samples s along the ray out to the search dis
 * near field (d ≤ ``near_px`` pixels): one sample per column (or row) crossed, its height
   linearly interpolated between the two pixels it falls between — exact for planar roofs;
 * far field: ``samples_per_octave`` samples per doubling of the distance, each the maximum of
-  the DSM over a square window of 2^λ pixels centred on the ray (a max-filter pyramid, window /
-  distance ≤ 1/8); consecutive windows tile the ray, so thin tall obstacles are never stepped
-  over. The angle uses the distance of the window's centre.
+  the DSM over a square window of 2^λ pixels centred on the ray (a max-filter pyramid; with the
+  defaults, window / distance ≤ 1/16); consecutive windows tile the ray, so thin tall obstacles
+  are never stepped over. The angle uses the distance of the window's centre.
 
 The sample offsets are the same for every pixel, so the scan is written as loops over
 (direction, sample, row, column) whose inner loop is contiguous and SIMD-vectorised by numba;
