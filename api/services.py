@@ -115,15 +115,27 @@ def simulate(catalog: Catalog, building_id: str, *, annual_consumption_kwh: floa
         if unknown:
             raise NotFoundError(f"Pan(s) de toiture inconnu(s) pour ce bâtiment : {', '.join(unknown[:5])}")
     faces_df = pd.DataFrame(faces.properties)
+    profiles = pv_profiles(catalog)
     try:
         result = economics.simulate(
-            faces_df, annual_consumption_kwh=annual_consumption_kwh, kwp=kwp, face_ids=face_ids,
+            faces_df, annual_consumption_kwh=annual_consumption_kwh, profiles=profiles, kwp=kwp, face_ids=face_ids,
         )
     except (InvalidRequestError, ValueError) as exc:
         raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
     if not isinstance(result, dict):
         result = asdict(result) if hasattr(result, "__dataclass_fields__") else dict(result)
     return {k: _jsonable(v) for k, v in result.items()}
+
+
+def pv_profiles(catalog: Catalog) -> dict[str, np.ndarray]:
+    """Hourly production profiles by orientation bin (``pv_profiles`` of rooftops.gpkg), read once."""
+    from geo.io.rooftops import read_pv_profiles
+
+    store = catalog.stores.get("rooftops.gpkg")
+    if store is None:
+        raise NotFoundError("Pas de cadastre solaire dans ce dossier (rooftops.gpkg).")
+    profiles: dict[str, np.ndarray] = catalog.cached("pv_profiles", lambda: read_pv_profiles(store.path))
+    return profiles
 
 
 def _jsonable(value: Any) -> Any:

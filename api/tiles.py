@@ -208,12 +208,16 @@ def irradiation_tile(path: Path, z: int, x: int, y: int, *, scale: ColorScale = 
     NotFoundError
         Tile outside the raster (404).
     TileEmpty
-        Only nodata in the tile (204).
+        Only nodata in the tile, or a zoom more than :data:`geo.config.IRRADIATION_ZOOM_BELOW_MIN` levels
+        below the raster's minimum zoom (the zoom of its coarsest overview, rio-tiler's ``minzoom``) (204).
     """
     check_tile(z, x, y)
     reader = _reader(path)
     if not reader.tile_exists(x, y, z):
         raise NotFoundError(f"Tuile {z}/{x}/{y} hors de l'emprise du raster d'irradiation.")
+    if z < reader.minzoom - config.IRRADIATION_ZOOM_BELOW_MIN:
+        # far coarser than the raster's last overview: warping it would read the whole raster for a few pixels
+        raise TileEmpty()
     try:
         img = reader.tile(x, y, z, indexes=1, tilesize=config.IRRADIATION_TILE_SIZE_PX)
     except TileOutsideBounds as exc:

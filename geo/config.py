@@ -495,6 +495,9 @@ IRRADIATION_COLORMAP: Final = "inferno"
 IRRADIATION_RANGE_KWH_M2_YR: Final = (500.0, 1250.0)
 IRRADIATION_LEGEND_STOPS: Final = 6
 IRRADIATION_TILE_SIZE_PX: Final = 256
+#: Raster tiles are served down to this many zoom levels below the COG's minimum zoom (that of its
+#: coarsest overview); coarser tiles are empty (204): warping them would read the whole raster.
+IRRADIATION_ZOOM_BELOW_MIN: Final = 2
 
 #: Geocoder: candidates returned and minimum score (0–1) kept.
 GEOCODE_MAX_RESULTS: Final = 10

@@ -80,7 +80,8 @@ def make_rooftops() -> dict[str, gpd.GeoDataFrame]:
                     "orientation": orient, "is_flat": False, "area_m2": area, "usable_area_m2": usable,
                     "irradiation_kwh_m2_yr": irr, "shading_loss": 0.05 * n, "n_modules": n_mod, "kwp": kwp,
                     "production_kwh_yr": prod, "specific_yield_kwh_kwp": prod / kwp if kwp else 0.0,
-                    "suitability": "excellent" if az == 180.0 else "inadapté", "geometry": geom,
+                    "suitability": "excellent" if az == 180.0 else "inadapté",
+                    "profile_id": "t40a180" if az == 180.0 else "t40a0", "geometry": geom,
                 }
                 for m in range(12):
                     row[f"irradiation_m{m + 1:02d}_kwh_m2"] = irr * monthly_w[m]
@@ -119,7 +120,28 @@ def make_rooftops() -> dict[str, gpd.GeoDataFrame]:
         "usable_area_m2": float(bld.usable_area_m2.sum()), "kwp": float(bld.kwp_max.sum()),
         "production_mwh_yr": float(bld.production_kwh_yr_max.sum()) / 1000, "geometry": box(X0, Y0, X0 + SIZE, Y0 + SIZE),
     })
-    return {"roof_faces": faces_gdf, "buildings": bld, "communes_solar": gpd.GeoDataFrame(communes, crs=CRS)}
+    return {"roof_faces": faces_gdf, "buildings": bld, "communes_solar": gpd.GeoDataFrame(communes, crs=CRS),
+            "pv_profiles": make_pv_profiles()}  # type: ignore[dict-item]
+
+
+def daylight_profile() -> np.ndarray:
+    """8760 hourly shares: equal over 08:00–17:59 of each day, each month summing to 1."""
+    from geo.roofs.pv import profile_months
+
+    months = profile_months()
+    hour = np.tile(np.arange(24), 365)
+    share = ((hour >= 8) & (hour < 18)).astype(float)
+    sums = np.bincount(months, weights=share, minlength=12)
+    return share / sums[months]
+
+
+def make_pv_profiles() -> pd.DataFrame:
+    """The ``pv_profiles`` attribute table (two orientation bins with the same daylight profile)."""
+    from geo.roofs.pv import encode_profile
+
+    text = encode_profile(daylight_profile())
+    return pd.DataFrame({"profile_id": ["t40a180", "t40a0"], "tilt_deg": [40.0, 40.0],
+                         "azimuth_deg": [180.0, 0.0], "hourly_share": [text, text]})
 
 
 def make_parks() -> dict[str, gpd.GeoDataFrame]:

@@ -85,12 +85,14 @@ def landing(request: Request) -> LandingPage:
     })
 
 
-@router.get("/conformance", response_model=Conformance, summary="Classes de conformité")
+@router.get("/conformance", response_model=Conformance, summary="Classes de conformité",
+            description="OGC API – Features Part 1 conformance classes: Core, GeoJSON, OpenAPI 3.0.")
 def conformance() -> Conformance:
     return Conformance(conformsTo=CONFORMANCE)
 
 
-@router.get("/collections", response_model=Collections, summary="Liste des couches")
+@router.get("/collections", response_model=Collections, summary="Liste des couches",
+            description="Every served layer with its extent (WGS84), CRS and links to its items and vector tiles.")
 def collections(request: Request, catalog: Annotated[Catalog, Depends(get_catalog)]) -> Collections:
     base = _base(request)
     return Collections(
@@ -100,6 +102,7 @@ def collections(request: Request, catalog: Annotated[Catalog, Depends(get_catalo
 
 
 @router.get("/collections/{collection_id}", response_model=CollectionInfo, summary="Description d'une couche",
+            description="One layer: title, description, extent (bbox as an array of arrays, CRS84), CRS, links.",
             responses=_ERRORS)
 def collection(request: Request, collection_id: CollectionId,
                catalog: Annotated[Catalog, Depends(get_catalog)]) -> CollectionInfo:
@@ -159,6 +162,7 @@ def items(
     "/collections/{collection_id}/items/{feature_id}",
     response_model=Feature,
     summary="Un objet d'une couche (GeoJSON, WGS84)",
+    description="One feature by its id (the GeoPackage fid, as `id` in the items).",
     responses={200: {"content": {GEOJSON: {}}}, **_ERRORS},
 )
 def item(
