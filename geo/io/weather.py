@@ -293,14 +293,13 @@ def read_pvgis_tmy(path: str | Path) -> Weather:
         data, meta = pvlib.iotools.read_pvgis_tmy(path, pvgis_format=fmt, map_variables=True)
     except Exception as exc:
         raise InputError(path, f"not a readable PVGIS TMY {fmt.upper()} file ({_first_line(exc)})") from exc
+    header: Any = meta
     if fmt == "json":  # pvlib's JSON parser keeps only part of the header: look at all of it
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            header = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(path, f"not a readable JSON file ({_first_line(exc)})") from exc
-        offset_h, why = _pvgis_offset_h(raw)
-    else:
-        offset_h, why = _pvgis_offset_h(meta)
+    offset_h, why = _pvgis_offset_h(header)
     inputs = meta.get("inputs", {}) if isinstance(meta, Mapping) else {}
     loc = inputs.get("location", inputs) if isinstance(inputs, Mapping) else {}
     lat = float(loc.get("latitude", np.nan))
@@ -320,8 +319,7 @@ def read_pvgis_tmy(path: str | Path) -> Weather:
     )
     data.index = pd.DatetimeIndex(coerced).tz_localize("UTC") + pd.Timedelta(hours=offset_h)
     log.debug("%s: PVGIS irradiance time offset %.4f h (%s)", path, offset_h, why)
-    db = _find_key(meta if fmt == "csv" else json.loads(path.read_text(encoding="utf-8")),
-                   re.compile(r"radiation_db", re.IGNORECASE))
+    db = _find_key(header, re.compile(r"radiation_db", re.IGNORECASE))
     years = ""
     months = meta.get("months_selected") if isinstance(meta, Mapping) else None
     if isinstance(months, list) and months:
