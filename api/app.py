@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (ogc.router, tiles.router, lookups.router, parks.router, exports.router):
         app.include_router(router)
     _include_map(app)
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5)
     app.add_middleware(
         CacheControlMiddleware, max_age=settings.cache_max_age_s, tile_max_age=settings.tile_cache_max_age_s,
     )

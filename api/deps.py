@@ -1,4 +1,8 @@
-"""FastAPI dependencies shared by the routers: the catalogue, the settings, parameter parsers."""
+"""FastAPI dependencies shared by the routers: the catalogue, the settings, parameter parsers.
+
+They are ``async`` (they do not block): FastAPI would otherwise run each in the thread pool, a
+thread hand-off per dependency and per request.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +22,12 @@ _NUM = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
 BBOX_PATTERN = rf"^\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*,\s*{_NUM}\s*$"
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     catalog: Catalog = request.app.state.catalog
     return catalog
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -33,7 +37,7 @@ def invalid_parameter(name: str, message: str, value: object = None) -> RequestV
     return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error", "input": value}])
 
 
-def parse_bbox(
+async def parse_bbox(
     settings: Annotated[Settings, Depends(get_settings)],
     bbox: Annotated[str | None, Query(
         pattern=BBOX_PATTERN,

@@ -29,10 +29,10 @@ def read_ban_csv(path: str | Path) -> pd.DataFrame:
     except ModuleNotFoundError:
         ban = None
     if ban is not None and hasattr(ban, "read_ban"):
-        gdf = ban.read_ban(path, crs=config.WGS84)
+        gdf = ban.read_ban(path)
+        wgs = gdf.geometry.to_crs(config.WGS84)  # positions from x/y (or lon/lat) as the reader resolved them
         df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-        if "lon" not in df.columns or df["lon"].isna().any():
-            df["lon"], df["lat"] = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+        df["lon"], df["lat"] = wgs.x.to_numpy(), wgs.y.to_numpy()
         return df
     try:
         df = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8")

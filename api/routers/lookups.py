@@ -23,6 +23,8 @@ from api.settings import Settings
 from geo import config
 
 router = APIRouter(prefix="/api", tags=["Recherches"])
+# Short CPU-bound handlers (an indexed SQLite read, a fuzzy match) are ``async``: run on the event loop,
+# they avoid a thread hand-off per request; longer ones (simulation) stay in the thread pool.
 _404: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Rien à cet endroit / identifiant inconnu"},
     422: {"model": ErrorBody, "description": "Paramètre mal formé"},
@@ -38,7 +40,7 @@ _404: dict[int | str, dict[str, Any]] = {
     "the weather source of the irradiation. 404 with a French message when no building is there.",
     responses=_404,
 )
-def roof(
+async def roof(
     catalog: Annotated[Catalog, Depends(get_catalog)],
     lon: Annotated[float, Query(ge=-180, le=180, description="longitude [°]", examples=[2.8327])],
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude [°]", examples=[50.4301])],
@@ -46,7 +48,7 @@ def roof(
     return services.roof_at(catalog, lon, lat)
 
 
-def address_index(
+async def address_index(
     catalog: Annotated[Catalog, Depends(get_catalog)], settings: Annotated[Settings, Depends(get_settings)],
 ) -> AddressIndex:
     index: AddressIndex = catalog.cached("addresses", lambda: services.load_address_index(catalog, settings))
@@ -61,7 +63,7 @@ def address_index(
     "(bd → boulevard, av → avenue, r → rue, pl → place, ch → chemin, st → saint…). Score 0–1.",
     responses=_404,
 )
-def geocode(
+async def geocode(
     index: Annotated[AddressIndex, Depends(address_index)],
     q: Annotated[str, Query(min_length=1, max_length=200, description="free-text address",
                             examples=["12 bd emile basly lens"])],
@@ -103,5 +105,5 @@ def simulate(
     description="One entry per commune and per agglomeration (level = 'epci'), joining communes_solar and "
     "communes_access by code.",
 )
-def stats_communes(catalog: Annotated[Catalog, Depends(get_catalog)]) -> dict[str, Any]:
+async def stats_communes(catalog: Annotated[Catalog, Depends(get_catalog)]) -> dict[str, Any]:
     return {"communes": services.commune_stats(catalog)}

@@ -69,7 +69,7 @@ def _collection_info(request: Request, c: Collection) -> CollectionInfo:
     "", response_model=LandingPage, summary="Page d'accueil OGC API – Features",
     description="Landing page with the links QGIS follows: `service-desc` (OpenAPI), `conformance`, `data`.",
 )
-def landing(request: Request) -> LandingPage:
+async def landing(request: Request) -> LandingPage:
     base = _base(request)
     return LandingPage.model_validate({
         "title": "Artois Solaire & Parcs — OGC API Features",
@@ -87,13 +87,13 @@ def landing(request: Request) -> LandingPage:
 
 @router.get("/conformance", response_model=Conformance, summary="Classes de conformité",
             description="OGC API – Features Part 1 conformance classes: Core, GeoJSON, OpenAPI 3.0.")
-def conformance() -> Conformance:
+async def conformance() -> Conformance:
     return Conformance(conformsTo=CONFORMANCE)
 
 
 @router.get("/collections", response_model=Collections, summary="Liste des couches",
             description="Every served layer with its extent (WGS84), CRS and links to its items and vector tiles.")
-def collections(request: Request, catalog: Annotated[Catalog, Depends(get_catalog)]) -> Collections:
+async def collections(request: Request, catalog: Annotated[Catalog, Depends(get_catalog)]) -> Collections:
     base = _base(request)
     return Collections(
         links=[{"href": f"{base}/ogc/collections", "rel": "self", "type": JSON, "title": "Couches"}],  # type: ignore[list-item]
@@ -104,7 +104,7 @@ def collections(request: Request, catalog: Annotated[Catalog, Depends(get_catalo
 @router.get("/collections/{collection_id}", response_model=CollectionInfo, summary="Description d'une couche",
             description="One layer: title, description, extent (bbox as an array of arrays, CRS84), CRS, links.",
             responses=_ERRORS)
-def collection(request: Request, collection_id: CollectionId,
+async def collection(request: Request, collection_id: CollectionId,
                catalog: Annotated[Catalog, Depends(get_catalog)]) -> CollectionInfo:
     return _collection_info(request, catalog.collection(collection_id))
 
@@ -123,7 +123,7 @@ def _page_link(request: Request, rel: str, offset: int, limit: int, title: str) 
     responses={200: {"content": {GEOJSON: {}}}, 400: {"model": ErrorBody, "description": "Emprise trop grande"},
                **_ERRORS},
 )
-def items(
+async def items(
     request: Request,
     collection_id: CollectionId,
     catalog: Annotated[Catalog, Depends(get_catalog)],
@@ -165,7 +165,7 @@ def items(
     description="One feature by its id (the GeoPackage fid, as `id` in the items).",
     responses={200: {"content": {GEOJSON: {}}}, **_ERRORS},
 )
-def item(
+async def item(
     request: Request,
     collection_id: CollectionId,
     feature_id: Annotated[int, Path(ge=0, le=2**62, description="feature id (fid)", examples=[1])],

@@ -34,7 +34,7 @@ _TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="Légende des tuiles d'irradiation",
     description="Colour stops of the irradiation tiles, in kWh/m²/yr (values outside the range are clipped).",
 )
-def irradiation_legend() -> Legend:
+async def irradiation_legend() -> Legend:
     scale = tiles.IRRADIATION_SCALE
     return Legend(
         title="Irradiation annuelle", unit="kWh/m²/an", colormap=scale.name, min=scale.vmin, max=scale.vmax,
@@ -51,7 +51,7 @@ def irradiation_legend() -> Legend:
     description="A 256 × 16 px colour bar, left = minimum, right = maximum of the legend.",
     responses={200: {"content": {"image/png": {}}}},
 )
-def irradiation_legend_png() -> Response:
+async def irradiation_legend_png() -> Response:
     return Response(tiles.legend_png(), media_type="image/png")
 
 
@@ -82,7 +82,7 @@ def irradiation_tile(z: Z, x: X, y: Y, catalog: Annotated[Catalog, Depends(get_c
     "parks: nom, ensemble…; greenways: in_loop…",
     responses={200: {"content": {MVT: {}}}, **_TILE_RESPONSES},
 )
-def vector_tile(
+async def vector_tile(
     request: Request,
     collection_id: Annotated[str, Path(description="collection id", examples=["roof_faces"])],
     z: Z, x: X, y: Y,
