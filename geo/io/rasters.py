@@ -229,8 +229,11 @@ def write_geotiff(
 ) -> Path:
     """Write a 2-D (one band) or 3-D (bands, rows, cols) array to a GeoTIFF, atomically.
 
-    With ``cog=True`` the file is a Cloud-Optimized GeoTIFF (internal tiles 512 px,
-    overviews unless ``overviews=False``), as web tilers expect. NaN values are written as
+    With ``cog=True`` the file is a Cloud-Optimized GeoTIFF: 512 px internal tiles, internal
+    overviews (average, down to < 512 px) unless ``overviews=False``, IFDs first, and
+    **band-interleaved** so that a tiler reading one band of a multi-band raster decompresses
+    only that band (GDAL's COG driver before 3.11 only writes pixel interleave, hence the GTiff
+    driver with ``COPY_SRC_OVERVIEWS``, the classic COG recipe). NaN values are written as
     ``nodata`` when one is given.
     """
     path = Path(path)
@@ -257,15 +260,29 @@ def write_geotiff(
             if band_tags:
                 for i, bt in enumerate(band_tags, start=1):
                     dst.update_tags(i, **{k: str(v) for k, v in bt.items()})
+            if cog and overviews:
+                factors = _overview_factors(height, width, block=512)
+                if factors:
+                    dst.build_overviews(factors, rasterio.enums.Resampling.average)
         with mem.open() as src, atomic_path(path) as tmp:
             if cog:
+                predictor = 3 if np.issubdtype(arr.dtype, np.floating) else 2
                 rasterio.shutil.copy(
-                    src, tmp, driver="COG", COMPRESS=compress, BLOCKSIZE=512,
-                    OVERVIEWS="AUTO" if overviews else "NONE", RESAMPLING="AVERAGE",
-                    PREDICTOR="YES" if compress in ("DEFLATE", "LZW", "ZSTD") else "NO",
+                    src, tmp, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=512, BLOCKYSIZE=512,
+                    INTERLEAVE="BAND", COPY_SRC_OVERVIEWS="YES", BIGTIFF="IF_SAFER",
+                    PREDICTOR=predictor if compress in ("DEFLATE", "LZW", "ZSTD") else 1,
                 )
             else:
                 rasterio.shutil.copy(
                     src, tmp, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=256, BLOCKYSIZE=256,
                 )
     return path
+
+
+def _overview_factors(height: int, width: int, *, block: int) -> list[int]:
+    """Overview decimation factors 2, 4, 8, … until the smallest level fits in one block."""
+    factors, f = [], 2
+    while max(height, width) / (f // 2) > block:
+        factors.append(f)
+        f *= 2
+    return factors
