@@ -7,8 +7,10 @@ On the same DSM (default: the Athens LiDAR DSM, 1 m, EPSG:2100, in ../shared/dat
    (Debian 12) r.horizon writes negative angles, which r.sun mishandles on slopes (south roofs
    come out darker than north ones: GRASS issue #2935); GRASS ≥ 8.3 clamps them at 0 (PR #2955),
    which we reproduce with r.mapcalc before r.sun.
-2. This engine for the same day: clear sky from pvlib (Ineichen, Linke turbidity 3) every 10 min,
-   same directions and distance, one thread.
+2. This engine for the same day and sky: r.sun's own clear-sky beam and diffuse on an open
+   horizontal surface every 10 min (r.sun mode 1 at the DSM's centre; DNI = beam / cos Z), or with
+   ``--sky pvlib`` pvlib's Ineichen clear sky (Linke 3); same directions and distance, one thread.
+   The diffuse models still differ (Perez here, Muneer in r.sun), mostly on north-facing roofs.
 3. Spearman rank correlation of the daily irradiation on roof pixels (DSM − DTM > 2.5 m, tilt
    < 60°), and the time of a full hourly year here (EPW) against r.sun × 365 days (+ r.horizon).
 
@@ -71,6 +73,33 @@ def clear_day(lat: float, lon: float, alt: float, day: int, year: int = 2023, li
                    f"day {day} of {year}")
 
 
+def grass_sky(db: Path, x: float, y: float, res: float, lat: float, lon: float, alt: float, day: int,
+              year: int = 2023) -> Weather:
+    """r.sun's clear-sky beam and diffuse on an open horizontal cell every 10 min (UTC) → Weather."""
+    start = pd.Timestamp(f"{year}-01-01", tz="UTC") + pd.Timedelta(days=day - 1)
+    times = pd.date_range(start + pd.Timedelta(minutes=5), periods=144, freq="10min")
+    script = db / "sky.sh"
+    lines = [f"g.region n={y + 1.5 * res} s={y - 1.5 * res} e={x + 1.5 * res} w={x - 1.5 * res} res={res} --quiet",
+             "r.mapcalc --overwrite --quiet expression='flat = 0.0'",
+             f"r.mapcalc --overwrite --quiet expression='lonmap = {lon}'"]
+    for t in times:
+        hours = t.hour + t.minute / 60.0
+        lines.append(f"r.sun --overwrite elevation=flat slope_value=0 aspect_value=270 day={day} "
+                     f"time={hours:.6f} civil_time=0 long=lonmap linke_value=3.0 albedo_value=0.25 "
+                     "beam_rad=b diff_rad=d 2>/dev/null")
+        lines.append(f"echo {hours:.6f} $(r.what map=b,d coordinates={x},{y} | cut -d'|' -f4,5)")
+    script.write_text("\n".join(lines) + "\n")
+    out = grass_output(db, "bash", str(script))
+    vals = np.array([[float(v or 0) for v in line.split()[1].split("|")] for line in out.splitlines() if "|" in line])
+    beam, diff = vals[:, 0], vals[:, 1]
+    sp = pvlib.solarposition.get_solarposition(times, lat, lon, altitude=alt)
+    cosz = np.cos(np.radians(sp["apparent_zenith"].to_numpy()))
+    dni = np.where(cosz > 0.03, beam / np.maximum(cosz, 0.03), 0.0)
+    df = pd.DataFrame({"ghi": beam + diff, "dni": dni, "dhi": diff, "temp_air": 20.0, "wind_speed": 1.0}, index=times)
+    return Weather(df, 1 / 6, lat, lon, alt, "r.sun clear sky (Linke 3), horizontal beam and diffuse", "DSM centre",
+                   f"day {day} of {year}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dsm", type=Path, default=ATHENS / "DSM.tif")
@@ -80,6 +109,8 @@ def main() -> None:
     ap.add_argument("--directions", type=int, default=32)
     ap.add_argument("--distance", type=float, default=1000.0)
     ap.add_argument("--save", type=Path, default=None, help="save both daily rasters to this .npz")
+    ap.add_argument("--sky", choices=["grass", "pvlib"], default="grass",
+                    help="sky fed to this engine: r.sun's own clear sky (default) or pvlib Ineichen")
     ap.add_argument("--sample", action="store_true",
                     help="use the generated Lens sample (small: 500 m x 500 m at 0.5 m) instead of --dsm/--dtm")
     args = ap.parse_args()
@@ -123,11 +154,15 @@ def main() -> None:
         grass(db, "r.out.gdal", "input=glob", f"output={out}", "format=GTiff", "type=Float32")
         with rasterio.open(out) as ds:
             grass_day = ds.read(1, masked=True).filled(np.nan)  # Wh/m²/day
+        if args.sky == "grass":
+            day_weather = grass_sky(db, xc, yc, dsm.res_m, lat, lon, alt, args.day)
+        else:
+            day_weather = clear_day(lat, lon, alt, args.day)
 
     # This engine, same day and sky, same directions and distance, one thread.
     settings = SolarSettings(n_directions=args.directions, distance_m=args.distance)
-    compute_irradiance(dsm, clear_day(lat, lon, alt, args.day), settings=SolarSettings(distance_m=20.0))  # warm-up
-    res_day = compute_irradiance(dsm, clear_day(lat, lon, alt, args.day), settings=settings)
+    compute_irradiance(dsm, day_weather, settings=SolarSettings(distance_m=20.0))  # warm-up
+    res_day = compute_irradiance(dsm, day_weather, settings=settings)
     ours_day = res_day.annual_kwh_m2 * 1000.0  # Wh/m² over the day
 
     above = dsm.data - dtm.data
@@ -138,6 +173,8 @@ def main() -> None:
     rho = spearmanr(ours_day[roofs], grass_day[roofs]).statistic
     both = np.isfinite(ours_day) & np.isfinite(grass_day)
     rho_all = spearmanr(ours_day[both], grass_day[both]).statistic
+    pearson = float(np.corrcoef(ours_day[roofs], grass_day[roofs])[0, 1])
+    rel_mad = float(np.median(np.abs(ours_day[roofs] / grass_day[roofs] - 1)))
 
     # A full hourly year here (weather file), all pixels, one thread.
     weather = read_epw(args.epw)
@@ -151,9 +188,11 @@ def main() -> None:
     n = dsm.shape[0] * dsm.shape[1]
     print(f"DSM: {args.dsm.name} {dsm.shape[1]} x {dsm.shape[0]} px at {dsm.res_m:g} m ({n:,} px), "
           f"lat {lat:.3f} lon {lon:.3f}; {args.directions} directions, {args.distance:g} m")
+    print(f"sky: {day_weather.source}; daily GHI {day_weather.data['ghi'].sum() / 6:.0f} Wh/m2")
     print(f"day {args.day}, clear sky: roof pixels {int(roofs.sum()):,}; mean daily irradiation on roofs: "
           f"GRASS r.sun {np.nanmean(grass_day[roofs]):.0f} Wh/m2, this engine {np.nanmean(ours_day[roofs]):.0f} Wh/m2")
-    print(f"Spearman correlation, roof pixels: {rho:.4f}   (all pixels: {rho_all:.4f})")
+    print(f"Spearman correlation, roof pixels: {rho:.4f}   (all pixels: {rho_all:.4f}); Pearson, roof pixels: "
+          f"{pearson:.4f}; median |ours/GRASS - 1| on roofs: {100 * rel_mad:.1f} %")
     print(f"GRASS (1 process): r.slope.aspect {t_sa:.1f} s, r.horizon {t_hor:.1f} s (+ clamp {t_clamp:.1f} s), "
           f"r.sun one day {t_sun:.1f} s "
           f"-> a year (r.horizon once + r.sun x 365) {grass_year:.0f} s")
