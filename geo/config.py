@@ -352,9 +352,19 @@ PV_TARIFFS: Final[dict[str, dict[str, object]]] = {
         "surplus_eur_kwh": ((9.0, 0.0400), (36.0, 0.0761), (100.0, 0.0761)),
         "premium_eur_kwp": ((3.0, 80.0), (9.0, 80.0), (36.0, 190.0), (100.0, 100.0)),
     },
+    "2026-Q1": {
+        "valid_from": "2026-01-01", "valid_to": "2026-03-31",
+        "source": "CRE open data, barèmes S21 du 1er trimestre 2026 as relayed by installers' notes of "
+                  "January 2026: <= 9 kWp unchanged since 2025-Q2 (surplus 4 c€/kWh, prime 80 €/kWp); "
+                  "prime 140 €/kWp (<= 36) and 70 €/kWp (<= 100). Surplus tariffs > 9 kWp were not "
+                  "re-checked: 2025-Q2 values carried over (checked 2026-11)",
+        "surplus_eur_kwh": ((9.0, 0.0400), (36.0, 0.0761), (100.0, 0.0761)),
+        "premium_eur_kwp": ((3.0, 80.0), (9.0, 80.0), (36.0, 140.0), (100.0, 70.0)),
+    },
 }
-#: The quarter used by default (the latest one whose values were checked).
-PV_TARIFF_QUARTER: Final = "2025-Q2"
+#: The quarter used by default (the latest one whose values were checked). Update it, with a
+#: new entry above, each time the CRE publishes a quarter.
+PV_TARIFF_QUARTER: Final = "2026-Q1"
 
 #: Retail electricity price saved by each self-consumed kWh: tarif bleu (TRVE) option Base,
 #: 6 kVA, energy price TTC [€/kWh], keyed by the date it took effect.
