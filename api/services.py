@@ -98,15 +98,28 @@ def _one(fid: int, props: dict[str, Any], geom: shapely.Geometry) -> Any:
 # -- simulation -------------------------------------------------------------------------------------
 
 
-def simulate(catalog: Catalog, building_id: str, *, annual_consumption_kwh: float, kwp: float | None,
-             face_ids: list[str] | None) -> dict[str, Any]:
-    """Economics of an installation on ``building_id`` recomputed by :func:`geo.roofs.economics.simulate`."""
-    economics = importlib.import_module("geo.roofs.economics")
-
+def building_by_id(catalog: Catalog, building_id: str) -> tuple[int, dict[str, Any], shapely.Geometry]:
+    """(fid, attributes, footprint) of a building by its ``building_id``; :class:`NotFoundError` if unknown."""
     buildings = catalog.collection("buildings")
     fid = buildings.fid_of(building_id)
     feats = buildings.read(fids=[fid])
-    faces = roof_faces_of(catalog, building_id, feats.geometries[0])
+    return fid, feats.properties[0], feats.geometries[0]
+
+
+def simulate(catalog: Catalog, building_id: str, *, annual_consumption_kwh: float, kwp: float | None,
+             face_ids: list[str] | None) -> dict[str, Any]:
+    """Economics of an installation on ``building_id`` recomputed by :func:`geo.roofs.economics.simulate`."""
+    _, _, footprint = building_by_id(catalog, building_id)
+    faces = roof_faces_of(catalog, building_id, footprint)
+    return simulate_faces(catalog, building_id, faces, annual_consumption_kwh=annual_consumption_kwh, kwp=kwp,
+                          face_ids=face_ids)
+
+
+def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, annual_consumption_kwh: float,
+                   kwp: float | None, face_ids: list[str] | None) -> dict[str, Any]:
+    """:func:`simulate` on the already read roof faces (``Features``) of ``building_id``."""
+    economics = importlib.import_module("geo.roofs.economics")
+
     if not len(faces):
         raise NotFoundError(f"Le bâtiment {building_id} n'a aucun pan de toiture dans le cadastre.")
     known = {str(p["face_id"]) for p in faces.properties}
