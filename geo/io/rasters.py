@@ -116,7 +116,7 @@ class Raster:
         r0 = max(int(np.floor((y1 - ymax) / res + 1e-9)), 0)
         r1 = min(int(np.ceil((y1 - ymin) / res - 1e-9)), self.shape[0])
         r1, c1 = max(r1, r0), max(c1, c0)
-        return Raster(self.data[r0:r1, c0:c1], self.transform * Affine.translation(c0, r0), self.crs, self.sources)
+        return Raster(self.data[r0:r1, c0:c1], self.transform @ Affine.translation(c0, r0), self.crs, self.sources)
 
 
 def _open_checked(path: Path) -> rasterio.io.DatasetReader:
