@@ -575,6 +575,12 @@ MAP_CONSUMPTION_MAX_KWH_YR: Final = 30_000
 #: Walking times offered for a park's service area [min] (10 min is the Chaîne des Parcs standard).
 MAP_SERVICE_AREA_MINUTES: Final = (5, 10, 15)
 
+# 8c. The printable roof report (api/report.py, GET /rapport/{building_id}).
+
+#: National France Rénov' number (the public energy-renovation advice service, free service + price of a
+#: call), printed in the report's "next steps". Source: ANAH, france-renov.gouv.fr, "Contact" (checked 2026-11).
+REPORT_FRANCE_RENOV_PHONE: Final = "0 808 800 700"
+
 # ---------------------------------------------------------------------------
 # 9. Sample territory generator (owner: foundation, geo/sample/)
 # ---------------------------------------------------------------------------
