@@ -565,6 +565,7 @@
     });
     $('artois-search').addEventListener('submit', function (e) { e.preventDefault(); searchAddress($('artois-search-input').value); });
     $('artois-consumption').addEventListener('submit', function (e) { e.preventDefault(); simulate(); });
+    $('artois-consumption-input').addEventListener('input', function () { if (state.roof) { updateReportLink(); } });
     $('artois-report').addEventListener('click', function (e) {
       if (this.getAttribute('href') === '#') { e.preventDefault(); printPanel(); }
     });
@@ -738,10 +739,31 @@
     renderEconomics(e);
     renderSwh(r.swh || b);
     renderAssumptions(r);
-    var report = $('artois-report');
-    if (r.report) { report.setAttribute('href', r.report); report.setAttribute('target', '_blank'); report.textContent = 'Ouvrir le rapport imprimable'; }
-    else { report.setAttribute('href', '#'); report.removeAttribute('target'); report.textContent = 'Imprimer cette fiche'; }
+    updateReportLink();
     highlightBuilding(r);
+  }
+  /* The printable report of the building (GET /rapport/{building_id}?consommation=…), opened in a new tab
+     with the consumption currently in the panel; without a building id the panel itself is printed. */
+  function reportUrl() {
+    var b = state.roof && state.roof.building;
+    var link = $('artois-report');
+    var template = link.getAttribute('data-report-url');
+    if (state.roof && state.roof.report) { return state.roof.report; }
+    if (!b || !b.building_id || !template) { return null; }
+    var input = $('artois-consumption-input');
+    var value = Number(input.value);
+    var ok = input.value !== '' && isNum(value) && value >= Number(input.min) && value <= Number(input.max);
+    return withQuery(url(template, { building_id: b.building_id }), { consommation: ok ? value : undefined });
+  }
+  function updateReportLink() {
+    var report = $('artois-report');
+    var href = reportUrl();
+    if (href) {
+      report.setAttribute('href', href); report.setAttribute('target', '_blank'); report.setAttribute('rel', 'noopener');
+      report.textContent = 'Ouvrir le rapport imprimable';
+    } else {
+      report.setAttribute('href', '#'); report.removeAttribute('target'); report.textContent = 'Imprimer cette fiche';
+    }
   }
   function setFigure(id, value, text) {
     var dd = $(id);

@@ -1,0 +1,557 @@
+"""The printable roof report an adviser hands to a household (``GET /rapport/{building_id}``).
+
+:func:`build_report` assembles a typed :class:`Report` from the data ``GET /api/roof`` and
+``POST /api/simulate`` use, through the same service functions (:func:`api.services.building_by_id`,
+:func:`api.services.roof_faces_of`, :func:`api.services.simulate_faces`, :func:`api.services.weather_info`);
+:func:`render_report` turns it into one self-contained HTML page (Jinja2 template
+``api/templates/report.html.j2``, inline CSS ``api/static/report.css``, inline SVG from :mod:`api.report_svg`).
+Templates only format: every figure comes from :mod:`geo.roofs.economics` or the built layers.
+
+Which economics the report shows
+--------------------------------
+* No ``consommation`` (or the default household, :data:`geo.config.HOUSEHOLD_CONSUMPTION_KWH_YR`) and no
+  ``kwp``: the recommended installation of ``/api/roof`` (columns ``reco_*`` of the building). It is
+  recomputed with :func:`geo.roofs.economics.simulate` on the building's suitable faces — the call that
+  gives :func:`geo.roofs.economics.recommend`, the function the build used — to get its monthly profile
+  and the faces it uses; the figures equal the building's ``reco_*`` (tests check it on a real build).
+* Another ``consommation`` and/or a ``kwp``: exactly what ``POST /api/simulate`` returns for them.
+* A building without recommendation (fewer than 3 modules fit on its suitable faces) and no ``kwp``: no
+  installation, and the report says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import numpy as np
+import pandas as pd
+import shapely
+from markupsafe import Markup
+from pyproj import CRS, Transformer
+
+from api import services
+from api.layers import Catalog
+from api.map.page import SUITABILITY_LABELS, suitability_explanations
+from api.report_svg import MONTH_NAMES_FR, NBSP, PlanFace, bar_chart_svg, format_number, plan_svg
+from geo import config
+from geo.roofs.economics import FaceSet, face_hourly_kwh
+from geo.roofs.pv import profile_months
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+CSS_PATH = Path(__file__).resolve().parent / "static" / "report.css"
+
+#: Colour of a face without class.
+_NO_CLASS_COLOUR = "#d9d9d9"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The report model
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFace:
+    """One roof face as the report shows it (row of ``roof_faces``; number = position in the report).
+
+    ``geometry_m`` is the face polygon in local metres (x east, y north, origin at the building), and
+    ``modules_used`` the modules the report's installation puts on it.
+    """
+
+    number: int
+    face_id: str
+    orientation: str
+    azimuth_deg: float | None
+    tilt_deg: float | None
+    is_flat: bool
+    usable_area_m2: float | None
+    irradiation_kwh_m2_yr: float | None
+    suitability: str | None
+    suitability_label: str
+    colour: str
+    n_modules: int | None
+    kwp: float | None
+    production_kwh_yr: float | None
+    modules_used: int
+    geometry_m: shapely.Geometry | None
+
+
+@dataclass(frozen=True)
+class Installation:
+    """The installation of the report and its economics (:func:`geo.roofs.economics.simulate`'s figures).
+
+    ``monthly_kwh``: first-year production per month [kWh] (sums to ``production_kwh_yr``);
+    ``recommended``: the size was chosen by :func:`geo.roofs.economics.recommend` (else asked with ``kwp``).
+    """
+
+    recommended: bool
+    requested_kwp: float | None
+    capped: bool
+    kwp: float
+    n_modules: int
+    production_kwh_yr: float
+    monthly_kwh: tuple[float, ...]
+    self_consumed_kwh_yr: float
+    surplus_kwh_yr: float
+    self_consumption_rate: float
+    self_sufficiency_rate: float
+    cost_eur: float
+    premium_eur: float
+    savings_eur_yr: float
+    sales_eur_yr: float
+    om_eur_yr: float
+    benefit_eur_yr: float
+    payback_yr: float | None
+    net_gain_20yr_eur: float
+    co2_avoided_kg_yr: float
+    surplus_tariff_eur_kwh: float
+    retail_price_eur_kwh: float
+    tariff_quarter: str
+    years: int
+
+
+@dataclass(frozen=True)
+class Potential:
+    """Full-roof potential of the building (``buildings`` columns): all modules on the suitable faces."""
+
+    kwp_max: float | None
+    production_kwh_yr_max: float | None
+    usable_area_m2: float | None
+    n_faces: int
+    n_suitable_faces: int
+    suitability: str | None
+    suitability_label: str
+    suitability_colour: str
+
+
+@dataclass(frozen=True)
+class HotWater:
+    """Solar hot water (``swh_*`` columns of the building); ``face_number`` refers to :attr:`ReportFace.number`."""
+
+    collector_m2: float | None
+    heat_kwh_yr: float | None
+    solar_fraction: float | None
+    face_number: int | None
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The dated parameters behind the figures (from :mod:`geo.config` and the weather tags)."""
+
+    tariff_quarter: str
+    tariff_valid_from: str
+    tariff_valid_to: str
+    tariff_source: str
+    surplus_eur_kwh: tuple[tuple[float, float], ...]
+    premium_eur_kwp: tuple[tuple[float, float], ...]
+    retail_price_eur_kwh: float
+    retail_price_date: str
+    retail_escalation_per_year: float
+    installed_cost_eur_kwp: tuple[tuple[float, float], ...]
+    om_share_per_year: float
+    degradation_per_year: float
+    years: int
+    system_loss: float
+    module_peak_power_wp: float
+    module_length_m: float
+    module_width_m: float
+    co2_kg_per_kwh: float
+    reco_kwp_min: float
+    reco_kwp_max: float
+    swh_persons: int
+    swh_litres_per_person_day: float
+    swh_hot_water_temp_c: float
+    weather_source: str | None
+    weather_location: str | None
+    weather_period: str | None
+    weather_approximate: bool
+
+
+@dataclass(frozen=True)
+class SuitabilityClass:
+    """A roof class: value of ``suitability``, label, colour and meaning (French)."""
+
+    value: str
+    label: str
+    colour: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the printable report shows about one building."""
+
+    building_id: str
+    cleabs: str | None
+    address: str | None
+    commune: str | None
+    code_insee: str | None
+    generated_on: dt.date
+    consumption_kwh_yr: float
+    consumption_is_default: bool
+    requested_kwp: float | None
+    faces: tuple[ReportFace, ...]
+    footprint_m: shapely.Geometry | None
+    installation: Installation | None
+    no_installation_reason: str | None
+    potential: Potential
+    hot_water: HotWater
+    assumptions: Assumptions
+    classes: tuple[SuitabilityClass, ...]
+    notes: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Assembling it
+# ---------------------------------------------------------------------------------------------------
+
+
+def project_local(geoms: np.ndarray, crs: CRS | str, *, lon0: float, lat0: float) -> np.ndarray:
+    """Geometries in ``crs`` → metres in an azimuthal equidistant projection centred on (lon0, lat0) [°].
+
+    Distances from the centre are true and north is straight up at the centre, so a plan drawn from
+    these coordinates has north up and one scale (to < 0.01 % across a building).
+
+    Returns
+    -------
+    numpy.ndarray
+        The geometries, x to the east and y to the north [m], origin at (lon0, lat0).
+    """
+    local = f"+proj=aeqd +lat_0={lat0:.9f} +lon_0={lon0:.9f} +datum=WGS84 +units=m +no_defs"
+    tr = Transformer.from_crs(crs, local, always_xy=True)
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return np.asarray(shapely.transform(np.asarray(geoms, dtype=object), fn), dtype=object)
+
+
+def installation_monthly_kwh(
+    faces: pd.DataFrame, modules_by_face: dict[str, int], profiles: dict[str, np.ndarray],
+) -> np.ndarray:
+    """First-year production of an installation per month [kWh] (12 values).
+
+    The installation takes ``modules_by_face[face_id]`` of each face's ``n_modules``; its hourly
+    production is that share of :func:`geo.roofs.economics.face_hourly_kwh` (as in
+    :func:`geo.roofs.economics.simulate`), summed by month, so the 12 values add up to its
+    ``production_kwh_yr``.
+    """
+    fs = FaceSet.from_frame(faces)
+    take = np.array([float(modules_by_face.get(str(f), 0)) for f in fs.face_id])
+    total = fs.n_modules.astype(float)
+    frac = np.divide(take, total, out=np.zeros(len(take)), where=total > 0)
+    hourly = face_hourly_kwh(fs, profiles)
+    return np.bincount(profile_months(), weights=frac @ hourly, minlength=12)
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def _commune_name(catalog: Catalog, code: str | None, address: str | None) -> str | None:
+    """Name of the commune ``code`` (layer communes_solar), else the city of the BAN label."""
+    if code and "communes_solar" in catalog.collections:
+        feats = catalog.collection("communes_solar").read(equals={"code": str(code)}, geometry=False)
+        for p in feats.properties:
+            if str(p.get("level") or "commune") == "commune" and p.get("nom"):
+                return str(p["nom"])
+    m = re.search(r"\b\d{5}\s+(.+)$", address or "")
+    return m.group(1).strip() if m else None
+
+
+def _classes() -> tuple[SuitabilityClass, ...]:
+    explanations = suitability_explanations()
+    return tuple(
+        SuitabilityClass(value, SUITABILITY_LABELS.get(value, value), colour, explanations.get(value, ""))
+        for value, colour in config.MAP_SUITABILITY_COLOURS.items()
+    )
+
+
+def _orientation(p: dict[str, Any]) -> str:
+    if p.get("is_flat") or p.get("orientation") == "plat":
+        return "toit plat"
+    return str(p.get("orientation") or "–")
+
+
+def _assumptions(quarter: str, weather: dict[str, Any]) -> Assumptions:
+    t = config.PV_TARIFFS[quarter]
+    return Assumptions(
+        tariff_quarter=quarter, tariff_valid_from=str(t["valid_from"]), tariff_valid_to=str(t["valid_to"]),
+        tariff_source=str(t["source"]),
+        surplus_eur_kwh=tuple((float(a), float(b)) for a, b in t["surplus_eur_kwh"]),  # type: ignore[attr-defined]
+        premium_eur_kwp=tuple((float(a), float(b)) for a, b in t["premium_eur_kwp"]),  # type: ignore[attr-defined]
+        retail_price_eur_kwh=config.RETAIL_PRICES_EUR_KWH[config.RETAIL_PRICE_DATE],
+        retail_price_date=config.RETAIL_PRICE_DATE,
+        retail_escalation_per_year=config.RETAIL_PRICE_ESCALATION_PER_YEAR,
+        installed_cost_eur_kwp=tuple((float(a), float(b)) for a, b in config.INSTALLED_COST_EUR_PER_KWP),
+        om_share_per_year=config.OM_COST_SHARE_PER_YEAR, degradation_per_year=config.MODULE_DEGRADATION_PER_YEAR,
+        years=config.ANALYSIS_YEARS, system_loss=config.PV_SYSTEM_LOSS,
+        module_peak_power_wp=config.MODULE_PEAK_POWER_WP, module_length_m=config.MODULE_LENGTH_M,
+        module_width_m=config.MODULE_WIDTH_M, co2_kg_per_kwh=config.GRID_CO2_KG_PER_KWH,
+        reco_kwp_min=config.RECO_KWP_MIN, reco_kwp_max=config.RECO_KWP_MAX,
+        swh_persons=config.SWH_PERSONS, swh_litres_per_person_day=config.SWH_LITRES_PER_PERSON_DAY,
+        swh_hot_water_temp_c=config.SWH_HOT_WATER_TEMP_C,
+        weather_source=weather.get("source"), weather_location=weather.get("location"),
+        weather_period=weather.get("period"),
+        weather_approximate=bool(weather.get("approximate"))
+        or "approximate" in str(weather.get("source") or "").lower(),
+    )
+
+
+def _installation(eco: dict[str, Any], monthly: np.ndarray, *, recommended: bool,
+                  requested_kwp: float | None) -> Installation:
+    def f(key: str) -> float:
+        return float(eco.get(key) or 0.0)
+
+    payback = eco.get("payback_yr")
+    return Installation(
+        recommended=recommended, requested_kwp=requested_kwp, capped=bool(eco.get("capped")),
+        kwp=f("kwp"), n_modules=int(round(f("n_modules"))), production_kwh_yr=f("production_kwh_yr"),
+        monthly_kwh=tuple(float(v) for v in monthly),
+        self_consumed_kwh_yr=f("self_consumed_kwh_yr"), surplus_kwh_yr=f("surplus_kwh_yr"),
+        self_consumption_rate=f("self_consumption_rate"), self_sufficiency_rate=f("self_sufficiency_rate"),
+        cost_eur=f("cost_eur"), premium_eur=f("premium_eur"), savings_eur_yr=f("savings_eur_yr"),
+        sales_eur_yr=f("sales_eur_yr"), om_eur_yr=f("om_eur_yr"), benefit_eur_yr=f("benefit_eur_yr"),
+        payback_yr=None if payback is None else float(payback), net_gain_20yr_eur=f("net_gain_eur"),
+        co2_avoided_kg_yr=f("co2_avoided_kg_yr"), surplus_tariff_eur_kwh=f("surplus_tariff_eur_kwh"),
+        retail_price_eur_kwh=f("retail_price_eur_kwh"), tariff_quarter=str(eco.get("tariff_quarter")),
+        years=int(eco.get("years") or config.ANALYSIS_YEARS),
+    )
+
+
+def build_report(
+    catalog: Catalog,
+    building_id: str,
+    *,
+    annual_consumption_kwh: float | None = None,
+    kwp: float | None = None,
+    today: dt.date | None = None,
+) -> Report:
+    """The report of one building.
+
+    Parameters
+    ----------
+    catalog
+        The served build.
+    building_id
+        ``buildings.building_id`` (the BD TOPO ``cleabs`` for IGN footprints).
+    annual_consumption_kwh
+        Household electricity use [kWh/yr]; default :data:`geo.config.HOUSEHOLD_CONSUMPTION_KWH_YR`
+        (the figures of ``/api/roof``).
+    kwp
+        Peak power wanted [kWp] (as ``/api/simulate``); default: the recommended size.
+    today
+        Date printed on the report (default: today in Paris).
+
+    Raises
+    ------
+    geo.errors.NotFoundError
+        Unknown building (French message).
+    geo.errors.InvalidRequestError
+        The simulation is impossible (French message).
+    """
+    buildings = catalog.collection("buildings")
+    _, props, footprint = services.building_by_id(catalog, building_id)
+    if "roof_faces" in catalog.collections:
+        feats = services.roof_faces_of(catalog, building_id, footprint)
+        face_props = list(feats.properties)
+        face_geoms = list(feats.geometries)
+        faces_crs = catalog.collection("roof_faces").info.crs
+    else:
+        feats, face_props, face_geoms, faces_crs = None, [], [], buildings.info.crs
+    order = sorted(range(len(face_props)), key=lambda i: -(_num(face_props[i].get("production_kwh_yr")) or 0.0))
+    face_props = [face_props[i] for i in order]
+    face_geoms = [face_geoms[i] for i in order]
+
+    default = float(config.HOUSEHOLD_CONSUMPTION_KWH_YR)
+    consumption = default if annual_consumption_kwh is None else float(annual_consumption_kwh)
+    is_default = abs(consumption - default) < 1e-6
+    weather = services.weather_info(catalog, props)
+    notes: list[str] = []
+
+    # -- the installation and its economics (the functions of /api/roof and /api/simulate)
+    installation: Installation | None = None
+    reason: str | None = None
+    used: dict[str, int] = {}
+    capacity = sum(int(_num(p.get("n_modules")) or 0) for p in face_props)
+    recommendable = (_num(props.get("reco_kwp")) or 0.0) > 0
+    if not face_props:
+        reason = "Aucun pan de toiture n'a été reconnu sur ce bâtiment dans le cadastre solaire."
+    elif capacity == 0:
+        reason = "Aucun panneau standard ne tient sur les pans de ce toit (surface utile trop petite ou encombrée)."
+    elif kwp is None and not recommendable:
+        reason = (f"Moins de {config.SUITABLE_MIN_MODULES} panneaux tiennent sur les pans adaptés de ce toit : "
+                  "aucune installation n'est conseillée.")
+    else:
+        face_ids: list[str] | None = None
+        if kwp is None and is_default:
+            face_ids = [str(p["face_id"]) for p in face_props
+                        if p.get("suitability") not in (None, config.SUITABILITY_UNSUITABLE)]
+        eco = services.simulate_faces(catalog, building_id, feats, annual_consumption_kwh=consumption, kwp=kwp,
+                                      face_ids=face_ids)
+        used = {str(k): int(v) for k, v in dict(eco.get("faces") or {}).items()}
+        monthly = installation_monthly_kwh(pd.DataFrame(face_props), used, services.pv_profiles(catalog))
+        installation = _installation(eco, monthly, recommended=kwp is None, requested_kwp=kwp)
+        if installation.capped:
+            notes.append(f"La puissance demandée ({format_number(kwp, 1)}{NBSP}kWc) ne tient pas sur ce toit : "
+                         f"le rapport retient le maximum possible, {format_number(installation.kwp, 2)}{NBSP}kWc.")
+
+    quarter = installation.tariff_quarter if installation else config.PV_TARIFF_QUARTER
+    built_quarter = props.get("tariff_quarter")
+    if installation and built_quarter and built_quarter != quarter:
+        notes.append(f"Le cadastre a été calculé avec les tarifs {built_quarter} ; ce rapport applique ceux de "
+                     f"{quarter}.")
+
+    # -- geometry for the plan: local metres around the building
+    centre = shapely.centroid(footprint) if footprint is not None else None
+    geoms_m: list[shapely.Geometry | None] = [None] * len(face_geoms)
+    footprint_m = None
+    if centre is not None and not shapely.is_empty(centre):
+        lon0, lat0 = buildings.to_wgs84.transform(centre.x, centre.y)
+        footprint_m = project_local(np.array([footprint], dtype=object), buildings.info.crs,
+                                    lon0=float(lon0), lat0=float(lat0))[0]
+        if face_geoms:
+            geoms_m = list(project_local(np.array(face_geoms, dtype=object), faces_crs, lon0=float(lon0),
+                                         lat0=float(lat0)))
+
+    classes = _classes()
+    colours = {c.value: c.colour for c in classes}
+    faces = tuple(
+        ReportFace(
+            number=i + 1, face_id=str(p.get("face_id")), orientation=_orientation(p),
+            azimuth_deg=_num(p.get("azimuth_deg")), tilt_deg=_num(p.get("tilt_deg")), is_flat=bool(p.get("is_flat")),
+            usable_area_m2=_num(p.get("usable_area_m2")), irradiation_kwh_m2_yr=_num(p.get("irradiation_kwh_m2_yr")),
+            suitability=p.get("suitability"), suitability_label=SUITABILITY_LABELS.get(str(p.get("suitability")), "–"),
+            colour=colours.get(str(p.get("suitability")), _NO_CLASS_COLOUR),
+            n_modules=None if _num(p.get("n_modules")) is None else int(_num(p.get("n_modules")) or 0),
+            kwp=_num(p.get("kwp")), production_kwh_yr=_num(p.get("production_kwh_yr")),
+            modules_used=int(used.get(str(p.get("face_id")), 0)), geometry_m=g,
+        )
+        for i, (p, g) in enumerate(zip(face_props, geoms_m, strict=True))
+    )
+    numbers = {f.face_id: f.number for f in faces}
+    suit = props.get("suitability")
+    if weather.get("approximate"):
+        notes.append("Météo approchée (climatologie hors ligne) : les chiffres sont des ordres de grandeur.")
+    address = props.get("address")
+    code = props.get("code_insee")
+    return Report(
+        building_id=str(props.get("building_id") or building_id), cleabs=props.get("cleabs"), address=address,
+        commune=_commune_name(catalog, code, address), code_insee=code,
+        generated_on=today or dt.datetime.now(ZoneInfo(config.PMA_TIMEZONE)).date(),
+        consumption_kwh_yr=consumption, consumption_is_default=is_default, requested_kwp=kwp,
+        faces=faces, footprint_m=footprint_m, installation=installation, no_installation_reason=reason,
+        potential=Potential(
+            kwp_max=_num(props.get("kwp_max")), production_kwh_yr_max=_num(props.get("production_kwh_yr_max")),
+            usable_area_m2=_num(props.get("usable_area_m2")), n_faces=int(_num(props.get("n_faces")) or len(faces)),
+            n_suitable_faces=int(_num(props.get("n_suitable_faces")) or 0), suitability=suit,
+            suitability_label=SUITABILITY_LABELS.get(str(suit), "–"),
+            suitability_colour=colours.get(str(suit), _NO_CLASS_COLOUR),
+        ),
+        hot_water=HotWater(
+            collector_m2=_num(props.get("swh_collector_m2")), heat_kwh_yr=_num(props.get("swh_heat_kwh_yr")),
+            solar_fraction=_num(props.get("swh_solar_fraction")),
+            face_number=numbers.get(str(props.get("swh_face_id"))),
+        ),
+        assumptions=_assumptions(quarter, weather),
+        classes=classes,
+        notes=tuple(notes),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------------------
+
+
+def date_fr(d: dt.date) -> str:
+    """``1er mars 2026``, ``12 novembre 2026``."""
+    return f"{'1er' if d.day == 1 else d.day} {MONTH_NAMES_FR[d.month - 1]} {d.year}"
+
+
+def _iso_fr(text: str) -> str:
+    try:
+        return date_fr(dt.date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{format_number(value * 100, digits)}{NBSP}%"
+
+
+def _data_value(value: float | int | str | None) -> str:
+    """Raw value for a ``data-value`` attribute (empty when missing)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if np.isfinite(value) else ""
+    return str(value)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["pct"] = _pct
+    env.filters["dv"] = _data_value
+    env.filters["date_fr"] = date_fr
+    env.filters["iso_fr"] = _iso_fr
+    return env
+
+
+@cache
+def _css() -> str:
+    return CSS_PATH.read_text(encoding="utf-8")
+
+
+def plan_of(report: Report) -> str:
+    """The SVG plan of the report's roof (faces numbered as in its table)."""
+    faces = [
+        PlanFace(label=str(f.number), geometry=f.geometry_m, colour=f.colour, face_id=f.face_id,
+                 title=f"Pan {f.number} : {f.orientation}, classe {f.suitability_label}")
+        for f in report.faces if f.geometry_m is not None
+    ]
+    return plan_svg(faces, footprint=report.footprint_m, title=f"Plan de la toiture du bâtiment {report.building_id}")
+
+
+def chart_of(report: Report) -> str | None:
+    """The SVG bar chart of the installation's monthly production (None without installation)."""
+    if report.installation is None:
+        return None
+    return bar_chart_svg(report.installation.monthly_kwh, unit="kWh",
+                         title="Production mensuelle estimée de l'installation, en kWh")
+
+
+def render_report(report: Report) -> str:
+    """The report as one self-contained HTML page (French, A4 print-ready, no external asset)."""
+    chart = chart_of(report)
+    return _environment().get_template("report.html.j2").render(
+        r=report, a=report.assumptions, i=report.installation,
+        plan=Markup(plan_of(report)), chart=None if chart is None else Markup(chart), css=Markup(_css()),
+        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE,
+    )
+
+
+def render_error(status: int, message: str) -> str:
+    """A small French HTML page for an error of the report route."""
+    return _environment().get_template("report_error.html.j2").render(status=status, message=message, css=Markup(_css()))

@@ -1,0 +1,66 @@
+"""The printable roof report: ``GET /rapport/{building_id}`` (HTML, French, A4).
+
+Thin: parse the parameters, call :func:`api.report.build_report`, render with :func:`api.report.render_report`.
+Errors a user can cause (unknown building, impossible simulation) get a French HTML page with the status of
+:data:`api.errors.STATUS_TABLE` (JSON ``{"code", "detail"}`` for clients that do not ask for HTML);
+malformed parameters are 422 from the app's validation handler.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api import report
+from api.deps import get_catalog
+from api.errors import error_response, status_for
+from api.layers import Catalog
+from api.models import ErrorBody
+from geo import config
+from geo.errors import ArtoisError
+
+router = APIRouter(tags=["Rapport"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"example": "<!DOCTYPE html>…"}}, "description": "Le rapport (page HTML)"},
+    404: {"model": ErrorBody, "description": "Bâtiment inconnu (page HTML en français, ou JSON)"},
+    422: {"model": ErrorBody, "description": "Paramètre mal formé"},
+    400: {"model": ErrorBody, "description": "Simulation impossible"},
+}
+
+
+@router.get(
+    "/rapport/{building_id}",
+    response_class=HTMLResponse,
+    response_model=None,
+    summary="Rapport imprimable d'une toiture",
+    description="A4 print-ready HTML report of one building for a household, in French: plan of the roof faces "
+    "coloured by class, table of the faces, recommended installation and monthly production, economics for the "
+    "household's consumption (the figures of /api/roof, or of /api/simulate for another consumption or power), "
+    "solar hot water, dated assumptions and next steps. Self-contained (inline CSS and SVG, no external asset).",
+    responses=_RESPONSES,
+)
+def report_page(
+    request: Request,
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    building_id: Annotated[str, Path(min_length=1, max_length=200, description="buildings.building_id (cleabs)",
+                                     examples=["BATIMENT0000000312345678"])],
+    consommation: Annotated[float | None, Query(
+        ge=config.MAP_CONSUMPTION_MIN_KWH_YR, le=config.MAP_CONSUMPTION_MAX_KWH_YR,
+        description="household electricity use [kWh/yr]; default: the typical household of /api/roof",
+        examples=[4500])] = None,
+    kwp: Annotated[float | None, Query(
+        ge=config.MODULE_PEAK_POWER_WP / 1000.0, le=1000,
+        description="peak power to study [kWp]; default: the recommended size", examples=[3.0])] = None,
+) -> Response:
+    try:
+        model = report.build_report(catalog, building_id, annual_consumption_kwh=consommation, kwp=kwp)
+    except ArtoisError as exc:
+        status, code = status_for(exc)
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(report.render_error(status, str(exc)), status_code=status,
+                                headers={"Cache-Control": "no-store"})
+        return error_response(status, code, str(exc))
+    return HTMLResponse(report.render_report(model))
