@@ -223,7 +223,7 @@ def project_local(geoms: np.ndarray, crs: CRS | str, *, lon0: float, lat0: float
     numpy.ndarray
         The geometries, x to the east and y to the north [m], origin at (lon0, lat0).
     """
-    local = f"+proj=aeqd +lat_0={lat0:.9f} +lon_0={lon0:.9f} +datum=WGS84 +units=m +no_defs"
+    local = f"+proj=aeqd +lat_0={float(lat0)!r} +lon_0={float(lon0)!r} +datum=WGS84 +units=m +no_defs"
     tr = Transformer.from_crs(crs, local, always_xy=True)
 
     def fn(xy: np.ndarray) -> np.ndarray:

@@ -212,7 +212,7 @@ def plan_svg(
     b = shapely.bounds(shapely.GeometryCollection(geoms)).tolist()
     frame = fit_frame((b[0], b[1], b[2], b[3]), box)
     s = frame.scale_px_per_m
-    out[0] += f' data-scale-px-per-m="{s:.6g}">'
+    out[0] += f' data-scale-px-per-m="{s:.10g}">'
     out.append(f"<title>{escape(title)}</title>")
     if footprint is not None and not shapely.is_empty(footprint):
         out.append(f'<path class="footprint" d="{_path_data(footprint, frame)}" fill-rule="evenodd"/>')
@@ -242,7 +242,7 @@ def plan_svg(
     x0, y0 = margin, height - margin - 8.0
     half = px / 2
     out.append(
-        f'<g class="scale" data-metres="{metres:g}" data-px="{px:.6g}">'
+        f'<g class="scale" data-metres="{metres:g}" data-px="{px:.10g}">'
         f'<rect x="{_f(x0)}" y="{_f(y0 - 4)}" width="{_f(half)}" height="4" class="scale-dark"/>'
         f'<rect x="{_f(x0 + half)}" y="{_f(y0 - 4)}" width="{_f(px - half)}" height="4" class="scale-light"/>'
         f'<text x="{_f(x0)}" y="{_f(y0 - 8)}">0</text>'
