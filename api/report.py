@@ -11,8 +11,8 @@ Which economics the report shows
 --------------------------------
 * No ``consommation`` (or the default household, :data:`geo.config.HOUSEHOLD_CONSUMPTION_KWH_YR`) and no
   ``kwp``: the recommended installation of ``/api/roof`` (columns ``reco_*`` of the building). It is
-  recomputed with :func:`geo.roofs.economics.simulate` on the building's suitable faces — the call that
-  gives :func:`geo.roofs.economics.recommend`, the function the build used — to get its monthly profile
+  recomputed with :func:`geo.roofs.economics.simulate` (which, like the build's
+  :func:`geo.roofs.economics.recommend`, uses the building's suitable faces) to get its monthly profile
   and the faces it uses; the figures equal the building's ``reco_*`` (tests check it on a real build).
 * Another ``consommation`` and/or a ``kwp``: exactly what ``POST /api/simulate`` returns for them.
 * A building without recommendation (fewer than 3 modules fit on its suitable faces) and no ``kwp``: no
@@ -396,12 +396,8 @@ def build_report(
         reason = (f"Moins de {config.SUITABLE_MIN_MODULES} panneaux tiennent sur les pans adaptés de ce toit : "
                   "aucune installation n'est conseillée.")
     else:
-        face_ids: list[str] | None = None
-        if kwp is None and is_default:
-            face_ids = [str(p["face_id"]) for p in face_props
-                        if p.get("suitability") not in (None, config.SUITABILITY_UNSUITABLE)]
         eco = services.simulate_faces(catalog, building_id, feats, annual_consumption_kwh=consumption, kwp=kwp,
-                                      face_ids=face_ids)
+                                      face_ids=None)
         used = {str(k): int(v) for k, v in dict(eco.get("faces") or {}).items()}
         monthly = installation_monthly_kwh(pd.DataFrame(face_props), used, services.pv_profiles(catalog))
         installation = _installation(eco, monthly, recommended=kwp is None, requested_kwp=kwp)

@@ -284,7 +284,8 @@ def simulate(
         Peak power wanted [kWp]; rounded down to whole modules and capped by what fits on the
         chosen faces. Default: the recommended size (:func:`recommend`).
     face_ids
-        Faces to use (default: all faces of the building, best first).
+        Faces to use (default: the building's suitable faces — those :func:`recommend` uses —
+        or all its faces when none is suitable; modules go on the best faces first).
     tariffs
         Economic parameters (default :meth:`Tariffs.default`).
 
@@ -309,6 +310,10 @@ def simulate(
         if unknown:
             raise InvalidRequestError(f"unknown face(s) for this building: {', '.join(unknown)}")
         faces = faces.take(np.isin(faces.face_id, list(face_ids)))
+    elif faces.suitable.any():
+        # Same faces as the stored recommendation: never put modules on an unsuitable face
+        # unless the user chose it.
+        faces = faces.take(faces.suitable)
     if len(faces) == 0 or int(faces.n_modules.sum()) == 0:
         raise InvalidRequestError("no module fits on the chosen roof faces")
     load = household_load_profile(annual_consumption_kwh)

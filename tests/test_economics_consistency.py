@@ -1,0 +1,36 @@
+"""The economics a household can recompute agree with the stored recommendation.
+
+``POST /api/simulate`` (and the printable report) call :func:`geo.roofs.economics.simulate`
+at request time; the build stored the recommendation of :func:`geo.roofs.economics.recommend`.
+At the default consumption and with no kWp chosen, both must give the same installation for
+every building of the built sample.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from geo import config
+from geo.io.rooftops import read_pv_profiles
+from geo.roofs.economics import simulate
+
+
+def test_simulate_at_default_consumption_equals_stored_recommendation(built_dir: Path) -> None:
+    gpkg = built_dir / "rooftops.gpkg"
+    buildings = gpd.read_file(gpkg, layer="buildings")
+    faces = gpd.read_file(gpkg, layer="roof_faces")
+    profiles = read_pv_profiles(gpkg)
+    recommended = buildings[buildings["reco_kwp"] > 0]
+    assert len(recommended) >= 50
+    by_building = dict(tuple(faces.groupby("building_id")))
+    for b in recommended.itertuples():
+        out = simulate(by_building[b.building_id], annual_consumption_kwh=config.HOUSEHOLD_CONSUMPTION_KWH_YR,
+                       profiles=profiles)
+        assert out["kwp"] == pytest.approx(b.reco_kwp), b.building_id
+        assert out["production_kwh_yr"] == pytest.approx(b.reco_production_kwh_yr, rel=1e-6), b.building_id
+        assert out["cost_eur"] == pytest.approx(b.reco_cost_eur, rel=1e-9), b.building_id
+        unsuitable = set(by_building[b.building_id].query("suitability == @config.SUITABILITY_UNSUITABLE").face_id)
+        assert not unsuitable & set(out["faces"]), b.building_id  # type: ignore[arg-type]
