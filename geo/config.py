@@ -603,3 +603,66 @@ SAMPLE_POOR_SHARE: Final[dict[str, float]] = {"coron": 0.38, "semi": 0.18, "othe
 #: Fixed time stamp written into the sample's GeoPackages (gpkg_contents.last_change) so that
 #: the generator's output is byte-identical from one run to the next.
 SAMPLE_GPKG_TIMESTAMP: Final = "2025-01-01T00:00:00.000Z"
+
+# ---------------------------------------------------------------------------
+# 10. Data sources (owner: `artois fetch`, geo/io/download.py, geo/io/_http.py)
+# ---------------------------------------------------------------------------
+# URLs of the public services `artois fetch` downloads the real inputs from. Checked 2026-11
+# against each service's documentation (see geo/io/download.py for the pages cited).
+
+#: User-Agent sent with every request (Overpass and Nominatim-style services ask for one that
+#: names the application). HTTP headers are ASCII.
+FETCH_USER_AGENT: Final = "artois-solaire-parcs/0.1 (open-source solar cadastre, Pole Metropolitain de l'Artois)"
+#: HTTP timeout of one request (connect and between two received chunks) [s]; project choice.
+FETCH_TIMEOUT_S: Final = 60.0
+#: Attempts per request on 429 / 5xx / network errors, and the first back-off delay [s], doubled
+#: at each retry (a Retry-After header, when given, wins, capped at FETCH_MAX_BACKOFF_S).
+FETCH_ATTEMPTS: Final = 4
+FETCH_BACKOFF_S: Final = 2.0
+FETCH_MAX_BACKOFF_S: Final = 60.0
+#: Largest area `artois fetch` accepts [km²]: each km² is two LiDAR HD tiles (MNS + MNT) of
+#: ~10-20 MB each; project choice (a commune such as Lens, ~12 km² of bbox, fits).
+FETCH_MAX_AREA_KM2: Final = 36.0
+#: Département whose BAN file and communes are fetched for a --bbox (Pas-de-Calais).
+FETCH_DEFAULT_DEPARTEMENT: Final = "62"
+
+#: IGN Géoplateforme WFS (BD TOPO v3 and the LiDAR HD tile indexes). Source: IGN, "Géoplateforme -
+#: services WFS", https://data.geopf.fr/wfs/ows (GetCapabilities), checked 2026-11.
+IGN_WFS_URL: Final = "https://data.geopf.fr/wfs/ows"
+#: BD TOPO v3 building layer and the server's largest page (WFS 2.0 COUNT) [features].
+BDTOPO_WFS_TYPENAME: Final = "BDTOPO_V3:batiment"
+IGN_WFS_PAGE_SIZE: Final = 5000
+#: LiDAR HD tile indexes ("tableaux d'assemblage"): one feature per 1 km tile with properties
+#: ``name_download`` (LHD_FXX_..._MNS_O_0M50_LAMB93_IGN69.tif) and ``url`` (its GeoTIFF download).
+#: Source: IGN, cartes.gouv.fr, "MNS LiDAR HD" / "MNT LiDAR HD" (datasets IGNF_MNS-LIDAR-HD,
+#: IGNF_MNT-LIDAR-HD), checked 2026-11.
+LIDAR_WFS_TYPENAMES: Final[dict[str, str]] = {"MNS": "IGNF_MNS-LIDAR-HD:dalle", "MNT": "IGNF_MNT-LIDAR-HD:dalle"}
+#: Fallback when the index is not used (``use_index=False``): a WMS-R GetMap of one tile as GeoTIFF
+#: (2000 x 2000 px of 0.5 m). The tile's pixel centres fall on the 0.5 m grid, so its edges are
+#: shifted by half a pixel (xmin = x_km*1000 - 0.25, ymax = y_km*1000 + 0.25). Layers
+#: IGNF_LIDAR-HD_{MNS,MNT}_ELEVATION.ELEVATIONGRIDCOVERAGE.LAMB93 of https://data.geopf.fr/wms-r
+#: (GetCapabilities, checked 2026-11). A project-maintained template: change it here if IGN does.
+LIDAR_WMS_URL_TEMPLATE: Final = (
+    "https://data.geopf.fr/wms-r?SERVICE=WMS&VERSION=1.3.0&EXCEPTIONS=text/xml&REQUEST=GetMap"
+    "&LAYERS=IGNF_LIDAR-HD_{kind}_ELEVATION.ELEVATIONGRIDCOVERAGE.LAMB93&FORMAT=image/geotiff&STYLES="
+    "&CRS=EPSG:2154&BBOX={xmin},{ymin},{xmax},{ymax}&WIDTH=2000&HEIGHT=2000&FILENAME={name}"
+)
+
+#: BAN, one gzipped CSV per département. Source: adresse.data.gouv.fr, "Données nationales -
+#: BAN, format CSV" (https://adresse.data.gouv.fr/data/ban/adresses/latest/csv/), checked 2026-11.
+BAN_CSV_URL_TEMPLATE: Final = "https://adresse.data.gouv.fr/data/ban/adresses/latest/csv/adresses-{dep}.csv.gz"
+
+#: geo.api.gouv.fr "Découpage administratif" API. Source: https://geo.api.gouv.fr/decoupage-administratif
+#: (endpoints /communes and /communes/{code}), checked 2026-11.
+GEO_API_URL: Final = "https://geo.api.gouv.fr"
+GEO_API_COMMUNE_FIELDS: Final = "nom,code,codeEpci,codeDepartement,population"
+
+#: PVGIS API (JRC), TMY tool. Source: JRC, "PVGIS non-interactive service" (API v5.3, the
+#: current version; pvlib 0.16's get_pvgis_tmy calls the unversioned https://re.jrc.ec.europa.eu/api/tmy,
+#: which serves the latest), checked 2026-11.
+PVGIS_API_URL: Final = "https://re.jrc.ec.europa.eu/api/v5_3/"
+
+#: Overpass API (OpenStreetMap). Source: https://wiki.openstreetmap.org/wiki/Overpass_API (main
+#: public instance), checked 2026-11. Server-side time limit of one query [s].
+OVERPASS_URL: Final = "https://overpass-api.de/api/interpreter"
+OVERPASS_TIMEOUT_S: Final = 180

@@ -18,7 +18,7 @@ from geo import __version__
 from geo.errors import ArtoisError
 
 #: Sub-command modules, in the order ``artois --help`` lists them.
-COMMAND_MODULES = ("sample", "check", "build", "solar", "parks", "serve")
+COMMAND_MODULES = ("sample", "fetch", "check", "build", "solar", "parks", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
