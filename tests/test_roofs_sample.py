@@ -255,3 +255,102 @@ def test_cli_roofs_with_bad_inputs(sample_dir: Path, roofs_gpkg: Path, tmp_path:
                  "--out", str(tmp_path / "x.gpkg")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("artois: error: ") and "none.tif" in err and len(err.strip().splitlines()) == 1
+
+
+def _run_sample(sample_dir: Path, irr: Path, out: Path, *, tile_m: float, footprints: bool) -> Path:
+    from geo.roofs.build import run_roofs
+
+    roof = sample_dir / "rooftops"
+    run_roofs(irradiance=irr, dsm=sorted((roof / "lidar").glob("*MNS*.tif")),
+              dtm=sorted((roof / "lidar").glob("*MNT*.tif")), out=out,
+              footprints=roof / "batiment.gpkg" if footprints else None,
+              addresses=sorted(roof.glob("adresses-*.csv"))[0], tile_m=tile_m)
+    return out
+
+
+def _assert_same_roofs(a_path: Path, b_path: Path) -> None:
+    a = gpd.read_file(a_path, layer="roof_faces")
+    b = gpd.read_file(b_path, layer="roof_faces")
+    assert len(a) == len(b) > 0
+    assert a["face_id"].tolist() == b["face_id"].tolist()
+    for col in ("kwp", "production_kwh_yr", "usable_area_m2", "irradiation_kwh_m2_yr", "tilt_deg"):
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=0, atol=1e-6,
+                                   err_msg=col)
+    assert all(g.equals_exact(h, 1e-6) for g, h in zip(a.geometry, b.geometry, strict=True))
+    ba = gpd.read_file(a_path, layer="buildings")
+    bb = gpd.read_file(b_path, layer="buildings")
+    assert ba["building_id"].tolist() == bb["building_id"].tolist()
+    assert ba["status"].tolist() == bb["status"].tolist()
+    np.testing.assert_allclose(ba["kwp_max"].to_numpy(float), bb["kwp_max"].to_numpy(float), atol=1e-6)
+    assert (pyogrio.read_dataframe(a_path, layer="pv_profiles")["profile_id"].tolist()
+            == pyogrio.read_dataframe(b_path, layer="pv_profiles")["profile_id"].tolist())
+
+
+def test_streamed_roofs_equal_a_single_group(sample_dir: Path, roofs_gpkg: Path, tmp_path: Path) -> None:
+    """Groups of 150 m (buildings straddling their edges) give the same faces as one group (the 1 km default)."""
+    from geo.roofs.build import _Mosaic, _plan_groups
+    from geo.roofs.segmentation import prepare_footprints
+
+    roof = sample_dir / "rooftops"
+    mosaic = _Mosaic.of(sorted((roof / "lidar").glob("*MNS*.tif")))
+    fps, _ = prepare_footprints(gpd.read_file(roof / "batiment.gpkg"), mosaic.crs, mosaic.bounds)
+    groups = _plan_groups(fps, mosaic, 150.0)
+    assert len(groups) >= 3 and len(_plan_groups(fps, mosaic, 1000.0)) == 1
+    assert sorted(np.concatenate([g.members for g in groups]).tolist()) == np.flatnonzero(
+        fps["status"] == "ok").tolist()
+    b = fps.geometry.bounds
+    straddle = (np.floor(b["minx"] / 150) != np.floor(b["maxx"] / 150)) | (
+        np.floor(b["miny"] / 150) != np.floor(b["maxy"] / 150))
+    assert straddle.sum() >= 10, "the test needs buildings cut by the 150 m grid"
+    assert any(len(g.context) > len(g.members) for g in groups)
+    streamed = _run_sample(sample_dir, roofs_gpkg.parent / "irradiance.tif", tmp_path / "s.gpkg",
+                           tile_m=150.0, footprints=True)
+    _assert_same_roofs(roofs_gpkg, streamed)
+
+
+def test_streamed_detection_without_footprints(sample_dir: Path, roofs_gpkg: Path, tmp_path: Path) -> None:
+    """Buildings detected from DSM − DTM per 150 m tile: none twice, none cut, numbered as in one piece."""
+    from geo.roofs.build import _detect_streamed, _Mosaic
+    from geo.roofs.segmentation import detect_buildings
+
+    lidar = sample_dir / "rooftops" / "lidar"
+    dsm, dtm = sorted(lidar.glob("*MNS*.tif")), sorted(lidar.glob("*MNT*.tif"))
+    from geo.io.rasters import read_raster
+
+    whole = detect_buildings(read_raster(dsm).data, read_raster(dtm).data, read_raster(dsm).transform,
+                             crs="EPSG:2154")
+    tiled = _detect_streamed(_Mosaic.of(dsm), _Mosaic.of(dtm), 150.0)
+    assert len(whole) == len(tiled) > 10
+    assert whole["building_id"].tolist() == tiled["building_id"].tolist()
+    assert all(g.equals(h) for g, h in zip(whole.geometry, tiled.geometry, strict=True))
+    irr = roofs_gpkg.parent / "irradiance.tif"
+    one = _run_sample(sample_dir, irr, tmp_path / "one.gpkg", tile_m=1000.0, footprints=False)
+    many = _run_sample(sample_dir, irr, tmp_path / "many.gpkg", tile_m=150.0, footprints=False)
+    _assert_same_roofs(one, many)
+
+
+def test_territory_noise_is_the_exact_median(tmp_path: Path) -> None:
+    """The streamed noise estimate equals np.median over all building pixels, in memory and in two passes."""
+    import rasterio.features
+
+    from geo.io.rasters import lidar_tile_name, write_geotiff
+    from geo.roofs.build import _Mosaic, _plan_groups, _territory_noise
+    from geo.roofs.segmentation import local_planes, prepare_footprints
+    from geo.roofs.synthetic import make_scene
+
+    scene = make_scene(size_m=200.0, noise_m=0.03, seed=3, origin=(686000.0, 7038000.0))
+    path = tmp_path / lidar_tile_name(686, 7038, "MNS")
+    write_geotiff(path, scene.dsm.astype(np.float32), transform=scene.transform, crs="EPSG:2154")
+    mosaic = _Mosaic.of([path])
+    fps, _ = prepare_footprints(scene.footprints, mosaic.crs, mosaic.bounds)
+    ok = fps["status"] == "ok"
+    lab = rasterio.features.rasterize(((g, i + 1) for i, g in zip(np.flatnonzero(ok), fps.geometry[ok],
+                                                                    strict=True)),
+                                      out_shape=scene.dsm.shape, transform=scene.transform, dtype="int32")
+    _, _, rms = local_planes(scene.dsm.astype(np.float64), 0.5, lab)
+    expected = float(np.median(rms[(lab > 0) & np.isfinite(rms)]))
+    assert 0.01 < expected < 0.05
+    groups = _plan_groups(fps, mosaic, 60.0)
+    assert len(groups) >= 9
+    assert _territory_noise(mosaic, fps, groups) == expected
+    assert _territory_noise(mosaic, fps, groups, keep=0) == expected

@@ -12,16 +12,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import rasterio.features
+import shapely
+from affine import Affine
 from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.errors import InputError
-from geo.io.rasters import find_lidar_tiles, read_raster
-from geo.io.rooftops import read_irradiance, write_rooftops
+from geo.io.rasters import Raster, find_lidar_tiles, read_raster
+from geo.io.rooftops import raster_extents, read_irradiance, write_rooftops
 from geo.roofs.aggregate import building_table, commune_table
-from geo.roofs.pv import SiteModel, encode_profile
-from geo.roofs.scoring import IRR_MONTH_COLS, PROD_MONTH_COLS, score_faces
-from geo.roofs.segmentation import ISSUE_KEYS, detect_buildings, segment_roofs
+from geo.roofs.pv import OrientationYield, SiteModel, encode_profile
+from geo.roofs.scoring import IRR_MONTH_COLS, PROD_MONTH_COLS, SiteSummary, score_faces, site_summary
+from geo.roofs.segmentation import (
+    ISSUE_KEYS,
+    detect_buildings,
+    local_planes,
+    prepare_footprints,
+    segment_roofs,
+)
 
 log = logging.getLogger("artois.roofs")
 
@@ -69,6 +79,236 @@ def _read_footprints(path: Path, crs: CRS) -> tuple[gpd.GeoDataFrame, int]:
     return fps, moved
 
 
+#: DSM pixels read around a group's footprints beyond their bounds (the segmentation looks at each
+#: footprint's pixel box ± 2 px and 3 x 3 neighbourhoods; algorithmic, not a physical constant).
+_WINDOW_PAD_PX = 8
+#: First margin [m] around a tile when buildings are detected from DSM − DTM; doubled while a
+#: building of the tile reaches the window's edge (so no building is cut).
+_DETECT_MARGIN_M = 64.0
+#: Building-pixel fit residuals kept in memory for the exact noise median (8 bytes each); beyond,
+#: the median is found exactly in two passes (a histogram, then the values in its median bins).
+_MEDIAN_KEEP = 50_000_000
+_HIST_BIN_M = 2e-4
+_HIST_BINS = 4096
+
+Bounds = tuple[float, float, float, float]
+
+
+def _intersects(a: Bounds, b: Bounds) -> bool:
+    return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
+
+
+@dataclass
+class _Mosaic:
+    """Files of a tiled raster with their extents (nothing read)."""
+
+    files: list[tuple[Path, Bounds]]
+    crs: CRS
+    res: float
+
+    @classmethod
+    def of(cls, paths: Sequence[Path]) -> _Mosaic:
+        crs, res, ext = raster_extents(list(paths))
+        return cls([(Path(p), b) for p, b in zip(paths, ext, strict=True)], CRS.from_user_input(crs), res)
+
+    @property
+    def bounds(self) -> Bounds:
+        a = np.array([b for _, b in self.files], dtype=float)
+        return (float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 2].max()), float(a[:, 3].max()))
+
+    def paths_for(self, bounds: Bounds) -> list[Path]:
+        return [p for p, b in self.files if _intersects(b, bounds)]
+
+    def clip(self, bounds: Bounds) -> Bounds:
+        g = self.bounds
+        return (max(bounds[0], g[0]), max(bounds[1], g[1]), min(bounds[2], g[2]), min(bounds[3], g[3]))
+
+
+@dataclass
+class _Group:
+    """Buildings processed together: ``members`` (positions in the footprints, ascending) and
+    ``context`` (the members and every footprint touching one, ascending: they are rasterized
+    too so that each member gets exactly the pixels it gets in a whole-territory run)."""
+
+    members: np.ndarray
+    context: np.ndarray
+    window: Bounds
+
+
+def _plan_groups(fps: gpd.GeoDataFrame, dsm: _Mosaic, tile_m: float) -> list[_Group]:
+    """Group the ``ok`` footprints by the ``tile_m`` square holding their representative point."""
+    ok = np.flatnonzero((fps["status"] == "ok").to_numpy())
+    if ok.size == 0:
+        return []
+    geoms = fps.geometry.to_numpy()[ok]
+    pts = shapely.point_on_surface(geoms)
+    kx = np.floor(shapely.get_x(pts) / tile_m).astype(np.int64)
+    ky = np.floor(shapely.get_y(pts) / tile_m).astype(np.int64)
+    keys = pd.DataFrame({"kx": kx, "ky": ky})
+    gid = keys.groupby(["ky", "kx"], sort=True).ngroup().to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=dsm.res)
+    by_group = np.argsort(gid[left], kind="stable")
+    splits = np.searchsorted(gid[left][by_group], np.arange(gid.max() + 2))
+    pad = _WINDOW_PAD_PX * dsm.res
+    groups = []
+    order = np.argsort(gid, kind="stable")
+    msplits = np.searchsorted(gid[order], np.arange(gid.max() + 2))
+    bounds = shapely.bounds(geoms)
+    for g in range(int(gid.max()) + 1):
+        members = np.sort(order[msplits[g]:msplits[g + 1]])
+        ctx = np.unique(np.concatenate([members, right[by_group[splits[g]:splits[g + 1]]]]))
+        b = bounds[ctx]
+        window = dsm.clip((float(b[:, 0].min()) - pad, float(b[:, 1].min()) - pad,
+                           float(b[:, 2].max()) + pad, float(b[:, 3].max()) + pad))
+        groups.append(_Group(ok[members], ok[ctx], window))
+    return groups
+
+
+def _read_window(dsm: _Mosaic, window: Bounds) -> Raster | None:
+    paths = dsm.paths_for(window)
+    return read_raster(paths, bounds=window) if paths else None
+
+
+def _member_residuals(dsm_w: Raster, fps: gpd.GeoDataFrame, group: _Group) -> np.ndarray:
+    """3 x 3 plane-fit residuals [m] of the members' pixels, as :func:`segment_roofs` computes them."""
+    ctx_geoms = fps.geometry.to_numpy()[group.context]
+    lab = rasterio.features.rasterize(
+        ((g, i + 1) for i, g in enumerate(ctx_geoms)), out_shape=dsm_w.shape, transform=dsm_w.transform,
+        fill=0, dtype="int32",
+    )
+    is_member = np.zeros(len(ctx_geoms) + 1, dtype=bool)
+    is_member[1:] = np.isin(group.context, group.members)
+    _, _, rms = local_planes(dsm_w.data.astype(np.float64), dsm_w.res_m, lab)
+    return rms[is_member[lab] & np.isfinite(rms)]
+
+
+def _bins(v: np.ndarray) -> np.ndarray:
+    return np.minimum((v / _HIST_BIN_M).astype(np.int64), _HIST_BINS - 1)
+
+
+def _territory_noise(dsm: _Mosaic, fps: gpd.GeoDataFrame, groups: Sequence[_Group], *,
+                     keep: int = _MEDIAN_KEEP) -> float:
+    """Median 3 x 3 plane-fit residual [m] over all building pixels of the territory, exactly.
+
+    The value a whole-territory :func:`segment_roofs` computes; read group by group. Up to
+    ``keep`` values are held in memory; beyond, a histogram locates the median's bins and a
+    second pass collects only the values in them.
+    """
+    kept: list[np.ndarray] | None = []
+    n_kept = 0
+    hists: list[np.ndarray | None] = []
+    for g in groups:
+        dsm_w = _read_window(dsm, g.window)
+        if dsm_w is None:
+            hists.append(None)
+            continue
+        v = _member_residuals(dsm_w, fps, g)
+        hists.append(np.bincount(_bins(v), minlength=_HIST_BINS).astype(np.int64) if v.size else None)
+        if kept is not None:
+            n_kept += v.size
+            if n_kept > keep:
+                kept = None
+            else:
+                kept.append(v)
+    if kept is not None:
+        allv = np.concatenate(kept) if kept else np.zeros(0)
+        return float(np.median(allv)) if allv.size else 0.0
+    total = np.sum([h for h in hists if h is not None], axis=0)
+    n = int(total.sum())
+    if n == 0:
+        return 0.0
+    cum = np.cumsum(total)
+    ranks = sorted({(n - 1) // 2, n // 2})
+    b_of = [int(np.searchsorted(cum, r, side="right")) for r in ranks]
+    base = {b: int(cum[b - 1]) if b > 0 else 0 for b in b_of}
+    wanted = np.array(sorted(set(b_of)))
+    found: dict[int, list[np.ndarray]] = {b: [] for b in wanted.tolist()}
+    for g, h in zip(groups, hists, strict=True):
+        if h is None or not h[wanted].any():
+            continue
+        dsm_w = _read_window(dsm, g.window)
+        assert dsm_w is not None
+        v = _member_residuals(dsm_w, fps, g)
+        bv = _bins(v)
+        for b in found:
+            found[b].append(v[bv == b])
+    vals = []
+    for r, b in zip(ranks, b_of, strict=True):
+        in_bin = np.sort(np.concatenate(found[b]))
+        vals.append(in_bin[r - base[b]])
+    return float(np.mean(np.array(vals if len(ranks) == 2 else vals[:1], dtype=np.float64)))
+
+
+def _first_pixel_key(g: BaseGeometry) -> tuple[float, float]:
+    """(−top, left) of a pixel-outline polygon's first pixel in raster scan order."""
+    top = g.bounds[3]
+    xy = shapely.get_coordinates(g)
+    return (-top, float(xy[np.abs(xy[:, 1] - top) < 1e-9, 0].min()))
+
+
+def _detect_streamed(dsm: _Mosaic, dtm: _Mosaic, tile_m: float) -> gpd.GeoDataFrame:
+    """Buildings from DSM − DTM, tile by tile, numbered as a whole-territory :func:`detect_buildings` does.
+
+    Each ``tile_m`` square is detected with a margin (grown until no building of the square
+    reaches the window's edge); a building belongs to the square holding the centre of its first
+    pixel (top row, leftmost), so none is counted twice or cut.
+    """
+    gb = dsm.bounds
+    res = dsm.res
+    kept: list[BaseGeometry] = []
+    for iy in range(int(np.floor(gb[3] / tile_m - 1e-9)), int(np.floor(gb[1] / tile_m)) - 1, -1):
+        for ix in range(int(np.floor(gb[0] / tile_m)), int(np.floor(gb[2] / tile_m - 1e-9)) + 1):
+            cell = (ix * tile_m, iy * tile_m, (ix + 1) * tile_m, (iy + 1) * tile_m)
+            if not _intersects(cell, gb) or not dsm.paths_for(cell):
+                continue
+            margin = _DETECT_MARGIN_M
+            while True:
+                window = dsm.clip((cell[0] - margin, cell[1] - margin, cell[2] + margin, cell[3] + margin))
+                mine = _detect_window(dsm, dtm, window, cell, res)
+                if mine is None:
+                    break
+                geoms, cut = mine
+                if not cut or window == gb:
+                    kept.extend(geoms)
+                    break
+                margin *= 2.0
+    kept.sort(key=_first_pixel_key)
+    return gpd.GeoDataFrame({"building_id": [f"dsm-{i}" for i in range(1, len(kept) + 1)]},
+                            geometry=kept, crs=dsm.crs)
+
+
+def _detect_window(dsm: _Mosaic, dtm: _Mosaic, window: Bounds, cell: Bounds,
+                   res: float) -> tuple[list[BaseGeometry], bool] | None:
+    dsm_w = _read_window(dsm, window)
+    dtm_paths = dtm.paths_for(window)
+    if dsm_w is None or not dtm_paths:
+        return None
+    dtm_w = read_raster(dtm_paths, bounds=window)
+    if dtm_w.shape != dsm_w.shape:
+        raise InputError(dtm_paths[0], f"DTM grid {dtm_w.shape} differs from the DSM's {dsm_w.shape}")
+    found = detect_buildings(dsm_w.data, dtm_w.data, dsm_w.transform, crs=dsm.crs)
+    wb, gb = dsm_w.bounds, dsm.bounds
+    edge = 4 * res
+    geoms, cut = [], False
+    for g in found.geometry:
+        x_left = _first_pixel_key(g)[1]
+        cx, cy = x_left + res / 2, g.bounds[3] - res / 2
+        if not (cell[0] <= cx < cell[2] and cell[1] <= cy < cell[3]):
+            continue
+        geoms.append(g)
+        b = g.bounds
+        cut |= ((b[0] - wb[0] < edge and wb[0] > gb[0]) or (wb[2] - b[2] < edge and wb[2] < gb[2])
+                or (b[1] - wb[1] < edge and wb[1] > gb[1]) or (wb[3] - b[3] < edge and wb[3] < gb[3]))
+    return geoms, cut
+
+
+def _empty_faces(crs: CRS) -> gpd.GeoDataFrame:
+    cols = {c: pd.Series(dtype=float) for c in FACE_COLUMNS}
+    cols["usable_geometry"] = pd.Series(dtype=object)
+    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
 def run_roofs(
     *,
     irradiance: Path,
@@ -81,8 +321,15 @@ def run_roofs(
     epci_table: Path | None = None,
     weather: Path | None = None,
     annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
+    tile_m: float = config.LIDAR_TILE_SIZE_M,
 ) -> RoofsReport:
     """Segment, score and aggregate the roofs, and write ``out`` (a GeoPackage).
+
+    The territory is processed in groups of buildings (those whose representative point lies in
+    one ``tile_m`` square), each reading only the DSM and irradiation windows covering its
+    footprints, so memory is bounded by a tile, not the territory. The results do not depend on
+    ``tile_m``: each building sees exactly the pixels and the territory-wide noise estimate of a
+    single whole-territory run.
 
     Parameters
     ----------
@@ -102,6 +349,8 @@ def run_roofs(
         The weather file the irradiation was computed with (default: the offline climatology).
     annual_consumption_kwh
         Household consumption for the recommended installations [kWh/yr].
+    tile_m
+        Side of the squares buildings are grouped by [m] (default: an IGN LiDAR HD tile).
 
     Returns
     -------
@@ -112,42 +361,79 @@ def run_roofs(
     from geo.io.weather import load_weather
 
     t0 = time.perf_counter()
-    dsm_r = read_raster(list(dsm))
-    bands, tags = read_irradiance(irradiance, dsm_r)
+    if not tile_m > 0:
+        raise ValueError(f"tile_m must be > 0, got {tile_m}")
+    mosaic = _Mosaic.of([Path(p) for p in dsm])
+    crs = mosaic.crs
+    gb = mosaic.bounds  # check the irradiation raster (and read its tags) before any long work
+    probe = Raster(np.zeros((1, 1), np.float32), Affine(mosaic.res, 0.0, gb[0], 0.0, -mosaic.res, gb[3]), crs)
+    _, tags = read_irradiance(irradiance, probe)
     moved = 0
     if footprints is not None:
-        fps, moved = _read_footprints(Path(footprints), dsm_r.crs)
-        id_column = "building_id"
+        raw, moved = _read_footprints(Path(footprints), crs)
     else:
         if not dtm:
             raise InputError(None, "no footprints and no DTM: give --footprints or --dtm to find the buildings")
-        dtm_r = read_raster(list(dtm), bounds=dsm_r.bounds)
-        if dtm_r.shape != dsm_r.shape:
-            raise InputError(Path(dtm[0]), f"DTM grid {dtm_r.shape} differs from the DSM's {dsm_r.shape}")
-        fps = detect_buildings(dsm_r.data, dtm_r.data, dsm_r.transform, crs=dsm_r.crs)
-        fps["cleabs"] = None
-        id_column = "building_id"
-        log.info("roofs: %d building(s) detected from DSM − DTM", len(fps))
-    seg = segment_roofs(dsm_r.data, dsm_r.transform, fps, crs=dsm_r.crs, id_column=id_column)
-    seg.issues["reprojected_footprints"] += moved
+        raw = _detect_streamed(mosaic, _Mosaic.of([Path(p) for p in dtm]), tile_m)
+        raw["cleabs"] = None
+        log.info("roofs: %d building(s) detected from DSM − DTM", len(raw))
+    fps, issues = prepare_footprints(raw, crs, mosaic.bounds, id_column="building_id")
+    issues["reprojected_footprints"] += moved
+    groups = _plan_groups(fps, mosaic, tile_m)
+    noise = _territory_noise(mosaic, fps, groups)
+    log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m", int(
+        (fps["status"] == "ok").sum()), len(groups), noise)
     w = load_weather(weather)
     if tags.get("WEATHER_SOURCE") and tags["WEATHER_SOURCE"] != w.source:
         log.warning("roofs: weather %r differs from the irradiation raster's %r", w.source, tags["WEATHER_SOURCE"])
-    albedo = float(tags.get("ALBEDO", config.SOLAR_ALBEDO))
-    site = SiteModel(w, albedo=albedo)
-    faces, profiles, summary = score_faces(seg.faces, seg.sample_pixels, bands, site)
-    crs_text = dsm_r.crs.to_string()
+    site = SiteModel(w, albedo=float(tags.get("ALBEDO", config.SOLAR_ALBEDO)))
+    status = fps["status"].to_numpy().copy()
+    parts: list[gpd.GeoDataFrame] = []
+    all_profiles: dict[str, OrientationYield] = {}
+    summary: SiteSummary | None = None
+    ids = fps["building_id"].to_numpy()
+    for g in groups:
+        dsm_w = _read_window(mosaic, g.window)
+        if dsm_w is None:
+            status[g.members] = "no_valid_pixel"
+            continue
+        bands, _ = read_irradiance(irradiance, dsm_w)
+        ctx = fps.iloc[g.context].drop(columns="status")
+        seg = segment_roofs(dsm_w.data, dsm_w.transform, ctx, crs=crs, id_column="building_id", noise_m=noise)
+        st = dict(zip(seg.buildings["building_id"], seg.buildings["status"], strict=True))
+        status[g.members] = [st[b] for b in ids[g.members]]
+        keep = np.flatnonzero(seg.faces["building_id"].isin(set(ids[g.members])).to_numpy())
+        lut = np.zeros(len(seg.faces) + 1, dtype=np.int32)
+        lut[keep + 1] = np.arange(1, keep.size + 1, dtype=np.int32)
+        faces_g, profiles_g, summary = score_faces(
+            seg.faces.iloc[keep].reset_index(drop=True), lut[seg.sample_pixels], bands, site)
+        all_profiles.update(profiles_g)
+        parts.append(faces_g)
+        del bands, seg, dsm_w
+    if summary is None:
+        summary = site_summary(site)
+    issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
+    fps["status"] = status
+    if parts:
+        faces = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+        pos = pd.Series(np.arange(len(fps)), index=fps["building_id"].to_numpy())
+        faces = faces.iloc[np.argsort(pos.loc[faces["building_id"]].to_numpy(), kind="stable")]
+        faces = faces.reset_index(drop=True)
+    else:
+        faces = _empty_faces(crs)
+    profiles = {pid: all_profiles[pid] for pid in dict.fromkeys(faces["profile_id"].tolist())} if len(faces) else {}
+    crs_text = crs.to_string()
     addr = read_ban(addresses, crs=crs_text) if addresses is not None else None
     com = read_communes(communes, epci_table=epci_table, crs=crs_text) if communes is not None else None
     source = tags.get("WEATHER_SOURCE", w.source)
     if tags.get("WEATHER_APPROXIMATE", "false" if not w.approximate else "true") == "true" and "approximate" not in source:
         source += " (approximate)"
     buildings = building_table(
-        seg.buildings, faces, profiles, temp_air_c=site.monthly_temp_air_c, weather_source=source,
+        fps, faces, profiles, temp_air_c=site.monthly_temp_air_c, weather_source=source,
         addresses=addr, communes=com, annual_consumption_kwh=annual_consumption_kwh,
     )
     communes_solar = commune_table(buildings, faces, com)
-    face_layer = gpd.GeoDataFrame(faces[list(FACE_COLUMNS)], geometry=faces.geometry.values, crs=dsm_r.crs)
+    face_layer = gpd.GeoDataFrame(faces[list(FACE_COLUMNS)], geometry=faces.geometry.values, crs=crs)
     prof_rows = []
     for pid, p in profiles.items():
         row: dict[str, object] = {"profile_id": pid, "tilt_deg": p.tilt_deg, "azimuth_deg": p.azimuth_deg}
@@ -167,14 +453,14 @@ def run_roofs(
         "household_consumption_kwh_yr": annual_consumption_kwh, "tariff_quarter": config.PV_TARIFF_QUARTER,
         "n_buildings": len(buildings), "n_faces": len(face_layer),
         **{f"temp_air_m{m + 1:02d}_c": float(site.monthly_temp_air_c[m]) for m in range(12)},
-        **{f"issue_{k}": int(seg.issues.get(k, 0)) for k in ISSUE_KEYS},
+        **{f"issue_{k}": int(issues.get(k, 0)) for k in ISSUE_KEYS},
     }
     path = write_rooftops(
         out, {"roof_faces": face_layer, "buildings": buildings, "communes_solar": communes_solar},
         {"pv_profiles": pd.DataFrame(prof_rows), "site": pd.DataFrame([site_row])},
     )
     n_suit = int((face_layer["suitability"] != config.SUITABILITY_UNSUITABLE).sum()) if len(face_layer) else 0
-    report = RoofsReport(Path(path), len(buildings), len(face_layer), n_suit, dict(seg.issues),
+    report = RoofsReport(Path(path), len(buildings), len(face_layer), n_suit, dict(issues),
                          time.perf_counter() - t0)
     log.info("roofs: %s", report.line())
     return report

@@ -707,6 +707,7 @@ def segment_roofs(
     *,
     crs: CRS | str | None = None,
     id_column: str = "cleabs",
+    noise_m: float | None = None,
 ) -> RoofSegmentation:
     """Split the roof of every footprint into planar faces.
 
@@ -722,6 +723,10 @@ def segment_roofs(
         The DSM's CRS (default: the footprints').
     id_column
         Column holding the building id (``cleabs`` for BD TOPO).
+    noise_m
+        The median 3 x 3 plane-fit residual over the building pixels [m], from which the noise
+        and tolerances are derived; default: computed over this DSM's buildings (give it when
+        segmenting a territory piece by piece, so every piece uses the territory's value).
 
     Returns
     -------
@@ -740,7 +745,10 @@ def segment_roofs(
     z = dsm.astype(np.float64)
     gx, gy, rms = local_planes(z, res, group)
     in_b = (group > 0) & np.isfinite(rms)
-    noise = float(np.median(rms[in_b])) if in_b.any() else 0.0
+    if noise_m is not None:
+        noise = float(noise_m)
+    else:
+        noise = float(np.median(rms[in_b])) if in_b.any() else 0.0
     # residual RMS of a 3 x 3 fit on a plane with noise σ: median ~0.77 σ; twice the median flags
     # 0.2 % of planar pixels but catches ridges (a 20° ridge gives ~0.09 m at 0.5 m pixels)
     good_thr = max(0.03, 2.0 * noise)
