@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import geopandas as gpd
 import httpx
 import numpy as np
 import pytest
@@ -343,6 +344,11 @@ def test_osm(services: FakeServices, tmp_path: Path) -> None:
     assert len(streets) == len(read_streets(parks_dir / "osm.osm"))
     greenways = read_greenways(parks_dir / "voies_vertes.gpkg")
     assert "Cavalier de Liévin" in set(greenways["nom"])
+    # the parks stage of `artois build` runs on the fetched folder
+    from geo.parks.build import build_parks
+    built = build_parks(tmp_path, tmp_path / "build")
+    parks_out = gpd.read_file(built[0], layer="parks")
+    assert {"Parc de la Glissoire", "Terril 94"} <= set(parks_out["nom"])
 
 
 # ---------------------------------------------------------------------------
