@@ -7,13 +7,23 @@ Prints wall time, CPU time, pixels per second per core and peak memory (RSS).
     .venv/bin/python benchmarks/bench_irradiance.py [--size 2000] [--threads N] [--weather FILE]
 
 The CPU-time figure (pixels per CPU-second) is the one to quote on a shared machine.
+
+Streaming (``--stream K``): writes K×K synthetic LiDAR HD tiles (``--size`` px each) as files,
+then runs the file-to-COG stage ``irradiance_from_files`` on them in a fresh process, once for
+the top-left tile alone and once for all K×K, and prints each run's wall time and peak RSS: the
+peak should be about flat (one tile and its halo in memory), not K² times larger.
+
+    .venv/bin/python benchmarks/bench_irradiance.py --stream 2 [--distance 1000]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,6 +62,59 @@ def synthetic_town(n: int, res: float, seed: int = 0) -> np.ndarray:
     return z.astype(np.float32)
 
 
+def write_lidar_tiles(folder: Path, k: int, size: int, res: float) -> list[Path]:
+    """K×K adjacent MNS tiles of one synthetic town, ``size`` px each (LiDAR HD names for 1 km tiles)."""
+    from geo.io.rasters import lidar_tile_name, write_geotiff
+
+    z = synthetic_town(k * size, res)
+    x_km, y_km = 685, 7038
+    paths = []
+    for i in range(k):
+        for j in range(k):
+            x0, y1 = x_km * 1000 + j * size * res, y_km * 1000 - i * size * res
+            name = (lidar_tile_name(int(x0 // 1000), int(y1 // 1000), "MNS") if size * res == 1000
+                    else f"MNS_{i}_{j}.tif")
+            paths.append(write_geotiff(folder / name, z[i * size : (i + 1) * size, j * size : (j + 1) * size],
+                                       transform=Affine(res, 0, x0, 0, -res, y1), crs="EPSG:2154", nodata=-99999.0))
+    return paths
+
+
+def stream_run(spec: str) -> None:
+    """Child process: irradiance_from_files on the given tiles; prints one JSON line."""
+    from geo.solar.build import irradiance_from_files
+
+    args = json.loads(spec)
+    settings = SolarSettings(**args["settings"])
+    weather = default_weather()
+    # Warm-up (numba cache load) on a small tile, outside the timing.
+    small = Raster(synthetic_town(64, 0.5), Affine(0.5, 0, 0, 0, -0.5, 0), CRS.from_epsg(2154))
+    compute_irradiance(small, weather, settings=SolarSettings(distance_m=10.0))
+    t0 = time.perf_counter()
+    out = irradiance_from_files([Path(p) for p in args["paths"]], Path(args["out"]), all_pixels=True,
+                                settings=settings, weather=weather, tile_px=args["tile_px"], progress=False)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(json.dumps({"wall_s": wall, "peak_rss_gib": peak, "out_mb": out.stat().st_size / 1e6}))
+
+
+def stream_bench(k: int, size: int, res: float, settings_kw: dict[str, float]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        paths = write_lidar_tiles(folder, k, size, res)
+        print(f"{k}x{k} synthetic LiDAR tiles of {size} x {size} px at {res} m; every pixel computed; "
+              f"settings {settings_kw or 'default'}")
+        for n_side in (1, k):
+            chosen = [p for idx, p in enumerate(paths) if idx // k < n_side and idx % k < n_side]
+            spec = json.dumps({"paths": [str(p) for p in chosen], "out": str(folder / f"irr_{n_side}.tif"),
+                               "tile_px": size, "settings": settings_kw})
+            done = subprocess.run([sys.executable, __file__, "--stream-run", spec], check=True,
+                                  capture_output=True, text=True)
+            fig = json.loads(done.stdout.strip().splitlines()[-1])
+            area = n_side * n_side * (size * res / 1000.0) ** 2
+            print(f"{n_side}x{n_side} tiles ({area:g} km2, {n_side * n_side * size * size:,} px): wall "
+                  f"{fig['wall_s']:.1f} s, peak RSS {fig['peak_rss_gib']:.2f} GiB, COG {fig['out_mb']:.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=2000, help="tile side in pixels (default 2000 = 1 km at 0.5 m)")
@@ -62,9 +125,15 @@ def main() -> None:
     ap.add_argument("--directions", type=int, default=None)
     ap.add_argument("--near", type=int, default=None, help="full-resolution samples [px] (default config)")
     ap.add_argument("--per-octave", type=int, default=None, help="far-field samples per octave (default config)")
+    ap.add_argument("--stream", type=int, default=0, metavar="K",
+                    help="streamed file build: peak RSS of 1 tile vs KxK tiles (each run in a fresh process)")
+    ap.add_argument("--stream-run", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.stream_run:
+        stream_run(args.stream_run)
+        return
     numba.set_num_threads(args.threads)
-    kw = {}
+    kw: dict[str, float] = {}
     if args.distance:
         kw["distance_m"] = args.distance
     if args.directions:
@@ -73,6 +142,9 @@ def main() -> None:
         kw["near_px"] = args.near
     if args.per_octave:
         kw["samples_per_octave"] = args.per_octave
+    if args.stream:
+        stream_bench(args.stream, args.size, args.res, kw)
+        return
     settings = SolarSettings(**kw)
     weather = load_weather(args.weather) if args.weather else default_weather()
     crs = CRS.from_epsg(2154)

@@ -179,3 +179,104 @@ def test_pipeline_stage_on_the_sample(sample_dir: Path, tmp_path: Path) -> None:
     assert 0.05 < frac < 0.6
     assert 600 < np.ma.median(annual) < 1300
     assert loss.max() > 0.2
+
+
+def test_streamed_build_of_four_files_equals_the_whole_mosaic_with_tile_sized_reads(
+    tmp_path: Path, weather, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2×2 DSM files, one output tile each: equal to compute_irradiance on the whole mosaic in memory,
+    and every read is one tile plus its halo (memory does not grow with the area)."""
+    import geo.solar.build as build
+    from geo.io.rasters import read_raster
+    from geo.solar.horizon import horizon_schedule
+    from geo.solar.irradiance import compute_irradiance
+
+    z = city(160, seed=5)
+    z[100:140, 100:160] = np.nan  # a hole in one file: the tile is still computed where there is data
+    paths = []
+    for i, r in enumerate((0, 80)):
+        for j, c in enumerate((0, 80)):
+            tr = Affine(RES, 0, X0 + c * RES, 0, -RES, Y0 - r * RES)
+            paths.append(write_dsm(tmp_path / f"dsm_{i}{j}.tif", z[r : r + 80, c : c + 80], transform=tr))
+    reads: list[tuple[int, int, int]] = []
+
+    def recording_read(files, **kw):  # type: ignore[no-untyped-def]
+        out = read_raster(files, **kw)
+        reads.append((len(files), *out.shape))
+        return out
+
+    monkeypatch.setattr(build, "read_raster", recording_read)
+    out = irradiance_from_files(paths, tmp_path / "streamed.tif", all_pixels=True, settings=SETTINGS,
+                                weather=weather, tile_px=80, progress=False)
+    pad = horizon_schedule(SETTINGS.n_directions, SETTINGS.distance_m, RES, near_px=SETTINGS.near_px,
+                           samples_per_octave=SETTINGS.samples_per_octave).pad
+    assert len(reads) == 4
+    assert all((h, w) == (80 + 2 * pad, 80 + 2 * pad) for _, h, w in reads), (reads, pad)
+    whole = read_raster(paths)
+    ref = compute_irradiance(whole, weather, settings=SETTINGS).bands()
+    with rasterio.open(out) as ds:
+        got = ds.read(masked=True)
+        assert ds.transform == whole.transform and ds.shape == whole.shape
+        assert ds.overviews(1) == [] and ds.descriptions == BAND_NAMES
+    assert (got.mask == np.isnan(ref)).all()
+    valid = ~got.mask[0]
+    assert 0.6 * valid.size < valid.sum() < 0.95 * valid.size
+    np.testing.assert_allclose(got.filled(np.nan)[:, valid], ref[:, valid], rtol=1e-5, atol=1e-5)
+
+
+def test_tiles_without_roofs_are_skipped_without_reading_the_dsm(
+    tmp_path: Path, weather, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Footprints in one tile of four: the DSM is read for that tile only; the others are nodata."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    import geo.solar.build as build
+    from geo.io.rasters import read_raster
+
+    dsm = write_dsm(tmp_path / "dsm.tif", city(120, seed=7))
+    fp = gpd.GeoDataFrame({"cleabs": ["B1", "B2"]}, crs="EPSG:2154",
+                          geometry=[box(X0 + 70, Y0 - 100, X0 + 90, Y0 - 75), box(X0 + 95, Y0 - 110, X0 + 105, Y0 - 95)])
+    fp.to_file(tmp_path / "batiment.gpkg", layer="batiment", driver="GPKG")
+    calls: list[tuple[float, float, float, float] | None] = []
+
+    def recording_read(files, **kw):  # type: ignore[no-untyped-def]
+        calls.append(kw.get("bounds"))
+        return read_raster(files, **kw)
+
+    monkeypatch.setattr(build, "read_raster", recording_read)
+    out = irradiance_from_files([dsm], tmp_path / "irr.tif", footprints_path=tmp_path / "batiment.gpkg",
+                                settings=SETTINGS, weather=weather, tile_px=60, progress=False)
+    assert calls == [(X0 + 60, Y0 - 120, X0 + 120, Y0 - 60)]  # the lower-right tile only
+    with rasterio.open(out) as ds:
+        computed = ~ds.read(1, masked=True).mask
+    assert not computed[:60].any() and not computed[:, :60].any()
+    assert computed[76:99, 71:89].all() and computed[96:109, 96:104].all()
+    assert computed.sum() <= 27 * 22 + 17 * 12
+
+
+def test_to_cog_keeps_metadata_and_builds_overviews_without_touching_the_source(tmp_path: Path) -> None:
+    from geo.io.rasters import to_cog
+
+    data = np.arange(2 * 1100 * 700, dtype=np.float32).reshape(2, 1100, 700)
+    data[:, :10, :10] = -9999.0
+    src = tmp_path / "plain.tif"
+    profile = {"driver": "GTiff", "height": 1100, "width": 700, "count": 2, "dtype": "float32", "crs": "EPSG:2154",
+               "transform": Affine(0.5, 0, X0, 0, -0.5, Y0), "nodata": -9999.0}
+    with rasterio.open(src, "w", **profile) as dst:
+        dst.write(data)
+        dst.set_band_description(1, "a")
+        dst.set_band_description(2, "b")
+        dst.update_tags(WEATHER_SOURCE="x")
+        dst.update_tags(2, UNITS="kWh/m2")
+    before = src.read_bytes()
+    out = to_cog(src, tmp_path / "cog.tif")
+    assert src.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["cog.tif", "plain.tif"]
+    with rasterio.open(out) as ds:
+        assert ds.descriptions == ("a", "b") and ds.tags()["WEATHER_SOURCE"] == "x" and ds.tags(2)["UNITS"] == "kWh/m2"
+        assert ds.profile["interleave"] == "band" and ds.block_shapes[0] == (512, 512) and ds.nodata == -9999.0
+        assert ds.overviews(1) == [2, 4]
+        np.testing.assert_array_equal(ds.read(), data)
+        ov = ds.read(2, out_shape=(275, 175))  # level 4: mean of 4×4 blocks, nodata ignored
+    assert ov[5, 5] == pytest.approx(data[1, 20:24, 20:24].mean(), rel=1e-6)
+    assert ov[0, 0] == -9999.0

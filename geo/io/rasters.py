@@ -6,8 +6,10 @@ nodata turned into NaN. Writing: Cloud-Optimized GeoTIFF, atomically.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import numpy as np
 import rasterio
 import rasterio.merge
 import rasterio.shutil
+import rasterio.windows
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError, RasterioIOError
@@ -213,6 +216,78 @@ def _union_bounds(bounds: Iterable[Sequence[float]]) -> Bounds:
     return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()), float(arr[:, 3].max()))
 
 
+@dataclass(frozen=True)
+class RasterGrid:
+    """The grid of a mosaic of single-band GeoTIFFs, known from their headers (no pixel read).
+
+    It is the grid :func:`read_raster` gives for the same files without ``bounds``.
+    """
+
+    transform: Affine  # pixel -> CRS coordinates (north-up)
+    crs: CRS
+    shape: tuple[int, int]  # (rows, cols)
+    files: tuple[tuple[Path, Bounds], ...]  # each file and its extent [m]
+
+    @property
+    def res_m(self) -> float:
+        """Pixel size [m] (square pixels)."""
+        return float(self.transform.a)
+
+    @property
+    def bounds(self) -> Bounds:
+        """(xmin, ymin, xmax, ymax) in the grid's CRS [m]."""
+        rows, cols = self.shape
+        x0, y1 = self.transform.c, self.transform.f
+        return (x0, y1 + rows * self.transform.e, x0 + cols * self.transform.a, y1)
+
+    def window_bounds(self, row0: int, row1: int, col0: int, col1: int) -> Bounds:
+        """Extent [m] of the pixel window ``rows row0:row1, cols col0:col1``."""
+        x0, y1, res = self.transform.c, self.transform.f, self.transform.a
+        return (x0 + col0 * res, y1 - row1 * res, x0 + col1 * res, y1 - row0 * res)
+
+    def files_intersecting(self, bounds: Bounds) -> list[Path]:
+        """The files whose extent overlaps ``bounds`` (xmin, ymin, xmax, ymax) [m]."""
+        xmin, ymin, xmax, ymax = bounds
+        return [p for p, b in self.files if b[0] < xmax and b[2] > xmin and b[1] < ymax and b[3] > ymin]
+
+
+def read_grid(paths: str | Path | Sequence[str | Path]) -> RasterGrid:
+    """Grid, CRS and file extents of a mosaic of single-band GeoTIFFs, from their headers only.
+
+    The files are checked as by :func:`read_raster` (existence, projected CRS in metres, square
+    north-up pixels, one CRS and one pixel size), so a bad file fails here with its name.
+    Memory does not depend on the rasters' size: a whole territory's tiles can be listed.
+    """
+    path_list = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not path_list:
+        raise InputError(None, "no raster file given")
+    files: list[tuple[Path, Bounds]] = []
+    crs0: CRS | None = None
+    gt0: Affine | None = None
+    for p in path_list:
+        ds = _open_checked(p)
+        with ds:
+            if crs0 is None or gt0 is None:
+                crs0, gt0 = ds.crs, ds.transform
+            elif ds.crs != crs0:
+                raise CRSError(p, f"CRS {ds.crs.to_string()} differs from {path_list[0].name} ({crs0.to_string()})")
+            elif abs(abs(ds.transform.a) - abs(gt0.a)) > 1e-9:
+                raise InputError(p, f"pixel size {abs(ds.transform.a)} m differs from {path_list[0].name} "
+                                    f"({abs(gt0.a)} m)")
+            files.append((p, (float(ds.bounds.left), float(ds.bounds.bottom), float(ds.bounds.right),
+                              float(ds.bounds.top))))
+    assert crs0 is not None and gt0 is not None
+    res0 = abs(gt0.a)
+    xmin, ymin, xmax, ymax = _union_bounds(b for _, b in files)
+    # The same snapping as read_raster: on the first file's pixel grid.
+    x0 = gt0.c + np.floor((xmin - gt0.c) / res0 + 1e-9) * res0
+    y1 = gt0.f - np.floor((gt0.f - ymax) / res0 + 1e-9) * res0
+    x1 = gt0.c + np.ceil((xmax - gt0.c) / res0 - 1e-9) * res0
+    y0 = gt0.f - np.ceil((gt0.f - ymin) / res0 - 1e-9) * res0
+    shape = (int(round((y1 - y0) / res0)), int(round((x1 - x0) / res0)))
+    return RasterGrid(Affine(res0, 0.0, float(x0), 0.0, -res0, float(y1)), crs0, shape, tuple(files))
+
+
 def write_geotiff(
     path: str | Path,
     data: np.ndarray,
@@ -266,17 +341,127 @@ def write_geotiff(
                     dst.build_overviews(factors, rasterio.enums.Resampling.average)
         with mem.open() as src, atomic_path(path) as tmp:
             if cog:
-                predictor = 3 if np.issubdtype(arr.dtype, np.floating) else 2
-                rasterio.shutil.copy(
-                    src, tmp, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=512, BLOCKYSIZE=512,
-                    INTERLEAVE="BAND", COPY_SRC_OVERVIEWS="YES", BIGTIFF="IF_SAFER",
-                    PREDICTOR=predictor if compress in ("DEFLATE", "LZW", "ZSTD") else 1,
-                )
+                _copy_as_cog(src, tmp, compress=compress)
             else:
                 rasterio.shutil.copy(
                     src, tmp, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=256, BLOCKYSIZE=256,
                 )
     return path
+
+
+def _predictor(dtype: str, compress: str) -> int:
+    if compress.upper() not in ("DEFLATE", "LZW", "ZSTD"):
+        return 1
+    return 3 if np.issubdtype(np.dtype(dtype), np.floating) else 2
+
+
+def _copy_as_cog(src: rasterio.io.DatasetReader, dst_path: Path, *, compress: str) -> None:
+    """Copy an open dataset (with its overviews, if any) to ``dst_path`` in the COG layout.
+
+    512 px tiles, band-interleaved, overviews copied after the full resolution with the IFDs
+    first (``COPY_SRC_OVERVIEWS``); descriptions, dataset and band tags and nodata are kept.
+    GDAL copies block by block: memory does not depend on the raster's size.
+    """
+    rasterio.shutil.copy(
+        src, dst_path, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=512, BLOCKYSIZE=512,
+        INTERLEAVE="BAND", COPY_SRC_OVERVIEWS="YES", BIGTIFF="IF_SAFER",
+        PREDICTOR=_predictor(src.dtypes[0], compress),
+    )
+
+
+def to_cog(src_path: str | Path, dst_path: str | Path, *, overviews: bool = True, compress: str = "DEFLATE") -> Path:
+    """Convert an existing GeoTIFF into the Cloud-Optimized layout of ``write_geotiff(cog=True)``.
+
+    Streaming (GDAL works block by block) and atomic: ``dst_path`` appears only once complete.
+    The overviews (average, down to < 512 px) are built on a temporary VRT of ``src_path``
+    (an external ``.ovr``), so ``src_path`` itself is never modified; band descriptions,
+    dataset and band tags and nodata are carried over.
+    """
+    src_path, dst_path = Path(src_path), Path(dst_path)
+    with rasterio.open(src_path) as src:
+        height, width, dtype = src.height, src.width, src.dtypes[0]
+    dst_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{dst_path.stem}.", dir=dst_path.parent) as tmpdir:
+        vrt = Path(tmpdir) / "source.vrt"
+        rasterio.shutil.copy(src_path, vrt, driver="VRT")
+        factors = _overview_factors(height, width, block=512) if overviews else []
+        if factors:
+            with rasterio.Env(COMPRESS_OVERVIEW=compress, PREDICTOR_OVERVIEW=_predictor(dtype, compress),
+                              INTERLEAVE_OVERVIEW="BAND", BIGTIFF_OVERVIEW="IF_SAFER"), \
+                    rasterio.open(vrt, "r+") as ds:
+                ds.build_overviews(factors, rasterio.enums.Resampling.average)
+        with rasterio.open(vrt) as src, atomic_path(dst_path) as tmp:
+            _copy_as_cog(src, tmp, compress=compress)
+    return dst_path
+
+
+class WindowWriter:
+    """A GeoTIFF open for writing, filled window by window (see :func:`cog_writer`)."""
+
+    def __init__(self, dataset: rasterio.io.DatasetWriter, nodata: float | None) -> None:
+        self._ds = dataset
+        self._nodata = nodata
+
+    def write(self, data: np.ndarray, row_off: int, col_off: int) -> None:
+        """Write ``data`` (bands, rows, cols) with its upper-left pixel at (``row_off``, ``col_off``).
+
+        NaN values are written as the nodata value.
+        """
+        arr = np.asarray(data, dtype=self._ds.dtypes[0])
+        if arr.ndim == 2:
+            arr = arr[np.newaxis]
+        if self._nodata is not None and np.issubdtype(arr.dtype, np.floating) and not np.isnan(self._nodata):
+            arr = np.where(np.isnan(arr), np.asarray(self._nodata, dtype=arr.dtype), arr)
+        window = rasterio.windows.Window(col_off, row_off, arr.shape[2], arr.shape[1])
+        self._ds.write(arr, window=window)
+
+
+@contextlib.contextmanager
+def cog_writer(
+    path: str | Path,
+    *,
+    count: int,
+    shape: tuple[int, int],
+    transform: Affine,
+    crs: CRS | str,
+    nodata: float | None = None,
+    dtype: str = "float32",
+    descriptions: Sequence[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    band_tags: Sequence[Mapping[str, str]] | None = None,
+    block: int = 512,
+    compress: str = "DEFLATE",
+) -> Iterator[WindowWriter]:
+    """Write a large raster window by window, then turn it into a COG, atomically.
+
+    Yields a :class:`WindowWriter` on a temporary tiled, band-interleaved, sparse GeoTIFF
+    beside ``path`` (``block``-px tiles: choose a divisor of the windows' size so that no tile is
+    written twice); windows never written read as ``nodata``. On a clean exit the file becomes
+    the Cloud-Optimized GeoTIFF ``path`` (:func:`to_cog`); on an error nothing is written and
+    ``path`` is left untouched. Memory is one window plus GDAL's block cache, whatever the size.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profile = {
+        "driver": "GTiff", "height": shape[0], "width": shape[1], "count": count, "dtype": dtype,
+        "crs": CRS.from_user_input(crs), "transform": transform, "nodata": nodata,
+        "tiled": True, "blockxsize": block, "blockysize": block, "interleave": "band",
+        "compress": compress, "predictor": _predictor(dtype, compress), "zlevel": 1, "sparse_ok": True,
+        "bigtiff": "IF_SAFER",
+    }
+    with tempfile.TemporaryDirectory(prefix=f".{path.stem}.", dir=path.parent) as tmpdir:
+        tmp = Path(tmpdir) / "stream.tif"
+        with rasterio.open(tmp, "w", **profile) as dst:
+            if descriptions:
+                for i, d in enumerate(descriptions, start=1):
+                    dst.set_band_description(i, d)
+            if tags:
+                dst.update_tags(**{k: str(v) for k, v in tags.items()})
+            if band_tags:
+                for i, bt in enumerate(band_tags, start=1):
+                    dst.update_tags(i, **{k: str(v) for k, v in bt.items()})
+            yield WindowWriter(dst, nodata)
+        to_cog(tmp, path, compress=compress)
 
 
 def _overview_factors(height: int, width: int, *, block: int) -> list[int]:

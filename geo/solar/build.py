@@ -1,33 +1,50 @@
 """The irradiation stage: DSM files (+ DTM, footprints, weather) → ``irradiance.tif``.
 
-The area is processed in square tiles; each tile is read with a halo equal to the horizon
-reach, so a pixel's result does not depend on the tiling (tested). Which pixels are computed:
+The area is processed tile by tile (by default the IGN LiDAR HD 1 km tiles, i.e. a grid of
+1 km squares aligned on the DSM mosaic). Each tile is read from the DSM files intersecting it
+with a halo equal to the horizon reach, so a pixel's result does not depend on the tiling
+(tested), and its 15 bands are written straight into the output file: memory is one tile
+and its halo, whatever the area (a whole territory streams). Which pixels are computed:
 
 * ``all_pixels=True``: every pixel with a complete 3×3 neighbourhood;
 * else footprints given: pixels touched by a building footprint (roofs, with their edges);
 * else a DTM given: pixels more than :data:`geo.config.ROOF_MIN_HEIGHT_ABOVE_DTM_M` above it;
 * else every pixel (logged).
+
+Tiles with no pixel to compute are skipped without reading the DSM (footprints) or after
+reading only the tile itself (DTM).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import rasterio.features
+import rasterio.warp
 from affine import Affine
+from rasterio.crs import CRS
 
 from geo import config
 from geo.errors import InputError
-from geo.io.rasters import Raster, find_lidar_tiles, read_raster, write_geotiff
+from geo.io.rasters import (
+    Bounds,
+    Raster,
+    RasterGrid,
+    cog_writer,
+    find_lidar_tiles,
+    read_grid,
+    read_raster,
+    write_geotiff,
+)
 from geo.io.vectors import list_layers, read_vector
 from geo.io.weather import Weather, load_weather
 from geo.solar.horizon import horizon_schedule
 from geo.solar.irradiance import IrradianceResult, SolarSettings, compute_irradiance
-from geo.solar.sky import bin_sky
+from geo.solar.sky import SkyBins, bin_sky
 
 log = logging.getLogger("artois.solar")
 
@@ -41,27 +58,46 @@ _BAND_TAGS = (
     + [{"DESCRIPTION": "annual shading loss: fraction of the unshaded irradiation lost to the horizon", "UNITS": "1"},
        {"DESCRIPTION": "sky view factor of the surface", "UNITS": "1"}]
 )
-#: Tile side [px] of tiled runs (a LiDAR HD tile: 1 km at 0.5 m).
+#: Tile side [px] of tiled runs at 0.5 m (a LiDAR HD tile: 1 km); by default the tile side is
+#: :data:`geo.config.LIDAR_TILE_SIZE_M` at the DSM's resolution.
 TILE_PX = 2000
+
+
+class _Footprints:
+    """A footprint layer read tile by tile (bounding-box filter), rasterized onto pixel windows."""
+
+    def __init__(self, path: str | Path, crs: CRS) -> None:
+        self.path = Path(path)
+        layers = list_layers(self.path)
+        self.layer = "batiment" if "batiment" in layers else (layers[0] if layers else None)
+        self.crs = crs
+        # The file's CRS (the bounding-box filter is in it): read no feature, keep the CRS.
+        far = (1e15, 1e15, 1e15 + 1, 1e15 + 1)
+        head = read_vector(self.path, layer=self.layer, crs=None, allow_empty=True, bbox=far)
+        self.file_crs = CRS.from_user_input(head.crs) if head.crs is not None else crs
+
+    def mask(self, shape: tuple[int, int], transform: Affine) -> np.ndarray:
+        """Pixels of the window (``shape``, ``transform``) touched by a footprint."""
+        rows, cols = shape
+        res = transform.a
+        xmin, ymax = transform.c - res, transform.f + res  # one pixel of margin around the window
+        xmax, ymin = transform.c + (cols + 1) * res, transform.f - (rows + 1) * res
+        bbox: Bounds = (xmin, ymin, xmax, ymax)
+        if self.file_crs != self.crs:
+            bbox = rasterio.warp.transform_bounds(self.crs, self.file_crs, *bbox, densify_pts=21)
+        gdf = read_vector(self.path, layer=self.layer, crs=self.crs.to_string(), geometry_types=("Polygon",),
+                          allow_empty=True, bbox=bbox)
+        if gdf.empty:
+            return np.zeros(shape, dtype=bool)
+        return rasterio.features.rasterize(
+            ((g, 1) for g in gdf.geometry), out_shape=shape, transform=transform, fill=0,
+            all_touched=True, dtype="uint8",
+        ).astype(bool)
 
 
 def roof_mask_from_footprints(footprints_path: str | Path, grid: Raster) -> np.ndarray:
     """Pixels of ``grid`` touched by a building footprint (layer ``batiment`` when present)."""
-    footprints_path = Path(footprints_path)
-    layers = list_layers(footprints_path)
-    layer = "batiment" if "batiment" in layers else (layers[0] if layers else None)
-    xmin, ymin, xmax, ymax = grid.bounds
-    gdf = read_vector(footprints_path, layer=layer, crs=grid.crs.to_string(), geometry_types=("Polygon",),
-                      allow_empty=True)
-    if gdf.empty:
-        return np.zeros(grid.shape, dtype=bool)
-    gdf = gdf.cx[xmin:xmax, ymin:ymax]
-    if gdf.empty:
-        return np.zeros(grid.shape, dtype=bool)
-    return rasterio.features.rasterize(
-        ((g, 1) for g in gdf.geometry), out_shape=grid.shape, transform=grid.transform, fill=0,
-        all_touched=True, dtype="uint8",
-    ).astype(bool)
+    return _Footprints(footprints_path, grid.crs).mask(grid.shape, grid.transform)
 
 
 def _tile_windows(rows: int, cols: int, tile_px: int) -> list[tuple[int, int, int, int]]:
@@ -70,6 +106,14 @@ def _tile_windows(rows: int, cols: int, tile_px: int) -> list[tuple[int, int, in
         for r in range(0, rows, tile_px)
         for c in range(0, cols, tile_px)
     ]
+
+
+def _block_size(tile_px: int) -> int:
+    """Internal tile side [px] of the streamed file: a multiple of 16 dividing ``tile_px``, ≤ 512."""
+    for b in range(512, 15, -16):
+        if tile_px % b == 0:
+            return b
+    return 512
 
 
 def irradiance_from_files(
@@ -81,11 +125,15 @@ def irradiance_from_files(
     footprints_path: str | Path | None = None,
     all_pixels: bool = False,
     settings: SolarSettings | None = None,
-    tile_px: int = TILE_PX,
+    tile_px: int | None = None,
     progress: bool | None = None,
     weather: Weather | None = None,
 ) -> Path:
-    """Compute ``irradiance.tif`` (15 bands, docs/data-dictionary.md) from DSM files.
+    """Compute ``irradiance.tif`` (15 bands, docs/data-dictionary.md) from DSM files, tile by tile.
+
+    Memory is bounded by one tile with its halo (a LiDAR HD tile and 1 km of horizon: about
+    6,000 × 6,000 px at 0.5 m), not by the area: the DSM files are read per tile and the output
+    is written per tile into a temporary GeoTIFF, then converted to a COG.
 
     Parameters
     ----------
@@ -104,7 +152,8 @@ def irradiance_from_files(
     settings
         Engine settings.
     tile_px
-        Tile side [px]; each tile is read with a halo of the horizon reach.
+        Tile side [px]; default one LiDAR HD tile (:data:`geo.config.LIDAR_TILE_SIZE_M` [m]).
+        Each tile is read with a halo of the horizon reach.
     progress
         Show a progress bar (default: when stderr is a terminal).
     weather
@@ -119,12 +168,14 @@ def irradiance_from_files(
     paths = [Path(p) for p in dsm_paths]
     if not paths:
         raise InputError(None, "no DSM file given")
+    grid = read_grid(paths)  # headers only: checks every file, reads no pixel
+    dtm_grid = read_grid(list(dtm_paths)) if dtm_paths and footprints_path is None and not all_pixels else None
+    footprints = _Footprints(footprints_path, grid.crs) if footprints_path is not None and not all_pixels else None
     weather = weather or load_weather(Path(weather_path) if weather_path else None)
     log.info("weather: %s", weather.summary())
-    grid = read_raster(paths)
     rows, cols = grid.shape
     res = grid.res_m
-    mask = _pixel_mask(grid, all_pixels=all_pixels, footprints_path=footprints_path, dtm_paths=dtm_paths)
+    tile_px = tile_px or max(int(round(config.LIDAR_TILE_SIZE_M / res)), 1)
     sched = horizon_schedule(settings.n_directions, settings.distance_m, res,
                              near_px=settings.near_px, samples_per_octave=settings.samples_per_octave)
     halo = sched.pad
@@ -133,60 +184,94 @@ def irradiance_from_files(
             "the DSM (%.0f m x %.0f m) is smaller than the horizon distance (%.0f m): the horizon beyond "
             "it is taken as open", cols * res, rows * res, settings.distance_m,
         )
+    if footprints is None and dtm_grid is None and not all_pixels:
+        log.info("no footprints and no DTM: computing every pixel")
     sky = bin_sky(weather, bin_minutes=settings.bin_minutes, month_parts=settings.month_parts)
-    out = np.full((15, rows, cols), np.nan, dtype=np.float32)
     windows = _tile_windows(rows, cols, tile_px)
+    tags = {**weather.tags(), **settings.tags(), "SOURCES": ", ".join(p.name for p in paths)}
     bar = None
     if progress if progress is not None else sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=len(windows) * 1000, desc="irradiance", unit="‰", file=sys.stderr,
                    bar_format="{l_bar}{bar}| {elapsed}<{remaining}")
+    n_pixels = n_computed_tiles = 0
     try:
-        for n, (r0, r1, c0, c1) in enumerate(windows):
-            # The tile and its halo (the horizon reach): pixels outside the mosaic are nodata.
-            hr0, hr1, hc0, hc1 = max(r0 - halo, 0), min(r1 + halo, rows), max(c0 - halo, 0), min(c1 + halo, cols)
-            tile = Raster(grid.data[hr0:hr1, hc0:hc1], grid.transform @ Affine.translation(hc0, hr0), grid.crs,
-                          grid.sources)
-            core = np.zeros(tile.shape, dtype=bool)
-            core[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0] = True
-            tile_mask = core & mask[hr0:hr1, hc0:hc1]
+        with cog_writer(out_path, count=len(BAND_NAMES), shape=grid.shape, transform=grid.transform, crs=grid.crs,
+                        nodata=config.IRRADIANCE_NODATA, descriptions=BAND_NAMES, tags=tags, band_tags=_BAND_TAGS,
+                        block=_block_size(tile_px)) as out:
+            for n, window in enumerate(windows):
 
-            def tick(done: int, total: int, n: int = n) -> None:
-                if bar is not None:
-                    bar.n = n * 1000 + int(1000 * done / max(total, 1))
-                    bar.refresh()
+                def tick(done: int, total: int, n: int = n) -> None:
+                    if bar is not None:
+                        bar.n = n * 1000 + int(1000 * done / max(total, 1))
+                        bar.refresh()
 
-            res_t = compute_irradiance(tile, weather, mask=tile_mask, settings=settings, sky=sky, progress=tick)
-            out[:, r0:r1, c0:c1] = res_t.bands()[:, r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
-            tick(1, 1)
+                bands = _tile_bands(grid, window, halo, weather, settings, sky, tick,
+                                    all_pixels=all_pixels, footprints=footprints, dtm_grid=dtm_grid)
+                if bands is not None:
+                    n_pixels += int(np.isfinite(bands[0]).sum())
+                    n_computed_tiles += 1
+                    out.write(bands, window[0], window[2])
+                tick(1, 1)
     finally:
         if bar is not None:
             bar.close()
-    return write_irradiance(out_path, out, grid.transform, grid.crs, weather, settings, sources=paths)
+    log.info("irradiance: %d pixels computed in %d of %d tiles", n_pixels, n_computed_tiles, len(windows))
+    return Path(out_path)
 
 
-def _pixel_mask(
-    grid: Raster, *, all_pixels: bool, footprints_path: str | Path | None, dtm_paths: Sequence[str | Path]
-) -> np.ndarray:
-    """Which pixels to compute (see the module docstring)."""
-    if all_pixels:
-        return np.ones(grid.shape, dtype=bool)
-    if footprints_path is not None:
-        mask = roof_mask_from_footprints(footprints_path, grid)
-        log.info("roof pixels from footprints %s: %d", footprints_path, int(mask.sum()))
-        return mask
-    if dtm_paths:
-        dtm = read_raster(list(dtm_paths), bounds=grid.bounds)
-        if dtm.shape != grid.shape:
-            raise InputError(Path(dtm_paths[0]), f"DTM grid {dtm.shape} does not match the DSM's {grid.shape}")
+def _tile_bands(
+    grid: RasterGrid,
+    window: tuple[int, int, int, int],
+    halo: int,
+    weather: Weather,
+    settings: SolarSettings,
+    sky: SkyBins,
+    tick: Callable[[int, int], None],
+    *,
+    all_pixels: bool,
+    footprints: _Footprints | None,
+    dtm_grid: RasterGrid | None,
+) -> np.ndarray | None:
+    """The 15 bands (NaN = not computed) of one tile's core window, or None when nothing is computed."""
+    r0, r1, c0, c1 = window
+    core_bounds = grid.window_bounds(r0, r1, c0, c1)
+    core_transform = grid.transform @ Affine.translation(c0, r0)
+    core_shape = (r1 - r0, c1 - c0)
+    dsm_files = grid.files_intersecting(core_bounds)
+    if not dsm_files:
+        return None
+    mask: np.ndarray | None = None
+    if footprints is not None:
+        mask = footprints.mask(core_shape, core_transform)
+    elif dtm_grid is not None:
+        dtm_files = dtm_grid.files_intersecting(core_bounds)
+        if not dtm_files:
+            return None
+        dtm = read_raster(dtm_files, bounds=core_bounds)
+        if dtm.shape != core_shape:
+            raise InputError(dtm_files[0], f"DTM grid {dtm.shape} does not match the DSM's {core_shape}")
+        dsm_core = read_raster(dsm_files, bounds=core_bounds)
         with np.errstate(invalid="ignore"):
-            mask = (grid.data - dtm.data) > config.ROOF_MIN_HEIGHT_ABOVE_DTM_M
-        log.info("roof pixels from height above the DTM > %g m: %d", config.ROOF_MIN_HEIGHT_ABOVE_DTM_M,
-                 int(mask.sum()))
-        return np.asarray(mask)
-    log.info("no footprints and no DTM: computing every pixel")
-    return np.ones(grid.shape, dtype=bool)
+            mask = np.asarray((dsm_core.data - dtm.data) > config.ROOF_MIN_HEIGHT_ABOVE_DTM_M)
+        del dsm_core, dtm
+    if mask is not None and not mask.any():
+        return None
+    # The tile and its halo (the horizon reach), from the files intersecting it; NaN beyond the data.
+    halo_m = halo * grid.res_m
+    hx0, hy0, hx1, hy1 = core_bounds
+    tile = read_raster(grid.files_intersecting((hx0 - halo_m, hy0 - halo_m, hx1 + halo_m, hy1 + halo_m)),
+                       bounds=core_bounds, halo_m=halo_m)
+    dr = int(round((tile.transform.f - core_transform.f) / grid.res_m))
+    dc = int(round((core_transform.c - tile.transform.c) / grid.res_m))
+    core = (slice(dr, dr + core_shape[0]), slice(dc, dc + core_shape[1]))
+    if not np.isfinite(tile.data[core]).any():
+        return None
+    tile_mask = np.zeros(tile.shape, dtype=bool)
+    tile_mask[core] = True if mask is None else mask
+    res_t = compute_irradiance(tile, weather, mask=tile_mask, settings=settings, sky=sky, progress=tick)
+    return res_t.bands()[:, core[0], core[1]]
 
 
 def write_irradiance(
