@@ -2,6 +2,11 @@
 
 Run: ``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/bench_roofs.py [--size 1000] [--noise 0.03]``
 
+``--rss`` instead measures the whole roofs stage (:func:`geo.roofs.build.run_roofs`, streamed by
+LiDAR tile) on the generated small (0.25 km²) and default (2 km²) samples: each run in a child
+process whose peak resident memory is reported, with 1 km groups and with one group spanning
+everything (the memory a whole-raster stage needs), so the growth with the area can be compared.
+
 The tile is :func:`geo.roofs.synthetic.make_scene` (gable, hip, shed and flat roofs with chimneys
 and HVAC boxes, known-truth faces). The irradiation bands the scoring needs are made from each
 pixel's local slope with pvlib (unshaded; the solar engine is benchmarked on its own), outside
@@ -13,7 +18,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
@@ -72,12 +81,72 @@ def accuracy(truth, faces) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     return ok, n
 
 
+_CHILD = """
+import sys, time
+from pathlib import Path
+from geo.roofs.build import run_roofs
+from geo.io.rasters import find_lidar_tiles
+from geo.solar.build import find_weather_file
+d, irr, out, tile = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4])
+roof = d / "rooftops"
+t = time.perf_counter()
+r = run_roofs(irradiance=irr, dsm=find_lidar_tiles(roof / "lidar", "MNS"), out=out,
+              footprints=roof / "batiment.gpkg", addresses=sorted(roof.glob("adresses-*.csv"))[0],
+              communes=d / "parks" / "communes.geojson", epci_table=d / "parks" / "pma-communes-epci.csv",
+              weather=find_weather_file(roof), tile_m=tile)
+print(f"{r.n_buildings} {r.n_faces} {time.perf_counter() - t:.1f}")
+"""
+
+
+def _child_run(args: list[str]) -> tuple[str, float]:
+    """Run a Python child; its stdout and peak RSS [MiB]."""
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"child failed: {args[:3]}")
+    return out.strip(), usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+
+
+def rss_main(workdir: Path) -> None:
+    """Peak RSS of the roofs stage on the small and default samples (1 km groups vs one group)."""
+    from geo.pipeline import build
+    from geo.sample import generate_sample
+
+    _, base_rss = _child_run(["-c", "import geo.roofs.build, geo.solar.build, geo.io.rasters"])
+    print(f"baseline (python + imports): {base_rss:.0f} MiB")
+    for name, small in (("small 0.25 km²", True), ("default 2 km²", False)):
+        d = workdir / ("small" if small else "default")
+        if not (d / "rooftops").exists():
+            generate_sample(d, small=small, seed=0)
+        built = workdir / f"built-{d.name}"
+        if not (built / "irradiance.tif").exists():
+            rep = build(d, built, only=["irradiance"])
+            if not rep.ok:
+                raise SystemExit("\n".join(rep.lines()))
+        for label, tile in (("1 km groups", 1000.0), ("one group", 1e7)):
+            out, rss = _child_run(["-c", _CHILD, str(d), str(built / "irradiance.tif"),
+                                   str(workdir / f"r-{d.name}-{tile:g}.gpkg"), str(tile)])
+            nb, nf, sec = out.split()[-3:]
+            print(f"{name:15s} {label:12s}: {nb} buildings, {nf} faces, {sec} s, peak RSS {rss:.0f} MiB "
+                  f"(+{rss - base_rss:.0f} over the baseline)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", type=float, default=1000.0, help="tile side [m]")
     ap.add_argument("--spacing", type=float, default=28.0, help="house spacing [m]")
     ap.add_argument("--noise", type=float, default=0.03, help="DSM noise σ [m]")
+    ap.add_argument("--rss", action="store_true", help="peak RSS of the roofs stage on the samples")
+    ap.add_argument("--workdir", type=Path, default=None, help="where --rss keeps the samples (default: temporary)")
     args = ap.parse_args()
+    if args.rss:
+        if args.workdir is not None:
+            rss_main(args.workdir)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                rss_main(Path(tmp))
+        return
     t = time.perf_counter()
     scene = make_scene(size_m=args.size, spacing_m=args.spacing, noise_m=args.noise, seed=3)
     print(f"scene: {len(scene.footprints)} buildings, {len(scene.truth)} true faces, "
