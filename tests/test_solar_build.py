@@ -210,8 +210,10 @@ def test_streamed_build_of_four_files_equals_the_whole_mosaic_with_tile_sized_re
                                 weather=weather, tile_px=80, progress=False)
     pad = horizon_schedule(SETTINGS.n_directions, SETTINGS.distance_m, RES, near_px=SETTINGS.near_px,
                            samples_per_octave=SETTINGS.samples_per_octave).pad
-    assert len(reads) == 4
-    assert all((h, w) == (80 + 2 * pad, 80 + 2 * pad) for _, h, w in reads), (reads, pad)
+    # One read per tile: the tile and its halo clipped to the mosaic, never the whole area read at once
+    # (on a territory an inner tile reads 80 + 2 * pad px a side, whatever the area).
+    assert pad < 80 and len(reads) == 4
+    assert all((h, w) == (80 + pad, 80 + pad) for _, h, w in reads), (reads, pad)
     whole = read_raster(paths)
     ref = compute_irradiance(whole, weather, settings=SETTINGS).bands()
     with rasterio.open(out) as ds:
@@ -233,6 +235,7 @@ def test_tiles_without_roofs_are_skipped_without_reading_the_dsm(
 
     import geo.solar.build as build
     from geo.io.rasters import read_raster
+    from geo.solar.horizon import horizon_schedule
 
     dsm = write_dsm(tmp_path / "dsm.tif", city(120, seed=7))
     fp = gpd.GeoDataFrame({"cleabs": ["B1", "B2"]}, crs="EPSG:2154",
@@ -247,7 +250,10 @@ def test_tiles_without_roofs_are_skipped_without_reading_the_dsm(
     monkeypatch.setattr(build, "read_raster", recording_read)
     out = irradiance_from_files([dsm], tmp_path / "irr.tif", footprints_path=tmp_path / "batiment.gpkg",
                                 settings=SETTINGS, weather=weather, tile_px=60, progress=False)
-    assert calls == [(X0 + 60, Y0 - 120, X0 + 120, Y0 - 60)]  # the lower-right tile only
+    pad = horizon_schedule(SETTINGS.n_directions, SETTINGS.distance_m, RES, near_px=SETTINGS.near_px,
+                           samples_per_octave=SETTINGS.samples_per_octave).pad
+    # The lower-right tile only, with its halo clipped to the DSM.
+    assert calls == [(X0 + max(60 - pad, 0), Y0 - 120, X0 + 120, Y0 - 60 + min(pad, 60))]
     with rasterio.open(out) as ds:
         computed = ~ds.read(1, masked=True).mask
     assert not computed[:60].any() and not computed[:, :60].any()

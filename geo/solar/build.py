@@ -218,6 +218,8 @@ def irradiance_from_files(
         if bar is not None:
             bar.close()
     log.info("irradiance: %d pixels computed in %d of %d tiles", n_pixels, n_computed_tiles, len(windows))
+    if n_pixels == 0:
+        log.warning("no pixel to compute: %s is all nodata", out_path)
     return Path(out_path)
 
 
@@ -258,11 +260,13 @@ def _tile_bands(
         del dsm_core, dtm
     if mask is not None and not mask.any():
         return None
-    # The tile and its halo (the horizon reach), from the files intersecting it; NaN beyond the data.
+    # The tile and its halo (the horizon reach), from the files intersecting it, clipped to the
+    # mosaic: beyond it there is no data, and compute_irradiance takes the outside as open.
     halo_m = halo * grid.res_m
+    gx0, gy0, gx1, gy1 = grid.bounds
     hx0, hy0, hx1, hy1 = core_bounds
-    tile = read_raster(grid.files_intersecting((hx0 - halo_m, hy0 - halo_m, hx1 + halo_m, hy1 + halo_m)),
-                       bounds=core_bounds, halo_m=halo_m)
+    haloed = (max(hx0 - halo_m, gx0), max(hy0 - halo_m, gy0), min(hx1 + halo_m, gx1), min(hy1 + halo_m, gy1))
+    tile = read_raster(grid.files_intersecting(haloed), bounds=haloed)
     dr = int(round((tile.transform.f - core_transform.f) / grid.res_m))
     dc = int(round((core_transform.c - tile.transform.c) / grid.res_m))
     core = (slice(dr, dr + core_shape[0]), slice(dc, dc + core_shape[1]))
@@ -271,7 +275,11 @@ def _tile_bands(
     tile_mask = np.zeros(tile.shape, dtype=bool)
     tile_mask[core] = True if mask is None else mask
     res_t = compute_irradiance(tile, weather, mask=tile_mask, settings=settings, sky=sky, progress=tick)
-    return res_t.bands()[:, core[0], core[1]]
+    del tile, tile_mask
+    # The core window only (IrradianceResult.bands() would copy the whole haloed tile, 15 times).
+    parts = [res_t.annual_kwh_m2[core][None], res_t.monthly_kwh_m2[:, core[0], core[1]],
+             res_t.shading_loss[core][None], res_t.sky_view_factor[core][None]]
+    return np.concatenate(parts).astype(np.float32, copy=False)
 
 
 def write_irradiance(
