@@ -5,6 +5,8 @@
  * Artois.start(layers, layerControl) after them. Everything the user reads is in French.
  * Data come from this server's API only (settings.urls); nothing is fetched from elsewhere unless
  * the user picks an online base map.
+ * Code driving the map from outside (the browser tests) waits on promises, not on time: Artois.ready
+ * (the first view is in place) and Artois.setView(center, zoom, options) (the map has stopped there).
  */
 (function () {
   'use strict';
@@ -23,6 +25,7 @@
   var overlays = {}; // role -> layer
   var routeEnds = { from: false, to: false };
   var state = { roof: null, highlight: null, route: null, service: null, parks: [] };
+  var lookupSeq = 0; // number of the latest roof lookup: an older answer arriving later is dropped
 
   // ------------------------------------------------------------------ formatting (French)
   var nf0 = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 0 });
@@ -130,9 +133,51 @@
       ['artoisParks', 420], ['artoisLines', 440], ['artoisRoofs', 460], ['artoisSelection', 480]]
       .forEach(function (p) { map.createPane(p[0]).style.zIndex = p[1]; });
     map.getPane('artoisRaster').style.pointerEvents = 'none';
+    map.on('zoomanim', function () { zoomAnimating = true; });
+    map.on('zoomend', function () { zoomAnimating = false; });
     L.control.scale({ imperial: false, maxWidth: 150 }).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
     collections();
+  };
+
+  // ------------------------------------------------------------------ moving the map
+  /* Leaflet drops a view change asked while a zoom animation runs (Map._tryAnimatedZoom returns early,
+     then the animation's end puts the map back on its own target): a route drawn (animated fitBounds)
+     then an address searched within 250 ms would leave the map on the route. So every move of ours
+     goes through moveMap: one after the other, each once the previous one and any zoom animation
+     (the user's too) have ended. */
+  var zoomAnimating = false; // between 'zoomanim' and 'zoomend'
+  var moveChain = null;
+  var MOVE_TIMEOUT_MS = 3000; // a move whose 'moveend' never comes does not block the next ones
+  function whenMoveEnds() {
+    return new Promise(function (resolve) {
+      var timer = null;
+      function done() { clearTimeout(timer); map.off('moveend', done); setTimeout(resolve, 0); }
+      map.on('moveend', done);
+      timer = setTimeout(done, MOVE_TIMEOUT_MS);
+    });
+  }
+  function zoomIdle() { return zoomAnimating ? whenMoveEnds().then(zoomIdle) : Promise.resolve(); }
+  /* Runs apply() (a setView, fitBounds...) once the map is still; resolves when it has stopped at the new view. */
+  function moveMap(apply) {
+    var run = function () {
+      return zoomIdle().then(function () {
+        var ended = whenMoveEnds();
+        apply();
+        return ended;
+      });
+    };
+    var move = (moveChain || Promise.resolve()).then(run);
+    moveChain = move.catch(function () { return null; }); // a failed move does not stop the next ones
+    return move;
+  }
+  /* The map shows `center` ([lat, lon]) at `zoom`: resolves when it is there (for pages embedding the map,
+     and the browser tests). */
+  Artois.setView = function (center, zoom, options) {
+    return moveMap(function () { map.setView(center, zoom, options); }).then(function () {
+      var c = map.getCenter();
+      return { lat: c.lat, lng: c.lng, zoom: map.getZoom() };
+    });
   };
 
   /* A layer group whose content is created (once) the first time it is shown. */
@@ -524,14 +569,16 @@
     legendControl.addTo(map);
     map.on('overlayadd overlayremove zoomend', function () { legendControl.refresh(); });
     legendControl.refresh();
-    collections().then(function (cols) {
+    // Resolves once the map shows the data's extent (the first view).
+    Artois.ready = collections().then(function (cols) {
       var b = null;
       ['buildings', 'parks', 'greenways'].forEach(function (id) {
         var e = extentOf(cols[id]);
         if (e) { b = b ? b.extend(e) : e; }
       });
       b = b || extentOf(cols.communes_solar);
-      if (b) { map.fitBounds(b); }
+      if (b) { return moveMap(function () { map.fitBounds(b); }); }
+      return null;
     });
     map.on('click', function (e) { if (activeTab() === 'toit') { lookupRoof(e.latlng); } });
     initPanel();
@@ -632,15 +679,35 @@
     document.querySelectorAll('#artois-candidates li').forEach(function (li) {
       li.classList.toggle('active', li.textContent === c.label);
     });
-    map.setView([c.lat, c.lon], S.addressZoom);
+    moveMap(function () { map.setView([c.lat, c.lon], S.addressZoom); });
     lookupRoof(L.latLng(c.lat, c.lon), c.label);
   }
 
   // ---- roof lookup and panel
+  var NO_BUILDING = 'Cliquez sur un toit ou cherchez une adresse.';
+  var PROBE_DEG = 1e-7; // half side of the box asked around a point [degrees] (about 1 cm)
+  /* Whether a building of the cadastre lies under the point: true, false, or null when unknown (no
+     buildings collection, or the question failed). /api/roof answers 404 where there is none, which
+     is its documented answer, but a browser logs every 4xx as a console error: a click beside a roof
+     is an ordinary event, so it is first asked quietly (OGC items in a tiny bbox answer 200, empty). */
+  function buildingUnder(latlng) {
+    return collections().then(function (cols) {
+      if (!cols.buildings) { return null; }
+      var bbox = [latlng.lng - PROBE_DEG, latlng.lat - PROBE_DEG, latlng.lng + PROBE_DEG, latlng.lat + PROBE_DEG]
+        .map(function (v) { return v.toFixed(8); }).join(',');
+      return getJson(withQuery(url(S.urls.items, { collection: 'buildings' }), { bbox: bbox, limit: 1 }))
+        .then(function (fc) { return !!(fc && fc.features && fc.features.length); });
+    }).catch(function () { return null; });
+  }
   function lookupRoof(latlng, label) {
+    var seq = ++lookupSeq;
     selectTab('toit');
     message('Recherche du bâtiment…');
-    getJson(withQuery(S.urls.roof, { lon: latlng.lng.toFixed(7), lat: latlng.lat.toFixed(7) })).then(function (body) {
+    buildingUnder(latlng).then(function (found) {
+      if (found === false) { throw new ApiError(404, NO_BUILDING); }
+      return getJson(withQuery(S.urls.roof, { lon: latlng.lng.toFixed(7), lat: latlng.lat.toFixed(7) }));
+    }).then(function (body) {
+      if (seq !== lookupSeq) { return; } // another lookup was asked meanwhile
       state.roof = normaliseRoof(body);
       if (label && !state.roof.building.address) { state.roof.building.address = label; }
       renderRoof(state.roof);
@@ -648,6 +715,7 @@
       var input = $('artois-consumption-input');
       if (Number(input.value) !== Number(input.defaultValue)) { simulate(); }
     }).catch(function (e) {
+      if (seq !== lookupSeq) { return; }
       $('artois-roof').hidden = true;
       if (e.status === 404) { showError('Aucun bâtiment à cet endroit. ' + (e.message || '')); }
       else { showError('Recherche impossible : ' + e.message); }
@@ -894,13 +962,15 @@
     out.classList.remove('error');
     if (!from || !to || from === to) { out.textContent = 'Choisissez deux parcs différents.'; out.classList.add('error'); return; }
     out.textContent = 'Calcul de l\'itinéraire…';
+    out.removeAttribute('data-length-m'); // the length shown is always the latest route's
     getJson(withQuery(S.urls.route, { from: from, to: to })).then(function (body) {
       if (state.route) { map.removeLayer(state.route); }
       var feature = body.type === 'FeatureCollection' ? body : (body.geometry ? body : (body.route || body));
       var p = body.properties || body;
       state.route = L.geoJSON(feature, { pane: 'artoisSelection', style: { color: '#ff7f00', weight: 6, opacity: 0.9 } }).addTo(map);
       state.route.getLayers().forEach(function (l) { l.getElement && l.getElement() && l.getElement().classList.add('artois-route-line'); });
-      map.fitBounds(state.route.getBounds(), { padding: [30, 30] });
+      var routeBounds = state.route.getBounds();
+      if (routeBounds.isValid()) { moveMap(function () { map.fitBounds(routeBounds, { padding: [30, 30] }); }); }
       var length = first(p, ['length_m', 'distance_m']);
       var minutes = first(p, ['time_min', 'duration_min', 'walk_min', 'minutes']);
       var share = first(p, ['share_greenway', 'share_on_greenways', 'share_on_greenway', 'greenway_share']);
@@ -910,7 +980,10 @@
         fmt(length / 1000, 'km', 1) + ' · ' + fmt(minutes, 'min') + ' à pied' +
         (isNum(bike) ? ' (' + fmt(Math.max(1, bike), 'min') + ' à vélo)' : '') + ' · ' + pct(share) + ' sur voies vertes';
       out.setAttribute('data-length-m', isNum(length) ? String(length) : '');
-    }).catch(function (e) { out.textContent = 'Itinéraire impossible : ' + e.message; out.classList.add('error'); });
+    }).catch(function (e) {
+      out.textContent = 'Itinéraire impossible : ' + e.message; out.classList.add('error');
+      out.setAttribute('data-length-m', '');
+    });
   }
   function toggleServiceArea() {
     var park = $('artois-service-park').value, minutes = $('artois-service-minutes').value;
@@ -927,7 +1000,10 @@
     getJson(withQuery(S.urls.serviceArea, { park: park, minutes: minutes })).then(function (body) {
       var layer = L.geoJSON(body, { pane: 'artoisAreas', style: { color: '#08519c', weight: 2, fillColor: '#6baed6', fillOpacity: 0.3 } }).addTo(map);
       state.service = { key: park + '/' + minutes, layer: layer };
-      if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { padding: [20, 20] }); }
+      if (layer.getLayers().length) {
+        var areaBounds = layer.getBounds();
+        moveMap(function () { map.fitBounds(areaBounds, { padding: [20, 20] }); });
+      }
       button.textContent = 'Masquer la zone';
       var p = body.properties || (body.features && body.features[0] && body.features[0].properties) || {};
       var pop = first(p, ['population', 'population_within', 'population_10min']);
@@ -946,7 +1022,7 @@
       b.addEventListener('click', function () {
         if (overlays.gaps && !map.hasLayer(overlays.gaps)) { map.addLayer(overlays.gaps); }
         var bounds = L.geoJSON(f).getBounds();
-        map.fitBounds(bounds, { padding: [40, 40], maxZoom: 17 });
+        moveMap(function () { map.fitBounds(bounds, { padding: [40, 40], maxZoom: 17 }); });
       });
       ol.appendChild(el('li', null, [b]));
     });
