@@ -5,6 +5,11 @@ address (the panel's kWh equal /api/roof's), change the household consumption (t
 equal /api/simulate's), draw a route between two parks (its length equals /api/parks/route's),
 and use it all on a phone-sized screen. Screenshots go to artefacts/ (look at them).
 
+The tests wait on conditions, never on time: the map is moved with ``Artois.setView`` (a Promise
+resolved once the map has stopped there; Leaflet drops a plain ``map.setView`` asked during a zoom
+animation), a click is made where the layer meant to receive it is the topmost element, and every
+element read is first waited for.
+
 Debian's chromium (/usr/bin/chromium) is driven by Playwright; ``playwright install`` is never
 needed. The tests are skipped, saying why, only when that browser is absent.
 """
@@ -26,7 +31,8 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from shapely.geometry import shape
+from shapely.geometry import Point, box, shape
+from shapely.ops import unary_union
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
@@ -261,7 +267,64 @@ def _load(s: Session, server: str) -> None:
     s.page.goto(server + "/", wait_until="load")
     # The default layers are drawn: parks (GeoJSON) and roof faces (vector tiles once zoomed in).
     s.page.wait_for_selector(".leaflet-artoisParks-pane path", state="attached")
+    # The first view (the data's extent, an animated fitBounds) is in place.
+    s.page.wait_for_function("window.Artois && Artois.ready !== undefined")
+    s.page.evaluate("() => Artois.ready")
     s.page.wait_for_load_state("networkidle")
+
+
+def _view(s: Session, lat: float, lon: float, zoom: int) -> None:
+    """Show (lat, lon) at the centre of the map at ``zoom``, once the map has stopped there."""
+    where = s.page.evaluate("([lat, lon, z]) => Artois.setView([lat, lon], z, {animate: false})", [lat, lon, zoom])
+    assert where["zoom"] == zoom, where
+    two_pixels = 2 * 360 / (256 * 2**zoom)  # [degrees of longitude]; Leaflet pans by whole pixels
+    assert where["lat"] == pytest.approx(lat, abs=two_pixels) and where["lng"] == pytest.approx(lon, abs=two_pixels), where
+
+
+def _click_map(s: Session, lat: float, lon: float, target: str) -> None:
+    """Click the map at (lat, lon) once ``target`` is the topmost element there.
+
+    ``target``: the Leaflet pane meant to receive the click ("artoisParks"...), or "map" for the
+    bare map (no interactive layer there). Fails, saying what is on top, when it does not become so.
+    """
+    x, y = s.page.evaluate("""([lat, lon]) => {
+        const m = Artois.map, p = m.latLngToContainerPoint([lat, lon]), r = m.getContainer().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y]; }""", [lat, lon])
+    on_top = """([x, y, target]) => {
+        const e = document.elementFromPoint(x, y);
+        if (!e) { return false; }
+        return target === 'map' ? e.classList.contains('leaflet-container') : !!e.closest('.leaflet-' + target + '-pane');
+    }"""
+    try:
+        s.page.wait_for_function(on_top, arg=[x, y, target], timeout=10_000)
+    except Exception as exc:  # say what is there instead
+        found = s.page.evaluate("""([x, y]) => { const e = document.elementFromPoint(x, y);
+            return e ? e.outerHTML.slice(0, 200) + ' in ' + (e.closest('[class*=-pane]') || {}).className : null; }""", [x, y])
+        raise AssertionError(f"the map at ({lat}, {lon}) does not show {target} on top but {found}") from exc
+    s.page.mouse.click(x, y)
+
+
+def _features(api: httpx.Client, collection: str, bbox: tuple[float, float, float, float] | None = None) -> list[Any]:
+    """Features of a collection (in ``bbox``, lon/lat), or [] when the API does not serve it."""
+    params: dict[str, Any] = {"limit": 1000}
+    if bbox:
+        params["bbox"] = ",".join(f"{v:.7f}" for v in bbox)
+    r = api.get(f"/ogc/collections/{collection}/items", params=params)
+    if r.status_code == 404:
+        return []
+    r.raise_for_status()
+    return list(r.json()["features"])
+
+
+def _clear_point(area: Any, api: httpx.Client, avoid: tuple[str, ...], *, margin_deg: float = 1.5e-4) -> Point:
+    """A point of ``area`` (lon/lat) at least ``margin_deg`` (about 10 m) from every feature of the ``avoid``
+    collections (drawn above it, or catching the click instead of it)."""
+    bounds = area.buffer(2 * margin_deg).bounds
+    others = [shape(f["geometry"]) for c in avoid for f in _features(api, c, bounds) if f.get("geometry")]
+    inner = area.buffer(-margin_deg / 3)
+    free = (inner if not inner.is_empty else area).difference(unary_union(others).buffer(margin_deg)) if others else inner
+    assert not free.is_empty, f"no point of {area.wkt[:80]} is clear of {avoid}"
+    return free.representative_point()
 
 
 def _number(text: str) -> float:
@@ -287,10 +350,10 @@ def test_page_loads_clean_and_offline(desktop: Session, server: str) -> None:
     assert page.title().startswith("Artois Solaire")
     # The offline base map is the one chosen, and it drew the communes and greenways.
     assert page.evaluate("document.querySelector('.leaflet-container').classList.contains('artois-local-base')")
-    assert page.locator(".leaflet-artoisBase-pane path").count() > 0
-    assert page.locator(".leaflet-artoisLines-pane path").count() > 0
+    page.wait_for_selector(".leaflet-artoisBase-pane path", state="attached")
+    page.wait_for_selector(".leaflet-artoisLines-pane path", state="attached")
     assert page.locator(".leaflet-control-scale").count() == 1
-    assert page.locator("#artois-legend .artois-legend-block").count() >= 2
+    page.wait_for_function("document.querySelectorAll('#artois-legend .artois-legend-block').length >= 2")
     desktop.screenshot("map_desktop_open")
     assert desktop.console_errors == []
     assert desktop.external_requests() == []
@@ -331,7 +394,8 @@ def test_address_search_opens_roof_panel_with_api_figures(
     assumptions = page.locator("#artois-assumptions").text_content() or ""
     assert "Météo" in assumptions and "€/kWh" in assumptions
     # The roof faces are drawn as vector tiles around the address, and the building is outlined.
-    assert page.locator(".leaflet-artoisRoofs-pane path").count() > 0
+    page.wait_for_selector(".leaflet-artoisRoofs-pane path", state="attached")
+    page.wait_for_selector(".leaflet-artoisSelection-pane path", state="attached")
     desktop.screenshot("map_desktop_roof")
     assert desktop.console_errors == []
     assert desktop.external_requests() == []
@@ -377,16 +441,36 @@ def test_click_on_a_roof_opens_the_panel(desktop: Session, server: str, sample_a
     _load(desktop, server)
     page = desktop.page
     g = sample_address["geocoded"]
-    page.evaluate(f"Artois.map.setView([{g['lat']}, {g['lon']}], 19)")
-    page.wait_for_load_state("networkidle")
-    box = page.locator(".folium-map").bounding_box()
-    assert box
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    _view(desktop, g["lat"], g["lon"], 19)
+    # The roof faces are drawn there (vector tiles) and take the click.
+    _click_map(desktop, g["lat"], g["lon"], "artoisRoofs")
     page.wait_for_selector("#artois-roof:not([hidden])")
     building, _ = _roof_parts(sample_address["roof"])
     page.wait_for_function("document.querySelector('#artois-reco-kwh').dataset.value !== ''")
     shown = float(page.locator("#artois-reco-kwh").get_attribute("data-value") or "nan")
     assert shown == pytest.approx(building.get("reco_production_kwh_yr", building.get("production_kwh_yr")))
+    assert page.locator("#artois-roof-title").inner_text() == (building.get("address") or f"Bâtiment {building['building_id']}")
+    assert desktop.console_errors == []
+
+
+def test_click_beside_the_roofs_says_so_quietly(desktop: Session, server: str, api: httpx.Client) -> None:
+    """A click where there is no building says so in the panel, without a failed request in the console."""
+    _load(desktop, server)
+    page = desktop.page
+    buildings = _features(api, "buildings")
+    assert buildings, "the sample has no building"
+    around = box(*unary_union([shape(f["geometry"]) for f in buildings]).bounds)
+    spot = _clear_point(around, api, ("buildings", "parks", "greenways"))
+    # The API confirms there is no building there.
+    assert api.get("/api/roof", params={"lon": spot.x, "lat": spot.y}).status_code == 404
+    _view(desktop, spot.y, spot.x, 18)
+    _click_map(desktop, spot.y, spot.x, "map")
+    page.wait_for_function("document.querySelector('#artois-message').textContent.includes('Aucun bâtiment')")
+    assert page.locator("#artois-message").is_visible()
+    assert page.locator("#artois-roof").is_hidden()
+    assert desktop.console_errors == []
+    # The page knew it without asking /api/roof (whose 404 the browser would log as an error).
+    assert not any("/api/roof" in u for u in desktop.requests)
 
 
 def test_route_between_two_parks(desktop: Session, server: str, api: httpx.Client) -> None:
@@ -417,25 +501,41 @@ def test_route_between_two_parks(desktop: Session, server: str, api: httpx.Clien
     assert float(result.get_attribute("data-length-m") or "nan") == pytest.approx(length)
     text = result.inner_text()
     assert "km" in text and "min" in text and "voies vertes" in text
-    # The same route picked on the map: "départ" and "arrivée" in the two parks' popups.
+    # The same route picked on the map: "départ" and "arrivée" in the two parks' popups. Each park is
+    # clicked where no roof, line or route is drawn above it (those would take the click).
+    page.select_option("#artois-route-from", str(pair[1]))  # the popups must set both ends again
+    page.select_option("#artois-route-to", str(pair[0]))
     page.click("#artois-tab-toit")
+    route_lines = [shape(f["geometry"]) for f in (expected["features"] if expected.get("type") == "FeatureCollection"
+                                                  else [expected]) if f.get("geometry")]
     by_id = {p["properties"]["park_id"]: p for p in parks}
     for end, park_id in (("from", pair[0]), ("to", pair[1])):
-        inside = shape(by_id[park_id]["geometry"]).representative_point()
-        page.evaluate(f"Artois.map.setView([{inside.y}, {inside.x}], 17, {{animate: false}})")
-        page.wait_for_load_state("networkidle")
-        box = page.locator(".folium-map").bounding_box()
-        assert box
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.click(f".leaflet-popup [data-route-end={end}][data-park='{park_id}']")
-    page.wait_for_function(f"document.querySelector('#artois-route-result').dataset.lengthM === '{length}'"
-                           f" || Number(document.querySelector('#artois-route-result').dataset.lengthM) === {length}")
+        park = shape(by_id[park_id]["geometry"])
+        if route_lines:
+            park = park.difference(unary_union(route_lines).buffer(1.5e-4))
+        spot = _clear_point(park, api, ("buildings", "greenways", "gaps"))
+        _view(desktop, spot.y, spot.x, 17)
+        _click_map(desktop, spot.y, spot.x, "artoisParks")
+        button = f".leaflet-popup [data-route-end={end}][data-park='{park_id}']"
+        page.wait_for_selector(button)
+        if end == "to":
+            with page.expect_response(lambda r: "/api/parks/route?" in r.url) as answer:
+                page.click(button)
+            assert answer.value.status == 200
+            query = answer.value.url.split("?", 1)[1]
+            assert f"from={pair[0]}" in query and f"to={pair[1]}" in query, query
+        else:
+            page.click(button)
+        page.wait_for_function(f"document.querySelector('#artois-route-{end}').value === '{park_id}'")
+        page.wait_for_selector(".leaflet-popup", state="detached")
+    page.wait_for_function(f"Number(document.querySelector('#artois-route-result').dataset.lengthM) === {length}")
     assert page.locator("#artois-pane-parcs").is_visible()
     assert page.locator(".artois-route-line").count() >= 1
     assert "Aucun bâtiment" not in page.locator("#artois-message").inner_text()  # the click was the park's, not a roof lookup
     # The planner's other tools: a park's service area, the ranked gaps list.
     page.click("#artois-service-toggle")
     page.wait_for_selector("#artois-service-toggle:text('Masquer la zone')")
+    page.wait_for_selector(".leaflet-artoisAreas-pane path", state="attached")
     gaps = api.get("/ogc/collections/gaps/items", params={"limit": 1000}).json()["features"]
     assert page.locator("#artois-gaps li").count() == max(len(gaps), 1)
     desktop.screenshot("map_desktop_route")
@@ -451,23 +551,22 @@ def test_every_overlay_draws_without_error(desktop: Session, server: str) -> Non
     for i in range(boxes.count()):
         if not boxes.nth(i).is_checked():
             boxes.nth(i).check()
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(500)
-    legend = page.locator("#artois-legend").inner_text()
-    for unit in ("MWh/an", "%", "kWh/m²/an"):
-        assert unit in legend, unit
-    assert "non servies" not in legend
     page.wait_for_selector(".leaflet-artoisChoropleth-pane path", state="attached")
     page.wait_for_selector(".leaflet-artoisRaster-pane img.leaflet-tile-loaded", state="attached")
     page.wait_for_selector(".leaflet-artoisAreas-pane path", state="attached")
+    # The legend has every layer's block once their data have come ("chargement…" until then).
+    page.wait_for_function("""() => { const t = document.querySelector('#artois-legend').innerText;
+        return !t.includes('chargement') && ['MWh/an', '%', 'kWh/m²/an'].every(u => t.includes(u)); }""")
+    legend = page.locator("#artois-legend").inner_text()
+    assert "non servies" not in legend and "indisponible" not in legend
     page.mouse.move(5, 400)
     desktop.screenshot("map_desktop_all_layers")
     assert desktop.console_errors == []
     assert desktop.external_requests() == []
     # Online base maps are offered, and only they reach the internet (refused here).
     page.hover(".leaflet-control-layers")
-    page.locator(".leaflet-control-layers-base label", has_text="Plan IGN").click()
-    page.wait_for_timeout(500)
+    with page.expect_request(lambda r: urlparse(r.url).hostname == "data.geopf.fr"):
+        page.locator(".leaflet-control-layers-base label", has_text="Plan IGN").click()
     assert any(urlparse(u).hostname == "data.geopf.fr" for u in desktop.external_requests())
 
 
@@ -492,7 +591,8 @@ def test_phone_viewport_shows_the_panel(phone: Session, server: str, sample_addr
     phone.screenshot("map_phone_roof")
     # The sheet folds away to give the map the screen, and back.
     page.click("#artois-panel-toggle")
-    page.wait_for_timeout(400)
+    page.wait_for_function("document.querySelector('.folium-map').getBoundingClientRect().height > "
+                           f"{map_box['height'] + 200}")
     folded = page.locator(".folium-map").bounding_box()
     assert folded and folded["height"] > map_box["height"] + 200
     phone.screenshot("map_phone_folded")
@@ -502,6 +602,6 @@ def test_phone_viewport_shows_the_panel(phone: Session, server: str, sample_addr
 
 def test_recorder_sees_and_refuses_external_requests(desktop: Session) -> None:
     """The request recorder the other tests rely on does see a request leaving the machine."""
-    desktop.page.set_content("<img src='http://example.invalid/x.png'>")
-    desktop.page.wait_for_timeout(300)
+    with desktop.page.expect_request("http://example.invalid/x.png"):
+        desktop.page.set_content("<img src='http://example.invalid/x.png'>")
     assert desktop.external_requests() == ["http://example.invalid/x.png"]
