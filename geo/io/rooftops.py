@@ -8,7 +8,7 @@ two attribute tables: ``pv_profiles`` (one row per orientation bin: monthly perf
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,13 +16,12 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import rasterio
-from rasterio.crs import CRS
 from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.windows import from_bounds
 
 from geo.errors import CRSError, InputError
 from geo.io._atomic import atomic_path
-from geo.io.rasters import Bounds, Raster, _open_checked
+from geo.io.rasters import Raster
 from geo.io.vectors import list_layers
 
 #: Bands of the engine's raster (docs/data-dictionary.md).
@@ -75,33 +74,6 @@ def read_irradiance(path: str | Path, like: Raster) -> tuple[np.ndarray, dict[st
             data[data == np.float32(ds.nodata)] = np.nan
         tags = {str(k): str(v) for k, v in ds.tags().items()}
     return data, tags
-
-
-def raster_extents(paths: Sequence[str | Path]) -> tuple[CRS, float, list[Bounds]]:
-    """CRS, pixel size [m] and extent (xmin, ymin, xmax, ymax) [m] of each raster, without reading pixels.
-
-    Raises
-    ------
-    InputError
-        Missing, unreadable or corrupt file; rasters with different CRS or pixel sizes.
-    """
-    if not paths:
-        raise InputError(None, "no raster file given")
-    crs0: CRS | None = None
-    res0 = 0.0
-    out: list[Bounds] = []
-    for p in (Path(x) for x in paths):
-        with _open_checked(p) as ds:
-            if crs0 is None:
-                crs0, res0 = ds.crs, abs(ds.transform.a)
-            elif ds.crs != crs0:
-                raise CRSError(p, f"CRS {ds.crs.to_string()} differs from {Path(paths[0]).name} ({crs0.to_string()})")
-            elif abs(abs(ds.transform.a) - res0) > 1e-9:
-                raise InputError(p, f"pixel size {abs(ds.transform.a)} m differs from {Path(paths[0]).name} ({res0} m)")
-            b = ds.bounds
-            out.append((float(b.left), float(b.bottom), float(b.right), float(b.top)))
-    assert crs0 is not None
-    return crs0, res0, out
 
 
 def write_rooftops(

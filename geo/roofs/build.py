@@ -20,8 +20,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.errors import InputError
-from geo.io.rasters import Raster, find_lidar_tiles, read_raster
-from geo.io.rooftops import raster_extents, read_irradiance, write_rooftops
+from geo.io.rasters import Raster, find_lidar_tiles, read_grid, read_raster
+from geo.io.rooftops import read_irradiance, write_rooftops
 from geo.roofs.aggregate import building_table, commune_table
 from geo.roofs.pv import OrientationYield, SiteModel, encode_profile
 from geo.roofs.scoring import IRR_MONTH_COLS, PROD_MONTH_COLS, SiteSummary, score_faces, site_summary
@@ -108,8 +108,8 @@ class _Mosaic:
 
     @classmethod
     def of(cls, paths: Sequence[Path]) -> _Mosaic:
-        crs, res, ext = raster_extents(list(paths))
-        return cls([(Path(p), b) for p, b in zip(paths, ext, strict=True)], CRS.from_user_input(crs), res)
+        grid = read_grid(list(paths))
+        return cls(list(grid.files), CRS.from_user_input(grid.crs), grid.res_m)
 
     @property
     def bounds(self) -> Bounds:
