@@ -56,9 +56,12 @@ def suitability_explanations() -> dict[str, str]:
         upper = f"entre {pct(limits[name])} et {pct(limits[ordered[i - 1]])}" if i else f"au moins {pct(limits[name])}"
         out[name] = f"Ce toit reçoit {upper} du soleil que recevrait le meilleur pan possible au même endroit. "
     out["excellent"] = out.get("excellent", "") + (
-        "Exposition idéale (plein sud ou proche, peu d'ombre) : une installation y produit beaucoup "
-        "et se rembourse vite.")
-    out["bon"] = out.get("bon", "") + "Bonne exposition (sud-est à sud-ouest, ombre limitée) : une installation est rentable."
+        "Exposition idéale (plein sud ou proche, peu d'ombre) : un des meilleurs emplacements possibles "
+        "pour des panneaux. La rentabilité dépend aussi du coût, de votre consommation et des tarifs : "
+        "voir le bilan économique.")
+    out["bon"] = out.get("bon", "") + (
+        "Bonne exposition (sud-est à sud-ouest, ombre limitée) : la production reste proche du maximum "
+        "possible ; voir le bilan économique.")
     out["moyen"] = out.get("moyen", "") + (
         "Exposition moins favorable (est, ouest ou ombre partielle) : la production est plus faible "
         "et le retour sur investissement plus long.")
