@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rasterio
@@ -85,8 +86,31 @@ def find_lidar_tiles(directory: str | Path, kind: str = "MNS", bounds: Bounds | 
     return [t.path for t in tiles]
 
 
+class _NorthUpGrid:
+    """Pixel size and extent of anything with a north-up ``transform`` and a ``shape`` (rows, cols)."""
+
+    transform: Affine
+
+    if TYPE_CHECKING:
+
+        @property
+        def shape(self) -> tuple[int, int]: ...
+
+    @property
+    def res_m(self) -> float:
+        """Pixel size [m] (square pixels)."""
+        return float(self.transform.a)
+
+    @property
+    def bounds(self) -> Bounds:
+        """(xmin, ymin, xmax, ymax) in the CRS [m]."""
+        rows, cols = self.shape
+        x0, y1 = self.transform.c, self.transform.f
+        return (x0, y1 + rows * self.transform.e, x0 + cols * self.transform.a, y1)
+
+
 @dataclass(frozen=True)
-class Raster:
+class Raster(_NorthUpGrid):
     """A single-band raster in memory: heights or values with NaN where there is no data."""
 
     data: np.ndarray  # float32, shape (rows, cols); NaN = nodata
@@ -98,17 +122,6 @@ class Raster:
     def shape(self) -> tuple[int, int]:
         return (int(self.data.shape[0]), int(self.data.shape[1]))
 
-    @property
-    def res_m(self) -> float:
-        """Pixel size [m] (square pixels)."""
-        return float(self.transform.a)
-
-    @property
-    def bounds(self) -> Bounds:
-        """(xmin, ymin, xmax, ymax) in the raster's CRS [m]."""
-        rows, cols = self.shape
-        x0, y1 = self.transform.c, self.transform.f
-        return (x0, y1 + rows * self.transform.e, x0 + cols * self.transform.a, y1)
 
     def window(self, bounds: Bounds) -> Raster:
         """Sub-raster covering ``bounds`` (snapped outwards to whole pixels, clipped to the raster)."""
@@ -217,7 +230,7 @@ def _union_bounds(bounds: Iterable[Sequence[float]]) -> Bounds:
 
 
 @dataclass(frozen=True)
-class RasterGrid:
+class RasterGrid(_NorthUpGrid):
     """The grid of a mosaic of single-band GeoTIFFs, known from their headers (no pixel read).
 
     It is the grid :func:`read_raster` gives for the same files without ``bounds``.
@@ -228,17 +241,6 @@ class RasterGrid:
     shape: tuple[int, int]  # (rows, cols)
     files: tuple[tuple[Path, Bounds], ...]  # each file and its extent [m]
 
-    @property
-    def res_m(self) -> float:
-        """Pixel size [m] (square pixels)."""
-        return float(self.transform.a)
-
-    @property
-    def bounds(self) -> Bounds:
-        """(xmin, ymin, xmax, ymax) in the grid's CRS [m]."""
-        rows, cols = self.shape
-        x0, y1 = self.transform.c, self.transform.f
-        return (x0, y1 + rows * self.transform.e, x0 + cols * self.transform.a, y1)
 
     def window_bounds(self, row0: int, row1: int, col0: int, col1: int) -> Bounds:
         """Extent [m] of the pixel window ``rows row0:row1, cols col0:col1``."""
