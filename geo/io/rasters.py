@@ -329,14 +329,7 @@ def write_geotiff(
     with MemoryFile() as mem:
         with mem.open(**profile) as dst:
             dst.write(arr)
-            if descriptions:
-                for i, d in enumerate(descriptions, start=1):
-                    dst.set_band_description(i, d)
-            if tags:
-                dst.update_tags(**{k: str(v) for k, v in tags.items()})
-            if band_tags:
-                for i, bt in enumerate(band_tags, start=1):
-                    dst.update_tags(i, **{k: str(v) for k, v in bt.items()})
+            _set_metadata(dst, descriptions, tags, band_tags)
             if cog and overviews:
                 factors = _overview_factors(height, width, block=512)
                 if factors:
@@ -454,16 +447,24 @@ def cog_writer(
     with tempfile.TemporaryDirectory(prefix=f".{path.stem}.", dir=path.parent) as tmpdir:
         tmp = Path(tmpdir) / "stream.tif"
         with rasterio.open(tmp, "w", **profile) as dst:
-            if descriptions:
-                for i, d in enumerate(descriptions, start=1):
-                    dst.set_band_description(i, d)
-            if tags:
-                dst.update_tags(**{k: str(v) for k, v in tags.items()})
-            if band_tags:
-                for i, bt in enumerate(band_tags, start=1):
-                    dst.update_tags(i, **{k: str(v) for k, v in bt.items()})
+            _set_metadata(dst, descriptions, tags, band_tags)
             yield WindowWriter(dst, nodata)
         to_cog(tmp, path, compress=compress)
+
+
+def _set_metadata(
+    dst: rasterio.io.DatasetWriter,
+    descriptions: Sequence[str] | None,
+    tags: Mapping[str, str] | None,
+    band_tags: Sequence[Mapping[str, str]] | None,
+) -> None:
+    """Band descriptions, dataset tags and per-band tags of a raster being written."""
+    for i, d in enumerate(descriptions or (), start=1):
+        dst.set_band_description(i, d)
+    if tags:
+        dst.update_tags(**{k: str(v) for k, v in tags.items()})
+    for i, bt in enumerate(band_tags or (), start=1):
+        dst.update_tags(i, **{k: str(v) for k, v in bt.items()})
 
 
 def _overview_factors(height: int, width: int, *, block: int) -> list[int]:
