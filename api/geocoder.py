@@ -7,26 +7,37 @@ Method (documented for the users of ``GET /api/geocode``):
    ``st`` → ``saint``…; table in :data:`geo.config.GEOCODE_ABBREVIATIONS`).
 2. Split the query into a house number (and its suffix ``bis``, ``ter``, ``a``…), a 5-digit postcode or
    INSEE code, and words.
-3. Score every street (one key per street name × commune) against the words with rapidfuzz: the mean of
-   ``token_set_ratio`` (every query word found → high) and ``token_sort_ratio`` (penalises extra or
-   missing words), the better of "street" and "street postcode city" (the query may name the commune or
-   not), plus a bonus when the postcode or INSEE code matches.
-4. On the best streets, pick the address with the asked number (exact suffix first), else the street
-   itself (its median address point), slightly penalised. Scores are 0–1.
+3. Pre-select streets (one per street name × commune) in an SQLite FTS5 index built once from the
+   addresses (:mod:`geo.io.address_index`): each query word is looked up in the index's vocabulary; a word
+   absent from it is replaced by the closest indexed words (rapidfuzz ``ratio`` ≥
+   :data:`geo.config.GEOCODE_TYPO_MIN_RATIO`) or used as a prefix. Streets holding every word (or
+   correction) come first, by bm25; when too few do, streets holding any of them.
+4. Score those streets against the words with rapidfuzz: the mean of ``token_set_ratio`` (every query word
+   found → high) and ``token_sort_ratio`` (penalises extra or missing words), the better of "street" and
+   "street postcode city" (the query may name the commune or not), plus a bonus when the postcode or INSEE
+   code matches or a query word is the commune's name (typos allowed).
+5. On the best streets, pick the address with the asked number (exact suffix first), else the street
+   itself (its median address point), slightly penalised. Scores are 0–1; no candidate above
+   :data:`geo.config.GEOCODE_MIN_SCORE` means nothing matches (an empty list).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
 from geo import config
+from geo.io.address_index import AddressStore, index_key, write_index
 
 _PUNCT = re.compile(r"[^0-9a-z]+")
 _SUFFIXES = {"bis", "ter", "quater", "quinquies", "a", "b", "c", "d", "e", "f"}
@@ -95,114 +106,150 @@ class Candidate:
 
 
 class AddressIndex:
-    """An in-memory index of addresses.
+    """Address search over an index file (:mod:`geo.io.address_index`), built once from BAN-like rows.
 
-    Parameters
-    ----------
-    addresses
-        One row per address with columns ``numero``, ``rep``, ``nom_voie``, ``code_postal``,
-        ``code_insee``, ``nom_commune``, ``lon``, ``lat`` [°, WGS84] and optionally ``id`` (BAN layout).
-    source
-        Where they come from (shown by the API).
+    Open one with :meth:`open_or_build` (reuses the file while its source key is unchanged) or
+    :meth:`build`. ``size`` is the number of addresses, ``source`` where they come from (shown by the API).
     """
 
-    def __init__(self, addresses: pd.DataFrame, *, source: str = "") -> None:
-        df = addresses.copy()
-        for col in ("numero", "rep", "nom_voie", "code_postal", "code_insee", "nom_commune", "id"):
-            if col not in df.columns:
-                df[col] = ""
-            df[col] = df[col].fillna("").astype(str).str.strip()
-        df["numero"] = df["numero"].str.replace(r"\.0$", "", regex=True)
-        df["rep"] = df["rep"].str.lower()
-        df["code_postal"] = df["code_postal"].str.replace(r"\.0$", "", regex=True).str.zfill(5)
-        df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
-        df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
-        df = df[np.isfinite(df["lon"]) & np.isfinite(df["lat"]) & (df["nom_voie"] != "")].reset_index(drop=True)
+    def __init__(self, store: AddressStore, *, source: str = "") -> None:
+        self.store = store
         self.source = source
-        self.addresses = df
-        self.size = len(df)
-        keys = df["nom_voie"] + "|" + df["code_insee"]
-        df["street_key"] = keys
-        self._groups: dict[str, np.ndarray] = {k: np.asarray(v) for k, v in df.groupby("street_key").indices.items()}
-        self._street_keys = list(self._groups)
-        first = df.groupby("street_key").first()
-        self._street_text = [
-            normalize(f"{first.at[k, 'nom_voie']} {first.at[k, 'code_postal']} {first.at[k, 'nom_commune']}")
-            for k in self._street_keys
-        ]
-        self._street_only = [normalize(str(first.at[k, "nom_voie"])) for k in self._street_keys]
-        self._street_codes = [(first.at[k, "code_postal"], first.at[k, "code_insee"]) for k in self._street_keys]
-        cities = [normalize(str(first.at[k, "nom_commune"])) for k in self._street_keys]
-        self._city_names = sorted(set(cities))
-        self._street_city = np.array([self._city_names.index(c) for c in cities], dtype=np.int64)
+        self.size = store.count("addresses")
+        self._vocab = store.vocabulary()
+        self._vocab_set = set(self._vocab)
 
-    def _street_scores(self, query: Query, limit: int) -> list[tuple[int, float]]:
-        words = query.words
-        if not words:
+    @classmethod
+    def build(cls, addresses: pd.DataFrame, path: Path, *, source: str = "",
+              key: Mapping[str, Any] | None = None) -> AddressIndex:
+        """Index ``addresses`` into ``path`` and open it.
+
+        ``addresses`` has one row per address with columns ``numero``, ``rep``, ``nom_voie``,
+        ``code_postal``, ``code_insee``, ``nom_commune``, ``lon``, ``lat`` [°, WGS84] and optionally ``id``
+        (BAN layout); rows without a street name or a position are left out.
+        """
+        df = _clean_addresses(addresses)
+        streets: list[Any] = []
+        rows: list[Any] = []
+        for sid, (_, g) in enumerate(df.groupby(["nom_voie", "code_insee"], sort=False)):
+            r = g.iloc[0]
+            streets.append((r["nom_voie"], r["code_postal"], r["code_insee"], r["nom_commune"],
+                            float(g["lon"].median()), float(g["lat"].median()), normalize(str(r["nom_voie"])),
+                            normalize(str(r["nom_commune"]))))
+            rows.extend((sid, n, rep, x, y, i) for n, rep, x, y, i in zip(
+                g["numero"], g["rep"], g["lon"], g["lat"], g["id"], strict=True) if n)
+        write_index(path, streets, rows, {**(key or {}), "normalisation": _normalisation_key()})
+        return cls(AddressStore(path), source=source)
+
+    @classmethod
+    def open_or_build(cls, path: Path, *, key: Mapping[str, Any], source: str,
+                      load: Callable[[], pd.DataFrame]) -> AddressIndex:
+        """The index in ``path`` when it was built from the source ``key`` identifies, else built from ``load()``."""
+        if index_key(path) == json.loads(json.dumps({**key, "normalisation": _normalisation_key()})):
+            return cls(AddressStore(path), source=source)
+        return cls.build(load(), path, source=source, key=key)
+
+    def _variants(self, word: str) -> list[str]:
+        """FTS5 terms standing for one query word: itself if indexed, else its closest words or a prefix."""
+        if word in self._vocab_set:
+            return [f'"{word}"']
+        if len(word) < 3:
             return []
-        scores = np.zeros(len(self._street_text))
-        for texts in (self._street_text, self._street_only):
+        close = process.extract(word, self._vocab, scorer=fuzz.ratio, score_cutoff=config.GEOCODE_TYPO_MIN_RATIO,
+                                limit=3)
+        return [f'"{w}"' for w, _, _ in close] + [f'"{word}"*']
+
+    def _streets(self, query: Query) -> list[tuple[Any, ...]]:
+        groups = [v for v in (self._variants(w) for w in query.words.split()) if v]
+        if query.code is not None:
+            groups.append([f'"{query.code}"'])
+        if not groups:
+            return []
+        n = config.GEOCODE_FTS_CANDIDATES
+        rows = self.store.match(" AND ".join("(" + " OR ".join(g) + ")" for g in groups), n)
+        if len(rows) < n // 2 and len(groups) > 1:
+            seen = {r[0] for r in rows}
+            anyword = " OR ".join(t for g in groups for t in g)
+            rows += [r for r in self.store.match(anyword, n) if r[0] not in seen]
+        return rows
+
+    def _scores(self, query: Query, streets: list[tuple[Any, ...]]) -> np.ndarray:
+        words = query.words
+        only = [r[7] for r in streets]
+        full = [f"{r[7]} {r[2]} {r[8]}" for r in streets]
+        scores = np.zeros(len(streets))
+        for texts in (full, only):
             set_scores = process.cdist([words], texts, scorer=fuzz.token_set_ratio, workers=1)[0]
             sort_scores = process.cdist([words], texts, scorer=fuzz.token_sort_ratio, workers=1)[0]
             scores = np.maximum(scores, (set_scores + sort_scores) / 200.0)
-        bonus = np.zeros(len(scores))
-        if query.code is not None:
-            bonus = np.array([query.code in codes for codes in self._street_codes], dtype=float)
-        city_hit = self._city_matches(words)
-        if city_hit.any():
-            bonus = np.maximum(bonus, city_hit[self._street_city])
+        qwords = [w for w in words.split() if len(w) >= 3]
+        bonus = np.array([
+            float(query.code in (r[2], r[3]) or any(
+                fuzz.ratio(w, c) >= 85 for w in qwords for c in r[8].split() if len(c) >= 3))
+            for r in streets
+        ])
         if bonus.any():
             scores = scores * 0.85 + 0.15 * bonus
-        best = np.argsort(-scores, kind="stable")[:limit]
-        return [(int(i), float(scores[i])) for i in best]
-
-    def _city_matches(self, words: str) -> np.ndarray:
-        """1.0 for each commune one of whose words (≥ 3 letters) the query contains (typos allowed)."""
-        qwords = [w for w in words.split() if len(w) >= 3]
-        hit = np.zeros(len(self._city_names))
-        for i, city in enumerate(self._city_names):
-            cwords = [w for w in city.split() if len(w) >= 3]
-            if any(fuzz.ratio(w, c) >= 85 for w in qwords for c in cwords):
-                hit[i] = 1.0
-        return hit
+        return scores
 
     def search(self, q: str, *, limit: int = config.GEOCODE_MAX_RESULTS,
                min_score: float = config.GEOCODE_MIN_SCORE) -> list[Candidate]:
-        """Candidates for the free-text query ``q``, best first (score ≥ ``min_score``)."""
+        """Candidates for the free-text query ``q``, best first (score ≥ ``min_score``); ``[]``: nothing matches."""
         query = parse_query(q)
+        if not query.words:
+            return []
+        streets = self._streets(query)
+        if not streets:
+            return []
+        scores = self._scores(query, streets)
         out: list[Candidate] = []
-        df = self.addresses
-        for street_idx, s in self._street_scores(query, limit * 2):
-            rows = df.iloc[self._groups[self._street_keys[street_idx]]]
+        for i in np.argsort(-scores, kind="stable")[:limit * 2]:
+            street, s = streets[i], float(scores[i])
+            if s < min_score:
+                break
             if query.housenumber is not None:
-                same = rows[rows["numero"] == query.housenumber]
-                if len(same):
-                    exact = same[same["rep"] == (query.suffix or "")]
-                    for _, r in (exact if len(exact) else same).iterrows():
-                        penalty = 1.0 if len(exact) else 0.95
-                        out.append(self._candidate(r, s * penalty, "housenumber"))
+                same = self.store.numbers(int(street[0]), query.housenumber)
+                if same:
+                    exact = [a for a in same if a[1] == (query.suffix or "")]
+                    for a in exact or same:
+                        out.append(_address(street, a, s * (1.0 if exact else 0.95)))
                     continue
-                out.append(self._street_candidate(rows, s * 0.8))
+                out.append(_street(street, s * 0.8))
             else:
-                out.append(self._street_candidate(rows, s * 0.95))
+                out.append(_street(street, s * 0.95))
         out = [c for c in out if c.score >= min_score]
         out.sort(key=lambda c: -c.score)
         return out[:limit]
 
-    @staticmethod
-    def _candidate(r: pd.Series, score: float, kind: str) -> Candidate:
-        number = r["numero"] + (f" {r['rep']}" if r["rep"] else "")
-        label = f"{number} {r['nom_voie']} {r['code_postal']} {r['nom_commune']}"
-        return Candidate(
-            label, round(score, 4), kind, number, r["nom_voie"], r["code_postal"], r["code_insee"],
-            r["nom_commune"], float(r["lon"]), float(r["lat"]), r["id"] or None,
-        )
 
-    @staticmethod
-    def _street_candidate(rows: pd.DataFrame, score: float) -> Candidate:
-        r = rows.iloc[0]
-        label = f"{r['nom_voie']} {r['code_postal']} {r['nom_commune']}"
-        return Candidate(
-            label, round(score, 4), "street", None, r["nom_voie"], r["code_postal"], r["code_insee"],
-            r["nom_commune"], float(rows["lon"].median()), float(rows["lat"].median()), None,
-        )
+def _normalisation_key() -> str:
+    """Changes when the text normalisation does (the abbreviation table): the index is then rebuilt."""
+    table = json.dumps(sorted(config.GEOCODE_ABBREVIATIONS.items()))
+    return hashlib.sha256(table.encode()).hexdigest()[:16]
+
+
+def _clean_addresses(addresses: pd.DataFrame) -> pd.DataFrame:
+    df = addresses.copy()
+    for col in ("numero", "rep", "nom_voie", "code_postal", "code_insee", "nom_commune", "id"):
+        if col not in df.columns:
+            df[col] = ""
+        df[col] = df[col].fillna("").astype(str).str.strip()
+    df["numero"] = df["numero"].str.replace(r"\.0$", "", regex=True).str.replace(r"^0+(?=\d)", "", regex=True)
+    df["rep"] = df["rep"].str.lower()
+    df["code_postal"] = df["code_postal"].str.replace(r"\.0$", "", regex=True).str.zfill(5)
+    df["lon"] = pd.to_numeric(df["lon"], errors="coerce")
+    df["lat"] = pd.to_numeric(df["lat"], errors="coerce")
+    return df[np.isfinite(df["lon"]) & np.isfinite(df["lat"]) & (df["nom_voie"] != "")].reset_index(drop=True)
+
+
+def _address(street: tuple[Any, ...], a: tuple[Any, ...], score: float) -> Candidate:
+    _, nom_voie, cp, insee, commune = street[:5]
+    number = a[0] + (f" {a[1]}" if a[1] else "")
+    return Candidate(f"{number} {nom_voie} {cp} {commune}", round(score, 4), "housenumber", number, nom_voie, cp,
+                     insee, commune, float(a[2]), float(a[3]), a[4] or None)
+
+
+def _street(street: tuple[Any, ...], score: float) -> Candidate:
+    _, nom_voie, cp, insee, commune, lon, lat = street[:7]
+    return Candidate(f"{nom_voie} {cp} {commune}", round(score, 4), "street", None, nom_voie, cp, insee, commune,
+                     float(lon), float(lat), None)

@@ -8,12 +8,15 @@ the errors a user can cause.
 from __future__ import annotations
 
 import glob
+import hashlib
 import importlib
 import io
 import json
 import logging
+import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -183,27 +186,59 @@ def find_addresses_file(settings: Settings) -> Path | None:
 
 
 def load_address_index(catalog: Catalog, settings: Settings) -> AddressIndex:
-    """The geocoder's index: an ``addresses`` layer of rooftops.gpkg, a BAN CSV, else the buildings' addresses."""
-    store = catalog.stores.get("rooftops.gpkg")
-    if store is not None and "addresses" in store.layers:
-        info = store.layers["addresses"]
-        feats = store.read("addresses")
-        df = pd.DataFrame(feats.properties)
-        if not {"lon", "lat"} <= set(df.columns):
-            from pyproj import Transformer
+    """The geocoder's index: an ``addresses`` layer of rooftops.gpkg, a BAN CSV, else the buildings' addresses.
 
-            pts = shapely.get_coordinates(shapely.centroid(feats.geometries))
-            lon, lat = Transformer.from_crs(info.crs, config.WGS84, always_xy=True).transform(pts[:, 0], pts[:, 1])
-            df["lon"], df["lat"] = lon, lat
-        return AddressIndex(df, source=f"{store.path.name}:addresses")
-    path = find_addresses_file(settings)
-    if path is not None:
+    Built once into ``<build>/addresses.sqlite`` (a temporary folder when the build is read-only) and reused
+    while the source file's size and modification time are unchanged.
+    """
+    store = catalog.stores.get("rooftops.gpkg")
+    load: Callable[[], pd.DataFrame]
+    if store is not None and "addresses" in store.layers:
+        source, origin = f"{store.path.name}:addresses", store.path
+
+        def load() -> pd.DataFrame:
+            info = store.layers["addresses"]
+            feats = store.read("addresses")
+            df = pd.DataFrame(feats.properties)
+            if not {"lon", "lat"} <= set(df.columns):
+                from pyproj import Transformer
+
+                pts = shapely.get_coordinates(shapely.centroid(feats.geometries))
+                lon, lat = Transformer.from_crs(info.crs, config.WGS84, always_xy=True).transform(pts[:, 0], pts[:, 1])
+                df["lon"], df["lat"] = lon, lat
+            return df
+    elif (path := find_addresses_file(settings)) is not None:
         from api.io.addresses import read_ban_csv
 
-        return AddressIndex(read_ban_csv(path), source=f"BAN {path.name}")
-    if "buildings" in catalog.collections:
-        return AddressIndex(_building_addresses(catalog.collection("buildings")), source="adresses des bâtiments")
-    return AddressIndex(pd.DataFrame(columns=["nom_voie", "lon", "lat"]), source="aucune adresse")
+        source, origin = f"BAN {path.name}", path
+
+        def load() -> pd.DataFrame:
+            return read_ban_csv(path)
+    elif "buildings" in catalog.collections:
+        source, origin = "adresses des bâtiments", catalog.collection("buildings").store.path
+
+        def load() -> pd.DataFrame:
+            return _building_addresses(catalog.collection("buildings"))
+    else:
+        source, origin = "aucune adresse", None
+
+        def load() -> pd.DataFrame:
+            return pd.DataFrame(columns=["nom_voie", "lon", "lat"])
+    key: dict[str, Any] = {"source": source}
+    if origin is not None:
+        st = origin.stat()
+        key |= {"file": str(origin.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return AddressIndex.open_or_build(address_index_path(settings), key=key, source=source, load=load)
+
+
+def address_index_path(settings: Settings) -> Path:
+    """``<build>/addresses.sqlite``, or a file in the temporary folder named after the build when the build
+    folder is not writable."""
+    target = settings.data_dir / config.ADDRESS_INDEX_FILE
+    if os.access(settings.data_dir, os.W_OK):
+        return target
+    digest = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"artois-addresses-{digest}.sqlite"
 
 
 def _building_addresses(buildings: Collection) -> pd.DataFrame:
