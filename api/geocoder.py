@@ -15,7 +15,8 @@ Method (documented for the users of ``GET /api/geocode``):
 4. Score those streets against the words with rapidfuzz: the mean of ``token_set_ratio`` (every query word
    found → high) and ``token_sort_ratio`` (penalises extra or missing words), the better of "street" and
    "street postcode city" (the query may name the commune or not), plus a bonus when the postcode or INSEE
-   code matches or a query word is the commune's name (typos allowed).
+   code matches or a query word is the commune's name (typos allowed), times the share of the query's
+   words (≥ 3 letters) found in the street, commune or codes.
 5. On the best streets, pick the address with the asked number (exact suffix first), else the street
    itself (its median address point), slightly penalised. Scores are 0–1; no candidate above
    :data:`geo.config.GEOCODE_MIN_SCORE` means nothing matches (an empty list).
@@ -190,7 +191,7 @@ class AddressIndex:
         ])
         if bonus.any():
             scores = scores * 0.85 + 0.15 * bonus
-        return scores
+        return scores * np.array([_coverage(qwords, text.split()) for text in full])
 
     def search(self, q: str, *, limit: int = config.GEOCODE_MAX_RESULTS,
                min_score: float = config.GEOCODE_MIN_SCORE) -> list[Candidate]:
@@ -220,6 +221,15 @@ class AddressIndex:
         out = [c for c in out if c.score >= min_score]
         out.sort(key=lambda c: -c.score)
         return out[:limit]
+
+
+def _coverage(qwords: list[str], words: list[str]) -> float:
+    """Share of the query words (≥ 3 letters) found in a street's words, typos allowed: a street sharing only
+    "boulevard" with "boulevard qwertyuiop" is not an answer to it."""
+    if not qwords:
+        return 1.0
+    found = sum(any(w == c or fuzz.ratio(w, c) >= config.GEOCODE_TYPO_MIN_RATIO for c in words) for w in qwords)
+    return found / len(qwords)
 
 
 def _normalisation_key() -> str:

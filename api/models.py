@@ -145,6 +145,7 @@ class GeocodeResponse(BaseModel):
     query: str
     source: str
     results: list[GeocodeCandidate]
+    message: str | None = Field(None, description="why there is no result (French), when results is empty")
 
 
 class SimulateRequest(BaseModel):

@@ -99,7 +99,9 @@ def test_geocode_points_to_the_roof(client: TestClient) -> None:  # noqa: F811
 def test_geocode_street_only_and_nothing(client: TestClient) -> None:  # noqa: F811
     res = client.get("/api/geocode", params={"q": "avenue raoul briquet"}).json()["results"]
     assert res[0]["type"] == "street" and "Avenue Raoul Briquet" in res[0]["label"]
-    assert client.get("/api/geocode", params={"q": "qwxz"}).json()["results"] == []
+    nothing = client.get("/api/geocode", params={"q": "qwxz"}).json()
+    assert nothing["results"] == [] and nothing["message"].startswith("Aucune adresse ne correspond à « qwxz »")
+    assert client.get("/api/geocode", params={"q": "avenue raoul briquet"}).json()["message"] is None
     assert client.get("/api/geocode", params={"q": ""}).status_code == 422
 
 

@@ -71,9 +71,12 @@ async def geocode(
                                 examples=[5])] = config.GEOCODE_MAX_RESULTS,
 ) -> GeocodeResponse:
     results = index.search(q, limit=limit)
+    size = f"{index.size:,}".replace(",", "\u202f")  # French thousands separator
     return GeocodeResponse(
         query=q, source=index.source,
         results=[GeocodeCandidate(**c.__dict__) for c in results],
+        message=None if results else f"Aucune adresse ne correspond à « {q} » parmi les {size} adresses connues "
+        f"({index.source}).",
     )
 
 
