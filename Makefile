@@ -9,7 +9,7 @@ OUT    ?= build
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test install dev browser js sample build serve lint typecheck pytest bench clean
+.PHONY: demo test install dev browser sample build serve lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,24 +32,16 @@ browser:
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium' (browser tests will be skipped)"; fi; }
 
-# The map's browser assets from npm (Leaflet.VectorGrid, pinned in api/map/package-lock.json) into the
-# git-ignored api/map/node_modules; Leaflet itself comes from PyPI (xstatic-leaflet).
-api/map/node_modules/.installed: api/map/package.json api/map/package-lock.json
-	cd api/map && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	touch $@
-
-js: api/map/node_modules/.installed
-
 sample: install
 	$(BIN)/artois sample --out $(DATA)
 
 build: install
 	$(BIN)/artois build --data $(DATA) --out $(OUT)
 
-serve: install js
+serve: install
 	$(BIN)/artois serve --data $(OUT) --host $(HOST) --port $(PORT)
 
-demo: install js
+demo: install
 	@if [ ! -f $(DATA)/rooftops/batiment.gpkg ]; then $(BIN)/artois sample --out $(DATA); fi
 	$(BIN)/artois build --data $(DATA) --out $(OUT)
 	$(BIN)/artois serve --data $(OUT) --host $(HOST) --port $(PORT)
@@ -60,7 +52,7 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy geo api
 
-pytest: dev browser js
+pytest: dev browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest

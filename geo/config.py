@@ -485,10 +485,10 @@ TILE_MATRIX_SET: Final = "WebMercatorQuad"
 TILE_MVT_EXTENT: Final = 4096
 TILE_MVT_BUFFER: Final = 64
 #: Zoom range of the tiles. Below a layer's minimum zoom its tiles are empty (204): roof faces are
-#: only meaningful from the street scale.
+#: only meaningful from the street scale (z16, as their prebuilt tiles, section 11; buildings below).
 TILE_MAX_ZOOM: Final = 22
 TILE_MIN_ZOOM: Final[dict[str, int]] = {
-    "roof_faces": 14, "buildings": 13, "communes_solar": 0, "parks": 8, "greenways": 8,
+    "roof_faces": 16, "buildings": 13, "communes_solar": 0, "parks": 8, "greenways": 8,
     "service_areas": 10, "gaps": 8, "communes_access": 0, "access_cells": 11,
 }
 #: Largest number of features encoded in one vector tile (beyond, the smallest are dropped).

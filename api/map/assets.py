@@ -1,14 +1,13 @@
 """Where the map's static assets come from, and safe resolution of a requested asset.
 
-Third-party code is never committed: Leaflet comes from the installed PyPI package
-``xstatic-leaflet``; Leaflet.VectorGrid from the npm package ``leaflet.vectorgrid``,
-installed by ``make js`` (``npm ci --prefix api/map``) into the git-ignored
-``api/map/node_modules``. Our own files live in ``api/map/static``.
+Everything ships in the Python package, so ``pip install`` + ``artois serve`` serves a complete map with
+no npm: Leaflet comes from the PyPI package ``xstatic-leaflet``; Leaflet.VectorGrid 1.3.0 is the npm
+package's unmodified, minified ``dist`` bundle, vendored with its licences under
+``api/map/static/vendor/leaflet.vectorgrid`` (package data); our own files live in ``api/map/static``.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from geo.errors import NotFoundError
 MAP_DIR = Path(__file__).resolve().parent
 OWN_STATIC_DIR = MAP_DIR / "static"
 TEMPLATES_DIR = MAP_DIR / "templates"
-#: Folder of the npm packages (``make js``); ``ARTOIS_NODE_MODULES`` overrides it.
-NODE_MODULES_DIR = Path(os.environ.get("ARTOIS_NODE_MODULES", MAP_DIR / "node_modules"))
+#: Leaflet.VectorGrid's bundle and its licences (LICENSES.md).
+VECTORGRID_DIR = OWN_STATIC_DIR / "vendor" / "leaflet.vectorgrid"
 
 #: URL prefix under which the router serves the assets.
 STATIC_PREFIX = "/static"
@@ -33,7 +32,7 @@ APP_CSS = ("map", "artois-map.css")
 #: What to do when a library is missing, in words for the error message.
 _INSTALL_HINT = {
     "leaflet": "pip install xstatic-leaflet",
-    "vectorgrid": "run 'make js' (npm ci --prefix api/map)",
+    "vectorgrid": "reinstall the package",
     "map": "reinstall the package",
 }
 
@@ -49,10 +48,9 @@ def _leaflet_dir() -> Path | None:
 
 def asset_roots() -> dict[str, Path | None]:
     """Folder of each library the router serves (``None`` when it is not installed)."""
-    vectorgrid = NODE_MODULES_DIR / "leaflet.vectorgrid" / "dist"
     return {
         "leaflet": _leaflet_dir(),
-        "vectorgrid": vectorgrid if vectorgrid.is_dir() else None,
+        "vectorgrid": VECTORGRID_DIR if VECTORGRID_DIR.is_dir() else None,
         "map": OWN_STATIC_DIR,
     }
 
@@ -84,7 +82,3 @@ def resolve_asset(library: str, name: str) -> Path:
         raise NotFoundError(f"no static file '{name}' in '{library}'")
     return path
 
-
-def missing_libraries() -> list[str]:
-    """Libraries the page needs that are not installed, with how to install each."""
-    return [f"{lib}: {_INSTALL_HINT[lib]}" for lib, root in asset_roots().items() if root is None]

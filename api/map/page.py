@@ -134,6 +134,7 @@ def page_settings() -> dict[str, Any]:
         "maxZoom": config.MAP_MAX_ZOOM,
         "tileMinZoom": dict(config.TILE_MIN_ZOOM),
         "tileMaxZoom": config.TILE_MAX_ZOOM,
+        "tileNativeMaxZoom": {c: hi for c, (_, hi) in config.TILE_ARCHIVE_ZOOMS.items()},
         "irradiationRange": list(config.IRRADIATION_RANGE_KWH_M2_YR),
         "itemsLimit": config.API_ITEMS_MAX_LIMIT,
         "consumption": {

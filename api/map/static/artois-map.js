@@ -253,6 +253,11 @@
   };
   function isCommune(f) { var lv = f.properties && f.properties.level; return !lv || lv === 'commune'; }
 
+  /* The last zoom the server has prebuilt tiles for (its PMTiles archive); Leaflet over-zooms beyond it. */
+  function nativeZoom(collection) {
+    return (S.tileNativeMaxZoom || {})[collection] || S.tileMaxZoom;
+  }
+
   /* A tile layer kept inside the extent of the data, so no tile is asked outside it (the API answers 404 there). */
   function boundedTiles(makeLayer, collection, role) {
     return lazyGroup(function (group) {
@@ -282,24 +287,31 @@
   Artois.layers.roofFaces = function (opts) {
     var group = boundedTiles(function (bounds) {
       var styles = {};
-      styles[opts.collection] = function (p) {
+      styles[opts.collection] = styles.buildings = function (p) {
         var c = suitabilityOf(p.suitability);
         return { fill: true, fillColor: c ? c.colour : '#999', fillOpacity: 0.85, color: '#5a3d1e', weight: 0.6, opacity: 0.9 };
       };
-      var vg = L.vectorGrid.protobuf(url(S.urls.vectorTiles, { collection: opts.collection }), {
-        pane: 'artoisRoofs', vectorTileLayerStyles: styles, interactive: true, bounds: bounds,
-        minZoom: 0, maxZoom: S.maxZoom, maxNativeZoom: S.tileMaxZoom,
-        getFeatureId: function (f) { return f.properties.face_id; },
-        attribution: 'Toitures : BD TOPO et LiDAR HD IGN',
-      });
-      vg.on('click', function (e) {
-        L.DomEvent.stopPropagation(e);
-        lookupRoof(e.latlng);
-      });
-      return vg;
+      function roofGrid(collection, minZoom, maxZoom, idField) {
+        var vg = L.vectorGrid.protobuf(url(S.urls.vectorTiles, { collection: collection }), {
+          pane: 'artoisRoofs', vectorTileLayerStyles: styles, interactive: true, bounds: bounds,
+          minZoom: minZoom, maxZoom: maxZoom, maxNativeZoom: nativeZoom(collection),
+          getFeatureId: function (f) { return f.properties[idField]; },
+          attribution: 'Toitures : BD TOPO et LiDAR HD IGN',
+        });
+        vg.on('click', function (e) {
+          L.DomEvent.stopPropagation(e);
+          lookupRoof(e.latlng);
+        });
+        return vg;
+      }
+      // roof faces from their minimum zoom; below it, whole buildings coloured by their best class
+      var facesFrom = S.tileMinZoom[opts.collection] || 0;
+      var faces = roofGrid(opts.collection, facesFrom, S.maxZoom, 'face_id');
+      if (!facesFrom || S.tileMinZoom.buildings === undefined) { return faces; }
+      return L.layerGroup([roofGrid('buildings', S.tileMinZoom.buildings, facesFrom - 1, 'building_id'), faces]);
     }, opts.collection, 'roofFaces');
     legendEntries.roofFaces = function () {
-      var minZ = S.tileMinZoom[opts.collection] || 0;
+      var minZ = Math.min(S.tileMinZoom[opts.collection] || 0, S.tileMinZoom.buildings || 99);
       return legendBlock('Toitures : potentiel solaire', S.suitability.map(function (c) {
         return swatchRow(c.colour, c.label);
       }), map.getZoom() < minZ ? 'Zoomez pour voir les toits.' : null);
@@ -389,7 +401,7 @@
       };
       var vg = L.vectorGrid.protobuf(url(S.urls.vectorTiles, { collection: opts.collection }), {
         pane: 'artoisAreas', vectorTileLayerStyles: styles, interactive: true, bounds: bounds,
-        maxZoom: S.maxZoom, maxNativeZoom: S.tileMaxZoom,
+        maxZoom: S.maxZoom, maxNativeZoom: nativeZoom(opts.collection),
       });
       vg.on('click', function (e) {
         var p = e.layer && e.layer.properties;
