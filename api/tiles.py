@@ -14,8 +14,8 @@ a documented range of kWh/m²/yr to 0–255 and coloured with a colour map.
 
 from __future__ import annotations
 
-import logging
 import gzip
+import logging
 import math
 import threading
 from collections import OrderedDict
