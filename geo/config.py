@@ -666,3 +666,37 @@ PVGIS_API_URL: Final = "https://re.jrc.ec.europa.eu/api/v5_3/"
 #: public instance), checked 2026-11. Server-side time limit of one query [s].
 OVERPASS_URL: Final = "https://overpass-api.de/api/interpreter"
 OVERPASS_TIMEOUT_S: Final = 180
+
+# ---------------------------------------------------------------------------
+# Sample defects and footprint reconciliation (issue 13)
+# ---------------------------------------------------------------------------
+#: Height noise of the sample's DSM [m] (1 σ). Source: IGN, "LiDAR HD – Descriptif de contenu"
+#: (v1.0, 2022): altimetric precision of the points ≤ 10 cm RMSE on hard surfaces; 8 cm chosen.
+SAMPLE_DSM_NOISE_M: Final = 0.08
+#: Footprint offsets: one per roof (a cadastral sheet moves a whole row), Rayleigh length of this
+#: scale, capped [m]. Source: IGN, "BD TOPO v3 – Descriptif de contenu" (2023): buildings from the
+#: PCI vecteur have a planimetric accuracy of ~0.5-1.5 m; issue 13's field notes (0.5-1.5 m vs
+#: LiDAR HD). Project choice (2026-11).
+SAMPLE_FOOTPRINT_OFFSET_SCALE_M: Final = 0.45
+SAMPLE_FOOTPRINT_OFFSET_MAX_M: Final = 1.0
+#: Outer walls of a footprint drawn too far out or in by up to this [m] (cadastre draws the walls,
+#: LiDAR sees the roof with its 0.2-0.5 m overhang). Project choice (2026-11).
+SAMPLE_FOOTPRINT_SIZE_ERROR_MAX_M: Final = 0.5
+#: Share of the sample's buildings without a footprint (recent buildings not yet in BD TOPO) and
+#: demolished buildings' footprints added per km². Project choices (2026-11).
+SAMPLE_MISSING_FOOTPRINT_SHARE: Final = 0.02
+SAMPLE_DEMOLISHED_PER_KM2: Final = 12.0
+#: Share of the buildings with a tree overhanging the roof, and with a nodata hole in the roof
+#: (glass, wet or dark surfaces without LiDAR return). Project choices (2026-11).
+SAMPLE_TREE_OVER_ROOF_SHARE: Final = 0.05
+SAMPLE_NODATA_HOLE_SHARE: Final = 0.03
+#: Reconciliation of a footprint with the DSM: offsets searched up to this distance [m], the outer
+#: walls moved by up to ±this [m] (issue 13: BD TOPO 0.5-1.5 m off the LiDAR). Project choices (2026-11).
+RECONCILE_MAX_SHIFT_M: Final = 1.5
+RECONCILE_MAX_GROW_M: Final = 0.75
+#: A footprint with less than this share of its area on an above-ground roof is not built (any
+#: more): it is kept, flagged, and not segmented. Project choice (2026-11).
+RECONCILE_MIN_ROOF_SHARE: Final = 0.3
+#: Height above the ground [m] from which a planar DSM pixel is roof evidence for the reconciliation:
+#: garden sheds and garages have eaves from ~2 m, cars stand ≤ 1.6 m. Project choice (2026-11).
+RECONCILE_MIN_HEIGHT_M: Final = 1.8
