@@ -700,3 +700,11 @@ RECONCILE_MIN_ROOF_SHARE: Final = 0.3
 #: Height above the ground [m] from which a planar DSM pixel is roof evidence for the reconciliation:
 #: garden sheds and garages have eaves from ~2 m, cars stand ≤ 1.6 m. Project choice (2026-11).
 RECONCILE_MIN_HEIGHT_M: Final = 1.8
+#: Trees over a roof: blobs standing this much above the face's plane [m], at least this large
+#: [m²], not a level plane (plane-fit RMS above [m], or slope above [°]): a crown is a dome; dormer
+#: and HVAC tops are flat and level, chimneys < 1 m². Project choices (2026-11), checked on the
+#: sample's trees over roofs.
+TREE_MIN_ABOVE_ROOF_M: Final = 1.0
+TREE_MIN_AREA_M2: Final = 2.0
+TREE_MIN_PLANE_RMS_M: Final = 0.25
+TREE_MIN_SLOPE_DEG: Final = 15.0

@@ -20,11 +20,23 @@ def shared_real() -> Path:
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small (500 m x 500 m) sample territory, generated once per test session."""
+    """The small (500 m x 500 m) sample territory with the defects of real data (the default),
+    generated once per test session."""
     from geo.sample import generate_sample
 
     out = tmp_path_factory.mktemp("sample")
     generate_sample(out, small=True, seed=0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def clean_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small sample without defects (``artois sample --clean``): exact DSM and footprints,
+    for the tests that check exact geometry."""
+    from geo.sample import generate_sample
+
+    out = tmp_path_factory.mktemp("clean_sample")
+    generate_sample(out, small=True, seed=0, clean=True)
     return out
 
 

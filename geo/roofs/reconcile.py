@@ -356,8 +356,8 @@ def _block_pixels(dsm: np.ndarray, dtm: np.ndarray | None, tr: Affine, bounds: B
                   others: list[BaseGeometry], res_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Pixel centres (x, y) [m] and evidence (+1 / −1) around ``block``, on the global pixel grid."""
     inv = ~tr
-    c0, r0 = inv * (bounds[0], bounds[3])
-    c1, r1 = inv * (bounds[2], bounds[1])
+    c0, r0 = inv @ (bounds[0], bounds[3])
+    c1, r1 = inv @ (bounds[2], bounds[1])
     rows, cols = dsm.shape
     rs = slice(max(int(math.floor(r0)), 0), min(int(math.ceil(r1)), rows))
     cs = slice(max(int(math.floor(c0)), 0), min(int(math.ceil(c1)), cols))
@@ -392,3 +392,32 @@ def _block_pixels(dsm: np.ndarray, dtm: np.ndarray | None, tr: Affine, bounds: B
     # interior pixels count for the roof share only: keep them (they are inside every candidate)
     sel = keep | inner
     return gx[sel], gy[sel], w[sel].astype(np.float64)
+
+
+#: Data-quality columns of the buildings layer, in order (docs/data-dictionary.md).
+BUILDING_QUALITY_COLUMNS = (*QUALITY_COLUMNS, "dq_plane_rms_m", "dq_tree_share")
+
+
+def with_quality(buildings: pd.DataFrame, fps: pd.DataFrame, faces: pd.DataFrame) -> pd.DataFrame:
+    """``buildings`` with :data:`BUILDING_QUALITY_COLUMNS`: the reconciliation's figures from ``fps``
+    (NaN when the footprints were not reconciled), the faces' plane-fit RMS [m] (weighted by
+    their horizontal area) and the share of the roof under trees (0–1)."""
+    out = buildings.copy()
+    ids = out["building_id"].astype(str)
+    src = fps.set_index(fps["building_id"].astype(str))
+    for c in QUALITY_COLUMNS:
+        out[c] = ids.map(src[c]).to_numpy(float) if c in src.columns else np.nan
+    if len(faces):
+        a = faces["footprint_area_m2"].to_numpy(float)
+        g = pd.DataFrame({"b": faces["building_id"].astype(str).to_numpy(), "a": a,
+                          "ra": faces["plane_rms_m"].to_numpy(float) * a,
+                          "t": faces["tree_area_m2"].to_numpy(float) if "tree_area_m2" in faces else 0.0})
+        agg = g.groupby("b").sum()
+        rms = (agg["ra"] / agg["a"]).round(4)
+        tree = (agg["t"] / agg["a"]).clip(0.0, 1.0).round(3)
+        out["dq_plane_rms_m"] = ids.map(rms).to_numpy(float)
+        out["dq_tree_share"] = ids.map(tree).to_numpy(float)
+    else:
+        out["dq_plane_rms_m"] = np.nan
+        out["dq_tree_share"] = np.nan
+    return out

@@ -61,7 +61,7 @@ class RoofSegmentation:
         One row per face: ``face_id``, ``building_id``, ``face_n``, ``tilt_deg``, ``azimuth_deg``
         (NaN when flat), ``is_flat``, ``area_m2`` (3-D), ``footprint_area_m2`` (horizontal),
         ``obstacle_area_m2`` (horizontal), ``usable_area_m2`` (3-D), ``plane_rms_m``,
-        ``n_obstacle_px``, ``usable_geometry`` (horizontal polygon, not for output), geometry.
+        ``n_obstacle_px``, ``tree_area_m2`` (horizontal, under tree crowns), ``usable_geometry`` (horizontal polygon, not for output), geometry.
     buildings
         The footprints used: ``building_id`` and the input's other columns, geometry, and
         ``status`` (``ok``, ``outside_dsm``, ``no_valid_pixel``, ``no_face``).
@@ -555,6 +555,7 @@ def _segment_building(
     obstacle = inside & ~(np.abs(resid) <= p.obstacle_h)  # NaN (no data) counts as obstacle
     obstacle &= ~((resid < 0) & (resid > -3 * p.obstacle_h))  # slightly below: noise, keep
     px_tf = Affine(res, 0.0, origin[0], 0.0, -res, origin[1])
+    trees = _tree_mask(z, resid, inside, xs, ys, res)
     outline = _roof_outline(footprint, inside, obstacle, res)
     if outline is not footprint:
         obstacle &= ~_rim_mask(inside, obstacle)
@@ -599,10 +600,39 @@ def _segment_building(
             "is_flat": bool(is_flat), "footprint_area_m2": poly.area, "area_m2": poly.area / cos_t,
             "obstacle_area_m2": obst.area, "usable_area_m2": usable.area / cos_t,
             "plane_rms_m": float(rms_arr[k]), "n_obstacle_px": int((obstacle & mk).sum()),
+            "tree_area_m2": float((trees & mk).sum()) * res * res,
             "plane_a": float(a), "plane_b": float(b), "plane_c": float(c) - a * origin[0] - b * origin[1],
             "usable_geometry": usable, "geometry": poly,
         })
     return records, out_lab, interior
+
+
+def _tree_mask(z: np.ndarray, resid: np.ndarray, inside: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+               res: float) -> np.ndarray:
+    """Pixels of the footprint under a tree's crown.
+
+    Blobs standing more than ``TREE_MIN_ABOVE_ROOF_M`` above their face, of at least
+    ``TREE_MIN_AREA_M2``, whose surface is not a horizontal plane (plane-fit RMS above
+    ``TREE_MIN_PLANE_RMS_M`` or a slope above ``TREE_MIN_SLOPE_DEG``): a crown is a dome, while
+    dormer and HVAC tops are flat and level, and chimneys are smaller.
+    """
+    high = inside & (np.nan_to_num(resid, nan=0.0) > config.TREE_MIN_ABOVE_ROOF_M)
+    out = np.zeros_like(high)
+    if not high.any():
+        return out
+    lab, _ = ndimage.label(high, structure=np.ones((3, 3), bool))
+    min_px = config.TREE_MIN_AREA_M2 / (res * res)
+    max_slope = math.tan(math.radians(config.TREE_MIN_SLOPE_DEG))
+    for k, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        m = lab[sl] == k
+        if m.sum() < min_px:
+            continue
+        coef, rms = _fit_plane(xs[sl][m], ys[sl][m], z[sl][m].astype(np.float64), robust=False)
+        if rms > config.TREE_MIN_PLANE_RMS_M or math.hypot(coef[0], coef[1]) > max_slope:
+            out[sl] |= m
+    return out
 
 
 def _rim_mask(inside: np.ndarray, obstacle: np.ndarray) -> np.ndarray:
@@ -814,7 +844,7 @@ def segment_roofs(
     fps["status"] = status
     columns = ["face_id", "building_id", "face_n", "tilt_deg", "azimuth_deg", "is_flat", "area_m2",
                "footprint_area_m2", "obstacle_area_m2", "usable_area_m2", "plane_rms_m", "n_obstacle_px",
-               "plane_a", "plane_b", "plane_c", "usable_geometry", "geometry"]
+               "plane_a", "plane_b", "plane_c", "tree_area_m2", "usable_geometry", "geometry"]
     faces = gpd.GeoDataFrame(
         pd.DataFrame.from_records(records, columns=columns), geometry="geometry", crs=crs,
     )

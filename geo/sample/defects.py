@@ -164,8 +164,8 @@ def damage_rasters(dsm: np.ndarray, dtm: np.ndarray, transform: Affine, scene: S
     inv = ~transform
 
     def window(x: float, y: float, r: float) -> tuple[slice, slice, np.ndarray, np.ndarray]:
-        c0, r0 = inv * (x - r, y + r)
-        c1, r1 = inv * (x + r, y - r)
+        c0, r0 = inv @ (x - r, y + r)
+        c1, r1 = inv @ (x + r, y - r)
         rs = slice(max(int(r0), 0), min(int(math.ceil(r1)) + 1, rows))
         cs = slice(max(int(c0), 0), min(int(math.ceil(c1)) + 1, cols))
         gx, gy = np.meshgrid(xs[cs], ys[rs])
@@ -187,8 +187,8 @@ def damage_rasters(dsm: np.ndarray, dtm: np.ndarray, transform: Affine, scene: S
         out[rs, cs] = np.where(np.hypot(gx - x, gy - y) <= r, np.nan, out[rs, cs])
     for w in scene.water:
         b0 = w.polygon.bounds
-        c0, r0 = inv * (b0[0], b0[3])
-        c1, r1 = inv * (b0[2], b0[1])
+        c0, r0 = inv @ (b0[0], b0[3])
+        c1, r1 = inv @ (b0[2], b0[1])
         rs = slice(max(int(r0), 0), min(int(math.ceil(r1)), rows))
         cs = slice(max(int(c0), 0), min(int(math.ceil(c1)), cols))
         if rs.stop <= rs.start or cs.stop <= cs.start:
