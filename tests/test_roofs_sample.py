@@ -55,14 +55,38 @@ def _pair(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def test_faces_match_the_generator_truth(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
-    share = match_share(truth, faces)
-    assert share >= 0.95, f"{share:.1%} of true faces >= 10 m² found within 3°, 5°, 5 %"
+    """Issue 13's targets on the realistic sample (footprints offset up to 1 m, 0.5 m too large or too
+    small, some missing; 0.08 m DSM noise, holes, trees over roofs)."""
+    within_10 = match_share(truth, faces, area_tol=0.10)
+    within_5 = match_share(truth, faces, area_tol=0.05)
+    assert within_10 >= 0.90, f"{within_10:.1%} of true faces >= 10 m² found within 3°, 5°, 10 %"
+    assert within_5 >= 0.75, f"{within_5:.1%} of true faces >= 10 m² found within 3°, 5°, 5 %"
+
+
+def test_buildings_data_quality(roofs_gpkg: Path, sample_dir: Path, clean_sample_dir: Path) -> None:
+    """The offsets found match the sample's drawn offsets; demolished footprints have no roof."""
+    b = gpd.read_file(roofs_gpkg, layer="buildings").set_index("building_id")
+    drawn = gpd.read_file(sample_dir / "rooftops" / "batiment.gpkg").set_index("cleabs").geometry
+    exact = gpd.read_file(clean_sample_dir / "rooftops" / "batiment.gpkg").set_index("cleabs").geometry
+    demolished = drawn.index.difference(exact.index)
+    assert len(demolished) >= 1 and (b.loc[demolished, "status"] == "no_roof").all()
+    ok = b[b.status == "ok"]
+    common = ok.index.intersection(exact.index)
+    true_offset = drawn[common].centroid.distance(exact[common].centroid)
+    err = (ok.loc[common, "dq_offset_m"] - true_offset).abs()
+    assert err.median() < 0.15 and (err < 0.4).mean() > 0.9
+    assert ok["dq_roof_share"].between(0, 1).all() and ok["dq_roof_share"].median() > 0.8
+    # plane-fit RMS of the faces ≈ the DSM noise (0.08 m)
+    assert ok["dq_plane_rms_m"].median() == pytest.approx(config.SAMPLE_DSM_NOISE_M, rel=0.25)
+    assert ok["dq_tree_share"].between(0, 1).all() and (ok["dq_tree_share"] > 0.02).any()
 
 
 def test_obstacles_reduce_usable_area(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
     p = _pair(faces, truth)
     pitched = p[p["roof_type"].isin(["gable", "hip"])]
-    obst = pitched[pitched[["has_chimney", "has_dormer", "has_skylight"]].any(axis=1)]
+    # skylights stand SKYLIGHT_RAISE_M (0.12 m) proud: invisible under the realistic sample's 0.08 m
+    # DSM noise (obstacles must stand 4 σ above their face), so faces with one only are left out
+    obst = pitched[pitched[["has_chimney", "has_dormer"]].any(axis=1)]
     clear = pitched[~pitched[["has_chimney", "has_dormer", "has_skylight"]].any(axis=1)]
     assert len(obst) > 50 and len(clear) > 50
     assert (obst["obstacle_area_m2"] > 0).mean() >= 0.9
