@@ -708,3 +708,19 @@ TREE_MIN_ABOVE_ROOF_M: Final = 1.0
 TREE_MIN_AREA_M2: Final = 2.0
 TREE_MIN_PLANE_RMS_M: Final = 0.25
 TREE_MIN_SLOPE_DEG: Final = 15.0
+#: Terraced rows in the sample's DSM (the generator gives a row one continuous roof): share of the
+#: houses whose roof steps 0.1-0.3 m from the previous one's, and of the party walls rising above
+#: the roofs. Project choices (2026-11) after the corons of the Lens area, built and re-roofed house
+#: by house (steps of the ridge and eaves, brick party walls above the tiles are common).
+SAMPLE_ROW_STEP_SHARE: Final = 0.6
+SAMPLE_PARTY_WALL_SHARE: Final = 0.5
+#: Splitting terraced rows without footprints (geo/roofs/rows.py): a party wall is a bump of the
+#: roof's residual profile ≥ ROW_WALL_MIN_M [m] and ≤ ROW_WALL_MAX_WIDTH_M [m] wide; a step a jump
+#: ≥ ROW_STEP_MIN_M [m] between medians over ROW_STEP_WINDOW_M [m]; both ≥ ROW_MIN_SIGMAS standard
+#: errors; houses ≥ ROW_MIN_HOUSE_M [m] long (corons: 5-8 m). Project choices (2026-11).
+ROW_WALL_MIN_M: Final = 0.12
+ROW_WALL_MAX_WIDTH_M: Final = 1.0
+ROW_STEP_MIN_M: Final = 0.07
+ROW_STEP_WINDOW_M: Final = 2.0
+ROW_MIN_SIGMAS: Final = 5.0
+ROW_MIN_HOUSE_M: Final = 3.5

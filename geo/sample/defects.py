@@ -147,9 +147,59 @@ def roof_trees(scene: Scene, rng: np.random.Generator) -> list[Tree]:
     return trees
 
 
+def _row_details(out: np.ndarray, transform: Affine, scene: Scene, rng: np.random.Generator,
+                 xs: np.ndarray, ys: np.ndarray) -> None:
+    """What a real terraced row shows between its houses (in place on the DSM ``out``).
+
+    The generator gives a row one continuous roof; real rows were built and re-roofed house by
+    house: a house's roof steps up or down from its neighbour's by 0.1-0.3 m with probability
+    ``SAMPLE_ROW_STEP_SHARE``, and a party wall rises 0.25-0.45 m above the roofs (0.35 m thick,
+    seen by every DSM cell it touches: the MNS keeps the highest return) with probability
+    ``SAMPLE_PARTY_WALL_SHARE``.
+    """
+    res = transform.a
+    by_roof: dict[int, list[Building]] = {}
+    for b in scene.buildings:
+        by_roof.setdefault(id(b.roof), []).append(b)
+    inv = ~transform
+    for houses in by_roof.values():
+        if len(houses) < 2:
+            continue
+        houses = sorted(houses, key=lambda h: h.u0)
+        roof = houses[0].roof
+        f = roof.frame
+        c0, r0 = inv @ (f.outline().bounds[0], f.outline().bounds[3])
+        c1, r1 = inv @ (f.outline().bounds[2], f.outline().bounds[1])
+        rows, cols = out.shape
+        rs = slice(max(int(r0) - 1, 0), min(int(math.ceil(r1)) + 1, rows))
+        cs = slice(max(int(c0) - 1, 0), min(int(math.ceil(c1)) + 1, cols))
+        gx, gy = np.meshgrid(xs[cs], ys[rs])
+        u, v = f.to_local(gx, gy)
+        on_roof = (u >= -f.length / 2) & (u < f.length / 2) & (v >= -f.width / 2) & (v < f.width / 2)
+        levels = [0.0]
+        for _ in houses[1:]:
+            step = rng.random() < config.SAMPLE_ROW_STEP_SHARE
+            levels.append(levels[-1] + (float(rng.choice([-1.0, 1.0]) * rng.uniform(0.1, 0.3)) if step else 0.0))
+        sub = out[rs, cs]
+        for h, level in zip(houses, levels, strict=True):
+            sub[on_roof & (u >= h.u0) & (u < h.u1)] += level
+        # cells (res x res around each centre) touching the 0.35 m thick wall
+        a = math.radians(f.ridge_az_deg)
+        reach = 0.175 + 0.5 * res * (abs(math.sin(a)) + abs(math.cos(a)))
+        for k, h in enumerate(houses[1:], start=1):
+            if rng.random() >= config.SAMPLE_PARTY_WALL_SHARE:
+                continue
+            wall = on_roof & (np.abs(u - h.u0) <= reach)
+            if wall.any():
+                rise = max(levels[k - 1], levels[k]) + float(rng.uniform(0.25, 0.45))
+                sub[wall] = np.maximum(sub[wall], roof.height(u[wall], v[wall]) + rise)
+        out[rs, cs] = sub
+
+
 def damage_rasters(dsm: np.ndarray, dtm: np.ndarray, transform: Affine, scene: Scene,
                    rng: np.random.Generator) -> np.ndarray:
-    """The DSM of a real survey: trees over roofs, nodata holes, then Gaussian noise.
+    """The DSM of a real survey: steps and party walls in terraced rows, trees over roofs, nodata
+    holes, then Gaussian noise.
 
     Holes: ``SAMPLE_NODATA_HOLE_SHARE`` of the roofs get a disc of 0.6-1.5 m radius without
     data (glass roofs, wet or dark surfaces), and open water has no return (as in LiDAR HD).
@@ -171,6 +221,7 @@ def damage_rasters(dsm: np.ndarray, dtm: np.ndarray, transform: Affine, scene: S
         gx, gy = np.meshgrid(xs[cs], ys[rs])
         return rs, cs, gx, gy
 
+    _row_details(out, transform, scene, rng, xs, ys)
     for t in roof_trees(scene, rng):
         rs, cs, gx, gy = window(t.x, t.y, t.radius_m)
         h = t.height(gx, gy)
