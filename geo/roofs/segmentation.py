@@ -854,19 +854,21 @@ def segment_roofs(
 
 
 def detect_buildings(
-    dsm: np.ndarray, dtm: np.ndarray, transform: Affine, *, crs: CRS | str,
+    dsm: np.ndarray, dtm: np.ndarray, transform: Affine, *, crs: CRS | str, split_rows: bool = True,
 ) -> gpd.GeoDataFrame:
     """Building outlines from a surface and a terrain model (no footprints available).
 
     A pixel is a building pixel when it stands more than ``BUILDING_MIN_HEIGHT_M`` above the
     terrain and its 3 x 3 plane fit is good (trees' crowns are rough); the mask is opened and
     closed, split into 8-connected blobs, and blobs smaller than ``BUILDING_MIN_AREA_M2`` or
-    mostly rough are dropped.
+    mostly rough are dropped. With ``split_rows``, terraced rows are then cut into houses where the
+    DSM shows party walls or steps (:func:`geo.roofs.rows.split_rows`).
 
     Returns
     -------
     GeoDataFrame
-        ``building_id`` (``dsm-{n}``), geometry (pixel-outline polygons) in ``crs``.
+        ``building_id`` (``dsm-{n}``, pieces of a row ``dsm-{n}-{k}``), geometry (pixel-outline
+        polygons, cut across rows) in ``crs``.
     """
     res = float(transform.a)
     ndsm = dsm.astype(np.float64) - dtm.astype(np.float64)
@@ -893,4 +895,11 @@ def detect_buildings(
     for i, val in enumerate(sorted(geoms), start=1):
         g = _polygonal(shapely.union_all(geoms[val]))
         rows.append({"building_id": f"dsm-{i}", "geometry": g})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    if not rows:  # every blob too small or rough
+        return gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
+    found = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    if not split_rows:
+        return found
+    from geo.roofs.rows import split_rows as split
+
+    return split(found, dsm, transform)
