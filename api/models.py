@@ -102,6 +102,18 @@ class WeatherSource(BaseModel):
     approximate: bool | None = Field(None, description="true for the offline climatology (approximate)")
 
 
+class DataQuality(BaseModel):
+    """How well the building's footprint and the LiDAR agree (docs/solar-engine.md, "Footprints and LiDAR")."""
+
+    offset_m: float | None = Field(None, description="offset found between the footprint and the roof [m]")
+    outline_change_m: float | None = Field(
+        None, description="outer walls moved out (+) or in (−) to the roof's edge [m]")
+    roof_share: float | None = Field(None, description="share of the given footprint that is roof in the DSM (0–1)")
+    plane_rms_m: float | None = Field(None, description="plane-fit RMS of the roof faces [m]")
+    tree_share: float | None = Field(None, description="share of the roof under trees (0–1)")
+    status: str | None = Field(None, description="ok, no_roof (footprint without a roof in the DSM), …")
+
+
 class RoofResponse(BaseModel):
     """The building under a point: its figures and its roof faces (columns of docs/data-dictionary.md)."""
 
@@ -118,6 +130,7 @@ class RoofResponse(BaseModel):
     building: Feature
     faces: list[Feature]
     weather: WeatherSource
+    data_quality: DataQuality | None = None
 
 
 class GeocodeCandidate(BaseModel):

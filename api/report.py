@@ -205,6 +205,8 @@ class Report:
     assumptions: Assumptions
     classes: tuple[SuitabilityClass, ...]
     notes: tuple[str, ...]
+    #: How well the footprint and the LiDAR agree (:func:`api.services.data_quality`), None without.
+    data_quality: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -465,6 +467,7 @@ def build_report(
         assumptions=_assumptions(quarter, weather),
         classes=classes,
         notes=tuple(notes),
+        data_quality=services.data_quality(props),
     )
 
 

@@ -12,6 +12,7 @@ import importlib
 import io
 import json
 import logging
+import math
 import re
 import tempfile
 from dataclasses import asdict
@@ -86,7 +87,28 @@ def roof_at(catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
         faces = roof_faces_of(catalog, str(props["building_id"]), footprint)
         faces_out = features_to_geojson(catalog.collection("roof_faces"), faces)
         faces_out.sort(key=lambda f: -(f["properties"].get("production_kwh_yr") or 0.0))
-    return {"building": building, "faces": faces_out, "weather": weather_info(catalog, props)}
+    return {"building": building, "faces": faces_out, "weather": weather_info(catalog, props),
+            "data_quality": data_quality(props)}
+
+
+# -- data quality (issue 13) ------------------------------------------------------------------------
+
+#: buildings layer column → key of the ``data_quality`` block (docs/data-dictionary.md).
+_DATA_QUALITY = {"dq_offset_m": "offset_m", "dq_outline_change_m": "outline_change_m",
+                 "dq_roof_share": "roof_share", "dq_plane_rms_m": "plane_rms_m", "dq_tree_share": "tree_share"}
+
+
+def data_quality(props: dict[str, Any]) -> dict[str, Any] | None:
+    """How well the building's footprint and the LiDAR agree (``dq_*`` columns), or None for a build
+    without them."""
+    if not any(k in props for k in _DATA_QUALITY):
+        return None
+    out: dict[str, Any] = {}
+    for col, key in _DATA_QUALITY.items():
+        v = props.get(col)
+        out[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+    out["status"] = props.get("status")
+    return out
 
 
 def _one(fid: int, props: dict[str, Any], geom: shapely.Geometry) -> Any:

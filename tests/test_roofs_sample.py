@@ -378,3 +378,28 @@ def test_territory_noise_is_the_exact_median(tmp_path: Path) -> None:
     assert len(groups) >= 9
     assert _territory_noise(mosaic, fps, groups) == expected
     assert _territory_noise(mosaic, fps, groups, keep=0) == expected
+
+
+def test_data_quality_in_the_api_and_the_report(roofs_gpkg: Path) -> None:
+    """/api/roof and the printable report give the building's data-quality figures of the buildings layer."""
+    from fastapi.testclient import TestClient
+    from pyproj import Transformer
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    b = gpd.read_file(roofs_gpkg, layer="buildings")
+    row = b[(b.status == "ok") & (b.dq_offset_m > 0.3) & (b.n_faces > 0)].sort_values("building_id").iloc[0]
+    p = row.geometry.representative_point()
+    lon, lat = Transformer.from_crs(b.crs, "EPSG:4326", always_xy=True).transform(p.x, p.y)
+    with TestClient(create_app(Settings(data_dir=roofs_gpkg.parent))) as client:
+        r = client.get("/api/roof", params={"lon": lon, "lat": lat})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["building"]["properties"]["building_id"] == row.building_id
+        q = body["data_quality"]
+        assert q["offset_m"] == pytest.approx(row.dq_offset_m) and q["roof_share"] == pytest.approx(row.dq_roof_share)
+        assert q["plane_rms_m"] == pytest.approx(row.dq_plane_rms_m) and q["status"] == "ok"
+        page = client.get(f"/rapport/{row.building_id}")
+        assert page.status_code == 200
+        assert 'id="data-quality"' in page.text and "recalé sur le relief LiDAR" in page.text

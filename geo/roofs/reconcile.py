@@ -181,7 +181,7 @@ def snap_edges(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndar
                 new[i] = v[i] + 0.5 * (moves[i] + moves[j]) * normal[i]
             else:
                 new[i] = np.linalg.solve(m, np.array([n1 @ a1, n2 @ a2]))
-        poly = Polygon(new)
+        poly: Polygon | MultiPolygon = Polygon(new)
         if not poly.is_valid:
             poly = _polygonal(shapely.make_valid(poly))
         out.append(poly)

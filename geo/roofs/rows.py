@@ -35,8 +35,7 @@ from geo import config
 
 def _frame(poly: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
     """Centre, unit long axis, unit short axis of the minimum rotated rectangle; its length and width."""
-    rect = shapely.minimum_rotated_rectangle(poly)
-    xy = np.asarray(rect.exterior.coords)[:4]
+    xy = shapely.get_coordinates(shapely.minimum_rotated_rectangle(poly))[:4]
     e1, e2 = xy[1] - xy[0], xy[2] - xy[1]
     l1, l2 = float(np.hypot(*e1)), float(np.hypot(*e2))
     if l1 < l2:

@@ -114,7 +114,7 @@ def damage_footprints(batiment: gpd.GeoDataFrame, scene: Scene, rng: np.random.G
     rows = []
     template = batiment.iloc[0]
     for k, poly in enumerate(extra, start=1):
-        row = {c: None for c in batiment.columns}
+        row: dict[str, object] = dict.fromkeys(batiment.columns)
         ground = float(np.round(scene.terrain.ground(np.array([poly.centroid.x]), np.array([poly.centroid.y]))[0], 1))
         row.update({
             "cleabs": f"BATIMENT{last + 17 * k:016d}", "nature": "Indifférenciée", "usage_1": "Résidentiel",
