@@ -29,6 +29,7 @@ from api.layers import Catalog, Collection
 from api.settings import Settings
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
+from geo.parks import ParksModel, load_network, route, service_area
 
 log = logging.getLogger("artois.api")
 
@@ -225,19 +226,18 @@ def _building_addresses(buildings: Collection) -> pd.DataFrame:
 # -- parks -----------------------------------------------------------------------------------------
 
 
-def parks_model(catalog: Catalog) -> Any:
-    """The analysed parks network (:func:`geo.parks.model.load_network`), loaded once."""
-    from geo.parks.model import load_network
-
+def parks_model(catalog: Catalog) -> ParksModel:
+    """The analysed parks network, read once per application from parks.gpkg (:func:`geo.parks.load_network`)."""
     store = catalog.stores.get("parks.gpkg")
     if store is None:
         raise NotFoundError("Pas de couche des parcs dans ce dossier (parks.gpkg).")
     if "network_edges" not in store.layers:
         raise NotFoundError("Le réseau piéton n'a pas été enregistré (couche network_edges) : relancez « artois build ».")
-    return catalog.cached("parks_model", lambda: load_network(store.path))
+    model: ParksModel = catalog.cached("parks_model", lambda: load_network(store.path))
+    return model
 
 
-def resolve_park(model: Any, ref: str) -> int:
+def resolve_park(model: ParksModel, ref: str) -> int:
     """Park id of ``ref``: an id, or a park name (accents and case ignored)."""
     parks = model.parks
     ref = ref.strip()
@@ -254,7 +254,7 @@ def resolve_park(model: Any, ref: str) -> int:
     raise NotFoundError(f"Parc inconnu : « {ref} » (identifiant park_id ou nom exact).")
 
 
-def _geometry_wgs84(model: Any, geom: shapely.Geometry | None) -> dict[str, Any] | None:
+def _geometry_wgs84(model: ParksModel, geom: shapely.Geometry | None) -> dict[str, Any] | None:
     from pyproj import Transformer
 
     if geom is None or shapely.is_empty(geom):
@@ -266,9 +266,7 @@ def _geometry_wgs84(model: Any, geom: shapely.Geometry | None) -> dict[str, Any]
 
 
 def park_route(catalog: Catalog, from_ref: str, to_ref: str, *, greenway_preference: float | None) -> dict[str, Any]:
-    """GeoJSON Feature of the route between two parks (:func:`geo.parks.connectivity.route`)."""
-    from geo.parks.connectivity import route
-
+    """GeoJSON Feature of the route between two parks (:func:`geo.parks.routes.route`)."""
     model = parks_model(catalog)
     a, b = resolve_park(model, from_ref), resolve_park(model, to_ref)
     if a == b:
@@ -291,8 +289,6 @@ def park_route(catalog: Catalog, from_ref: str, to_ref: str, *, greenway_prefere
 
 def park_service_area(catalog: Catalog, park_ref: str, *, minutes: float) -> dict[str, Any]:
     """GeoJSON Feature of a park's walking service area (:func:`geo.parks.access.service_area`)."""
-    from geo.parks.access import service_area
-
     model = parks_model(catalog)
     pid = resolve_park(model, park_ref)
     try:
