@@ -22,7 +22,6 @@ Which economics the report shows
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -251,15 +250,14 @@ def _num(v: Any) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def _commune_name(catalog: Catalog, code: str | None, address: str | None) -> str | None:
-    """Name of the commune ``code`` (layer communes_solar), else the city of the BAN label."""
+def _commune_name(catalog: Catalog, code: str | None, city: str | None) -> str | None:
+    """Name of the commune ``code`` (layer communes_solar), else the city of the building's BAN address."""
     if code and "communes_solar" in catalog.collections:
         feats = catalog.collection("communes_solar").read(equals={"code": str(code)}, geometry=False)
         for p in feats.properties:
             if str(p.get("level") or "commune") == "commune" and p.get("nom"):
                 return str(p["nom"])
-    m = re.search(r"\b\d{5}\s+(.+)$", address or "")
-    return m.group(1).strip() if m else None
+    return city or None
 
 
 def _class_label_colour(code: object) -> tuple[str, str]:
@@ -432,7 +430,7 @@ def build_report(
     code = props.get("code_insee")
     return Report(
         building_id=str(props.get("building_id") or building_id), cleabs=props.get("cleabs"), address=address,
-        commune=_commune_name(catalog, code, address), code_insee=code,
+        commune=_commune_name(catalog, code, props.get("address_city")), code_insee=code,
         generated_on=today or dt.datetime.now(ZoneInfo(config.PMA_TIMEZONE)).date(),
         consumption_kwh_yr=consumption, consumption_is_default=is_default, requested_kwp=kwp,
         faces=faces, footprint_m=footprint_m, installation=installation, no_installation_reason=reason,

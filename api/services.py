@@ -164,9 +164,6 @@ def _jsonable(value: Any) -> Any:
 
 # -- addresses -------------------------------------------------------------------------------------
 
-_LABEL = re.compile(r"^\s*(?P<num>\d+)\s*(?P<rep>bis|ter|quater|[a-f])?\s+(?P<street>.+?)\s+(?P<cp>\d{5})\s+(?P<city>.+)$",
-                    re.IGNORECASE)
-
 
 def find_addresses_file(settings: Settings) -> Path | None:
     """The BAN CSV to use: the configured one, else ``adresses-*.csv`` in the build folder, its
@@ -208,19 +205,19 @@ def load_address_index(catalog: Catalog, settings: Settings) -> AddressIndex:
 
 
 def _building_addresses(buildings: Collection) -> pd.DataFrame:
-    if "address" not in buildings.info.column_names:
-        return pd.DataFrame(columns=["nom_voie", "lon", "lat"])
-    feats = buildings.read(columns=["address"] + [c for c in ("code_insee",) if c in buildings.info.column_names])
-    rows = []
+    """The BAN fields the build stored on each building (``address_*`` columns), in the geocoder's layout."""
+    from geo.roofs.aggregate import ADDRESS_FIELDS as fields
+
+    columns = [*fields.values(), "code_insee", "lon", "lat"]
+    if not set(fields) <= set(buildings.info.column_names):
+        return pd.DataFrame(columns=columns)
+    feats = buildings.read(columns=[*fields, *(c for c in ("code_insee",) if c in buildings.info.column_names)])
     pts = shapely.get_coordinates(shapely.point_on_surface(feats.geometries))
     lon, lat = buildings.to_wgs84.transform(pts[:, 0], pts[:, 1])
-    for p, x, y in zip(feats.properties, lon, lat, strict=True):
-        m = _LABEL.match(str(p.get("address") or ""))
-        if m:
-            rows.append({"numero": m["num"], "rep": m["rep"] or "", "nom_voie": m["street"], "code_postal": m["cp"],
-                         "code_insee": p.get("code_insee") or "", "nom_commune": m["city"], "lon": x, "lat": y})
-    return pd.DataFrame(rows, columns=["numero", "rep", "nom_voie", "code_postal", "code_insee", "nom_commune",
-                                       "lon", "lat"])
+    rows = [{**{ban: p.get(col) or "" for col, ban in fields.items()}, "code_insee": p.get("code_insee") or "",
+             "lon": x, "lat": y}
+            for p, x, y in zip(feats.properties, lon, lat, strict=True) if p.get("address_street")]
+    return pd.DataFrame(rows, columns=columns)
 
 
 # -- parks -----------------------------------------------------------------------------------------
