@@ -459,8 +459,7 @@ def test_report_is_documented_in_openapi(client: TestClient) -> None:  # noqa: F
 
 @pytest.fixture(scope="module")
 def built(built_dir: Path) -> Iterator[tuple[TestClient, Path]]:
-    if not (built_dir / "rooftops.gpkg").is_file():
-        pytest.skip("the pipeline did not build rooftops.gpkg")
+    assert (built_dir / "rooftops.gpkg").is_file(), "the pipeline did not build rooftops.gpkg"
     from api.app import create_app
     from api.settings import Settings
 
