@@ -147,10 +147,6 @@ class ParksProduct:
     service_areas_10min: dict[int, BaseGeometry] = field(default_factory=dict)
     gaps: gpd.GeoDataFrame | None = None
 
-    @property
-    def crs(self) -> object:
-        return self.parks.crs
-
 
 def network_layers(nodes_xy: np.ndarray, edges: gpd.GeoDataFrame, crs: object) -> dict[str, gpd.GeoDataFrame]:
     """The ``network_nodes`` and ``network_edges`` layers :func:`read_parks_product` rebuilds the network from.
