@@ -2,8 +2,8 @@
 
 Each file is read by the reader of its kind (recognised by name, as laid out in
 docs/formats.md): LiDAR HD tiles, footprints (BD TOPO, OSM, cadastre, any polygons), BAN
-addresses, Filosofi grid, communes, the EPCI table, parks, greenways, the walkable network and BHNS stops. A good file
-prints one summary line; a bad one prints ``artois: error: <file>: <problem>`` and the exit
+addresses, Filosofi grid, communes, the EPCI table, parks, greenways, the walkable network and
+BHNS stops. A good file prints one summary line; a bad one prints ``artois: error: <file>: <problem>`` and the exit
 status is 2.
 """
 
