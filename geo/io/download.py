@@ -6,6 +6,7 @@ reader before it gets its final name (so a bad answer leaves nothing on disk) an
 ============================  ==========================================================================
 :func:`get_lidar_tiles`       ``rooftops/lidar/LHD_FXX_*_{MNS,MNT}_*.tif`` (IGN LiDAR HD, 1 km tiles)
 :func:`get_buildings`         ``rooftops/batiment.gpkg`` layer ``batiment`` (BD TOPO v3, Lambert-93)
+:func:`get_cadastre_buildings`  the same file from the cadastre's ``batiments`` (``--footprints cadastre``)
 :func:`get_ban`               ``rooftops/adresses-XX.csv`` (BAN, optionally clipped to the area)
 :func:`get_communes`          ``parks/communes.geojson`` (geo.api.gouv.fr, WGS84)
 :func:`get_pvgis_tmy`         ``rooftops/weather.json`` (PVGIS typical meteorological year)
@@ -22,7 +23,9 @@ Sources (URLs in :mod:`geo.config`, section 10; all checked 2026-11):
   (a WMS-R GetMap of the tile, a project-maintained template).
 * BD TOPO v3: the same WFS, type ``BDTOPO_V3:batiment``, GeoJSON pages (``STARTINDEX``/``COUNT``,
   ``numberMatched``).
-* BAN: https://adresse.data.gouv.fr/data/ban/adresses/latest/csv/adresses-XX.csv.gz.
+* Cadastre (Etalab export of the DGFiP PCI): https://cadastre.data.gouv.fr/data/etalab-cadastre/latest/geojson/
+  communes/{dep}/{insee}/cadastre-{insee}-batiments.json.gz.
+* BAN: https://adresse.data.gouv.fr/data/ban/adresses/latest/csv/adresses-XX.csv.gz (XX = 62, 2A, 2B…).
 * Communes: https://geo.api.gouv.fr/communes (``format=geojson&geometry=contour``).
 * PVGIS TMY: https://re.jrc.ec.europa.eu/api/v5_3/tmy (as pvlib's ``get_pvgis_tmy``, JSON output).
 * OpenStreetMap: the Overpass API (XML output, ``out body;``; cycle routes clipped to the area).
@@ -41,6 +44,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import httpx
+import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
@@ -211,6 +215,66 @@ def get_buildings(bbox: Bounds, data_dir: str | Path, *, client: httpx.Client | 
         write_gpkg(tmp, {"batiment": gdf})
         read_footprints(tmp)
     log.info("%s: %d buildings", dest, len(gdf))
+    return dest
+
+
+def communes_in_bbox(bbox: Bounds, *, departement: str, client: httpx.Client | None = None) -> list[str]:
+    """INSEE codes of the communes of ``departement`` whose contour meets ``bbox`` [m, Lambert-93]
+    (geo.api.gouv.fr ``/communes?codeDepartement=…&geometry=contour``)."""
+    params = {"codeDepartement": str(departement).strip().upper(), "fields": "nom,code", "format": "geojson",
+              "geometry": "contour"}
+    with _http.client_or_new(client) as c:
+        doc = _http.get_json(c, f"{config.GEO_API_URL}/communes", params=params)
+    try:
+        gdf = gpd.GeoDataFrame.from_features(doc["features"], crs=config.WGS84).to_crs(config.WORKING_CRS)
+        codes = gdf.loc[gdf.intersects(shapely.box(*bbox)), "code"].astype(str)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DownloadError(_http._full_url(f"{config.GEO_API_URL}/communes", params),
+                            "the answer is not a GeoJSON of communes") from exc
+    return sorted(codes)
+
+
+def get_cadastre_buildings(bbox: Bounds, data_dir: str | Path, *, departement: str = config.FETCH_DEFAULT_DEPARTEMENT,
+                           client: httpx.Client | None = None) -> Path:
+    """The cadastre's buildings meeting ``bbox`` [m, Lambert-93] → ``rooftops/batiment.gpkg`` (layer ``batiment``).
+
+    One ``cadastre-{insee}-batiments.json.gz`` (:data:`geo.config.CADASTRE_URL_TEMPLATE`) per commune
+    of ``departement`` meeting the box, gunzipped, reprojected to Lambert-93, clipped to the
+    buildings meeting the box, with the cadastre's own fields (``id``, ``commune``, ``nom``,
+    ``type``, ``created``, ``updated``), so that :func:`geo.io.buildings.read_footprints` reads it
+    as the cadastre. Buildings on a commune boundary listed by both communes are kept once.
+    """
+    from geo.io.buildings import read_footprints
+    from geo.io.vectors import read_vector, write_gpkg
+
+    dest = Path(data_dir) / "rooftops" / "batiment.gpkg"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    parts: list[gpd.GeoDataFrame] = []
+    with _http.client_or_new(client) as c:
+        codes = communes_in_bbox(bbox, departement=departement, client=c)
+        if not codes:
+            raise ArtoisError(f"{config.GEO_API_URL}: no commune of département {departement} meets bbox "
+                              f"{tuple(round(v) for v in bbox)}")
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".cadastre-") as tmpdir:
+            for code in codes:
+                url = config.CADASTRE_URL_TEMPLATE.format(dep=code[:2], insee=code)
+                raw = Path(tmpdir) / f"cadastre-{code}-batiments.json"
+                _http.download(c, url, raw, gunzip=True)
+                try:
+                    gdf = read_vector(raw, crs=config.WORKING_CRS, geometry_types=("Polygon",), allow_empty=True)
+                except ArtoisError as exc:
+                    raise DownloadError(url, f"not a GeoJSON of buildings ({exc})") from exc
+                parts.append(gdf[gdf.intersects(shapely.box(*bbox))])
+    gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=config.WORKING_CRS)
+    if gdf.empty:
+        raise ArtoisError(f"{config.CADASTRE_URL_TEMPLATE.split('/communes/')[0]}: no cadastre building in bbox "
+                          f"{tuple(round(v) for v in bbox)} (communes {', '.join(codes)})")
+    if "id" in gdf.columns and gdf["id"].notna().all():
+        gdf = gdf.drop_duplicates("id")
+    with atomic_path(dest) as tmp:
+        write_gpkg(tmp, {"batiment": gdf})
+        read_footprints(tmp)
+    log.info("%s: %d cadastre buildings from %d commune(s)", dest, len(gdf), len(codes))
     return dest
 
 
@@ -499,8 +563,12 @@ def fetch_area(
     client: httpx.Client | None = None,
     max_area_km2: float = config.FETCH_MAX_AREA_KM2,
     on_file: Callable[[str, Path], None] | None = None,
+    footprints: str = "bdtopo",
 ) -> dict[str, list[Path]]:
     """Download every source of ``only`` for ``bbox`` [m, Lambert-93] into ``out_dir`` (docs/formats.md layout).
+
+    ``footprints`` says where ``rooftops/batiment.gpkg`` comes from: ``bdtopo`` (IGN BD TOPO, with
+    heights and uses) or ``cadastre`` (the cadastre's buildings, the outlines of the land registry).
 
     Returns
     -------
@@ -512,6 +580,9 @@ def fetch_area(
     unknown = [s for s in wanted if s not in SOURCES]
     if unknown:
         raise InvalidRequestError(f"unknown source(s) {', '.join(unknown)} (choose from {', '.join(SOURCES)})")
+    if footprints not in config.FETCH_FOOTPRINT_SOURCES:
+        raise InvalidRequestError(f"unknown footprint source '{footprints}' "
+                                  f"(choose from {', '.join(config.FETCH_FOOTPRINT_SOURCES)})")
     out = Path(out_dir)
     done: dict[str, list[Path]] = {}
 
@@ -527,6 +598,8 @@ def fetch_area(
                 files = [get_communes(out, departement=departement, client=c)]
             elif source == "lidar":
                 files = get_lidar_tiles(bbox, out, client=c, on_file=note(source))
+            elif source == "batiment" and footprints == "cadastre":
+                files = [get_cadastre_buildings(bbox, out, departement=departement, client=c)]
             elif source == "batiment":
                 files = [get_buildings(bbox, out, client=c)]
             elif source == "ban":
