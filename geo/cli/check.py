@@ -91,7 +91,7 @@ def _vector(required: tuple[str, ...], what: str) -> Checker:
 CHECKS: tuple[tuple[str, Checker], ...] = (
     ("rooftops/lidar/*.tif", _raster),
     ("rooftops/batiment.gpkg", _footprints),
-    ("rooftops/adresses-62.csv", _ban),
+    ("rooftops/adresses-*.csv", _ban),
     ("rooftops/roof_faces_truth.gpkg", _vector(("face_id", "tilt_deg", "azimuth_deg"), "ground-truth roof faces")),
     ("parks/communes.geojson", _communes),
     ("parks/pma-communes-epci.csv", _epci),
