@@ -142,8 +142,9 @@ def read_footprints(
         Working CRS of the result; must be projected (metres).
     id_column
         Identifier column of a layer that is neither BD TOPO, OSM nor the cadastre (must be unique and
-        non-null); by default the first of :data:`_ID_NAMES`, then of the identifier-like names, that
-        is; else identifiers are generated from the outlines.
+        non-null); by default the first unique, non-null column among :data:`_ID_NAMES`, then among
+        identifier-like names (``NUM_BAT``, ``code_*``, ``*_id``); else identifiers are generated
+        from the outlines.
 
     Returns
     -------

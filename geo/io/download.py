@@ -420,14 +420,16 @@ def _clip_ban(src: Path, dest: Path, bbox: Bounds) -> int:
         if "x" not in header or "y" not in header:
             raise InputError(src, f"not a BAN address file: no x/y columns (found: {', '.join(header[:12])})")
         ix, iy = header.index("x"), header.index("y")
-        ilon, ilat = (header.index("lon"), header.index("lat")) if {"lon", "lat"} <= set(header) else (-1, -1)
+        lonlat = (header.index("lon"), header.index("lat")) if {"lon", "lat"} <= set(header) else None
         writer.writerow(header)
         for row in reader:
             try:
                 x, y = float(row[ix]), float(row[iy])
             except (ValueError, IndexError):
                 try:
-                    x, y = to_l93.transform(float(row[ilon]), float(row[ilat]))
+                    if lonlat is None:
+                        continue
+                    x, y = to_l93.transform(float(row[lonlat[0]]), float(row[lonlat[1]]))
                 except (ValueError, IndexError):
                     continue
             if not (math.isfinite(x) and math.isfinite(y)):

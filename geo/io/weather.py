@@ -213,11 +213,16 @@ def _typical_year_months(index: pd.DatetimeIndex) -> list[int]:
     return [int(y[0]) for y in per_month]
 
 
-def _coerce_typical_year(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """``index`` with every stamp in :data:`geo.config.TYPICAL_YEAR` (the leap
-    :data:`geo.config.TYPICAL_LEAP_YEAR` when 29 February is there), month, day and time kept."""
+def _typical_year(index: pd.DatetimeIndex) -> int:
+    """The year a typical year is put in: :data:`geo.config.TYPICAL_YEAR`, or the leap
+    :data:`geo.config.TYPICAL_LEAP_YEAR` when it has 29 February."""
     leap = bool(((index.month == 2) & (index.day == 29)).any())
-    year = config.TYPICAL_LEAP_YEAR if leap else config.TYPICAL_YEAR
+    return config.TYPICAL_LEAP_YEAR if leap else config.TYPICAL_YEAR
+
+
+def _coerce_typical_year(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``index`` with every stamp in :func:`_typical_year`, month, day and time kept."""
+    year = _typical_year(index)
     return pd.DatetimeIndex([t.replace(year=year) for t in index], name=index.name)
 
 
@@ -262,9 +267,7 @@ def read_epw(path: str | Path) -> Weather:
         data, meta = pvlib.iotools.read_epw(path)
         years = _typical_year_months(pd.DatetimeIndex(data.index))
         if years:  # a typical year (TMY, TMYx): months from different years, read as one year
-            leap = bool(((data.index.month == 2) & (data.index.day == 29)).any())
-            data, meta = pvlib.iotools.read_epw(
-                path, coerce_year=config.TYPICAL_LEAP_YEAR if leap else config.TYPICAL_YEAR)
+            data, meta = pvlib.iotools.read_epw(path, coerce_year=_typical_year(pd.DatetimeIndex(data.index)))
     except Exception as exc:  # pvlib raises ValueError, KeyError, pandas errors alike
         raise InputError(path, f"not a readable EPW file ({_first_line(exc)})") from exc
     _check_columns(path, data, _IRRADIANCE)
