@@ -705,7 +705,8 @@ WFS_SORT_KEYS: Final[dict[str, str]] = {
 #: Cadastre (DGFiP PCI vecteur, Etalab GeoJSON export), one gzipped GeoJSON per commune and layer;
 #: layer ``batiments`` has ``id``, ``commune``, ``nom``, ``type`` ("01" bâti dur, "02" bâti léger),
 #: ``created``, ``updated``, in WGS84. Source: https://cadastre.data.gouv.fr/datasets/cadastre-etalab
-#: (URL pattern …/latest/geojson/communes/{dep}/{insee}/cadastre-{insee}-{layer}.json.gz), checked 2026-11.
+#: (URL pattern …/latest/geojson/communes/{dep}/{insee}/cadastre-{insee}-{layer}.json.gz, as other clients
+#: use it: by commune for ``parcelles``, by département for ``batiments``), checked 2026-11.
 CADASTRE_URL_TEMPLATE: Final = (
     "https://cadastre.data.gouv.fr/data/etalab-cadastre/latest/geojson/communes/{dep}/{insee}/"
     "cadastre-{insee}-batiments.json.gz"

@@ -400,3 +400,13 @@ def test_pvgis_tmy_with_pvlib_before_0_13(tmp_path: Path, monkeypatch: pytest.Mo
         assert (old.latitude_deg, old.longitude_deg, old.altitude_m) == (50.432, 2.833, 41.0)
         assert old.period == new.period and old.source == new.source
     assert "2008–2020" in new_json.period
+
+
+def test_typical_year_with_a_leap_february(tmp_path: Path) -> None:
+    """February taken from 2008 keeps its 29th: the year is then the leap TYPICAL_LEAP_YEAR, 8784 h."""
+    years = [2016, 2008, *_TMYX_YEARS[2:]]
+    start = pd.date_range(f"{config.TYPICAL_LEAP_YEAR}-01-01 00:00", periods=8784, freq="1h", tz="UTC")
+    mixed = pd.DatetimeIndex([s.replace(year=years[s.month - 1]) for s in start])  # hour starts
+    w = read_weather_csv(_plain_csv(tmp_path / "leap.csv", "time_start", mixed))
+    np.testing.assert_array_equal(w.data.index, start + pd.Timedelta(minutes=30))
+    assert len(w.data) == 8784 and ((w.data.index.month == 2) & (w.data.index.day == 29)).sum() == 24
