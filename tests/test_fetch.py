@@ -542,17 +542,6 @@ def test_wfs_paging_goes_on_after_short_pages_in_a_stable_order(services: FakeSe
     assert leftovers(tmp_path / "partial") == []
 
 
-def test_wfs_pages_without_sortby_would_lose_features(services: FakeServices) -> None:
-    """Why SORTBY: the fake server, like a real one, has no order without it; paging it then repeats
-    some features and misses others."""
-    services.wfs_max_count = 2
-    with services.client() as c:
-        pages = [c.get(config.IGN_WFS_URL, params={"TYPENAMES": config.BDTOPO_WFS_TYPENAME, "STARTINDEX": s,
-                                                   "COUNT": 2}).json()["features"] for s in (0, 2, 4)]
-    got = [f["properties"]["cleabs"] for p in pages for f in p]
-    assert len(got) == 5 and len(set(got)) < 5
-
-
 def test_no_lidar_tile_for_the_area_is_an_error(services: FakeServices, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
