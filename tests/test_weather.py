@@ -167,9 +167,12 @@ def _write_pvgis_csv(path: Path, rows: pd.DataFrame, *, offset: float | None = N
     return path
 
 
-def test_pvgis_json_time_offset_and_year(tmp_path: Path) -> None:
+def test_pvgis_json_time_offset_and_year(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rows = _tmy_rows()
-    w = read_pvgis_tmy(_write_pvgis_json(tmp_path / "tmy.json", rows))
+    with caplog.at_level("WARNING", logger="artois.weather"):
+        w = read_pvgis_tmy(_write_pvgis_json(tmp_path / "tmy.json", rows))
+    # the file says PVGIS applied its own horizon (use_horizon: true): the beam would be shaded twice
+    assert any("use_horizon=true" in m and "tmy.json" in m for m in caplog.messages)
     assert len(w.data) == 8760 and w.interval_h == 1.0
     assert w.data.index[0] == pd.Timestamp("1990-01-01 00:00", tz="UTC") + pd.Timedelta(
         hours=config.PVGIS_TIME_OFFSET_SARAH_H)
