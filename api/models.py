@@ -237,3 +237,22 @@ class Legend(BaseModel):
 class ErrorBody(BaseModel):
     code: str
     detail: str = Field(description="message en français")
+
+
+# -- roof suitability classes (geo.roofs.classes) --------------------------------------------------
+
+
+class SuitabilityClassInfo(BaseModel):
+    """One roof class, as the map legend and the printable report show it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "code": "excellent", "label": "Excellent", "colour": "#e31a1c", "min_share_of_optimum": 0.9,
+        "suitable": True, "explanation": "Ce toit reçoit au moins 90 % du soleil…"}]})
+
+    code: str = Field(description="value of the suitability column of roof_faces and buildings")
+    label: str = Field(description="French label")
+    colour: str = Field(description="#rrggbb")
+    min_share_of_optimum: float | None = Field(
+        description="lowest irradiation as a share (0–1) of the site's best plane; null for the unsuitable class")
+    suitable: bool = Field(description="whether the class's faces count in a roof's potential")
+    explanation: str = Field(description="what the class means (French)")

@@ -42,10 +42,10 @@ def clean_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def built_dir(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``artois build`` run on the small sample, once per test session."""
-    from geo.pipeline import build
+    """``artois build`` run on the small sample, once per test session; every stage must have built."""
+    from geo.pipeline import STAGES, build
 
     out = tmp_path_factory.mktemp("build")
     report = build(sample_dir, out)
-    assert report.ok, report.lines()
+    assert report.ok and set(report.outputs) == {s.name for s in STAGES}, report.lines()
     return out
