@@ -291,10 +291,10 @@
         var c = suitabilityOf(p.suitability);
         return { fill: true, fillColor: c ? c.colour : '#999', fillOpacity: 0.85, color: '#5a3d1e', weight: 0.6, opacity: 0.9 };
       };
-      function roofGrid(collection, minZoom, maxZoom, idField) {
+      function roofGrid(collection, maxZoom, idField) {
         var vg = L.vectorGrid.protobuf(url(S.urls.vectorTiles, { collection: collection }), {
           pane: 'artoisRoofs', vectorTileLayerStyles: styles, interactive: true, bounds: bounds,
-          minZoom: minZoom, maxZoom: maxZoom, maxNativeZoom: nativeZoom(collection),
+          minZoom: 0, maxZoom: maxZoom, maxNativeZoom: nativeZoom(collection),
           getFeatureId: function (f) { return f.properties[idField]; },
           attribution: 'Toitures : BD TOPO et LiDAR HD IGN',
         });
@@ -304,11 +304,12 @@
         });
         return vg;
       }
-      // roof faces from their minimum zoom; below it, whole buildings coloured by their best class
+      // roof faces from their minimum zoom (the API answers 204 below it); below it, whole buildings coloured
+      // by their best class. minZoom stays 0: a layer's minZoom would become the map's.
       var facesFrom = S.tileMinZoom[opts.collection] || 0;
-      var faces = roofGrid(opts.collection, facesFrom, S.maxZoom, 'face_id');
+      var faces = roofGrid(opts.collection, S.maxZoom, 'face_id');
       if (!facesFrom || S.tileMinZoom.buildings === undefined) { return faces; }
-      return L.layerGroup([roofGrid('buildings', S.tileMinZoom.buildings, facesFrom - 1, 'building_id'), faces]);
+      return L.layerGroup([roofGrid('buildings', facesFrom - 1, 'building_id'), faces]);
     }, opts.collection, 'roofFaces');
     legendEntries.roofFaces = function () {
       var minZ = Math.min(S.tileMinZoom[opts.collection] || 0, S.tileMinZoom.buildings || 99);
