@@ -130,15 +130,17 @@ class AddressIndex:
         (BAN layout); rows without a street name or a position are left out.
         """
         df = _clean_addresses(addresses)
-        streets: list[Any] = []
-        rows: list[Any] = []
-        for sid, (_, g) in enumerate(df.groupby(["nom_voie", "code_insee"], sort=False)):
-            r = g.iloc[0]
-            streets.append((r["nom_voie"], r["code_postal"], r["code_insee"], r["nom_commune"],
-                            float(g["lon"].median()), float(g["lat"].median()), normalize(str(r["nom_voie"])),
-                            normalize(str(r["nom_commune"]))))
-            rows.extend((sid, n, rep, x, y, i) for n, rep, x, y, i in zip(
-                g["numero"], g["rep"], g["lon"], g["lat"], g["id"], strict=True) if n)
+        groups = df.groupby(["nom_voie", "code_insee"], sort=False)
+        first = groups[["code_postal", "nom_commune"]].first().reset_index()  # street ids = ngroup() order
+        median = groups[["lon", "lat"]].median()
+        streets = [(v, cp, insee, c, float(x), float(y), normalize(str(v)), normalize(str(c)))
+                   for v, cp, insee, c, x, y in zip(first["nom_voie"], first["code_postal"], first["code_insee"],
+                                                    first["nom_commune"], median["lon"], median["lat"], strict=True)]
+        has_number = (df["numero"] != "").to_numpy()
+        sid = groups.ngroup().to_numpy()[has_number]
+        num = df[has_number]
+        rows = zip(sid.tolist(), num["numero"], num["rep"], num["lon"].tolist(), num["lat"].tolist(), num["id"],
+                   strict=True)
         write_index(path, streets, rows, {**(key or {}), "normalisation": _normalisation_key()})
         return cls(AddressStore(path), source=source)
 
