@@ -11,7 +11,7 @@ Method (documented for the users of ``GET /api/geocode``):
    addresses (:mod:`geo.io.address_index`): each query word is looked up in the index's vocabulary; a word
    absent from it is replaced by the closest indexed words (rapidfuzz ``ratio`` ≥
    :data:`geo.config.GEOCODE_TYPO_MIN_RATIO`) or used as a prefix. Streets holding every word (or
-   correction) come first, by bm25; when too few do, streets holding any of them.
+   correction) are taken, best bm25 first; when none does, streets holding any of them.
 4. Score those streets against the words with rapidfuzz: the mean of ``token_set_ratio`` (every query word
    found → high) and ``token_sort_ratio`` (penalises extra or missing words), the better of "street" and
    "street postcode city" (the query may name the commune or not), plus a bonus when the postcode or INSEE
@@ -170,7 +170,7 @@ class AddressIndex:
             return []
         n = config.GEOCODE_FTS_CANDIDATES
         rows = self.store.match(" AND ".join("(" + " OR ".join(g) + ")" for g in groups), n)
-        if len(rows) < n // 2 and len(groups) > 1:
+        if not rows and len(groups) > 1:  # a word matches nothing with the others: streets holding any
             seen = {r[0] for r in rows}
             anyword = " OR ".join(t for g in groups for t in g)
             rows += [r for r in self.store.match(anyword, n) if r[0] not in seen]
