@@ -22,6 +22,10 @@ log = logging.getLogger("artois.build")
 StageFn = Callable[[Path, Path], list[Path]]
 
 
+class StageSkipped(ArtoisError):
+    """Raised by a stage whose optional inputs are absent: reported as not built, not as a failure."""
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -40,10 +44,12 @@ class Stage:
         return fn
 
 
-#: In dependency order: roofs read the irradiation raster.
+#: In dependency order: roofs and sites read the irradiation raster.
 STAGES: tuple[Stage, ...] = (
     Stage("irradiance", "annual irradiation raster with shading (build/irradiance.tif)", "geo.solar.build:build_irradiance"),
     Stage("roofs", "roof faces, buildings and commune totals (build/rooftops.gpkg)", "geo.roofs.build:build_roofs"),
+    Stage("sites", "ground PV on friches and terrils, APER car parks (build/sites.gpkg)",
+          "geo.sites.build:build_sites"),
     Stage("parks", "Chaîne des Parcs network, access and gaps (build/parks.gpkg)", "geo.parks.build:build_parks"),
 )
 
@@ -88,6 +94,9 @@ def build(data_dir: str | Path, out_dir: str | Path, *, only: Sequence[str] | No
         t0 = time.perf_counter()
         try:
             report.outputs[stage.name] = fn(data_dir, out_dir)
+        except StageSkipped as exc:
+            report.skipped[stage.name] = str(exc)
+            continue
         except ArtoisError as exc:
             report.failed[stage.name] = str(exc)
             continue

@@ -11,6 +11,9 @@ and its halo, whatever the area (a whole territory streams). Which pixels are co
 * else a DTM given: pixels more than :data:`geo.config.ROOF_MIN_HEIGHT_ABOVE_DTM_M` above it;
 * else every pixel (logged).
 
+``extra_polygons`` (the ground-PV and car-park sites, :mod:`geo.sites`) add the pixels they touch
+to the footprint or DTM mask: only which pixels are computed changes, not how.
+
 Tiles with no pixel to compute are skipped without reading the DSM (footprints) or after
 reading only the tile itself (DTM).
 """
@@ -25,8 +28,10 @@ from pathlib import Path
 import numpy as np
 import rasterio.features
 import rasterio.warp
+import shapely
 from affine import Affine
 from rasterio.crs import CRS
+from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.errors import InputError
@@ -128,6 +133,7 @@ def irradiance_from_files(
     tile_px: int | None = None,
     progress: bool | None = None,
     weather: Weather | None = None,
+    extra_polygons: Sequence[BaseGeometry] = (),
 ) -> Path:
     """Compute ``irradiance.tif`` (15 bands, docs/data-dictionary.md) from DSM files, tile by tile.
 
@@ -158,6 +164,9 @@ def irradiance_from_files(
         Show a progress bar (default: when stderr is a terminal).
     weather
         Already loaded weather (overrides ``weather_path``).
+    extra_polygons
+        Polygons (in the DSM's CRS) whose pixels are computed too, e.g. ground-PV sites and car
+        parks; ignored with ``all_pixels`` or when every pixel is computed anyway.
 
     Returns
     -------
@@ -188,6 +197,7 @@ def irradiance_from_files(
         log.info("no footprints and no DTM: computing every pixel")
     sky = bin_sky(weather, bin_minutes=settings.bin_minutes, month_parts=settings.month_parts)
     windows = _tile_windows(rows, cols, tile_px)
+    extra = shapely.STRtree(list(extra_polygons)) if len(extra_polygons) and not all_pixels else None
     tags = {**weather.tags(), **settings.tags(), "SOURCES": ", ".join(p.name for p in paths)}
     bar = None
     if progress if progress is not None else sys.stderr.isatty():
@@ -208,7 +218,8 @@ def irradiance_from_files(
                         bar.refresh()
 
                 bands = _tile_bands(grid, window, halo, weather, settings, sky, tick,
-                                    all_pixels=all_pixels, footprints=footprints, dtm_grid=dtm_grid)
+                                    all_pixels=all_pixels, footprints=footprints, dtm_grid=dtm_grid,
+                                    extra=extra)
                 if bands is not None:
                     n_pixels += int(np.isfinite(bands[0]).sum())
                     n_computed_tiles += 1
@@ -235,6 +246,7 @@ def _tile_bands(
     all_pixels: bool,
     footprints: _Footprints | None,
     dtm_grid: RasterGrid | None,
+    extra: shapely.STRtree | None = None,
 ) -> np.ndarray | None:
     """The 15 bands (NaN = not computed) of one tile's core window, or None when nothing is computed."""
     r0, r1, c0, c1 = window
@@ -258,6 +270,12 @@ def _tile_bands(
         with np.errstate(invalid="ignore"):
             mask = np.asarray((dsm_core.data - dtm.data) > config.ROOF_MIN_HEIGHT_ABOVE_DTM_M)
         del dsm_core, dtm
+    if mask is not None and extra is not None:
+        hits = extra.query(shapely.box(*core_bounds), predicate="intersects")
+        if len(hits):
+            mask |= rasterio.features.rasterize(
+                ((g, 1) for g in extra.geometries.take(hits)), out_shape=core_shape, transform=core_transform,
+                fill=0, all_touched=True, dtype="uint8").astype(bool)
     if mask is not None and not mask.any():
         return None
     # The tile and its halo (the horizon reach), from the files intersecting it, clipped to the
@@ -318,7 +336,8 @@ def build_irradiance(data_dir: Path, out_dir: Path) -> list[Path]:
 
     Reads the IGN LiDAR HD MNS tiles under ``rooftops/lidar/``, the roof mask from
     ``rooftops/batiment.gpkg`` (else height above the MNT tiles), and the weather from
-    ``rooftops/weather.{epw,json,csv}`` (else the approximate offline default).
+    ``rooftops/weather.{epw,json,csv}`` (else the approximate offline default). The ground of the
+    sites under ``sites/`` (friches, car parks: :mod:`geo.sites`) is computed too.
     """
     rooftops = Path(data_dir) / "rooftops"
     dsm = find_lidar_tiles(rooftops / "lidar", "MNS")
@@ -331,5 +350,18 @@ def build_irradiance(data_dir: Path, out_dir: Path) -> list[Path]:
     irradiance_from_files(
         dsm, out, dtm_paths=dtm, weather_path=find_weather_file(rooftops),
         footprints_path=footprints if footprints.is_file() else None,
+        extra_polygons=_site_polygons(Path(data_dir)),
     )
     return [out]
+
+
+def _site_polygons(data_dir: Path) -> list[BaseGeometry]:
+    """Polygons of the ground-PV and car-park sites of ``data_dir/sites`` (none when absent or unreadable:
+    the sites stage then reports the file's problem)."""
+    try:
+        from geo.sites.build import site_polygons
+
+        return site_polygons(data_dir)
+    except InputError as exc:
+        log.warning("sites not added to the irradiance: %s", exc)
+        return []
