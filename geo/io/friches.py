@@ -182,7 +182,8 @@ def read_friches(path: str | Path, *, surfaces: str | Path | None = None) -> gpd
         except ValueError:
             uf = math.nan
             notes.append(f"unite_fonciere_surface unreadable ({area[:20]})")
-        out = {c: ("" if str(rec.get(c, "")).strip() in config.CNIG_MISSING_VALUES else str(rec.get(c, "")).strip())
+        out: dict[str, object] = {c: ("" if str(rec.get(c, "")).strip() in config.CNIG_MISSING_VALUES
+                                     else str(rec.get(c, "")).strip())
                for c in FRICHES_COLUMNS if c not in ("unite_fonciere_surface", "geom_source", "read_note")}
         out.update({"unite_fonciere_surface": uf if uf > 0 else math.nan, "geom_source": source,
                     "read_note": "; ".join(notes)})

@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.io._atomic import write_text_atomic
-from geo.sample.geometry import Tree, Terril
+from geo.sample.geometry import Terril, Tree
 from geo.sample.scene import Scene, SceneBuilder
 
 #: South-west corner of the cité (the small sample's origin) [m], Lambert-93.
@@ -172,7 +172,7 @@ def osm_xml(parks: list[CarParkSpec]) -> str:
     relations: list[str] = []
     nid, wid = [1000], [900]
 
-    def ring(coords: list[tuple[float, float]], tags: dict[str, str], way_id: int | None = None) -> int:
+    def ring(coords: list[tuple[float, ...]], tags: dict[str, str], way_id: int | None = None) -> int:
         refs = []
         for x, y in coords[:-1]:
             lon, lat = to_wgs.transform(x, y)
@@ -189,7 +189,7 @@ def osm_xml(parks: list[CarParkSpec]) -> str:
 
     park_tags = {"amenity": "parking", "parking": "surface", "access": "customers"}
     for p in parks:
-        kind, num = p.site_id.split("-")[1:]
+        num = p.site_id.rsplit("-", 1)[1]
         tags = {**park_tags, "name": p.nom}
         if p.polygon.interiors:
             outer = ring(list(p.polygon.exterior.coords), {})
@@ -233,7 +233,7 @@ def truth(scene: Scene, *, small: bool) -> gpd.GeoDataFrame:
     for f in friches(scene):
         g: BaseGeometry = f["geometry"]  # type: ignore[assignment]
         if g.geom_type == "Point":
-            rows.append({"site_id": f["site_id"], "kind": "friche", "area_m2": float(f["unite_fonciere_surface"]),
+            rows.append({"site_id": f["site_id"], "kind": "friche", "area_m2": float(str(f["unite_fonciere_surface"])),
                          "counted_m2": math.nan, "tree_share": math.nan, "crown_share": math.nan,
                          "aper_status": None, "aper_deadline": None, "geometry": g})
             continue
@@ -245,7 +245,7 @@ def truth(scene: Scene, *, small: bool) -> gpd.GeoDataFrame:
                      "aper_status": None, "aper_deadline": None, "geometry": g})
     buildings = [b.roof.frame.outline() for b in scene.buildings]
     for p in car_parks(scene, small=small):
-        counted = p.polygon
+        counted: BaseGeometry = p.polygon
         for g in (*p.green, *[b for b in buildings if b.intersects(p.polygon)]):
             counted = counted.difference(g)
         trees = _tree_union(scene.trees, counted, config.SITES_TREE_MIN_HEIGHT_M).intersection(counted)

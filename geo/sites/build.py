@@ -194,6 +194,7 @@ def _friche(rec: dict[str, Any], geom: BaseGeometry | None, inp: _Inputs) -> tup
         row[c] = 0.0
     notes = [str(rec["read_note"])] if rec.get("read_note") else []
     uf = float(rec.get("unite_fonciere_surface") or math.nan)
+    row["area_m2"] = geom.area if geom is not None and geom.geom_type.endswith("Polygon") else uf
     if geom is None:
         row["note"] = "; ".join([*notes, "no usable geometry: no figures"])
         return _finish_friche(row, inp), shapely.Polygon()
