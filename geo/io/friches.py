@@ -11,7 +11,6 @@ with figures or a stated reason; only a file that is not a friches table at all 
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import math
@@ -84,10 +83,12 @@ def _parse_wkt(text: object, kinds: tuple[str, ...], to_l93: Transformer) -> tup
 def _read_csv(path: Path) -> pd.DataFrame:
     text = _decode(path)
     first = text.split("\n", 1)[0]
+    if not first.strip():
+        raise InputError(path, "empty file, or no header line")
     if ";" not in first:
-        sep = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter if first.strip() else ";"
-        if sep != ";":
-            raise InputError(path, f"not a ';'-separated CNIG friches CSV (header separated by {sep!r})")
+        other = next((s for s in (",", "\t", "|") if s in first), None)
+        raise InputError(path, "not a ';'-separated CNIG friches CSV (" + (
+            f"header separated by {other!r})" if other else "no ';' in the header line)"))
     try:
         df = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
