@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -177,7 +178,7 @@ def read_friches(path: str | Path, *, surfaces: str | Path | None = None) -> gpd
                 source = "geompoint"
         elif point is None and why_point != "missing":
             notes.append(f"geompoint {why_point}")
-        area = str(rec.get("unite_fonciere_surface") or "").strip().replace(",", ".").replace("\u00a0", "")
+        area = re.sub(r"\s", "", str(rec.get("unite_fonciere_surface") or "")).replace(",", ".")  # "6 532,5"
         try:
             uf = float(area) if area not in config.CNIG_MISSING_VALUES else math.nan
         except ValueError:
