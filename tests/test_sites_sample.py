@@ -55,7 +55,7 @@ def test_irradiance_is_computed_on_the_sites_ground_only(built_dir: Path, layers
                                               invert=True)
         assert (~band.mask[pit]).all()  # every pixel of the pit-head friche computed
         # an open lawn of the park, away from roofs and sites, stays nodata (only the mask was extended)
-        r, c = ds.index(685_160.0, 7_037_020.0)
+        r, c = ds.index(685_270.0, 7_037_560.0)
         assert band.mask[r, c]
 
 
