@@ -191,3 +191,39 @@ def test_bad_car_park_files(tmp_path: Path) -> None:
     assert str(p) in str(e.value) and "\n" not in str(e.value)
     with pytest.raises(InputError, match="file not found"):
         read_car_parks(tmp_path / "nope.osm")
+
+
+def test_irradiance_extends_only_which_pixels_are_computed(tmp_path: Path, sample_dir: Path) -> None:
+    """The sites' polygons add their pixels to the DTM mask; each computed pixel keeps its all-pixels value."""
+    import numpy as np
+    import rasterio
+
+    from geo.cli.solar import _site_polygons
+    from geo.io.weather import default_weather
+    from geo.solar.build import irradiance_from_files
+    from geo.solar.irradiance import SolarSettings
+
+    polys = _site_polygons([sample_dir / "sites" / "friches.csv", sample_dir / "sites" / "parkings.osm"])
+    assert len(polys) == 2 + 3  # the two friche perimeters (not the point-only one) and the three car parks
+    z = np.full((60, 60), 40.0, dtype=np.float32)
+    z[20:30, 20:40] = 48.0  # a building
+    x0, y0 = 685_000.0, 7_038_000.0
+    prof = {"driver": "GTiff", "height": 60, "width": 60, "count": 1, "dtype": "float32", "crs": "EPSG:2154",
+            "transform": rasterio.Affine(1.0, 0, x0, 0, -1.0, y0)}
+    with rasterio.open(tmp_path / "dsm.tif", "w", **prof) as d:
+        d.write(z, 1)
+    with rasterio.open(tmp_path / "dtm.tif", "w", **prof) as d:
+        d.write(np.full((60, 60), 40.0, dtype=np.float32), 1)
+    site = box(x0 + 5.2, y0 - 55.0, x0 + 17.0, y0 - 42.3)  # a car park south-west of the building
+    kw = {"settings": SolarSettings(distance_m=40.0), "weather": default_weather(), "progress": False}
+    out = irradiance_from_files([tmp_path / "dsm.tif"], tmp_path / "a.tif", dtm_paths=[tmp_path / "dtm.tif"],
+                                extra_polygons=[site], **kw)
+    every = irradiance_from_files([tmp_path / "dsm.tif"], tmp_path / "b.tif", all_pixels=True, **kw)
+    with rasterio.open(out) as a, rasterio.open(every) as b:
+        got, ref = a.read(masked=True), b.read(masked=True)
+    computed = ~got.mask[0]
+    expected = np.zeros((60, 60), bool)
+    expected[20:30, 20:40] = True
+    expected[42:55, 5:17] = True  # pixels touched by the site (x 5.2-17.0, rows 42.3-55.0)
+    assert np.array_equal(computed, expected)
+    assert np.allclose(got[:, computed].filled(np.nan), ref[:, computed].filled(np.nan), rtol=1e-5, atol=1e-4)
