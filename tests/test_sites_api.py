@@ -34,7 +34,9 @@ def test_collections_and_items(client: TestClient, built_dir: Path) -> None:
         assert p["aper_status"] == layer.loc[cid, "aper_status"]
         assert p["counted_area_m2"] == pytest.approx(layer.loc[cid, "counted_area_m2"])
     assert by_id["osm-w-102"]["aper_status_fr"] == "concerné" and by_id["osm-w-102"]["aper_deadline"] == "2028-07-01"
-    one = client.get("/ogc/collections/friches/items/62498_19-03.0001").json()
+    listed = client.get("/ogc/collections/friches/items").json()["features"]
+    fid = next(f["id"] for f in listed if f["properties"]["site_id"] == "62498_19-03.0001")
+    one = client.get(f"/ogc/collections/friches/items/{fid}").json()
     assert one["properties"]["kwp"] > 0 and one["geometry"]["type"] == "Polygon"
 
 
