@@ -197,7 +197,7 @@ def _friche(rec: dict[str, Any], geom: BaseGeometry | None, inp: _Inputs) -> tup
     row["area_m2"] = geom.area if geom is not None and geom.geom_type.endswith("Polygon") else uf
     if geom is None:
         row["note"] = "; ".join([*notes, "no usable geometry: no figures"])
-        return _finish_friche(row, inp), shapely.Polygon()
+        return _finish_friche(row), shapely.Polygon()
     monthly = np.zeros(12)
     w = _window(inp, geom) if geom.geom_type.endswith("Polygon") else None
     exact = False
@@ -235,7 +235,7 @@ def _friche(rec: dict[str, Any], geom: BaseGeometry | None, inp: _Inputs) -> tup
         area = geom.area if geom.geom_type.endswith("Polygon") else uf
         if not area > 0:
             row["note"] = "; ".join([*notes, "known by its point only and no unite_fonciere_surface: no figures"])
-            return _finish_friche(row, inp), geom
+            return _finish_friche(row), geom
         if not geom.geom_type.endswith("Polygon"):
             notes.append("area from the cadastral surface (unite_fonciere_surface)")
             geom = geom.buffer(math.sqrt(area / math.pi), 32)
@@ -253,10 +253,10 @@ def _friche(rec: dict[str, Any], geom: BaseGeometry | None, inp: _Inputs) -> tup
         row[c] = float(v)
     row["production_mwh_yr"] = float(monthly.sum()) / 1000.0
     row["note"] = "; ".join(notes)
-    return _finish_friche(row, inp), geom
+    return _finish_friche(row), geom
 
 
-def _finish_friche(row: dict[str, Any], inp: _Inputs) -> dict[str, Any]:
+def _finish_friche(row: dict[str, Any]) -> dict[str, Any]:
     kwh = row["production_mwh_yr"] * 1000.0
     row["specific_yield_kwh_kwp"] = kwh / row["kwp"] if row["kwp"] > 0 else math.nan
     row["cost_eur"], row["lcoe_eur_mwh"] = _economics(row["kwp"], kwh, config.GROUND_PV_COST_EUR_PER_KWP,
