@@ -227,3 +227,23 @@ def test_irradiance_extends_only_which_pixels_are_computed(tmp_path: Path, sampl
     expected[42:55, 5:17] = True  # pixels touched by the site (x 5.2-17.0, rows 42.3-55.0)
     assert np.array_equal(computed, expected)
     assert np.allclose(got[:, computed].filled(np.nan), ref[:, computed].filled(np.nan), rtol=1e-5, atol=1e-4)
+
+
+def test_surfaces_geopackage_fills_missing_perimeters(tmp_path: Path) -> None:
+    """Cartofriches' surfaces GeoPackage gives the perimeter of a site the CSV knows by its point only."""
+    csv = write_cnig(tmp_path / "f.csv", cnig_rows(), "utf-8")
+    surf = gpd.GeoDataFrame({"site_id": ["62498_A3", "62498_ZZ"]}, geometry=[PIT, box(0, 0, 10, 10)],
+                            crs="EPSG:2154").to_crs("EPSG:4326")
+    surf.to_file(tmp_path / "surfaces.gpkg", layer="friches_surfaces")
+    f = read_friches(csv, surfaces=tmp_path / "surfaces.gpkg").set_index("site_id")
+    assert f.loc["62498_A3", "geom_source"] == "surfaces"
+    assert f.loc["62498_A3", "geometry"].area == pytest.approx(PIT.area, rel=1e-6)
+    assert f.loc["62498_A1", "geom_source"] == "geomsurf"  # the CSV's own perimeter wins
+    with pytest.raises(InputError, match="no polygon layer with a site_id"):
+        read_friches(csv, surfaces=_no_site_id(tmp_path))
+
+
+def _no_site_id(tmp_path: Path) -> Path:
+    p = tmp_path / "other.gpkg"
+    gpd.GeoDataFrame({"nom": ["x"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:2154").to_file(p, layer="x")
+    return p

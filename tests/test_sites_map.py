@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+from shapely.geometry import shape
 from test_map_browser import (  # noqa: F401  (pytest fixtures, used by name)
     CHROMIUM,
     Session,
@@ -36,9 +37,8 @@ def test_car_parks_and_friches_layers(desktop: Session, server: str, api: httpx.
         pytest.skip("the served build has no sites.gpkg")
     gym = next(f for f in api.get("/ogc/collections/car_parks/items").json()["features"]
                if f["properties"]["car_park_id"] == "osm-w-102")
-    ring = gym["geometry"]["coordinates"][0]
-    lon = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
-    lat = min(p[1] for p in ring) + 0.3 * (max(p[1] for p in ring) - min(p[1] for p in ring))  # off the grass island
+    x0, y0, x1, y1 = shape(gym["geometry"]).bounds
+    lon, lat = (x0 + x1) / 2, y0 + 0.3 * (y1 - y0)  # south of the grass island in its middle
     _load(desktop, server)
     page = desktop.page
     _show(page, "Parkings")
