@@ -137,7 +137,7 @@ def daylight_profile() -> np.ndarray:
 
 def make_pv_profiles() -> pd.DataFrame:
     """The ``pv_profiles`` attribute table (two orientation bins with the same daylight profile)."""
-    from geo.roofs.pv import encode_profile
+    from geo.products.rooftops import encode_profile
 
     text = encode_profile(daylight_profile())
     return pd.DataFrame({"profile_id": ["t40a180", "t40a0"], "tilt_deg": [40.0, 40.0],

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pytest
 
 from geo import config
-from geo.io.rooftops import read_pv_profiles
+from geo.products.rooftops import read_pv_profiles
 from geo.roofs.economics import simulate
 
 
