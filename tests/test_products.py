@@ -67,11 +67,11 @@ def test_profiles_decode_to_monthly_shares(built_dir: Path) -> None:
 
 def test_readers_name_the_file_and_the_problem(built_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="run the roofs stage first"):
-        rooftops.read_site(tmp_path / "rooftops.gpkg")
+        rooftops.read_site(BuildFolder(tmp_path).rooftops)
     with pytest.raises(InputError, match="no layer 'site'"):
         rooftops.read_site(BuildFolder(built_dir).parks)
     with pytest.raises(InputError, match="run the irradiance stage first"):
-        irradiance.read_header(tmp_path / "irradiance.tif")
+        irradiance.read_header(BuildFolder(tmp_path).irradiance)
     one_band = tmp_path / "one.tif"
     with rasterio.open(one_band, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32",
                        crs="EPSG:2154", transform=Affine(0.5, 0, 0, 0, -0.5, 0)) as ds:
@@ -116,7 +116,7 @@ def test_compare_builds_finds_a_changed_value_and_a_changed_pixel(built_dir: Pat
     text = "\n".join(diff.differences)
     assert not diff.same
     assert "roof_faces: column kwp: 1 value(s) differ" in text
-    assert "pv_profiles" in text  # written without profiles: rows differ
+    assert rooftops.PV_PROFILES.name in text  # written without profiles: rows differ
     assert "band annual_kwh_m2: max |difference| 1 kWh/m2/yr" in text
 
 

@@ -101,7 +101,7 @@ def test_terril_winter_shadow_raises_shading_loss(faces: gpd.GeoDataFrame, truth
 
 def test_output_contract(roofs_gpkg: Path, faces: gpd.GeoDataFrame, sample_dir: Path) -> None:
     layers = dict(pyogrio.list_layers(roofs_gpkg))
-    assert {"roof_faces", "buildings", "communes_solar", "pv_profiles", "site"} <= set(layers)
+    assert {layer.name for layer in rooftops.LAYERS} <= set(layers)
     need = ["face_id", "building_id", "tilt_deg", "azimuth_deg", "orientation", "is_flat", "area_m2",
             "usable_area_m2", "irradiation_kwh_m2_yr", "shading_loss", "n_modules", "kwp", "production_kwh_yr",
             "specific_yield_kwh_kwp", "suitability"]
