@@ -27,7 +27,7 @@ from geo.parks.access import (
 )
 from geo.parks.ensembles import tag_ensemble
 from geo.parks.gaps import candidate_gaps, linked_population
-from geo.parks.model import ParksModel, network_layers
+from geo.parks.model import ParksModel
 from geo.parks.network import add_entrances, build_network
 from geo.pipeline import BuildContext
 from geo.products import parks as P
@@ -239,7 +239,7 @@ def analyse(
         P.ACCESS_CELLS.name: access[[*P.ACCESS_CELLS.column_names, "geometry"]],
         P.GAPS.name: gaps,
         P.COMMUNES_ACCESS.name: communes_out,
-        **network_layers(net),
+        **P.network_layers(net.nodes, net.edges, net.crs),
     }
     if stops is not None and not stops.empty:
         layers[P.STOPS_ACCESS.name] = stops_access(net, stops.to_crs(crs), entrances, parks)

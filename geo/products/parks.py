@@ -14,19 +14,27 @@ docs/data-dictionary.md and the docstrings of :mod:`geo.parks`):
 * :data:`NETWORK_NODES`, :data:`NETWORK_EDGES` — the walk network, so the API rebuilds the graph
   from this file alone.
 
-Read a layer with :func:`read_layer`, write them all with :func:`write_parks`.
+Read a layer with :func:`read_layer`, write them all with :func:`write_parks`; what the
+request-time parks model is rebuilt from is :func:`read_parks_product` (a :class:`ParksProduct`),
+and :func:`network_layers` encodes the walk network into the two layers it is rebuilt from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
 
+from geo.errors import InputError
 from geo.io.gpkg import read_layer as _read_gpkg_layer
 from geo.io.gpkg import write_layers
+from geo.io.vectors import list_layers
 from geo.products.schema import Column, Layer
 
 #: File name in a build folder.
@@ -193,3 +201,107 @@ def read_layer(path: str | Path, layer: Layer, *, columns: Iterable[str] | None 
     df = _read_gpkg_layer(path, layer.name, columns=list(columns) if columns is not None else None,
                           missing=_MISSING)
     return layer.check(df, Path(path)) if strict and columns is None else df
+
+
+# ---------------------------------------------------------------------------
+# What the request-time parks model is rebuilt from
+# ---------------------------------------------------------------------------
+
+#: Layers :func:`read_parks_product` needs; greenways, access cells, service areas and gaps are
+#: read when present.
+PRODUCT_REQUIRED_LAYERS: tuple[Layer, ...] = (NETWORK_NODES, NETWORK_EDGES, PARKS, ENTRANCES)
+
+
+@dataclass(frozen=True)
+class ParksProduct:
+    """What the request-time parks model is rebuilt from, as stored in ``parks.gpkg``.
+
+    Attributes
+    ----------
+    path
+        The GeoPackage read.
+    nodes_xy
+        Walk-network node coordinates, shape (n, 2) [m], row i = ``node_id`` i.
+    edges
+        Network edges in ``edge_id`` order: ``u``, ``v`` (node rows, int64), ``length_m`` [m],
+        ``is_greenway`` (bool), ``highway``, ``kind``, ``greenway_id`` (int or None), lines.
+    parks
+        ``park_id`` (int64), ``nom``, ``ensemble``, ``area_ha`` [ha]…, polygons.
+    entrances
+        ``entrance_id``, ``park_id``, ``kind``, ``node`` (int64), points.
+    greenways
+        Greenway lines (``greenway_id``, ``nom``, ``type``…), possibly empty.
+    cells
+        Population cells (``population``…), possibly empty.
+    service_areas_10min
+        park_id -> 10-minute walking service-area polygon.
+    gaps
+        Candidate links (``gap_id``, ``edge_ids``…), None when the layer is absent.
+    """
+
+    path: Path
+    nodes_xy: np.ndarray
+    edges: gpd.GeoDataFrame
+    parks: gpd.GeoDataFrame
+    entrances: gpd.GeoDataFrame
+    greenways: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame
+    service_areas_10min: dict[int, BaseGeometry] = field(default_factory=dict)
+    gaps: gpd.GeoDataFrame | None = None
+
+
+def network_layers(nodes_xy: np.ndarray, edges: gpd.GeoDataFrame, crs: object) -> dict[str, gpd.GeoDataFrame]:
+    """The :data:`NETWORK_NODES` and :data:`NETWORK_EDGES` layers :func:`read_parks_product` rebuilds the network from.
+
+    ``nodes_xy`` are the node coordinates (n, 2) [m]; ``edges`` the network's edge table
+    (``u``, ``v`` node rows…). Nodes get ``node_id`` = row, edges ``edge_id`` = row.
+    """
+    nodes = gpd.GeoDataFrame({"node_id": np.arange(len(nodes_xy), dtype=np.int64)},
+                             geometry=shapely.points(nodes_xy), crs=crs)
+    out = edges.copy()
+    out.insert(0, "edge_id", np.arange(len(out), dtype=np.int64))
+    out["greenway_id"] = out["greenway_id"].astype("Int64")
+    return {NETWORK_NODES.name: nodes, NETWORK_EDGES.name: out}
+
+
+def read_parks_product(path: str | Path) -> ParksProduct:
+    """Read the analysed Chaîne des Parcs from ``parks.gpkg`` (or a build folder holding it).
+
+    Raises :class:`~geo.errors.InputError` naming the file when it is missing, unreadable or lacks
+    one of :data:`PRODUCT_REQUIRED_LAYERS` (rebuild it with ``artois build``).
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / FILE
+    if not p.exists():
+        raise InputError(p, _MISSING)
+    layers = set(list_layers(p))
+    if missing := {lyr.name for lyr in PRODUCT_REQUIRED_LAYERS} - layers:
+        raise InputError(p, f"missing layer(s) {', '.join(sorted(missing))}: rebuild it with 'artois build'")
+
+    def read(lyr: Layer) -> gpd.GeoDataFrame:  # as written: no repair, no reprojection
+        gdf: gpd.GeoDataFrame = read_layer(p, lyr, strict=False)
+        return gdf
+
+    nodes = read(NETWORK_NODES).sort_values("node_id")
+    edges = read(NETWORK_EDGES).sort_values("edge_id").drop(columns="edge_id").reset_index(drop=True)
+    edges["u"] = edges["u"].astype(np.int64)
+    edges["v"] = edges["v"].astype(np.int64)
+    edges["is_greenway"] = edges["is_greenway"].astype(bool)
+    edges["greenway_id"] = edges["greenway_id"].astype(object).where(edges["greenway_id"].notna(), None)
+    parks = read(PARKS)
+    parks["park_id"] = parks["park_id"].astype(np.int64)
+    entrances = read(ENTRANCES)
+    entrances["node"] = entrances["node"].astype(np.int64)
+    empty = gpd.GeoDataFrame(geometry=[], crs=parks.crs)
+    greenways = read(GREENWAYS) if GREENWAYS.name in layers else empty
+    cells = (read(ACCESS_CELLS) if ACCESS_CELLS.name in layers
+             else gpd.GeoDataFrame({"population": []}, geometry=[], crs=parks.crs))
+    sa10: dict[int, BaseGeometry] = {}
+    if SERVICE_AREAS.name in layers:
+        sa = read(SERVICE_AREAS)
+        for row in sa[sa["label"] == "10 min"].itertuples(index=False):
+            sa10[int(row.park_id)] = row.geometry
+    gaps = read(GAPS) if GAPS.name in layers else None
+    return ParksProduct(p.resolve(), shapely.get_coordinates(nodes.geometry.values), edges, parks, entrances,
+                        greenways, cells, sa10, gaps)

@@ -14,6 +14,7 @@ import pandas as pd
 import pyogrio
 import rasterio.features
 import shapely
+from affine import Affine
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
@@ -28,6 +29,7 @@ from geo.products import irradiance as irradiance_product
 from geo.products import rooftops
 from geo.roofs.aggregate import building_table, commune_table
 from geo.roofs.pv import OrientationYield, SiteModel
+from geo.roofs.reconcile import WindowReader, reconcile_footprints, with_quality
 from geo.roofs.scoring import score_faces, site_summary
 from geo.roofs.segmentation import (
     ISSUE_KEYS,
@@ -124,6 +126,20 @@ def _plan_groups(fps: gpd.GeoDataFrame, dsm: RasterGrid, tile_m: float) -> list[
                            float(b[:, 2].max()) + pad, float(b[:, 3].max()) + pad))
         groups.append(_Group(ok[members], ok[ctx], window))
     return groups
+
+
+def _window_reader(dsm: RasterGrid, dtm: Sequence[Path] | None) -> WindowReader:
+    """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`."""
+    dtm_grid = read_grid([Path(p) for p in dtm]) if dtm else None
+
+    def read(bounds: Bounds) -> tuple[np.ndarray, np.ndarray | None, Affine] | None:
+        w = _read_window(dsm, dsm.clip(bounds))
+        if w is None:
+            return None
+        paths = dtm_grid.files_intersecting(w.bounds) if dtm_grid is not None else []
+        t = read_raster(paths, bounds=w.bounds).data if paths else None
+        return w.data, (t if t is not None and t.shape == w.shape else None), w.transform
+    return read
 
 
 def _read_window(dsm: RasterGrid, window: Bounds) -> Raster | None:
@@ -376,6 +392,9 @@ def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: Raster
         log.info("roofs: %d building(s) detected from DSM − DTM", len(raw))
     fps, issues = prepare_footprints(raw, crs, grid.bounds, id_column="building_id")
     issues["reprojected_footprints"] += moved
+    if footprints is not None:  # footprints drawn apart from the LiDAR: move them onto its roofs
+        fps, moved_issues = reconcile_footprints(fps, _window_reader(grid, dtm), res_m=grid.res_m, tile_m=tile_m)
+        issues.update(moved_issues)
     return fps, issues
 
 
@@ -469,6 +488,7 @@ def run_roofs(
         reported, annual_consumption_kwh, config.PV_TARIFF_QUARTER, len(buildings), len(faces),
         site.monthly_temp_air_c, {k: int(issues.get(k, 0)) for k in ISSUE_KEYS},
     )
+    buildings = with_quality(buildings, fps, faces)
     path = rooftops.write_rooftops(out, faces=faces, buildings=buildings, communes=commune_table(buildings, faces, com),
                                    profiles=profiles.values(), site=site_row)
     n_suit = int((faces["suitability"] != config.SUITABILITY_UNSUITABLE).sum()) if len(faces) else 0
