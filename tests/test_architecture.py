@@ -117,8 +117,9 @@ def test_the_import_walker_sees_imports() -> None:
     assert len(GRAPH) > 80
 
 
-#: Known cycles another change of issue 10 removes (item 6: the parks model); remove them from here then.
-_PENDING_CYCLES = [["geo.parks.connectivity", "geo.parks.model"]]
+#: Known cycles, through imports inside functions, left to their owners (remove them from here once gone):
+#: geo.roofs.rows (issue 13) and geo.roofs.segmentation call each other.
+_PENDING_CYCLES = [["geo.roofs.rows", "geo.roofs.segmentation"]]
 
 
 def test_no_import_cycle_in_geo_and_api() -> None:
@@ -172,8 +173,6 @@ _ALLOWED = {
     "geo/cli/sample.py": "sample counts",
     # FastAPI needs the export layers spelled in a Literal for the OpenAPI enum.
     "api/routers/exports.py": "Literal path parameter",
-    # Issue 10 item 6 (parks model read through geo.io / geo.products) is another change's.
-    "geo/parks/model.py": "pending: parks model as data",
 }
 
 
