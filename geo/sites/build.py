@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import config
 from geo.errors import InputError
 from geo.io.rasters import RasterGrid, read_grid, read_raster
+from geo.products import sites as product
 from geo.roofs.pv import SiteModel, rack_ground_cover_ratio
 from geo.sites import aper
 from geo.sites.canopy import tree_mask
@@ -36,30 +37,15 @@ from geo.sites.economics import band_price, cre_reference, lcoe_eur_mwh
 from geo.sites.ground import EXCLUSIONS, KWP_PER_MODULE, row_groups, usable_ground
 from geo.solar.surface import surface_normals, tilt_azimuth
 
+if TYPE_CHECKING:
+    from geo.pipeline import BuildContext
+
 log = logging.getLogger("artois.sites")
 
-MONTH_COLS = tuple(f"production_m{m:02d}_kwh" for m in range(1, 13))
-#: Columns of the ``friches`` layer, in order (plus geometry).
-FRICHE_COLUMNS = (
-    "site_id", "site_nom", "site_type", "site_statut", "comm_insee", "comm_nom", "activite_libelle",
-    "is_terril", "pollution_flag", "heritage_flag", "sol_pollution_existe", "bati_patrimoine", "urba_zone_type",
-    "area_m2", "unite_fonciere_surface", "usable_area_m2", *[f"excluded_{k}_m2" for k in EXCLUSIONS],
-    "layout", "n_modules", "kwp", "production_mwh_yr", *MONTH_COLS, "specific_yield_kwh_kwp", "shading_loss",
-    "cost_eur", "lcoe_eur_mwh", "cre_reference", "cre_price_eur_mwh", "approximate", "geom_source", "note",
-)
-#: Columns of the ``car_parks`` layer, in order (plus geometry).
-CAR_PARK_COLUMNS = (
-    "car_park_id", "nom", "source", "code_insee", "area_m2", "counted_area_m2", "tree_share", "aper_status",
-    "aper_status_fr", "aper_deadline", "aper_deadline_postponed", "canopy_area_m2", "canopy_kwp",
-    "canopy_production_mwh_yr", *MONTH_COLS, "canopy_shading_loss", "canopy_cost_eur", "canopy_lcoe_eur_mwh",
-    "tradeoff_fr", "approximate", "note",
-)
-#: Columns of ``communes_sites`` (plus geometry).
-COMMUNE_COLUMNS = (
-    "level", "code", "nom", "epci_siren", "n_friches", "friches_usable_area_m2", "friches_kwp",
-    "friches_production_mwh_yr", "n_car_parks", "n_aper_concerned", "n_aper_exempt_trees", "n_aper_below_threshold",
-    "aper_counted_area_m2", "aper_canopy_kwp", "aper_canopy_production_mwh_yr",
-)
+MONTH_COLS = product.MONTH_COLUMNS
+FRICHE_COLUMNS = product.FRICHES.column_names
+CAR_PARK_COLUMNS = product.CAR_PARKS.column_names
+COMMUNE_COLUMNS = product.COMMUNES_SITES.column_names
 
 
 @dataclass
@@ -422,7 +408,7 @@ def run_sites(
     from geo.io.car_parks import read_car_parks
     from geo.io.communes import read_communes
     from geo.io.friches import read_friches
-    from geo.io.vectors import read_vector, write_gpkg
+    from geo.io.vectors import read_vector
     from geo.io.weather import load_weather
 
     t0 = time.perf_counter()
@@ -463,7 +449,7 @@ def run_sites(
         joined = gpd.sjoin(pts, com[["code_insee", com.geometry.name]], how="left", predicate="within")
         park_layer["code_insee"] = joined.groupby(level=0)["code_insee"].first().reindex(park_layer.index).to_numpy()
     communes_layer = commune_totals(friche_layer, park_layer, com, crs)
-    write_gpkg(out, {"friches": friche_layer, "car_parks": park_layer, "communes_sites": communes_layer})
+    product.write_sites(out, friches=friche_layer, car_parks=park_layer, communes=communes_layer)
     n_approx = int(friche_layer["approximate"].fillna(False).astype(bool).sum()
                    + park_layer["approximate"].fillna(False).astype(bool).sum())
     return SitesReport(Path(out), len(friche_layer), len(park_layer), n_approx,
@@ -492,21 +478,21 @@ def site_polygons(data_dir: Path) -> list[BaseGeometry]:
     return out
 
 
-def build_sites(data_dir: Path, out_dir: Path) -> list[Path]:
-    """Pipeline stage: ``data_dir/sites`` + the DSM/DTM tiles + ``out_dir/irradiance.tif`` → ``out_dir/sites.gpkg``.
+def build_sites(ctx: BuildContext) -> list[Path]:
+    """Pipeline stage: ``DATA/sites`` + the DSM/DTM tiles + ``irradiance.tif`` → ``sites.gpkg`` (:mod:`geo.products.sites`).
 
     Reads ``sites/friches.csv`` (or ``.gpkg``) and ``sites/parkings.osm`` (or ``.osm.pbf``,
     ``.geojson``, ``.gpkg``), the LiDAR HD tiles and buildings under ``rooftops/``, and the
-    communes under ``parks/``. Skipped (with its reason) when ``data_dir/sites`` has neither file.
+    communes under ``parks/``. Writes nothing (and says so) when ``DATA/sites`` has neither file.
     """
     from geo.io.rasters import find_lidar_tiles
-    from geo.pipeline import StageSkipped
-    from geo.solar.build import find_weather_file
+    from geo.pipeline import find_weather_file
 
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    data_dir = ctx.data_dir
     fr, cp = _inputs_of(data_dir)
     if fr is None and cp is None:
-        raise StageSkipped(f"{data_dir / 'sites'}: no friches.csv and no parkings.osm")
+        log.info("sites: %s has no friches.csv and no parkings.osm: nothing to compute", data_dir / "sites")
+        return []
     roof = data_dir / "rooftops"
     dsm = find_lidar_tiles(roof / "lidar", "MNS")
     try:
@@ -517,7 +503,7 @@ def build_sites(data_dir: Path, out_dir: Path) -> list[Path]:
     communes = data_dir / "parks" / "communes.geojson"
     epci = data_dir / "parks" / "pma-communes-epci.csv"
     report = run_sites(
-        irradiance=out_dir / "irradiance.tif", dsm=dsm, dtm=dtm, out=out_dir / "sites.gpkg", friches=fr,
+        irradiance=ctx.products.irradiance, dsm=dsm, dtm=dtm, out=ctx.products.sites, friches=fr,
         car_parks=cp, footprints=fp if fp.is_file() else None,
         communes=communes if communes.is_file() else None,
         epci_table=epci if communes.is_file() and epci.is_file() else None, weather=find_weather_file(roof),
