@@ -106,7 +106,7 @@ def _polygons(gdf: gpd.GeoDataFrame | None, bounds: tuple[float, float, float, f
 
 def _window(inp: _Inputs, geom: BaseGeometry) -> _Window | None:
     """The rasters around ``geom``; None when no DSM covers it."""
-    from geo.io.rooftops import read_irradiance
+    from geo.products.irradiance import read_irradiance
 
     margin = config.GROUND_PV_OBSTACLE_CLEARANCE_M + config.GROUND_PV_PERIMETER_SETBACK_M + 4 * inp.dsm.res_m
     x0, y0, x1, y1 = geom.bounds
@@ -118,7 +118,7 @@ def _window(inp: _Inputs, geom: BaseGeometry) -> _Window | None:
     if not files:
         return None
     dsm = read_raster(files, bounds=b)
-    bands, _ = read_irradiance(inp.irradiance, like=dsm)
+    bands = read_irradiance(inp.irradiance, like=dsm)
     ground = dsm.data
     dtm = None
     if inp.dtm is not None and inp.dtm.files_intersecting(b):
