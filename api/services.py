@@ -8,13 +8,12 @@ the errors a user can cause.
 from __future__ import annotations
 
 import glob
-import importlib
 import io
 import json
 import logging
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,8 @@ from api.layers import Catalog, Collection
 from api.settings import Settings
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
+from geo.roofs.economics import Options, Simulation, Tariffs, assumptions, default_options
+from geo.roofs.economics import simulate as economics_simulate
 
 log = logging.getLogger("artois.api")
 
@@ -106,38 +107,90 @@ def building_by_id(catalog: Catalog, building_id: str) -> tuple[int, dict[str, A
     return fid, feats.properties[0], feats.geometries[0]
 
 
-def simulate(catalog: Catalog, building_id: str, *, annual_consumption_kwh: float, kwp: float | None,
-             face_ids: list[str] | None) -> dict[str, Any]:
-    """Economics of an installation on ``building_id`` recomputed by :func:`geo.roofs.economics.simulate`."""
-    _, _, footprint = building_by_id(catalog, building_id)
+def simulate(catalog: Catalog, building_id: str, *, options: SimulateOptions, kwp: float | None,
+             face_ids: list[str] | None) -> Simulation:
+    """Economics of an installation on ``building_id`` computed by :func:`geo.roofs.economics.simulate`."""
+    _, props, footprint = building_by_id(catalog, building_id)
     faces = roof_faces_of(catalog, building_id, footprint)
-    return simulate_faces(catalog, building_id, faces, annual_consumption_kwh=annual_consumption_kwh, kwp=kwp,
+    return simulate_faces(catalog, building_id, faces, options=economics_options(props, options), kwp=kwp,
                           face_ids=face_ids)
 
 
-def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, annual_consumption_kwh: float,
-                   kwp: float | None, face_ids: list[str] | None) -> dict[str, Any]:
-    """:func:`simulate` on the already read roof faces (``Features``) of ``building_id``."""
-    economics = importlib.import_module("geo.roofs.economics")
+@dataclass(frozen=True)
+class SimulateOptions:
+    """What a request may set (None = the building's default: its stored owner, profile and consumption)."""
 
+    annual_consumption_kwh: float | None = None
+    load_profile: str | None = None
+    owner: str | None = None
+    vat: str | None = None
+    installed_cost_eur: float | None = None
+    analysis_years: int | None = None
+    escalation: float | None = None
+    ems: bool | None = None
+    battery_kwh: float | None = None
+    loan_rate: float | None = None
+    loan_years: int | None = None
+
+
+def economics_options(props: dict[str, Any], req: SimulateOptions) -> Options:
+    """The :class:`geo.roofs.economics.Options` of a request on a building: the building's stored owner,
+    load profile and consumption (those of its stored recommendation), overridden by the request."""
+    owner = req.owner or str(props.get("owner") or "menage")
+    stored_profile = props.get("load_profile") if owner == str(props.get("owner") or "menage") else None
+    base = default_options(owner, consumption_kwh=clean_value(props.get("consumption_kwh_yr")) or None)
+    if stored_profile:
+        base = replace(base, load_profile=str(stored_profile))
+    changes = {k: v for k, v in vars(req).items() if v is not None and k != "owner"}
+    try:
+        return replace(base, **changes).checked()
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
+
+
+def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, options: Options,
+                   kwp: float | None, face_ids: list[str] | None) -> Simulation:
+    """:func:`simulate` on the already read roof faces (``Features``) of ``building_id``."""
     if not len(faces):
         raise NotFoundError(f"Le bâtiment {building_id} n'a aucun pan de toiture dans le cadastre.")
-    known = {str(p["face_id"]) for p in faces.properties}
-    if face_ids:
-        unknown = [f for f in face_ids if f not in known]
-        if unknown:
-            raise NotFoundError(f"Pan(s) de toiture inconnu(s) pour ce bâtiment : {', '.join(unknown[:5])}")
-    faces_df = pd.DataFrame(faces.properties)
-    profiles = pv_profiles(catalog)
     try:
-        result = economics.simulate(
-            faces_df, annual_consumption_kwh=annual_consumption_kwh, profiles=profiles, kwp=kwp, face_ids=face_ids,
-        )
-    except (InvalidRequestError, ValueError) as exc:
+        return economics_simulate(pd.DataFrame(faces.properties), profiles=pv_profiles(catalog), options=options,
+                                  kwp=kwp, face_ids=face_ids)
+    except NotFoundError as exc:
+        raise NotFoundError(f"Pan(s) de toiture inconnu(s) : {exc}") from exc
+    except InvalidRequestError as exc:
         raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
-    if not isinstance(result, dict):
-        result = asdict(result) if hasattr(result, "__dataclass_fields__") else dict(result)
-    return {k: _jsonable(v) for k, v in result.items()}
+
+
+def simulate_with_whole_roof(catalog: Catalog, building_id: str, *, options: SimulateOptions, kwp: float | None,
+                             face_ids: list[str] | None) -> tuple[Simulation, Simulation | None]:
+    """:func:`simulate`, and for a company or a public owner with no kWp asked, the whole suitable roof too."""
+    _, props, footprint = building_by_id(catalog, building_id)
+    faces = roof_faces_of(catalog, building_id, footprint)
+    opts = economics_options(props, options)
+    result = simulate_faces(catalog, building_id, faces, options=opts, kwp=kwp, face_ids=face_ids)
+    whole = None
+    if opts.owner != "menage" and kwp is None and face_ids is None:
+        capacity = _suitable_kwp(faces.properties)
+        if capacity > result.kwp + 1e-9:
+            whole = simulate_faces(catalog, building_id, faces, options=opts, kwp=capacity, face_ids=None)
+    return result, whole
+
+
+def _suitable_kwp(faces: list[dict[str, Any]]) -> float:
+    """Peak power of all the modules of the suitable faces [kWp] (all faces when none is suitable)."""
+    ok = [p for p in faces if p.get("suitability") != config.SUITABILITY_UNSUITABLE] or faces
+    return sum(int(clean_value(p.get("n_modules")) or 0) for p in ok) * config.MODULE_PEAK_POWER_WP / 1000.0
+
+
+def economics_assumptions(result: Simulation) -> list[dict[str, str]]:
+    """The assumptions of a simulation with their sources (French), as the report and panel print them."""
+    return assumptions(Tariffs.default(result.tariff_quarter))
+
+
+def simulation_json(result: Simulation) -> dict[str, Any]:
+    """The JSON figures of a :class:`geo.roofs.economics.Simulation` (no NaN)."""
+    return {k: _jsonable(v) for k, v in result.to_dict().items()}
 
 
 def pv_profiles(catalog: Catalog) -> dict[str, np.ndarray]:
