@@ -23,14 +23,16 @@ def test_simulate_at_default_consumption_equals_stored_recommendation(built_dir:
     buildings = gpd.read_file(gpkg, layer="buildings")
     faces = gpd.read_file(gpkg, layer="roof_faces")
     profiles = read_pv_profiles(gpkg)
-    recommended = buildings[buildings["reco_kwp"] > 0]
+    recommended = buildings[(buildings["reco_kwp"] > 0) & (buildings["owner"] == "menage")]
     assert len(recommended) >= 50
     by_building = dict(tuple(faces.groupby("building_id")))
     for b in recommended.itertuples():
         out = simulate(by_building[b.building_id], annual_consumption_kwh=config.HOUSEHOLD_CONSUMPTION_KWH_YR,
                        profiles=profiles)
-        assert out["kwp"] == pytest.approx(b.reco_kwp), b.building_id
-        assert out["production_kwh_yr"] == pytest.approx(b.reco_production_kwh_yr, rel=1e-6), b.building_id
-        assert out["cost_eur"] == pytest.approx(b.reco_cost_eur, rel=1e-9), b.building_id
+        assert out.kwp == pytest.approx(b.reco_kwp), b.building_id
+        assert out.production_kwh_yr == pytest.approx(b.reco_production_kwh_yr, rel=1e-6), b.building_id
+        assert out.cost_eur == pytest.approx(b.reco_cost_eur, rel=1e-9), b.building_id
+        assert out.net_gain_eur == pytest.approx(b.reco_net_gain_eur, rel=1e-9), b.building_id
+        assert out.analysis_years == b.analysis_years and out.load_profile == b.load_profile
         unsuitable = set(by_building[b.building_id].query("suitability == @config.SUITABILITY_UNSUITABLE").face_id)
-        assert not unsuitable & set(out["faces"]), b.building_id  # type: ignore[arg-type]
+        assert not unsuitable & set(dict(out.faces)), b.building_id
