@@ -449,7 +449,7 @@ def test_default_report_equals_api_roof_on_the_built_sample(built: tuple[TestCli
             else:
                 assert got == pytest.approx(want, rel=1e-6, abs=1e-6), (bid, element_id)
         assert page.value("reco-modules") == b["reco_n_modules"]
-        assert page.ids["eco-gain"]["data-years"] == str(b["analysis_years"])
+        assert int(page.ids["eco-gain"]["data-years"]) == b["analysis_years"]
         # the panel's figures are /api/simulate's: the same numbers as the report and the stored building
         eco = api.post("/api/simulate", json={"building_id": bid}).json()["economics"]
         for element_id, key in (("reco-kwp", "kwp"), ("eco-cost", "cost_eur"), ("eco-gain", "net_gain_eur"),

@@ -135,7 +135,7 @@ def _band(bands: tuple[tuple[float, float], ...], kwp: float) -> float:
 
 def test_one_building_economics_and_hot_water_by_hand(roofs_gpkg: Path, faces: gpd.GeoDataFrame) -> None:
     b = gpd.read_file(roofs_gpkg, layer="buildings")
-    cand = b[(b.reco_kwp > 0) & (b.n_faces >= 2)].sort_values("building_id")
+    cand = b[(b.reco_kwp > 0) & (b.n_faces >= 2) & (b.owner == "menage")].sort_values("building_id")
     row = cand.iloc[0]
     f = faces[faces.building_id == row.building_id].copy()
     f = f[f.suitability != "inadapté"].sort_values("specific_yield_kwh_kwp", ascending=False)
@@ -214,14 +214,14 @@ def test_one_building_economics_and_hot_water_by_hand(roofs_gpkg: Path, faces: g
 
 def test_simulate_for_the_api(roofs_gpkg: Path, faces: gpd.GeoDataFrame) -> None:
     b = gpd.read_file(roofs_gpkg, layer="buildings")
-    row = b[(b.reco_kwp > 0)].sort_values("building_id").iloc[0]
+    row = b[(b.reco_kwp > 0) & (b.owner == "menage")].sort_values("building_id").iloc[0]
     bf = faces[faces.building_id == row.building_id]
     profiles = read_pv_profiles(roofs_gpkg)
     r = simulate(bf, annual_consumption_kwh=config.HOUSEHOLD_CONSUMPTION_KWH_YR, profiles=profiles)
     assert r.kwp == pytest.approx(row.reco_kwp)
     assert r.net_gain_eur == pytest.approx(row.reco_net_gain_eur)
     big = simulate(bf, annual_consumption_kwh=9000, profiles=profiles, kwp=1000)
-    assert big.capped and big.n_modules == bf.n_modules.sum()
+    assert big.capped and big.n_modules == bf[bf.suitability != config.SUITABILITY_UNSUITABLE].n_modules.sum()
     assert big.self_consumption_rate < 1 and big.cost_eur > r.cost_eur
     small = simulate(bf, annual_consumption_kwh=2000, profiles=profiles, kwp=2.0)
     assert small.kwp == pytest.approx(4 * config.MODULE_PEAK_POWER_WP / 1000) and not small.capped

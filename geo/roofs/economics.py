@@ -512,13 +512,14 @@ def assumptions(tariffs: Tariffs | None = None) -> list[dict[str, str]]:
     premium = " ; ".join(f"{fr(v)} €/kWc jusqu'à {fr(b)} kWc" for b, v in t.premium_eur_kwp)
     return [
         {"label": "Tarifs d'achat du surplus et prime", "value": (
-            f"trimestre {t.quarter} (demandes de raccordement du {t.valid_from} au {t.valid_to}) : surplus {surplus} "
+            f"trimestre {t.quarter} (demandes de raccordement du {_date_fr(t.valid_from)} au {_date_fr(t.valid_to)}) : "
+            f"surplus {surplus} "
             f"pendant {config.PV_CONTRACT_YEARS} ans, puis {fr(config.PV_POST_CONTRACT_SURPLUS_EUR_KWH, 2)} €/kWh ; "
             f"prime {premium}, versée la première année. Au-delà de 100 kWc : appel d'offres, surplus compté "
             f"{fr(config.PV_TENDER_INDICATIVE_EUR_KWH, 4)} €/kWh à titre indicatif"
             + ("" if t.verified_quarter else " ; trimestre le plus récent vérifié")), "source": t.source},
         {"label": "Prix de l'électricité", "value": (
-            f"tarif bleu option Base {fr(prices['base'], 4)} €/kWh TTC au {config.RETAIL_PRICE_DATE} (Heures pleines "
+            f"tarif bleu option Base {fr(prices['base'], 4)} €/kWh TTC au {_date_fr(config.RETAIL_PRICE_DATE)} (heures pleines "
             f"{fr(prices.get('hp', float('nan')), 4)}, heures creuses {fr(prices.get('hc', float('nan')), 4)}) ; "
             f"hausse de {fr(config.RETAIL_PRICE_ESCALATION_PER_YEAR * 100, 1)} % par an par défaut (0 à 3 % dans la "
             "fourchette)"), "source": "CRE, délibération TRVE, grille du 1er février 2026"},
@@ -551,6 +552,15 @@ def assumptions(tariffs: Tariffs | None = None) -> list[dict[str, str]]:
             f"panneaux, {fr(config.PV_FOOTPRINT_KG_PER_KWH * 1000)} g/kWh (25 à 44 g selon l'origine)"),
          "source": "ADEME, Base Empreinte"},
     ]
+
+
+_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre")
+
+
+def _date_fr(iso: str) -> str:
+    d = dt.date.fromisoformat(iso)
+    return f"{'1er' if d.day == 1 else d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
 
 
 def _fr(value: float, digits: int = 0) -> str:
