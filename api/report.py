@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import numpy as np
-import pandas as pd
 import shapely
 from markupsafe import Markup
 from pyproj import CRS, Transformer
@@ -304,7 +303,8 @@ def build_report(
     req = replace(options or services.SimulateOptions(), annual_consumption_kwh=annual_consumption_kwh)
     opts = services.economics_options(props, req)
     consumption = opts.annual_consumption_kwh
-    is_default = annual_consumption_kwh is None
+    stored = services.economics_options(props, services.SimulateOptions()).annual_consumption_kwh
+    is_default = abs(consumption - stored) < 1e-6
     weather = services.weather_info(catalog, props)
     notes: list[str] = []
 

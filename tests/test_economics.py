@@ -15,8 +15,16 @@ from hypothesis import strategies as st
 from geo import config
 from geo.errors import InvalidRequestError
 from geo.roofs.economics import (
-    Options, Tariffs, cash_flow, economics, installed_cost_ht, payback_text, quarter_index, quarter_of,
-    tariff_quarter_for, vat_rate,
+    Options,
+    Tariffs,
+    cash_flow,
+    economics,
+    installed_cost_ht,
+    payback_text,
+    quarter_index,
+    quarter_of,
+    tariff_quarter_for,
+    vat_rate,
 )
 from geo.roofs.loads import cover, load_profile
 from geo.roofs.pv import PROFILE_HOURS, profile_months

@@ -129,6 +129,22 @@ def page_settings() -> dict[str, Any]:
             "max": config.MAP_CONSUMPTION_MAX_KWH_YR,
             "default": round(config.HOUSEHOLD_CONSUMPTION_KWH_YR),
         },
+        "economics": economics_form(),
+    }
+
+
+def economics_form() -> dict[str, Any]:
+    """Choices and defaults of the panel's economics options (those of ``POST /api/simulate``, from config)."""
+    lo, hi = config.ANALYSIS_YEARS_RANGE
+    return {
+        "profiles": [{"value": k, "label": str(v["label"])} for k, v in config.LOAD_PROFILES.items()],
+        "default_profile": config.DEFAULT_LOAD_PROFILE,
+        "years": {"min": lo, "max": hi, "default": config.ANALYSIS_YEARS},
+        "escalation_pct": round(config.RETAIL_PRICE_ESCALATION_PER_YEAR * 100, 1),
+        "loan_rate_pct": round(config.LOAN_RATE * 100, 2),
+        "vat": [{"value": "auto", "label": "selon le cas (5,5 % ≤ 9 kWc pour un foyer)"},
+                {"value": "reduit", "label": "5,5 %"}, {"value": "normal", "label": "20 %"},
+                {"value": "recuperable", "label": "récupérée (entreprise)"}],
     }
 
 
@@ -221,6 +237,7 @@ def build_map(*, online_basemaps: Sequence[Mapping[str, str | int]] = config.MAP
     panel = _templates.get_template("panel.html.j2").render(
         minutes=config.MAP_SERVICE_AREA_MINUTES,
         consumption=settings["consumption"],
+        economics=settings["economics"],
         suitability=settings["suitability"],
     )
     add_body_html(fmap.get_root(), panel, name="artois_panel")  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from api.deps import get_catalog, get_settings
 from api.geocoder import AddressIndex
 from api.layers import Catalog
 from api.models import (
+    Assumption,
     ErrorBody,
     GeocodeCandidate,
     GeocodeResponse,
@@ -97,7 +98,7 @@ def simulate(
         building_id=body.building_id, annual_consumption_kwh=result.annual_consumption_kwh, kwp=body.kwp,
         face_ids=body.face_ids, economics=services.simulation_json(result),
         whole_roof=None if whole is None else services.simulation_json(whole),
-        assumptions=services.economics_assumptions(result),
+        assumptions=[Assumption(**a) for a in services.economics_assumptions(result)],
     )
 
 

@@ -8,7 +8,7 @@ malformed parameters are 422 from the app's validation handler.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,6 +18,7 @@ from api.deps import get_catalog
 from api.errors import error_response, status_for
 from api.layers import Catalog
 from api.models import ErrorBody
+from api.services import SimulateOptions
 from geo import config
 from geo.errors import ArtoisError
 
@@ -36,9 +37,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=HTMLResponse,
     response_model=None,
     summary="Rapport imprimable d'une toiture",
-    description="A4 print-ready HTML report of one building for a household, in French: plan of the roof faces "
-    "coloured by class, table of the faces, recommended installation and monthly production, economics for the "
-    "household's consumption (the figures of /api/roof, or of /api/simulate for another consumption or power), "
+    description="A4 print-ready HTML report of one building for a household, a company or a public owner, in "
+    "French: plan of the roof faces coloured by class, table of the faces, recommended installation and monthly "
+    "production, economics over the panels' life (the figures of /api/roof, or of /api/simulate for other options: "
+    "consumption, power, load profile, EMS, battery, VAT, quote, years, escalation, loan), "
     "solar hot water, dated assumptions and next steps. Self-contained (inline CSS and SVG, no external asset).",
     responses=_RESPONSES,
 )
@@ -54,9 +56,23 @@ def report_page(
     kwp: Annotated[float | None, Query(
         ge=config.MODULE_PEAK_POWER_WP / 1000.0, le=1000,
         description="peak power to study [kWp]; default: the recommended size", examples=[3.0])] = None,
+    profil: Annotated[Literal["moyen", "sans_chauffage", "chauffage_electrique", "pompe_a_chaleur",
+                              "vehicule_electrique", "presence_journee", "tertiaire", "ecole"] | None,
+                      Query(description="load profile (as /api/simulate load_profile)")] = None,
+    pilotage: Annotated[bool | None, Query(description="EMS / hot-water diverter (oui/non)")] = None,
+    batterie: Annotated[float | None, Query(ge=0, le=5000, description="battery [kWh]")] = None,
+    tva: Annotated[Literal["auto", "reduit", "normal", "recuperable"] | None, Query(description="VAT regime")] = None,
+    cout: Annotated[float | None, Query(gt=0, le=100_000_000, description="price of the quote [€]")] = None,
+    duree: Annotated[int | None, Query(ge=20, le=30, description="analysis years")] = None,
+    hausse: Annotated[float | None, Query(ge=-0.05, le=0.10, description="yearly price escalation [1/yr]")] = None,
+    pret_duree: Annotated[int | None, Query(ge=0, le=25, description="loan years")] = None,
+    pret_taux: Annotated[float | None, Query(ge=0, le=0.2, description="loan rate [1/yr]")] = None,
 ) -> Response:
+    options = SimulateOptions(load_profile=profil, ems=pilotage, battery_kwh=batterie, vat=tva, installed_cost_eur=cout,
+                              analysis_years=duree, escalation=hausse, loan_years=pret_duree, loan_rate=pret_taux)
     try:
-        model = report.build_report(catalog, building_id, annual_consumption_kwh=consommation, kwp=kwp)
+        model = report.build_report(catalog, building_id, annual_consumption_kwh=consommation, kwp=kwp,
+                                    options=options)
     except ArtoisError as exc:
         status, code = status_for(exc)
         if "text/html" in request.headers.get("accept", ""):

@@ -35,7 +35,8 @@ def _profile(key: str) -> dict[str, object]:
 def _shape(key: str) -> np.ndarray:
     p = _profile(key)
     if "blend" in p:
-        return sum(w * _shape(k) for k, w in p["blend"])  # type: ignore[attr-defined, no-any-return]
+        blend: tuple[tuple[str, float], ...] = p["blend"]  # type: ignore[assignment]
+        return np.sum([w * _shape(k) for k, w in blend], axis=0)
     days = pd.date_range(f"{PROFILE_YEAR}-01-01", periods=365, freq="D")
     weekend = days.day_of_week.to_numpy() >= 5
     wd = np.asarray(p["weekday"], float)
