@@ -512,11 +512,10 @@ def assumptions(tariffs: Tariffs | None = None) -> list[dict[str, str]]:
     premium = " ; ".join(f"{fr(v)} €/kWc jusqu'à {fr(b)} kWc" for b, v in t.premium_eur_kwp)
     return [
         {"label": "Tarifs d'achat du surplus et prime", "value": (
-            f"trimestre {t.quarter} (demandes de raccordement du {_date_fr(t.valid_from)} au {_date_fr(t.valid_to)}) : "
-            f"surplus {surplus} "
-            f"pendant {config.PV_CONTRACT_YEARS} ans, puis {fr(config.PV_POST_CONTRACT_SURPLUS_EUR_KWH, 2)} €/kWh ; "
-            f"prime {premium}, versée la première année. Au-delà de 100 kWc : appel d'offres, surplus compté "
-            f"{fr(config.PV_TENDER_INDICATIVE_EUR_KWH, 4)} €/kWh à titre indicatif"
+            f"{t.quarter} (raccordement demandé du {_date_fr(t.valid_from)} au {_date_fr(t.valid_to)}) : surplus "
+            f"{surplus}, {config.PV_CONTRACT_YEARS} ans, puis {fr(config.PV_POST_CONTRACT_SURPLUS_EUR_KWH, 2)} €/kWh ; "
+            f"prime {premium} ; au-delà de 100 kWc (appel d'offres) "
+            f"{fr(config.PV_TENDER_INDICATIVE_EUR_KWH, 4)} €/kWh indicatif"
             + ("" if t.verified_quarter else " ; trimestre le plus récent vérifié")), "source": t.source},
         {"label": "Prix de l'électricité", "value": (
             f"tarif bleu option Base {fr(prices['base'], 4)} €/kWh TTC au {_date_fr(config.RETAIL_PRICE_DATE)} (heures pleines "
@@ -525,31 +524,29 @@ def assumptions(tariffs: Tariffs | None = None) -> list[dict[str, str]]:
             "fourchette)"), "source": "CRE, délibération TRVE, grille du 1er février 2026"},
         {"label": "TVA", "value": (
             f"{fr(config.VAT_REDUCED_RATE * 100, 1)} % jusqu'à {fr(config.VAT_REDUCED_MAX_KWP)} kWc si : "
-            + " ; ".join(config.VAT_REDUCED_CONDITIONS) + f". Sinon {fr(config.VAT_NORMAL_RATE * 100)} % ; batterie à "
-            f"{fr(config.VAT_NORMAL_RATE * 100)} % ; récupérée par une entreprise"),
+            + " ; ".join(config.VAT_REDUCED_CONDITIONS) + f" ; sinon {fr(config.VAT_NORMAL_RATE * 100)} % (batterie "
+            f"comprise) ; récupérée par une entreprise"),
          "source": "CGI art. 278-0 bis ; arrêté du 8 septembre 2025 (JO du 9 septembre 2025)"},
         {"label": "Coût installé", "value": (
             f"{fr(config.INSTALLED_COST_FIXED_EUR_HT)} € + {fr(config.INSTALLED_COST_EUR_PER_KWP_HT[0][1])} €/kWc hors "
             f"taxes (soit {fr(installed_cost_ht(3) * (1 + config.VAT_REDUCED_RATE))} € TTC à 3 kWc avec TVA 5,5 %) ; "
             f"batterie {fr(config.BATTERY_COST_EUR_PER_KWH_TTC)} €/kWh TTC"),
-         "source": "prix de marché début 2026 (potentielsolaire.com, janvier 2026)"},
+         "source": "prix de marché, potentielsolaire.com, janvier 2026"},
         {"label": "Durée de vie", "value": (
-            f"analyse sur {config.ANALYSIS_YEARS} ans par défaut (20 à 30) ; baisse de rendement "
-            f"{fr(config.MODULE_DEGRADATION_PER_YEAR * 100, 1)} % par an ; onduleur remplacé la "
+            f"{config.ANALYSIS_YEARS} ans par défaut (20 à 30) ; onduleur remplacé la "
             f"{config.INVERTER_LIFE_YEARS + 1}e année ({fr(config.INVERTER_COST_FIXED_EUR_HT)} € + "
             f"{fr(config.INVERTER_COST_EUR_PER_KWP_HT)} €/kWc HT) ; entretien "
-            f"{fr(config.OM_COST_SHARE_PER_YEAR * 100, 1)} % du coût par an ; valeur actuelle nette à "
+            f"{fr(config.OM_COST_SHARE_PER_YEAR * 100, 1)} % du coût par an ; actualisation "
             f"{fr(config.DISCOUNT_RATE * 100, 1)} % ; fourchette : production ±10 %, hausse 0 à 3 %, coût ±15 %"),
-         "source": "NREL (Jordan & Kurtz 2013) ; hypothèses du projet (docs/economics.md)"},
+         "source": "hypothèses du projet, docs/economics.md"},
         {"label": "Consommation", "value": (
-            "profil horaire du foyer ou du bâtiment (forme des profils publiés par Enedis), comparé heure par heure "
-            f"à la production ; pilotage (gestionnaire d'énergie, routeur d'eau chaude) : "
+            "profil horaire (forme des profils Enedis) comparé heure par heure à la production ; pilotage : "
             f"{fr(config.EMS_SHIFTABLE_SHARE * 100)} % de la consommation déplaçable ; batterie rendement "
             f"{fr(config.BATTERY_ROUND_TRIP_EFFICIENCY * 100)} %"), "source": "Enedis, profils de consommation"},
         {"label": "CO₂", "value": (
             f"évité (brut) : {fr(config.GRID_CO2_KG_PER_KWH * 1000)} g par kWh produit ({config.GRID_CO2_METHOD}, "
-            "facteur que l'ADEME réserve aux bilans d'émissions : ordre de grandeur) ; net : moins l'empreinte des "
-            f"panneaux, {fr(config.PV_FOOTPRINT_KG_PER_KWH * 1000)} g/kWh (25 à 44 g selon l'origine)"),
+            "que l'ADEME réserve aux bilans d'émissions : ordre de grandeur) ; net : moins l'empreinte des "
+            f"panneaux, {fr(config.PV_FOOTPRINT_KG_PER_KWH * 1000)} g/kWh (25 à 44 g)"),
          "source": "ADEME, Base Empreinte"},
     ]
 
