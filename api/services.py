@@ -28,7 +28,7 @@ from api.layers import Catalog, Collection
 from api.settings import Settings
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
-from geo.roofs.economics import Options, Simulation, Tariffs, assumptions, default_options
+from geo.roofs.economics import FaceSet, Options, Simulation, Tariffs, assumptions, default_options
 from geo.roofs.economics import simulate as economics_simulate
 
 log = logging.getLogger("artois.api")
@@ -107,15 +107,6 @@ def building_by_id(catalog: Catalog, building_id: str) -> tuple[int, dict[str, A
     return fid, feats.properties[0], feats.geometries[0]
 
 
-def simulate(catalog: Catalog, building_id: str, *, options: SimulateOptions, kwp: float | None,
-             face_ids: list[str] | None) -> Simulation:
-    """Economics of an installation on ``building_id`` computed by :func:`geo.roofs.economics.simulate`."""
-    _, props, footprint = building_by_id(catalog, building_id)
-    faces = roof_faces_of(catalog, building_id, footprint)
-    return simulate_faces(catalog, building_id, faces, options=economics_options(props, options), kwp=kwp,
-                          face_ids=face_ids)
-
-
 @dataclass(frozen=True)
 class SimulateOptions:
     """What a request may set (None = the building's default: its stored owner, profile and consumption)."""
@@ -150,7 +141,7 @@ def economics_options(props: dict[str, Any], req: SimulateOptions) -> Options:
 
 def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, options: Options,
                    kwp: float | None, face_ids: list[str] | None) -> Simulation:
-    """:func:`simulate` on the already read roof faces (``Features``) of ``building_id``."""
+    """:func:`geo.roofs.economics.simulate` on the already read roof faces (``Features``) of ``building_id``."""
     if not len(faces):
         raise NotFoundError(f"Le bâtiment {building_id} n'a aucun pan de toiture dans le cadastre.")
     try:
@@ -164,23 +155,21 @@ def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, options: O
 
 def simulate_with_whole_roof(catalog: Catalog, building_id: str, *, options: SimulateOptions, kwp: float | None,
                              face_ids: list[str] | None) -> tuple[Simulation, Simulation | None]:
-    """:func:`simulate`, and for a company or a public owner with no kWp asked, the whole suitable roof too."""
+    """Economics of an installation on ``building_id`` (:func:`geo.roofs.economics.simulate` with the building's
+    options overridden by the request), and for a company or a public owner with no kWp asked, the whole suitable
+    roof too."""
     _, props, footprint = building_by_id(catalog, building_id)
     faces = roof_faces_of(catalog, building_id, footprint)
     opts = economics_options(props, options)
     result = simulate_faces(catalog, building_id, faces, options=opts, kwp=kwp, face_ids=face_ids)
     whole = None
     if opts.owner != "menage" and kwp is None and face_ids is None:
-        capacity = _suitable_kwp(faces.properties)
+        fs = FaceSet.from_frame(pd.DataFrame(faces.properties))
+        n = int(fs.n_modules[fs.suitable].sum()) or int(fs.n_modules.sum())
+        capacity = n * config.MODULE_PEAK_POWER_WP / 1000.0
         if capacity > result.kwp + 1e-9:
             whole = simulate_faces(catalog, building_id, faces, options=opts, kwp=capacity, face_ids=None)
     return result, whole
-
-
-def _suitable_kwp(faces: list[dict[str, Any]]) -> float:
-    """Peak power of all the modules of the suitable faces [kWp] (all faces when none is suitable)."""
-    ok = [p for p in faces if p.get("suitability") != config.SUITABILITY_UNSUITABLE] or faces
-    return sum(int(clean_value(p.get("n_modules")) or 0) for p in ok) * config.MODULE_PEAK_POWER_WP / 1000.0
 
 
 def economics_assumptions(result: Simulation) -> list[dict[str, str]]:

@@ -718,7 +718,8 @@ MAP_SUITABILITY_COLOURS: Final[dict[str, str]] = {
 #: flat uses ~1,500, an all-electric house ~10,000-15,000; CRE, "Observatoire des marchés de détail",
 #: 2023). The default shown is HOUSEHOLD_CONSUMPTION_KWH_YR (section 5), the one /api/roof uses.
 MAP_CONSUMPTION_MIN_KWH_YR: Final = 500
-MAP_CONSUMPTION_MAX_KWH_YR: Final = 30_000
+#: The maximum covers companies and public owners (a school or a supermarket uses 0.1-2 GWh/yr; issue 16).
+MAP_CONSUMPTION_MAX_KWH_YR: Final = 10_000_000
 #: Walking times offered for a park's service area [min] (10 min is the Chaîne des Parcs standard).
 MAP_SERVICE_AREA_MINUTES: Final = (5, 10, 15)
 

@@ -378,7 +378,9 @@ def test_report_errors(client: TestClient) -> None:  # noqa: F811
 def test_report_is_documented_in_openapi(client: TestClient) -> None:  # noqa: F811
     spec = client.get("/openapi.json").json()
     op = spec["paths"]["/rapport/{building_id}"]["get"]
-    assert {p["name"] for p in op["parameters"]} == {"building_id", "consommation", "kwp"}
+    assert {p["name"] for p in op["parameters"]} == {"building_id", "consommation", "kwp", "profil", "pilotage",
+                                                     "batterie", "tva", "cout", "duree", "hausse", "pret_duree",
+                                                     "pret_taux"}
     assert "text/html" in op["responses"]["200"]["content"]
 
 
