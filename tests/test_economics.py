@@ -209,3 +209,39 @@ def test_payback_monotonic(tariff: float, bump: float, cost: float, more: float,
 
     assert payback(tariff + bump, cost) <= payback(tariff, cost)  # decreasing with the tariff
     assert payback(tariff, cost + more) >= payback(tariff, cost)  # increasing with the cost
+
+
+def test_solar_hot_water_f_chart_in_lens() -> None:
+    """f-chart by hand for January, and the yearly solar fraction of a 3 m² CESI in Lens within the 40-60 %
+    published for northern France (ADEME). The plane's irradiation comes from pvlib (monthly GHI of config,
+    Erbs split, isotropic sky) on a 45° south plane at solar noon of mid-month days — an independent estimate."""
+    import pandas as pd
+    import pvlib
+
+    from geo.roofs.hotwater import hot_water_demand_kwh, solar_hot_water
+
+    times = pd.date_range("2023-01-01", "2023-12-31 23:00", freq="h", tz="Europe/Paris")
+    loc = pvlib.location.Location(config.PMA_LATITUDE_DEG, config.PMA_LONGITUDE_DEG, altitude=config.PMA_ALTITUDE_M)
+    cs = loc.get_clearsky(times)
+    month = times.month.to_numpy() - 1
+    scale = np.asarray(config.PMA_MONTHLY_GHI_KWH_M2)[month] / (cs["ghi"].groupby(month).sum().to_numpy()[month] / 1000)
+    ghi = cs["ghi"].to_numpy() * scale
+    sun = loc.get_solarposition(times)
+    split = pvlib.irradiance.erbs(ghi, sun["zenith"], times)
+    poa = pvlib.irradiance.get_total_irradiance(45, 180, sun["apparent_zenith"], sun["azimuth"], split["dni"], ghi,
+                                                split["dhi"], albedo=0.2)["poa_global"].fillna(0)
+    h = poa.groupby(month).sum().to_numpy() / 1000.0
+    assert 950 < h.sum() < 1300  # a south 45° plane in the Artois (PVGIS: ~1,150; isotropic sky: less)
+    r = solar_hot_water(h, config.PMA_MONTHLY_TEMP_C, collector_m2=3.0)
+    assert 0.40 <= r["solar_fraction"] <= 0.60
+    # January by hand (Duffie & Beckman eq. 20.3.1 with the hot-water correction 20.3.3)
+    load = hot_water_demand_kwh()[0] + config.SWH_TANK_LOSS_KWH_DAY * 31
+    ta, tw = config.PMA_MONTHLY_TEMP_C[0], config.SWH_COLD_WATER_TEMP_C[0]
+    x = 3 * config.SWH_A1_W_M2K * config.SWH_EXCHANGER_FACTOR * (100 - ta) * 31 * 86400 / (load * 3.6e6)
+    x *= (11.6 + 1.18 * config.SWH_HOT_WATER_TEMP_C + 3.86 * tw - 2.32 * ta) / (100 - ta)
+    y = 3 * config.SWH_ETA0 * config.SWH_EXCHANGER_FACTOR * config.SWH_INCIDENCE_FACTOR * h[0] / load
+    f = 1.029 * y - 0.065 * x - 0.245 * y**2 + 0.0018 * x**2 + 0.0215 * y**3
+    assert r["fraction_monthly"][0] == pytest.approx(max(0.0, f), abs=1e-12)
+    assert solar_hot_water(h, config.PMA_MONTHLY_TEMP_C, collector_m2=0.0)["solar_fraction"] == 0.0
+    more = solar_hot_water(h, config.PMA_MONTHLY_TEMP_C, collector_m2=4.0)["solar_fraction"]
+    assert more > r["solar_fraction"]

@@ -16,7 +16,7 @@ F_R(τα)_n and F_R U_L are taken as the collector's η0 and a1 (EN ISO 9806), t
 factor F_R'/F_R and the monthly-mean incidence factor (τα)/(τα)_n of config. Solar fraction = Σ f L / Σ L.
 The f-chart was fitted on systems with 75 L of storage per m² of collector, which a household CESI has.
 Northern France reference: a 3-4 m² CESI covers 40-60 % of the hot water (ADEME, "Le chauffe-eau solaire",
-2023); tests/test_economics_hotwater.py checks Lens against that band.
+2023); tests/test_economics.py checks Lens against that band.
 """
 
 from __future__ import annotations

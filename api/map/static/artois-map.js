@@ -712,7 +712,7 @@
       if (label && !state.roof.building.address) { state.roof.building.address = label; }
       renderRoof(state.roof);
       message('');
-      if (isNum(state.roof.building.reco_kwp) && state.roof.building.reco_kwp > 0) { simulate(true); }
+      if (hasReco(state.roof.building)) { simulate(true); }
     }).catch(function (e) {
       if (seq !== lookupSeq) { return; }
       $('artois-roof').hidden = true;
@@ -739,27 +739,19 @@
     var v = first(obj, [key, 'reco_' + key]);
     return v;
   }
-  /* Monthly production [kWh] of the recommended installation: the annual figure spread like the
-     best face's monthly production (the installation sits on it). Falls back to the sum of the
-     suitable faces (whole roof) when the building has no recommendation. */
+  /* Monthly production [kWh] of the suitable faces of the whole roof, for a building without recommended
+     installation (an installation's monthly production comes from /api/simulate). */
   function monthlyKey(m) { return 'production_m' + (m < 10 ? '0' : '') + m + '_kwh'; }
-  function monthly(faces, building) {
-    var reco = first(building, ['reco_production_kwh_yr', 'production_kwh_yr']);
-    var best = faces.filter(function (f) { return f.face_id === building.best_face_id; })[0] ||
-      faces.slice().sort(function (a, b) { return (b.production_kwh_yr || 0) - (a.production_kwh_yr || 0); })[0];
+  function roofMonthly(faces) {
     var months = [];
-    var m;
-    if (isNum(reco) && best && isNum(best.production_kwh_yr) && best.production_kwh_yr > 0 && isNum(best[monthlyKey(1)])) {
-      for (m = 1; m <= 12; m++) { months.push(reco * best[monthlyKey(m)] / best.production_kwh_yr); }
-      return { values: months, label: 'installation conseillée' };
-    }
-    for (m = 1; m <= 12; m++) {
+    for (var m = 1; m <= 12; m++) {
       var sum = 0; var any = false;
       faces.forEach(function (f) { if (isNum(f[monthlyKey(m)]) && f.suitability !== 'inadapté') { sum += f[monthlyKey(m)]; any = true; } });
       months.push(any ? sum : null);
     }
-    return { values: months, label: 'pans adaptés de toute la toiture' };
+    return months;
   }
+  function hasReco(b) { return isNum(b.reco_kwp) && b.reco_kwp > 0; }
 
   function renderRoof(r) {
     var b = r.building;
@@ -777,10 +769,12 @@
     } else {
       classP.textContent = 'Classe non disponible.';
     }
+    // With a recommended installation, its figures, chart and economics come from /api/simulate (simulate()).
+    var waiting = hasReco(b);
     var kwp = eco(e, 'kwp');
     var kwh = first(e, ['production_kwh_yr', 'reco_production_kwh_yr']);
-    setFigure('artois-reco-kwp', kwp, fmt(kwp, 'kWc', 1));
-    setFigure('artois-reco-kwh', kwh, fmt(kwh, 'kWh/an'));
+    setFigure('artois-reco-kwp', waiting ? null : kwp, waiting ? '…' : fmt(kwp, 'kWc', 1));
+    setFigure('artois-reco-kwh', waiting ? null : kwh, waiting ? '…' : fmt(kwh, 'kWh/an'));
     $('artois-max').textContent = fmt(b.kwp_max, 'kWc', 1) + ' · ' + fmt(b.production_kwh_yr_max, 'kWh/an');
     $('artois-usable').textContent = fmt(b.usable_area_m2, 'm²') + ' sur ' + fmt(b.n_faces) + ' pan(s)';
 
@@ -800,9 +794,10 @@
       ]);
       tbody.appendChild(tr);
     });
-    var mon = monthly(r.faces, Object.assign({}, b, e));
-    drawChart($('artois-chart'), mon.values);
-    $('artois-chart-note').textContent = 'Production estimée de l\'' + mon.label + ', en kWh par mois.';
+    if (!waiting) {
+      drawChart($('artois-chart'), roofMonthly(r.faces));
+      $('artois-chart-note').textContent = 'Aucune installation conseillée : production estimée des pans adaptés de toute la toiture, en kWh par mois.';
+    }
     renderEconomics(null);
     renderSwh(r.swh || b);
     renderAssumptions(r);
