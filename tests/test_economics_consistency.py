@@ -33,9 +33,9 @@ def test_simulate_at_default_consumption_equals_stored_recommendation(built_dir:
         options = default_options(b.owner, consumption_kwh=b.consumption_kwh_yr)
         out = simulate(by_building[b.building_id], options=options, profiles=profiles)
         assert out.kwp == pytest.approx(b.reco_kwp), b.building_id
-        assert out.production_kwh_yr == pytest.approx(b.reco_production_kwh_yr, rel=1e-6), b.building_id
+        assert out.production_kwh_yr == pytest.approx(b.reco_production_kwh_yr, rel=1e-12), b.building_id
         assert out.cost_eur == pytest.approx(b.reco_cost_eur, rel=1e-9), b.building_id
-        assert out.net_gain_eur == pytest.approx(b.reco_net_gain_eur, rel=1e-6), b.building_id
+        assert out.net_gain_eur == pytest.approx(b.reco_net_gain_eur, rel=1e-12), b.building_id
         assert out.analysis_years == b.analysis_years and out.load_profile == b.load_profile
         unsuitable = set(by_building[b.building_id].query("suitability == @config.SUITABILITY_UNSUITABLE").face_id)
         assert not unsuitable & set(dict(out.faces)), b.building_id

@@ -14,7 +14,7 @@ from geo import config
 from geo.roofs.economics import FaceSet, Tariffs, default_options, face_hourly_kwh, owner_of, recommend
 from geo.roofs.hotwater import collector_area_m2, solar_hot_water
 from geo.roofs.loads import load_profile
-from geo.roofs.pv import OrientationYield
+from geo.roofs.pv import OrientationYield, decode_profile, encode_profile
 
 #: Columns of the ``buildings`` layer, in order (plus geometry); see docs/data-dictionary.md.
 BUILDING_COLUMNS = (
@@ -106,7 +106,8 @@ def building_table(
               if "nombre_d_etages" in buildings.columns else np.ones(len(buildings)))
     flat = faces["is_flat"].fillna(False).to_numpy(bool) if len(faces) and "is_flat" in faces.columns \
         else np.zeros(len(faces), dtype=bool)
-    shares = {k: v.hourly_share for k, v in profiles.items()}
+    # the hourly profiles as stored in pv_profiles (float32), which the API reads: stored and served figures agree
+    shares = {k: decode_profile(encode_profile(v.hourly_share)) for k, v in profiles.items()}
     addr = match_addresses(buildings, addresses)
     codes = commune_of(buildings, communes)
     codes = codes.where(codes.notna(), addr["ban_code_insee"])
