@@ -15,7 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from api.errors import install_error_handlers
 from api.layers import Catalog
 from api.middleware import CacheControlMiddleware
-from api.routers import exports, lookups, ogc, parks, report, tiles
+from api.routers import batch, exports, lookups, ogc, parks, report, stats, tiles
 from api.settings import Settings
 from api.tiles import LRUCache
 from geo import __version__
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.tile_cache = LRUCache(settings.tile_cache_size)
     install_error_handlers(app)
-    for router in (ogc.router, tiles.router, lookups.router, parks.router, exports.router, report.router):
+    for router in (ogc.router, tiles.router, lookups.router, parks.router, exports.router, report.router,
+                   batch.router, stats.router):
         app.include_router(router)
     _include_map(app)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5)

@@ -666,3 +666,21 @@ PVGIS_API_URL: Final = "https://re.jrc.ec.europa.eu/api/v5_3/"
 #: public instance), checked 2026-11. Server-side time limit of one query [s].
 OVERPASS_URL: Final = "https://overpass-api.de/api/interpreter"
 OVERPASS_TIMEOUT_S: Final = 180
+
+# ---------------------------------------------------------------------------------------------------
+# Adviser and planner workflows (issue 15): batch lookups, scenarios, statistics page
+# ---------------------------------------------------------------------------------------------------
+
+#: Batch address lookups (api/batch.py: ``artois solar lookup``, ``POST /api/lookup``). Project choices
+#: (2026-11), tuned on the sample's BAN: an address is accepted from this geocoder score (0–1; exact
+#: addresses score 1, one typo per word ~0.9, an unrelated street of the same commune < 0.7)…
+LOOKUP_MIN_SCORE: Final = 0.75
+#: …and is ambiguous when another, different address scores within this margin of the best.
+LOOKUP_AMBIGUITY_MARGIN: Final = 0.03
+#: Candidates examined (and listed for an ambiguous address).
+LOOKUP_CANDIDATES: Final = 5
+#: A BAN point is usually on the façade or in the front garden: the building is the one containing it,
+#: else the nearest within this distance [m].
+LOOKUP_BUILDING_MAX_DISTANCE_M: Final = 25.0
+#: Addresses per ``POST /api/lookup`` request (the CLI has no limit).
+LOOKUP_MAX_ADDRESSES: Final = 2000
