@@ -9,9 +9,16 @@ fetcher refuses anything but ``data:`` URLs: rendering never reaches the network
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from typing import Any
 
 from geo.errors import ArtoisError
+
+
+# WeasyPrint logs a warning for each CSS rule meant for browsers only (SVG paint properties it takes from
+# attributes, screen media queries): expected, and noise in the service's log.
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 
 class PdfUnavailableError(ArtoisError):
@@ -26,6 +33,24 @@ def _no_external_fetch(url: str, timeout: int = 10, ssl_context: Any = None) -> 
         result: dict[str, Any] = default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)
         return result
     raise ValueError(f"external resource refused in a PDF: {url[:80]}")
+
+
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
+_SVG_RULE = re.compile(r"(?m)^\s*(svg[^{@]*\{[^}]*\})")
+_SVG_OPEN = re.compile(r"(<svg\b[^>]*>)", re.I)
+
+
+def svg_styles_inline(html: str) -> str:
+    """Copy the page's ``svg …`` CSS rules into a ``<style>`` inside every inline ``<svg>``.
+
+    WeasyPrint draws inline SVG with its own renderer, which applies the SVG's own stylesheets but not
+    the HTML page's: without this, classes styled by the page (bar colours, label sizes) lose their paint.
+    """
+    rules = [r for block in _STYLE.findall(html) for r in _SVG_RULE.findall(block)]
+    if not rules:
+        return html
+    style = "<style>" + " ".join(rules) + "</style>"
+    return _SVG_OPEN.sub(lambda m: m.group(1) + style, html)
 
 
 def html_to_pdf(html: str, *, title: str | None = None, created: dt.datetime | None = None) -> bytes:
@@ -49,7 +74,7 @@ def html_to_pdf(html: str, *, title: str | None = None, created: dt.datetime | N
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: libpango missing
         raise PdfUnavailableError(f"Le PDF ne peut pas être produit sur ce serveur (WeasyPrint : {exc}).") from exc
-    document = HTML(string=html, url_fetcher=_no_external_fetch).render()
+    document = HTML(string=svg_styles_inline(html), url_fetcher=_no_external_fetch).render()
     if title:
         document.metadata.title = title
     if created is not None:
