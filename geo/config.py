@@ -684,3 +684,8 @@ LOOKUP_CANDIDATES: Final = 5
 LOOKUP_BUILDING_MAX_DISTANCE_M: Final = 25.0
 #: Addresses per ``POST /api/lookup`` request (the CLI has no limit).
 LOOKUP_MAX_ADDRESSES: Final = 2000
+#: Planner scenarios (geo/parks/scenario.py): a point of a drawn path is attached to the network node, else
+#: the edge, within this distance [m] (the greenway snapping distance, PARKS_GREENWAY_SNAP_M)…
+PARKS_SCENARIO_SNAP_M: Final = 15.0
+#: …and a drawn path is at most this long [m] (a planner's link, not a network; bounds the request's work).
+PARKS_SCENARIO_MAX_LENGTH_M: Final = 10_000.0
