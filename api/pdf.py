@@ -15,7 +15,6 @@ from typing import Any
 
 from geo.errors import ArtoisError
 
-
 # WeasyPrint logs a warning for each CSS rule meant for browsers only (SVG paint properties it takes from
 # attributes, screen media queries): expected, and noise in the service's log.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)

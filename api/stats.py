@@ -31,7 +31,6 @@ from api import services
 from api.layers import Catalog
 from api.report_svg import bar_chart_svg, format_number
 from geo.errors import NotFoundError
-from geo.parks.access import covered_share
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CSS_PATH = Path(__file__).resolve().parent / "static" / "report.css"

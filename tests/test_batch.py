@@ -43,14 +43,14 @@ def _read(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
-def _roof(client: TestClient, i: int, j: int) -> dict:  # type: ignore[type-arg]
+def _roof(client: TestClient, i: int, j: int) -> dict:  # type: ignore[type-arg]  # noqa: F811
     lon, lat = fx.polygon_lonlat_center(fx.make_rooftops()["buildings"].geometry.iloc[j * fx.NX + i])
     r = client.get("/api/roof", params={"lon": lon, "lat": lat})
     assert r.status_code == 200
     return r.json()["building"]["properties"]
 
 
-def _check(out: pd.DataFrame, client: TestClient) -> None:
+def _check(out: pd.DataFrame, client: TestClient) -> None:  # noqa: F811
     assert len(out) == len(CASES)  # every row answered, in order
     for (query, status, house, word), (_, row) in zip(CASES, out.iterrows(), strict=True):
         assert row["adresse"] == query

@@ -155,6 +155,8 @@ def _register_lookup(solar_sub: argparse._SubParsersAction) -> None:  # type: ig
 
 
 def run_lookup(args: argparse.Namespace) -> int:
+    from collections.abc import Iterable
+
     from tqdm import tqdm
 
     from api import batch, services
@@ -176,8 +178,8 @@ def run_lookup(args: argparse.Namespace) -> int:
         raise InputError(args.data, "no solar cadastre (rooftops.gpkg with a buildings layer): run 'artois build'")
     lookup = batch.BatchLookup(catalog, services.load_address_index(catalog, settings))
 
-    def bar(items: list[str]) -> tqdm[str]:
-        return tqdm(items, desc="adresses", unit="adr", disable=args.no_progress)
+    def bar(items: Iterable[str]) -> Iterable[str]:
+        return tqdm(list(items), desc="adresses", unit="adr", disable=args.no_progress)
 
     results = lookup.run(queries, progress=bar)
     with atomic_path(args.out) as tmp:

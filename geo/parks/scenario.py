@@ -142,7 +142,7 @@ def _attach(net: Network, pt: shapely.Point, snap_m: float) -> int:
     return int(add_nodes(net, xy[None, :])[0])
 
 
-def line_scenario(model: ParksModel, line: shapely.LineString, *,
+def line_scenario(model: ParksModel, line: BaseGeometry, *,
                   snap_m: float = config.PARKS_SCENARIO_SNAP_M) -> ScenarioEffect:
     """Add ``line`` (in the model's CRS) to the network as a new greenway path, and what changes.
 
@@ -158,7 +158,7 @@ def line_scenario(model: ParksModel, line: shapely.LineString, *,
     # The line's vertices and its proper crossings with existing edges, in order along it.
     crossings = shapely.intersection(net.edges.geometry.values[shapely.STRtree(net.edges.geometry.values).query(
         line, predicate="crosses")], line)
-    pts = list(shapely.points(shapely.get_coordinates(line)))
+    pts = [shapely.Point(xy) for xy in shapely.get_coordinates(line)]
     pts += [p for g in crossings for p in shapely.get_parts(g) if isinstance(p, shapely.Point)]
     pts.sort(key=lambda p: line.project(p))
     nodes: list[int] = []
