@@ -667,6 +667,56 @@ PVGIS_API_URL: Final = "https://re.jrc.ec.europa.eu/api/v5_3/"
 OVERPASS_URL: Final = "https://overpass-api.de/api/interpreter"
 OVERPASS_TIMEOUT_S: Final = 180
 
+# ---------------------------------------------------------------------------
+# 13. Real-data readers and `artois fetch` fixes (owner: i13-readers; geo/io/weather.py,
+#     geo/io/rasters.py, geo/io/buildings.py, geo/io/download.py)
+# ---------------------------------------------------------------------------
+
+#: Year a typical meteorological year (TMY, TMYx, PVGIS TMY: each month from its own year) is put
+#: in so that its hours make one continuous series: 1990, not leap, as pvlib's ``get_pvgis_tmy``
+#: (``coerce_year=1990``, pvlib 0.13+) does; a typical year that has 29 February goes into 2000
+#: (leap). The year only labels the stamps: the sun is computed on the same month, day and hour.
+TYPICAL_YEAR: Final = 1990
+TYPICAL_LEAP_YEAR: Final = 2000
+
+#: Largest relative difference between a raster's pixel width and height that is still read
+#: (0.1 %). A DSM reprojected by gdalwarp gets the pixel size that covers the source extent on
+#: each axis separately, so x and y differ by a few 0.01 % (2.5021 x 2.5024 m is 0.012 %); such a
+#: grid is resampled onto square pixels of its width (nearest neighbour: each value moves by at
+#: most half a pixel), with a log line. A larger difference is a grid that is not square by
+#: design (e.g. 0.5 x 1 m): refused, with the advice to resample it (gdalwarp -tr X X) first.
+RASTER_SQUARE_PIXEL_TOLERANCE: Final = 1e-3
+
+#: Client read time-out of an Overpass query [s]: the server's own limit (OVERPASS_TIMEOUT_S) plus
+#: a margin for queueing and transfer, so the client never gives up before the server does (osmnx
+#: uses one value for both). A query that times out is not sent again (it would time out again).
+OVERPASS_READ_TIMEOUT_S: Final = OVERPASS_TIMEOUT_S + 60
+
+#: Stable sort keys of the WFS layers, sent as SORTBY so that STARTINDEX/COUNT pages neither skip
+#: nor repeat features (WFS 2.0 paging has no defined order without it; GeoServer adds the primary
+#: key only when it can). BD TOPO ``cleabs``; LiDAR HD tile indexes ``name`` (DescribeFeatureType of
+#: IGNF_MNS-LIDAR-HD:dalle: id, name, url, name_download, …), checked 2026-11.
+WFS_SORT_KEYS: Final[dict[str, str]] = {
+    "BDTOPO_V3:batiment": "cleabs",
+    "IGNF_MNS-LIDAR-HD:dalle": "name",
+    "IGNF_MNT-LIDAR-HD:dalle": "name",
+}
+
+#: Cadastre (DGFiP PCI vecteur, Etalab GeoJSON export), one gzipped GeoJSON per commune and layer;
+#: layer ``batiments`` has ``id``, ``commune``, ``nom``, ``type`` ("01" bâti dur, "02" bâti léger),
+#: ``created``, ``updated``, in WGS84. Source: https://cadastre.data.gouv.fr/datasets/cadastre-etalab
+#: (URL pattern …/latest/geojson/communes/{dep}/{insee}/cadastre-{insee}-{layer}.json.gz, as other clients
+#: use it: by commune for ``parcelles``, by département for ``batiments``), checked 2026-11.
+CADASTRE_URL_TEMPLATE: Final = (
+    "https://cadastre.data.gouv.fr/data/etalab-cadastre/latest/geojson/communes/{dep}/{insee}/"
+    "cadastre-{insee}-batiments.json.gz"
+)
+#: Cadastre building ``type`` -> BD TOPO ``usage_1``: "02" bâti léger (sheds, lean-tos,
+#: greenhouses) is an annex; "01" bâti dur says nothing about the use.
+CADASTRE_TYPE_USAGE: Final[dict[str, str]] = {"01": "Indifférencié", "02": "Annexe"}
+#: Footprint sources `artois fetch --footprints` accepts.
+FETCH_FOOTPRINT_SOURCES: Final = ("bdtopo", "cadastre")
+
 # ---------------------------------------------------------------------------------------------------
 # Adviser and planner workflows (issue 15): batch lookups, scenarios, statistics page
 # ---------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ real formats, read back with the project's own readers. Never touches the networ
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -114,6 +115,23 @@ def communes_geojson() -> dict:
     ]}
 
 
+def cadastre_batiments(insee: str) -> dict:
+    """cadastre-{insee}-batiments.json as cadastre.data.gouv.fr serves it (WGS84): three 12 x 8 m buildings
+    in BBOX (the second "02", bâti léger) and one 11 km east of it."""
+    from pyproj import Transformer
+
+    to_wgs = Transformer.from_crs(config.WORKING_CRS, config.WGS84, always_xy=True)
+    feats = []
+    for k, x in enumerate([688_100.0, 688_120.0, 688_140.0, 699_000.0]):
+        y = 7_037_100.0
+        ring = [list(to_wgs.transform(px, py)) for px, py in [(x, y), (x + 12, y), (x + 12, y + 8), (x, y + 8), (x, y)]]
+        feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                      "properties": {"id": f"{insee}000AB{k:04d}", "commune": insee, "nom": None,
+                                     "type": "02" if k == 1 else "01", "created": "2008-11-03",
+                                     "updated": "2024-06-12"}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
 @pytest.fixture(scope="module")
 def pvgis_json(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return _write_pvgis_json(tmp_path_factory.mktemp("pvgis") / "tmy.json", _tmy_rows()).read_bytes()
@@ -131,6 +149,8 @@ class FakeServices:
         self.requests: list[httpx.Request] = []
         self.fail: dict[str, list[Callable[[httpx.Request], httpx.Response]]] = {}
         self.buildings = [building(i) for i in range(5)]
+        self.wfs_max_count = 10_000  # the server's own page limit (it answers min(COUNT, this))
+        self.cadastre = {"62498": cadastre_batiments("62498")}
 
     def __call__(self, req: httpx.Request) -> httpx.Response:
         self.requests.append(req)
@@ -141,14 +161,25 @@ class FakeServices:
         if req.url.host == "data.geopf.fr" and path == "/wfs/ows":
             typename = q["TYPENAMES"]
             if typename == config.BDTOPO_WFS_TYPENAME:
-                start, count = int(q["STARTINDEX"]), int(q["COUNT"])
-                return httpx.Response(200, json=wfs_page(self.buildings[start:start + count], len(self.buildings)))
+                start, count = int(q["STARTINDEX"]), min(int(q["COUNT"]), self.wfs_max_count)
+                feats = list(self.buildings)
+                if q.get("SORTBY") == "cleabs ASC":
+                    feats.sort(key=lambda f: f["properties"]["cleabs"])
+                else:  # no defined order without SORTBY: each request may see another one
+                    np.random.default_rng(len(self.requests)).shuffle(feats)
+                return httpx.Response(200, json=wfs_page(feats[start:start + count], len(self.buildings)))
             kind = "MNS" if "MNS" in typename else "MNT"
             return httpx.Response(200, json=lidar_index(kind))
         if req.url.host == "data.geopf.fr" and path.startswith("/telechargement/"):
             name = path.rsplit("/", 1)[1]
             x, y = int(name[8:12]), int(name[13:17])
             return httpx.Response(200, content=geotiff_bytes(x, y), headers={"content-type": "image/geotiff"})
+        if req.url.host == "cadastre.data.gouv.fr":
+            insee = path.rsplit("/", 1)[1].split("-")[1]
+            if insee not in self.cadastre:
+                return httpx.Response(404, text="Not Found")
+            return httpx.Response(200, content=gzip.compress(json.dumps(self.cadastre[insee]).encode()),
+                                  headers={"content-type": "application/gzip"})
         if req.url.host == "adresse.data.gouv.fr":
             return httpx.Response(200, content=gzip.compress(ban_csv().encode("utf-8")),
                                   headers={"content-type": "application/gzip"})
@@ -311,6 +342,7 @@ def test_pvgis(services: FakeServices, tmp_path: Path) -> None:
     req = services.requests[-1]
     assert str(req.url).startswith("https://re.jrc.ec.europa.eu/api/v5_3/tmy?")
     assert req.url.params["outputformat"] == "json"
+    assert req.url.params["usehorizon"] == "0"  # our DSM horizon shades the beam, not PVGIS's as well
     assert float(req.url.params["lat"]) == pytest.approx(lat, abs=1e-5)
     assert float(req.url.params["lon"]) == pytest.approx(lon, abs=1e-5)
     assert path == tmp_path / "rooftops" / "weather.json"
@@ -333,7 +365,7 @@ def test_osm(services: FakeServices, tmp_path: Path) -> None:
     assert south <= min(c[1] for c in corners) and north >= max(c[1] for c in corners)
     assert (north - south) * 111_000 == pytest.approx(1000.0, rel=0.02)  # ~1 km of latitude, no more
     assert 'way["highway"];' in query and 'way["leisure"~"^(garden|nature_reserve|park)$"];' in query
-    assert 'relation["route"="bicycle"];' in query and query.rstrip().endswith("(._;>;);\nout body;")
+    assert query.rstrip().endswith("out body;")
     parks_dir = tmp_path / "parks"
     assert paths == [parks_dir / n for n in ("osm.osm", "parcs.gpkg", "voies_vertes.gpkg", "reseau_pietons.gpkg")]
     parks = read_parks(parks_dir / "parcs.gpkg")
@@ -382,7 +414,7 @@ def test_timeout_after_retries(services: FakeServices, tmp_path: Path) -> None:
     services.fail["/api/v5_3/tmy"] = [timeout] * config.FETCH_ATTEMPTS
     with services.client() as c, pytest.raises(DownloadError) as err:
         download.get_pvgis_tmy(50.43, 2.83, tmp_path, client=c)
-    assert str(err.value) == (f"https://re.jrc.ec.europa.eu/api/v5_3/tmy?lat=50.43000&lon=2.83000&outputformat=json: "
+    assert str(err.value) == (f"https://re.jrc.ec.europa.eu/api/v5_3/tmy?lat=50.43000&lon=2.83000&usehorizon=0&outputformat=json: "
                               f"timed out after {config.FETCH_TIMEOUT_S:g} s")
     assert len(services.slept) == config.FETCH_ATTEMPTS - 1  # type: ignore[attr-defined]
     assert services.slept == sorted(services.slept)  # type: ignore[attr-defined]  # growing back-off
@@ -477,3 +509,158 @@ def test_requests_name_the_project(services: FakeServices, tmp_path: Path) -> No
             _http.get_json(c, "https://example.invalid/x")
     assert {r.headers["user-agent"] for r in services.requests} == {config.FETCH_USER_AGENT}
     assert config.FETCH_USER_AGENT.isascii()
+
+
+# ---------------------------------------------------------------------------
+# Bugs a first real run would hit (each on the fake services)
+# ---------------------------------------------------------------------------
+
+def test_corsican_ban_file_names_are_upper_case(services: FakeServices, tmp_path: Path) -> None:
+    """The BAN names Corsica's files adresses-2A.csv.gz / adresses-2B.csv.gz (upper case)."""
+    for dep in ("2a", "2B"):
+        services.fail[f"/data/ban/adresses/latest/csv/adresses-{dep.lower()}.csv.gz"] = [
+            lambda r: httpx.Response(404, text="Not Found")]
+        with services.client() as c:
+            path = download.get_ban(tmp_path, departement=dep, client=c)
+        assert services.requests[-1].url.path == f"/data/ban/adresses/latest/csv/adresses-{dep.upper()}.csv.gz"
+        assert path == tmp_path / "rooftops" / f"adresses-{dep.upper()}.csv" and len(read_ban(path)) == 5
+
+
+def test_wfs_paging_goes_on_after_short_pages_in_a_stable_order(services: FakeServices, tmp_path: Path) -> None:
+    services.wfs_max_count = 2  # the server sends 2 features whatever COUNT asks (numberMatched = 5)
+    with services.client() as c:
+        path = download.get_buildings(BBOX, tmp_path, client=c, page_size=4)
+    wfs = [r for r in services.requests if r.url.path == "/wfs/ows"]
+    assert [int(r.url.params["STARTINDEX"]) for r in wfs] == [0, 2, 4]
+    assert {r.url.params["SORTBY"] for r in wfs} == {"cleabs ASC"}
+    assert sorted(read_footprints(path)["building_id"]) == [f"BATIMENT00000000{i:04d}" for i in range(5)]
+    # a server that stops sending before numberMatched: an error, not a silently partial layer
+    services.fail["/wfs/ows"] = [lambda r: httpx.Response(200, json=wfs_page([building(0), building(1)], 5)),
+                                 lambda r: httpx.Response(200, json=wfs_page([], 5))]
+    with services.client() as c, pytest.raises(DownloadError, match="sent 2 of the 5 BDTOPO_V3:batiment features"):
+        download.get_buildings(BBOX, tmp_path / "partial", client=c, page_size=2)
+    assert leftovers(tmp_path / "partial") == []
+
+
+def test_no_lidar_tile_for_the_area_is_an_error(services: FakeServices, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    services.fail["/wfs/ows"] = [lambda r: httpx.Response(200, json=wfs_page([], 0))] * 4
+    with services.client() as c, pytest.raises(ArtoisError) as err:
+        download.get_lidar_tiles(BBOX, tmp_path, kinds=["MNS"], client=c)
+    msg = str(err.value)
+    assert "no IGN LiDAR HD MNS tile" in msg and "(687800, 7036900, 688800, 7037900)" in msg
+    assert "0687_7038" in msg and "\n" not in msg and leftovers(tmp_path) == []
+    # `artois fetch` fails with that line and exit status 2 instead of reporting success
+    from geo.cli import main
+
+    make = _http.make_client
+    monkeypatch.setattr(_http, "make_client", lambda **kw: make(transport=httpx.MockTransport(services)))
+    capsys.readouterr()
+    assert main(["fetch", "--bbox", *map(str, BBOX), "--out", str(tmp_path / "out"), "--only", "lidar"]) == 2
+    assert "no IGN LiDAR HD MNS tile" in capsys.readouterr().err
+
+
+def test_lidar_index_names_without_extension(services: FakeServices, tmp_path: Path) -> None:
+    """The index's ``name`` is LHD_FXX_0687_7038_MNS_O_0M50_LAMB93_IGN69, without .tif."""
+    def index(req: httpx.Request) -> httpx.Response:
+        page = lidar_index("MNS")
+        for f in page["features"]:
+            props = f["properties"]
+            props["name"] = props.pop("name_download").removesuffix(".tif")
+        return httpx.Response(200, json=page)
+    services.fail["/wfs/ows"] = [index]
+    with services.client() as c:
+        paths = download.get_lidar_tiles(BBOX, tmp_path, kinds=["MNS"], client=c)
+    assert sorted(p.name for p in paths) == sorted(lidar_tile_name(x, y, "MNS") for x, y in TILES)
+    assert services.requests[0].url.params["SORTBY"] == "name ASC"
+
+
+def test_ban_rows_without_xy_are_placed_by_lon_lat(services: FakeServices, tmp_path: Path) -> None:
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(config.WORKING_CRS, config.WGS84, always_xy=True).transform(688_300.0, 7_037_300.0)
+    far_lon, far_lat = 2.99, 50.43  # ~11 km east: outside
+    extra = [";".join(["62498_5555_00007", "62498_5555", "7", "", "Rue Sans XY", "62300", "62498", "Lens", "", "", "", "",
+                       f"{lon:.7f}", f"{lat:.7f}", "entrée", "", "", "LENS", "RUE SANS XY", "commune", "commune", "1", ""]),
+             ";".join(["62498_5555_00009", "62498_5555", "9", "", "Rue Sans XY", "62300", "62498", "Lens", "", "", "", "",
+                       f"{far_lon}", f"{far_lat}", "entrée", "", "", "LENS", "RUE SANS XY", "commune", "commune", "1", ""])]
+    body = gzip.compress((ban_csv() + "\n".join(extra) + "\n").encode("utf-8"))
+    services.fail["/data/ban/adresses/latest/csv/adresses-62.csv.gz"] = [lambda r: httpx.Response(200, content=body)]
+    with services.client() as c:
+        path = download.get_ban(tmp_path, bbox=BBOX, client=c)
+    ban = read_ban(path)
+    assert len(ban) == 4 and "7 Rue Sans XY 62300 Lens" in set(ban["label"])
+    pt = ban.loc[ban["label"] == "7 Rue Sans XY 62300 Lens"].geometry.iloc[0]
+    assert (pt.x, pt.y) == pytest.approx((688_300.0, 7_037_300.0), abs=0.01)
+
+
+def test_overpass_waits_for_the_server_and_does_not_resend_a_timed_out_query(services: FakeServices,
+                                                                              tmp_path: Path) -> None:
+    with services.client() as c:
+        download.get_osm(BBOX, tmp_path / "ok", client=c)
+    req = services.requests[-1]
+    assert req.extensions["timeout"]["read"] == config.OVERPASS_READ_TIMEOUT_S > config.OVERPASS_TIMEOUT_S
+    assert f"[timeout:{config.OVERPASS_TIMEOUT_S}]" in parse_qs(req.content.decode())["data"][0]
+
+    def timeout(req: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=req)
+    services.fail["/api/interpreter"] = [timeout] * config.FETCH_ATTEMPTS
+    n = len(services.requests)
+    with services.client() as c, pytest.raises(DownloadError, match=f"timed out after {config.OVERPASS_READ_TIMEOUT_S} s"):
+        download.get_osm(BBOX, tmp_path / "slow", client=c)
+    assert len(services.requests) == n + 1 and services.slept == []  # type: ignore[attr-defined]
+    assert leftovers(tmp_path / "slow") == []
+    # a busy server (429, then 504) is still retried
+    services.fail["/api/interpreter"] = [lambda r: httpx.Response(429), lambda r: httpx.Response(504)]
+    with services.client() as c:
+        download.get_osm(BBOX, tmp_path / "busy", client=c)
+    assert len(services.slept) == 2  # type: ignore[attr-defined]
+
+
+def test_cycle_routes_are_clipped_to_the_box(services: FakeServices, tmp_path: Path) -> None:
+    """Route relations are output without recursing into their members; only their member ways that
+    meet the box come, with their nodes. GDAL builds the route from the members present."""
+    query = download.overpass_query(BBOX)
+    box = query.split("[bbox:")[1].split("]")[0]
+    assert '(._;>;)->.main;' in query and 'relation["route"="bicycle"]->.routes;' in query
+    assert f"way(r.routes)({box})->.route_ways;" in query
+    assert "(.main; .routes; .route_ways; .route_ways >;);" in query
+    main_set = query.split("(._;>;)->.main;")[0]
+    assert "route" not in main_set  # the relations are never recursed down (no whole EuroVelo)
+    # what such a query returns: the relation lists members outside the box that are not in the file
+    clipped = OSM_XML.replace('<member type="way" ref="302" role=""/>',
+                              '<member type="way" ref="90001" role=""/><member type="way" ref="302" role=""/>'
+                              '<member type="way" ref="90002" role=""/>')
+    services.fail["/api/interpreter"] = [lambda r: httpx.Response(200, content=clipped.encode())]
+    with services.client() as c:
+        download.get_osm(BBOX, tmp_path, client=c)
+    greenways = read_greenways(tmp_path / "parks" / "voies_vertes.gpkg")
+    assert 'Rue "des Terrils"' in set(greenways["nom"])  # the member way in the box is a cycle-route way
+
+
+def test_cadastre_footprints(services: FakeServices, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    with services.client() as c:
+        path = download.get_cadastre_buildings(BBOX, tmp_path, departement="62", client=c)
+    urls = [str(r.url) for r in services.requests if r.url.host == "cadastre.data.gouv.fr"]
+    assert urls == ["https://cadastre.data.gouv.fr/data/etalab-cadastre/latest/geojson/communes/62/62498/"
+                    "cadastre-62498-batiments.json.gz"]  # Lens only: Loos-en-Gohelle does not meet BBOX
+    fp = read_footprints(path)
+    assert path == tmp_path / "rooftops" / "batiment.gpkg" and (fp["source"] == "cadastre").all()
+    assert list(fp["building_id"]) == ["62498000AB0000", "62498000AB0001", "62498000AB0002"]  # not the far one
+    assert list(fp["usage_1"]) == ["Indifférencié", "Annexe", "Indifférencié"]
+    np.testing.assert_allclose(fp.area, 96.0, rtol=1e-4)
+    assert leftovers(tmp_path) == ["batiment.gpkg"]
+    # through the command
+    from geo.cli import main
+
+    make = _http.make_client
+    monkeypatch.setattr(_http, "make_client", lambda **kw: make(transport=httpx.MockTransport(services)))
+    capsys.readouterr()
+    out = tmp_path / "cli"
+    assert main(["fetch", "--bbox", *map(str, BBOX), "--out", str(out), "--only", "batiment",
+                 "--footprints", "cadastre"]) == 0
+    assert "batiment  rooftops/batiment.gpkg" in capsys.readouterr().out
+    assert main(["check", str(out / "rooftops" / "batiment.gpkg")]) == 0
+    assert "3 building footprints (cadastre, identifier column 'id')" in capsys.readouterr().out

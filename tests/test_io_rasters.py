@@ -127,3 +127,46 @@ def test_write_geotiff_cog_round_trip(tmp_path: Path) -> None:
         back = ds.read(1)
     assert back[0, 0] == -9999.0 and back[599, 699] == data[599, 699]
     assert not list(tmp_path.glob(".x.*"))  # no temporary left behind
+
+
+def _reprojected_dsm(path: Path, width_m: float, height_m: float, rows: int = 6000, cols: int = 8) -> Path:
+    """A DSM as gdalwarp leaves it after a reprojection: pixels a little taller than wide. Each pixel
+    holds its own row number, so where a value lands after reading says which source pixel it came from."""
+    data = np.repeat(np.arange(rows, dtype=np.float32)[:, None], cols, axis=1)
+    write_geotiff(path, data, transform=Affine(width_m, 0, X0, 0, -height_m, Y1), crs="EPSG:2154", nodata=-9999.0)
+    return path
+
+
+def test_nearly_square_pixels_are_read_on_a_square_grid(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from geo.io.rasters import read_grid
+
+    w, h = 2.5021, 2.5024  # 0.012 % apart
+    path = _reprojected_dsm(tmp_path / "dsm_reprojected.tif", w, h)
+    with caplog.at_level("INFO", logger="artois.io"):
+        r = read_raster(path)
+    assert r.transform.a == pytest.approx(w) and r.transform.e == pytest.approx(-w)  # square, of the width
+    assert any("not exactly square" in m and "dsm_reprojected.tif" in m for m in caplog.messages)
+    # 6000 rows of 2.5024 m make 15,014.4 m: 6001 rows of 2.5021 m cover them.
+    assert r.shape == (int(np.ceil(6000 * h / w - 1e-9)), 8) and read_grid(path).shape == r.shape
+    # Nearest neighbour by hand: output row i (centre at Y1 - (i + 0.5) w) takes the source row whose
+    # band [Y1 - (k + 1) h, Y1 - k h] holds that centre.
+    centre_depth = (np.arange(r.shape[0]) + 0.5) * w
+    expected = np.floor(centre_depth / h)
+    inside = expected < 6000
+    np.testing.assert_array_equal(r.data[inside, 0], expected[inside])
+    assert np.isnan(r.data[~inside]).all()  # the sliver past the source's last row has no data
+    assert (np.diff(r.data[inside, 0]) >= 0).all() and np.count_nonzero(np.diff(r.data[inside, 0]) == 0) >= 1
+
+
+@pytest.mark.parametrize(("height_m", "accepted"), [(2.5 * (1 + 0.00099), True), (2.5 * (1 + 0.00101), False),
+                                                    (5.0, False)])
+def test_square_pixel_tolerance_both_sides(tmp_path: Path, height_m: float, accepted: bool) -> None:
+    from geo import config
+
+    assert config.RASTER_SQUARE_PIXEL_TOLERANCE == 1e-3
+    path = _reprojected_dsm(tmp_path / "dsm.tif", 2.5, height_m, rows=40)
+    if accepted:
+        assert read_raster(path).transform.e == -2.5
+    else:
+        with pytest.raises(InputError, match=r"dsm.tif: pixels of 2.5 x .* m are not square .*gdalwarp -tr 2.5 2.5"):
+            read_raster(path)

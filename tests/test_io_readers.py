@@ -281,3 +281,96 @@ def test_cli_reports_every_bad_file_of_a_folder(capsys: pytest.CaptureFixture[st
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("artois: error:")]
     assert len(err) == 2
     assert any("filosofi_200m.gpkg" in e for e in err) and any("adresses-62.csv" in e for e in err)
+
+
+# ---------------------------------------------------------------------------
+# footprints from any polygon layer: the cadastre, a municipal Shapefile
+# ---------------------------------------------------------------------------
+
+
+def _cadastre_geojson(path: Path, *, with_ids: bool = True) -> Path:
+    """cadastre-62498-batiments.json as cadastre.data.gouv.fr serves it: WGS84 polygons with id, commune,
+    nom, type ("01" bâti dur, "02" bâti léger), created, updated."""
+    to_wgs = Transformer.from_crs(2154, 4326, always_xy=True)
+
+    def ring(x: float, y: float, w: float, h: float) -> list[list[float]]:
+        return [list(to_wgs.transform(px, py)) for px, py in [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]]
+
+    feats = []
+    for i, (x, kind) in enumerate([(685_000, "01"), (685_020, "01"), (685_040, "02")]):
+        props = {"commune": "62498", "nom": None, "type": kind, "created": "2009-05-12", "updated": "2024-03-01"}
+        if with_ids:
+            props = {"id": f"62498000AB{i:04d}", **props}
+        feats.append({"type": "Feature", **({"id": f"batiments.{i}"} if with_ids else {}), "properties": props,
+                      "geometry": {"type": "Polygon", "coordinates": [ring(x, 7_037_500, 12, 8)]}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    return path
+
+
+def test_cadastre_batiments_are_recognised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    path = _cadastre_geojson(tmp_path / "cadastre-62498-batiments.json")
+    fp = read_footprints(path)
+    assert (fp["source"] == "cadastre").all() and fp.attrs["id_column"] == "id"
+    assert list(fp["building_id"]) == ["62498000AB0000", "62498000AB0001", "62498000AB0002"]
+    assert fp["cleabs"].isna().all()  # not a BD TOPO identifier
+    assert list(fp["usage_1"]) == ["Indifférencié", "Indifférencié", "Annexe"]  # 02 = bâti léger
+    assert fp.crs.to_epsg() == 2154
+    np.testing.assert_allclose(fp.geometry.area, 96.0, rtol=1e-4)  # 12 m x 8 m, back in Lambert-93
+    # the file as downloaded, gzipped, reads the same; `artois check` says what it used
+    gz = tmp_path / "cadastre-62498-batiments.json.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    assert list(read_footprints(gz)["building_id"]) == list(fp["building_id"])
+    capsys.readouterr()
+    assert main(["check", str(gz)]) == 0
+    assert "3 building footprints (cadastre, identifier column 'id')" in capsys.readouterr().out
+    # without ids: generated from the outlines
+    fp2 = read_footprints(_cadastre_geojson(tmp_path / "noid-batiments.json", with_ids=False))
+    assert fp2.attrs["id_column"] is None and fp2["building_id"].str.fullmatch(r"bat-[0-9a-f]{16}").all()
+
+
+def _municipal(path: Path, n: int = 6) -> gpd.GeoDataFrame:
+    boxes = [shapely.box(685_000 + 15 * i, 7_037_500, 685_010 + 15 * i, 7_037_508) for i in range(n)]
+    gdf = gpd.GeoDataFrame({"NUM_BAT": [f"B{100 + i}" for i in range(n)], "ADRESSE": [f"{i} rue Basly" for i in range(n)],
+                            "HAUT_M": np.linspace(5.0, 10.0, n), "ETAT": "bon"}, geometry=boxes, crs=2154)
+    gdf.to_file(path)
+    return gdf
+
+
+def test_municipal_shapefile_with_any_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _municipal(tmp_path / "batiments_ville.shp")
+    fp = read_footprints(tmp_path / "batiments_ville.shp")
+    assert (fp["source"] == "other").all() and fp.attrs["id_column"] == "NUM_BAT"
+    assert list(fp["building_id"]) == list(src["NUM_BAT"])
+    np.testing.assert_allclose(fp["hauteur"], src["HAUT_M"])
+    np.testing.assert_allclose(fp.geometry.area, 80.0)
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "batiments_ville.shp")]) == 0
+    assert "6 building footprints (other, identifier column 'NUM_BAT')" in capsys.readouterr().out
+    # a layer whose only candidate identifier repeats: ids generated, stable whatever the row order
+    src["NUM_BAT"] = "B1"
+    src.to_file(tmp_path / "batiments_a.gpkg", layer="bati")
+    src.iloc[::-1].to_file(tmp_path / "batiments_b.gpkg", layer="bati")
+    a, b = read_footprints(tmp_path / "batiments_a.gpkg"), read_footprints(tmp_path / "batiments_b.gpkg")
+    assert a.attrs["id_column"] is None and a["building_id"].is_unique
+    key = lambda g: dict(zip(g.geometry.centroid.x.round(2), g["building_id"], strict=True))  # noqa: E731
+    assert key(a) == key(b)
+    # an explicit identifier column that is not unique is refused, naming the file
+    with pytest.raises(InputError, match=r"batiments_a.gpkg: identifier column 'NUM_BAT' has empty or repeated"):
+        read_footprints(tmp_path / "batiments_a.gpkg", id_column="num_bat")
+
+
+def test_bad_footprint_files_are_one_line_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pts = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[shapely.Point(685_000, 7_037_500), shapely.Point(685_010, 7_037_500)],
+                           crs=2154)
+    path = tmp_path / "batiment_points.gpkg"
+    pts.to_file(path)
+    _one_line_error(capsys, ["check", str(path)], path, "not a polygon layer (Point)")
+    noprj = tmp_path / "batiment.shp"
+    _municipal(noprj)
+    noprj.with_suffix(".prj").unlink()
+    _one_line_error(capsys, ["check", str(noprj)], noprj, "no CRS")
+    junk = tmp_path / "cadastre-62498-batiments.json.gz"
+    junk.write_bytes(b"not gzip at all")
+    _one_line_error(capsys, ["check", str(junk)], junk, "not a readable gzip file")

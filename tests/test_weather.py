@@ -167,9 +167,12 @@ def _write_pvgis_csv(path: Path, rows: pd.DataFrame, *, offset: float | None = N
     return path
 
 
-def test_pvgis_json_time_offset_and_year(tmp_path: Path) -> None:
+def test_pvgis_json_time_offset_and_year(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rows = _tmy_rows()
-    w = read_pvgis_tmy(_write_pvgis_json(tmp_path / "tmy.json", rows))
+    with caplog.at_level("WARNING", logger="artois.weather"):
+        w = read_pvgis_tmy(_write_pvgis_json(tmp_path / "tmy.json", rows))
+    # the file says PVGIS applied its own horizon (use_horizon: true): the beam would be shaded twice
+    assert any("use_horizon=true" in m and "tmy.json" in m for m in caplog.messages)
     assert len(w.data) == 8760 and w.interval_h == 1.0
     assert w.data.index[0] == pd.Timestamp("1990-01-01 00:00", tz="UTC") + pd.Timedelta(
         hours=config.PVGIS_TIME_OFFSET_SARAH_H)
@@ -283,3 +286,130 @@ def test_default_weather_matches_the_climatology_and_clear_sky_shape() -> None:
     np.testing.assert_allclose(recon[day], w.data["ghi"].to_numpy()[day], rtol=1e-6, atol=1e-6)
     assert (w.data["ghi"].to_numpy()[cosz < -0.05] == 0).all()
     assert load_weather(None).source == w.source
+
+
+# ---------------------------------------------------------------------------
+# Typical years whose months come from different years (TMYx, ERA5 typical years, PVGIS)
+# ---------------------------------------------------------------------------
+
+#: Years of the months of a TMYx-like file (January 2016, February 2008, March 2005 …).
+_TMYX_YEARS = [2016, 2008, 2005, 2011, 2019, 2007, 2014, 2010, 2018, 2006, 2012, 2009]
+
+
+def _write_epw(path: Path, month_years: list[int] | None, *, drop_month: int | None = None) -> tuple[Path, pd.DataFrame]:
+    """An EPW in the EnergyPlus layout (8 header lines, 35 fields a row, hour 1-24 = end of the hour,
+    local standard time TZ +1): each month from ``month_years`` (a TMYx), or all 2023 when None."""
+    hours = pd.date_range("2023-01-01 01:00", periods=8760, freq="1h")  # hour ends, local standard time
+    rng = np.random.default_rng(7)
+    day = ((hours.hour >= 8) & (hours.hour <= 17)).astype(float)
+    ghi = np.round(day * rng.uniform(50, 600, 8760))
+    rows = []
+    for i, t in enumerate(hours):
+        stamp = t - pd.Timedelta(hours=1)  # the hour's start: its month and day are the row's own
+        month, dom, hour = stamp.month, stamp.day, stamp.hour + 1
+        if drop_month is not None and month == drop_month:
+            continue
+        year = month_years[month - 1] if month_years else 2023
+        rows.append((year, month, dom, hour, ghi[i], round(0.6 * ghi[i]), round(0.4 * ghi[i]), 8.0 + month))
+    lines = [
+        "LOCATION,Lens-Lievin,HDF,FRA,TMYx.2007-2021,070150,50.432,2.833,1.0,41.0",
+        "DESIGN CONDITIONS,0", "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0",
+        "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0", "COMMENTS 1,written by the test",
+        "COMMENTS 2,months from different years", "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31",
+    ]
+    for year, month, dom, hour, g, b, d, temp in rows:
+        fields = [year, month, dom, hour, 60, "?9?9?9?9E0?9?9?9?9?9?9?9?9?9?9?9?9?9?9?9*9*9?9?9?9", temp, 5.0, 80,
+                  101300, 0, 1415, 300, g, b, d, 999999, 999999, 999999, 9999, 180, 3.1, 5, 5, 30.0, 77777, 9,
+                  "999999999", 10, 0.15, 0, 88, 0.2, 0.0, 1.0]
+        lines.append(",".join(str(f) for f in fields))
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="latin-1")
+    table = pd.DataFrame(rows, columns=["year", "month", "day", "hour", "ghi", "dni", "dhi", "temp_air"])
+    return path, table
+
+
+def test_typical_year_epw_is_read_as_one_year(tmp_path: Path) -> None:
+    path, table = _write_epw(tmp_path / "FRA_HDF_Lens.TMYx.epw", _TMYX_YEARS)
+    w = read_epw(path)
+    assert len(w.data) == 8760 and w.interval_h == 1.0
+    # Every stamp in the typical year, at the middle of the hour ending at the file's hour (TZ +1).
+    end = pd.to_datetime({"year": config.TYPICAL_YEAR, "month": table["month"], "day": table["day"]}) \
+        + pd.to_timedelta(table["hour"], unit="h")
+    expected = pd.DatetimeIndex(end).tz_localize("Etc/GMT-1") - pd.Timedelta(minutes=30)
+    np.testing.assert_array_equal(w.data.index.tz_convert("UTC"), expected.tz_convert("UTC"))
+    # Values untouched, row for row (the file is in calendar order).
+    np.testing.assert_allclose(w.data["ghi"].to_numpy(), table["ghi"].to_numpy())
+    np.testing.assert_allclose(w.data["dni"].to_numpy(), table["dni"].to_numpy())
+    np.testing.assert_allclose(w.data["temp_air"].to_numpy(), table["temp_air"].to_numpy())
+    assert w.period == "typical year (TMY), months from 2005–2019"
+    assert load_weather(path).period == w.period
+    # A calendar year keeps its own dates.
+    plain, _ = _write_epw(tmp_path / "plain.epw", None)
+    assert read_epw(plain).period == "2023-01-01 – 2023-12-31"
+
+
+def test_epw_gaps_are_still_gaps(tmp_path: Path) -> None:
+    # A typical year missing a month is not a typical year: the hole is reported.
+    path, _ = _write_epw(tmp_path / "no_june.epw", _TMYX_YEARS, drop_month=6)
+    with pytest.raises(InputError, match=r"no_june.epw: gap in the weather: \d+ h between"):
+        read_epw(path)
+    path, _ = _write_epw(tmp_path / "no_june_2023.epw", None, drop_month=6)
+    with pytest.raises(InputError, match=r"no_june_2023.epw: gap in the weather: 721 h between"):
+        read_epw(path)
+
+
+def test_typical_year_plain_csv(tmp_path: Path) -> None:
+    # hour ends: the hour starting on each month's days, in that month's year (December 2009's last
+    # hour ends on 2010-01-01 00:00)
+    start = pd.date_range("2023-01-01 00:00", periods=8760, freq="1h", tz="UTC")
+    mixed = pd.DatetimeIndex([s.replace(year=_TMYX_YEARS[s.month - 1]) + pd.Timedelta(hours=1) for s in start])
+    path = _plain_csv(tmp_path / "tmy.csv", "time_end", mixed)
+    w = read_weather_csv(path)
+    expected = pd.date_range(f"{config.TYPICAL_YEAR}-01-01 00:30", periods=8760, freq="1h", tz="UTC")
+    np.testing.assert_array_equal(w.data.index, expected)
+    np.testing.assert_allclose(w.data["dni"].to_numpy(), np.linspace(0, 700, 8760))
+    assert w.period == "typical year (TMY), months from 2005–2019"
+    # A series that is not a typical year (months out of order) keeps its gap error.
+    shuffled = mixed[list(range(744, 1416)) + list(range(0, 744)) + list(range(1416, 8760))]
+    with pytest.raises(InputError, match="bad.csv: (gap in the weather|time stamps)"):
+        read_weather_csv(_plain_csv(tmp_path / "bad.csv", "time_end", shuffled))
+
+
+def test_pvgis_tmy_with_pvlib_before_0_13(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pvlib 0.11/0.12 return (data, months_selected, inputs, meta) where 0.13+ return (data, meta)
+    (pvlib's changelog, 0.13.0); both are read the same. The old form is rebuilt here from the new
+    one exactly as pvlib 0.12's parsers built it (JSON: src['inputs'], src['meta'],
+    src['outputs']['months_selected']; CSV: inputs = latitude/longitude/elevation, meta = the
+    description lines)."""
+    import pvlib
+
+    new_reader = pvlib.iotools.read_pvgis_tmy
+
+    def old_reader(filename, pvgis_format=None, map_variables=True):  # type: ignore[no-untyped-def]
+        data, meta = new_reader(filename, pvgis_format=pvgis_format, map_variables=map_variables)
+        if pvgis_format == "json":
+            src = json.loads(Path(filename).read_text(encoding="utf-8"))
+            return data, src["outputs"]["months_selected"], src["inputs"], src["meta"]
+        inputs = {k: meta["inputs"][k] for k in ("latitude", "longitude", "elevation")}
+        return data, meta["months_selected"], inputs, [f"{k}: {v}" for k, v in meta["descriptions"].items()]
+
+    rows = _tmy_rows()
+    json_path = _write_pvgis_json(tmp_path / "tmy.json", rows)
+    csv_path = _write_pvgis_csv(tmp_path / "tmy.csv", rows, offset=0.1761)
+    new_json, new_csv = read_pvgis_tmy(json_path), read_pvgis_tmy(csv_path)
+    monkeypatch.setattr(pvlib.iotools, "read_pvgis_tmy", old_reader)
+    for path, new in ((json_path, new_json), (csv_path, new_csv)):
+        old = read_pvgis_tmy(path)
+        pd.testing.assert_frame_equal(old.data, new.data)
+        assert (old.latitude_deg, old.longitude_deg, old.altitude_m) == (50.432, 2.833, 41.0)
+        assert old.period == new.period and old.source == new.source
+    assert "2008–2020" in new_json.period
+
+
+def test_typical_year_with_a_leap_february(tmp_path: Path) -> None:
+    """February taken from 2008 keeps its 29th: the year is then the leap TYPICAL_LEAP_YEAR, 8784 h."""
+    years = [2016, 2008, *_TMYX_YEARS[2:]]
+    start = pd.date_range(f"{config.TYPICAL_LEAP_YEAR}-01-01 00:00", periods=8784, freq="1h", tz="UTC")
+    mixed = pd.DatetimeIndex([s.replace(year=years[s.month - 1]) for s in start])  # hour starts
+    w = read_weather_csv(_plain_csv(tmp_path / "leap.csv", "time_start", mixed))
+    np.testing.assert_array_equal(w.data.index, start + pd.Timedelta(minutes=30))
+    assert len(w.data) == 8784 and ((w.data.index.month == 2) & (w.data.index.day == 29)).sum() == 24

@@ -1,9 +1,9 @@
 """``artois check [--data DIR] [FILE ...]``: read inputs with the real readers and report on them.
 
 Each file is read by the reader of its kind (recognised by name, as laid out in
-docs/formats.md): LiDAR HD tiles, BD TOPO / OSM footprints, BAN addresses, Filosofi grid,
-communes, the EPCI table, parks, greenways, the walkable network and BHNS stops. A good file
-prints one summary line; a bad one prints ``artois: error: <file>: <problem>`` and the exit
+docs/formats.md): LiDAR HD tiles, footprints (BD TOPO, OSM, cadastre, any polygons), BAN
+addresses, Filosofi grid, communes, the EPCI table, parks, greenways, the walkable network and
+BHNS stops. A good file prints one summary line; a bad one prints ``artois: error: <file>: <problem>`` and the exit
 status is 2.
 """
 
@@ -42,7 +42,9 @@ def _footprints(path: Path) -> str:
     from geo.io.buildings import read_footprints
 
     gdf = read_footprints(path)
-    return f"{len(gdf)} building footprints ({gdf['source'].iloc[0]})"
+    used = gdf.attrs.get("id_column")
+    ident = f"identifier column '{used}'" if used else "identifiers generated from the outlines"
+    return f"{len(gdf)} building footprints ({gdf['source'].iloc[0]}, {ident})"
 
 
 def _ban(path: Path) -> str:
@@ -89,7 +91,7 @@ def _vector(required: tuple[str, ...], what: str) -> Checker:
 CHECKS: tuple[tuple[str, Checker], ...] = (
     ("rooftops/lidar/*.tif", _raster),
     ("rooftops/batiment.gpkg", _footprints),
-    ("rooftops/adresses-62.csv", _ban),
+    ("rooftops/adresses-*.csv", _ban),
     ("rooftops/roof_faces_truth.gpkg", _vector(("face_id", "tilt_deg", "azimuth_deg"), "ground-truth roof faces")),
     ("parks/communes.geojson", _communes),
     ("parks/pma-communes-epci.csv", _epci),

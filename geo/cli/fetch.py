@@ -1,7 +1,7 @@
 """``artois fetch (--bbox XMIN YMIN XMAX YMAX | --commune CODE) --out DIR [--only ...]``: download real inputs.
 
 Writes, in the docs/formats.md layout that ``artois build --data DIR`` reads: IGN LiDAR HD MNS/MNT tiles,
-BD TOPO buildings, BAN addresses, the communes of the département, a PVGIS typical year and the
+BD TOPO (or, with --footprints cadastre, the cadastre's) buildings, BAN addresses, the communes of the département, a PVGIS typical year and the
 OpenStreetMap parks, greenways and walk network of the area. Needs internet access.
 """
 
@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         f"{config.FETCH_DEFAULT_DEPARTEMENT})")
     p.add_argument("--max-area-km2", type=float, default=config.FETCH_MAX_AREA_KM2,
                    help=f"refuse larger areas (default {config.FETCH_MAX_AREA_KM2:g} km²)")
+    p.add_argument("--footprints", choices=config.FETCH_FOOTPRINT_SOURCES, default="bdtopo",
+                   help="source of rooftops/batiment.gpkg: IGN BD TOPO (default, with heights and uses) or the "
+                        "cadastre's buildings (cadastre.data.gouv.fr, the communes of --departement meeting the area)")
     p.add_argument("--whole-departement-ban", action="store_true",
                    help="keep every BAN address of the département instead of clipping to the area")
     p.set_defaults(func=run)
@@ -75,6 +78,6 @@ def run(args: argparse.Namespace) -> int:
                   flush=True)
 
         fetch_area(out, bbox, only=only, departement=dep, clip_ban=not args.whole_departement_ban,
-                   client=client, max_area_km2=args.max_area_km2, on_file=show)
+                   client=client, max_area_km2=args.max_area_km2, on_file=show, footprints=args.footprints)
     print(f"fetched {_size(total)} into {out} in {time.perf_counter() - t0:.0f} s; next: artois build --data {out}")
     return 0

@@ -100,24 +100,30 @@ def _transport_problem(exc: httpx.TransportError, timeout_s: float | None) -> st
     return f"network error ({type(exc).__name__}: {msg})"
 
 
-def _timeout_s(client: httpx.Client) -> float | None:
-    return client.timeout.read
+def _timeout_s(client: httpx.Client, timeout_s: float | None = None) -> float | None:
+    return timeout_s if timeout_s is not None else client.timeout.read
+
+
+def _give_up(exc: httpx.TransportError, last: bool, retry_timeouts: bool) -> bool:
+    """No retry after the last attempt, nor after a time-out when the caller says one would recur."""
+    return last or (not retry_timeouts and isinstance(exc, httpx.TimeoutException))
 
 
 @contextlib.contextmanager
 def _stream(client: httpx.Client, method: str, url: str, *, params: Mapping[str, Any] | None = None,
-            data: Mapping[str, str] | None = None, attempts: int = config.FETCH_ATTEMPTS
-            ) -> Iterator[httpx.Response]:
+            data: Mapping[str, str] | None = None, attempts: int = config.FETCH_ATTEMPTS,
+            timeout_s: float | None = None, retry_timeouts: bool = True) -> Iterator[httpx.Response]:
     """Open a streamed response with a 2xx status, retrying 429/5xx and network errors before the body."""
     shown = _full_url(url, params)
+    timeout = httpx.Timeout(timeout_s) if timeout_s is not None else httpx.USE_CLIENT_DEFAULT
     for attempt in range(attempts):
         last = attempt == attempts - 1
         with contextlib.ExitStack() as stack:
             try:
-                resp = stack.enter_context(client.stream(method, url, params=params, data=data))
+                resp = stack.enter_context(client.stream(method, url, params=params, data=data, timeout=timeout))
             except httpx.TransportError as exc:
-                problem = _transport_problem(exc, _timeout_s(client))
-                if last:
+                problem = _transport_problem(exc, _timeout_s(client, timeout_s))
+                if _give_up(exc, last, retry_timeouts):
                     raise DownloadError(shown, problem) from exc
                 wait = _delay(attempt, None)
                 log.info("%s: %s, retrying in %.0f s", shown, problem, wait)
@@ -181,6 +187,8 @@ def download(
     gunzip: bool = False,
     check: Callable[[Path], object] | None = None,
     attempts: int = config.FETCH_ATTEMPTS,
+    timeout_s: float | None = None,
+    retry_timeouts: bool = True,
 ) -> int:
     """Stream ``url`` into ``dest`` atomically; return the number of bytes written.
 
@@ -192,6 +200,11 @@ def download(
     check
         Called with the temporary file before it is renamed to ``dest`` (e.g. the project's reader);
         whatever it raises propagates and ``dest`` is not written.
+    timeout_s
+        Time-out of this request [s] instead of the client's (e.g. a query the server may work on
+        for minutes).
+    retry_timeouts
+        False: a time-out is final (a query that timed out once would time out again).
 
     Raises
     ------
@@ -203,15 +216,15 @@ def download(
     for attempt in range(attempts):
         try:
             with atomic_path(dest) as tmp:
-                with _stream(client, method, url, params=params, data=data, attempts=attempts - attempt) as resp, \
-                        open(tmp, "wb") as fh:
+                with _stream(client, method, url, params=params, data=data, attempts=attempts - attempt,
+                             timeout_s=timeout_s, retry_timeouts=retry_timeouts) as resp, open(tmp, "wb") as fh:
                     size = _write_body(resp, fh, gunzip=gunzip, shown=shown)
                 if check is not None:
                     check(tmp)
             return size
         except httpx.TransportError as exc:  # the body broke off: start again (the partial file is gone)
-            if attempt == attempts - 1:
-                raise DownloadError(shown, _transport_problem(exc, _timeout_s(client))) from exc
+            if _give_up(exc, attempt == attempts - 1, retry_timeouts):
+                raise DownloadError(shown, _transport_problem(exc, _timeout_s(client, timeout_s))) from exc
             _sleep(_delay(attempt, None))
     raise DownloadError(shown, f"no answer after {attempts} attempts")  # pragma: no cover
 

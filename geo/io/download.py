@@ -6,6 +6,7 @@ reader before it gets its final name (so a bad answer leaves nothing on disk) an
 ============================  ==========================================================================
 :func:`get_lidar_tiles`       ``rooftops/lidar/LHD_FXX_*_{MNS,MNT}_*.tif`` (IGN LiDAR HD, 1 km tiles)
 :func:`get_buildings`         ``rooftops/batiment.gpkg`` layer ``batiment`` (BD TOPO v3, Lambert-93)
+:func:`get_cadastre_buildings`  the same file from the cadastre's ``batiments`` (``--footprints cadastre``)
 :func:`get_ban`               ``rooftops/adresses-XX.csv`` (BAN, optionally clipped to the area)
 :func:`get_communes`          ``parks/communes.geojson`` (geo.api.gouv.fr, WGS84)
 :func:`get_pvgis_tmy`         ``rooftops/weather.json`` (PVGIS typical meteorological year)
@@ -22,10 +23,12 @@ Sources (URLs in :mod:`geo.config`, section 10; all checked 2026-11):
   (a WMS-R GetMap of the tile, a project-maintained template).
 * BD TOPO v3: the same WFS, type ``BDTOPO_V3:batiment``, GeoJSON pages (``STARTINDEX``/``COUNT``,
   ``numberMatched``).
-* BAN: https://adresse.data.gouv.fr/data/ban/adresses/latest/csv/adresses-XX.csv.gz.
+* Cadastre (Etalab export of the DGFiP PCI): https://cadastre.data.gouv.fr/data/etalab-cadastre/latest/geojson/
+  communes/{dep}/{insee}/cadastre-{insee}-batiments.json.gz.
+* BAN: https://adresse.data.gouv.fr/data/ban/adresses/latest/csv/adresses-XX.csv.gz (XX = 62, 2A, 2B…).
 * Communes: https://geo.api.gouv.fr/communes (``format=geojson&geometry=contour``).
 * PVGIS TMY: https://re.jrc.ec.europa.eu/api/v5_3/tmy (as pvlib's ``get_pvgis_tmy``, JSON output).
-* OpenStreetMap: the Overpass API (XML output, ``(._;>;); out body;``).
+* OpenStreetMap: the Overpass API (XML output, ``out body;``; cycle routes clipped to the area).
 
 Areas are Lambert-93 bounding boxes ``(xmin, ymin, xmax, ymax)`` [m].
 """
@@ -41,6 +44,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import httpx
+import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
@@ -49,7 +53,7 @@ from geo.errors import ArtoisError, InputError, InvalidRequestError
 from geo.io import _http
 from geo.io._atomic import atomic_path
 from geo.io._http import DownloadError
-from geo.io.rasters import lidar_tile_name, parse_lidar_tile
+from geo.io.rasters import LidarTile, lidar_tile_name, parse_lidar_tile
 
 log = logging.getLogger("artois.io")
 
@@ -138,7 +142,17 @@ def commune_bbox(code_insee: str, *, client: httpx.Client | None = None) -> tupl
 def _wfs_features(client: httpx.Client, typename: str, bbox: Bounds, *, page_size: int) -> tuple[list[dict], str]:
     """All features of ``typename`` meeting ``bbox`` (Lambert-93), following STARTINDEX/COUNT pages.
 
+    Pages are sorted on the layer's stable key (:data:`geo.config.WFS_SORT_KEYS`, ``SORTBY``) so
+    that they neither skip nor repeat features, and paging goes on while ``numberMatched`` says
+    features remain, even after a short page (a server may return fewer than COUNT). Without
+    ``numberMatched``, a short page is the last.
+
     Returns the features and the CRS of their coordinates.
+
+    Raises
+    ------
+    DownloadError
+        The server returns an empty page before ``numberMatched`` features came.
     """
     features: list[dict] = []
     crs = config.WORKING_CRS
@@ -150,6 +164,8 @@ def _wfs_features(client: httpx.Client, typename: str, bbox: Bounds, *, page_siz
             "BBOX": f"{bbox[0]:.2f},{bbox[1]:.2f},{bbox[2]:.2f},{bbox[3]:.2f},urn:ogc:def:crs:EPSG::2154",
             "STARTINDEX": start, "COUNT": page_size,
         }
+        if typename in config.WFS_SORT_KEYS:
+            params["SORTBY"] = f"{config.WFS_SORT_KEYS[typename]} ASC"
         page = _http.get_json(client, config.IGN_WFS_URL, params=params)
         if not isinstance(page, dict) or not isinstance(page.get("features"), list):
             raise DownloadError(_http._full_url(config.IGN_WFS_URL, params), "the answer is not a GeoJSON FeatureCollection")
@@ -161,8 +177,14 @@ def _wfs_features(client: httpx.Client, typename: str, bbox: Bounds, *, page_siz
         matched = page.get("numberMatched")
         start += len(got)
         total = int(matched) if isinstance(matched, int | str) and str(matched).isdigit() else None
-        if not got or len(got) < page_size or (total is not None and start >= total):
+        if total is None:
+            if not got or len(got) < page_size:
+                break
+        elif start >= total:
             break
+        elif not got:
+            raise DownloadError(_http._full_url(config.IGN_WFS_URL, params),
+                                f"the server sent {start} of the {total} {typename} features it matched, then none")
     return features, crs
 
 
@@ -193,6 +215,66 @@ def get_buildings(bbox: Bounds, data_dir: str | Path, *, client: httpx.Client | 
         write_gpkg(tmp, {"batiment": gdf})
         read_footprints(tmp)
     log.info("%s: %d buildings", dest, len(gdf))
+    return dest
+
+
+def communes_in_bbox(bbox: Bounds, *, departement: str, client: httpx.Client | None = None) -> list[str]:
+    """INSEE codes of the communes of ``departement`` whose contour meets ``bbox`` [m, Lambert-93]
+    (geo.api.gouv.fr ``/communes?codeDepartement=…&geometry=contour``)."""
+    params = {"codeDepartement": str(departement).strip().upper(), "fields": "nom,code", "format": "geojson",
+              "geometry": "contour"}
+    with _http.client_or_new(client) as c:
+        doc = _http.get_json(c, f"{config.GEO_API_URL}/communes", params=params)
+    try:
+        gdf = gpd.GeoDataFrame.from_features(doc["features"], crs=config.WGS84).to_crs(config.WORKING_CRS)
+        codes = gdf.loc[gdf.intersects(shapely.box(*bbox)), "code"].astype(str)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DownloadError(_http._full_url(f"{config.GEO_API_URL}/communes", params),
+                            "the answer is not a GeoJSON of communes") from exc
+    return sorted(codes)
+
+
+def get_cadastre_buildings(bbox: Bounds, data_dir: str | Path, *, departement: str = config.FETCH_DEFAULT_DEPARTEMENT,
+                           client: httpx.Client | None = None) -> Path:
+    """The cadastre's buildings meeting ``bbox`` [m, Lambert-93] → ``rooftops/batiment.gpkg`` (layer ``batiment``).
+
+    One ``cadastre-{insee}-batiments.json.gz`` (:data:`geo.config.CADASTRE_URL_TEMPLATE`) per commune
+    of ``departement`` meeting the box, gunzipped, reprojected to Lambert-93, clipped to the
+    buildings meeting the box, with the cadastre's own fields (``id``, ``commune``, ``nom``,
+    ``type``, ``created``, ``updated``), so that :func:`geo.io.buildings.read_footprints` reads it
+    as the cadastre. Buildings on a commune boundary listed by both communes are kept once.
+    """
+    from geo.io.buildings import read_footprints
+    from geo.io.vectors import read_vector, write_gpkg
+
+    dest = Path(data_dir) / "rooftops" / "batiment.gpkg"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    parts: list[gpd.GeoDataFrame] = []
+    with _http.client_or_new(client) as c:
+        codes = communes_in_bbox(bbox, departement=departement, client=c)
+        if not codes:
+            raise ArtoisError(f"{config.GEO_API_URL}: no commune of département {departement} meets bbox "
+                              f"{tuple(round(v) for v in bbox)}")
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".cadastre-") as tmpdir:
+            for code in codes:
+                url = config.CADASTRE_URL_TEMPLATE.format(dep=code[:2], insee=code)
+                raw = Path(tmpdir) / f"cadastre-{code}-batiments.json"
+                _http.download(c, url, raw, gunzip=True)
+                try:
+                    gdf = read_vector(raw, crs=config.WORKING_CRS, geometry_types=("Polygon",), allow_empty=True)
+                except ArtoisError as exc:
+                    raise DownloadError(url, f"not a GeoJSON of buildings ({exc})") from exc
+                parts.append(gdf[gdf.intersects(shapely.box(*bbox))])
+    gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=config.WORKING_CRS)
+    if gdf.empty:
+        raise ArtoisError(f"{config.CADASTRE_URL_TEMPLATE.split('/communes/')[0]}: no cadastre building in bbox "
+                          f"{tuple(round(v) for v in bbox)} (communes {', '.join(codes)})")
+    if "id" in gdf.columns and gdf["id"].notna().all():
+        gdf = gdf.drop_duplicates("id")
+    with atomic_path(dest) as tmp:
+        write_gpkg(tmp, {"batiment": gdf})
+        read_footprints(tmp)
+    log.info("%s: %d cadastre buildings from %d commune(s)", dest, len(gdf), len(codes))
     return dest
 
 
@@ -239,13 +321,18 @@ def get_lidar_tiles(
                 feats, _ = _wfs_features(c, config.LIDAR_WFS_TYPENAMES[kind], bbox, page_size=config.IGN_WFS_PAGE_SIZE)
                 for f in feats:
                     props = f.get("properties") or {}
-                    tile = parse_lidar_tile(str(props.get("name_download") or props.get("name") or ""))
+                    tile = _index_tile(props)
                     if tile is not None and tile.kind == kind and props.get("url"):
                         urls[(tile.x_km, tile.y_km)] = str(props["url"])
                 missing = [t for t in wanted if t not in urls]
+                names = ", ".join(f"{x:04d}_{y:04d}" for x, y in missing)
+                if len(missing) == len(wanted):
+                    raise ArtoisError(f"{config.IGN_WFS_URL}: no IGN LiDAR HD {kind} tile in the index for bbox "
+                                      f"{tuple(round(v) for v in bbox)} (tiles {names}): LiDAR HD is not "
+                                      "published there yet; check https://cartes.gouv.fr (LiDAR HD coverage)")
                 if missing:
                     log.warning("LiDAR HD %s: %d tile(s) of the area not in IGN's index (not published yet?): %s",
-                                kind, len(missing), ", ".join(f"{x:04d}_{y:04d}" for x, y in missing))
+                                kind, len(missing), names)
             else:
                 half = config.LIDAR_PIXEL_SIZE_M / 2
                 for x, y in wanted:
@@ -266,6 +353,19 @@ def get_lidar_tiles(
     return out
 
 
+def _index_tile(props: dict) -> LidarTile | None:
+    """The tile of a LiDAR HD index feature, from ``name_download``, ``name`` or the ``url``'s file
+    name; the index's ``name`` has no extension (LHD_FXX_0687_7038_MNS_O_0M50_LAMB93_IGN69)."""
+    for value in (props.get("name_download"), props.get("name"), str(props.get("url") or "").rsplit("/", 1)[-1]):
+        name = str(value or "").strip()
+        if name and not name.lower().endswith((".tif", ".tiff")):
+            name += ".tif"
+        tile = parse_lidar_tile(name) if name else None
+        if tile is not None:
+            return tile
+    return None
+
+
 # ---------------------------------------------------------------------------
 # BAN, communes, PVGIS
 # ---------------------------------------------------------------------------
@@ -275,13 +375,15 @@ def get_ban(data_dir: str | Path, *, departement: str = config.FETCH_DEFAULT_DEP
     """BAN addresses of a département → ``rooftops/adresses-{dep}.csv``, clipped to ``bbox`` when given.
 
     The gzipped national file is streamed and decompressed; with ``bbox`` [m, Lambert-93] only the rows
-    whose ``x``/``y`` fall inside it are kept. The result is read back with :func:`geo.io.ban.read_ban`.
+    whose ``x``/``y`` (else ``lon``/``lat`` projected to Lambert-93) fall inside it are kept. The result
+    is read back with :func:`geo.io.ban.read_ban`. Département codes are written as the BAN names its
+    files: ``62``, ``2A``, ``2B`` (upper case: ``adresses-2A.csv.gz``).
     """
     from geo.io.ban import read_ban
 
     dep = str(departement).strip().upper()
-    dest = Path(data_dir) / "rooftops" / f"adresses-{dep.lower()}.csv"
-    url = config.BAN_CSV_URL_TEMPLATE.format(dep=dep.lower())
+    dest = Path(data_dir) / "rooftops" / f"adresses-{dep}.csv"
+    url = config.BAN_CSV_URL_TEMPLATE.format(dep=dep)
     with _http.client_or_new(client) as c:
         if bbox is None:
             _http.download(c, url, dest, gunzip=True, check=read_ban)
@@ -300,9 +402,14 @@ def get_ban(data_dir: str | Path, *, departement: str = config.FETCH_DEFAULT_DEP
 
 
 def _clip_ban(src: Path, dest: Path, bbox: Bounds) -> int:
-    """Copy the header and the rows of ``src`` whose x/y [m] fall in ``bbox``; return the rows kept."""
+    """Copy the header and the rows of ``src`` whose x/y [m] fall in ``bbox``; return the rows kept.
+
+    A row with empty ``x``/``y`` is placed by its ``lon``/``lat`` [degrees] projected to Lambert-93
+    (as :func:`geo.io.ban.read_ban` does); a row with neither is dropped.
+    """
     xmin, ymin, xmax, ymax = bbox
     kept = 0
+    to_l93 = Transformer.from_crs(config.WGS84, config.WORKING_CRS, always_xy=True)
     with open(src, encoding="utf-8", newline="") as fin, open(dest, "w", encoding="utf-8", newline="") as fout:
         reader = csv.reader(fin, delimiter=";")
         writer = csv.writer(fout, delimiter=";", lineterminator="\n")
@@ -313,11 +420,19 @@ def _clip_ban(src: Path, dest: Path, bbox: Bounds) -> int:
         if "x" not in header or "y" not in header:
             raise InputError(src, f"not a BAN address file: no x/y columns (found: {', '.join(header[:12])})")
         ix, iy = header.index("x"), header.index("y")
+        lonlat = (header.index("lon"), header.index("lat")) if {"lon", "lat"} <= set(header) else None
         writer.writerow(header)
         for row in reader:
             try:
                 x, y = float(row[ix]), float(row[iy])
             except (ValueError, IndexError):
+                try:
+                    if lonlat is None:
+                        continue
+                    x, y = to_l93.transform(float(row[lonlat[0]]), float(row[lonlat[1]]))
+                except (ValueError, IndexError):
+                    continue
+            if not (math.isfinite(x) and math.isfinite(y)):
                 continue
             if xmin <= x <= xmax and ymin <= y <= ymax:
                 writer.writerow(row)
@@ -343,13 +458,14 @@ def get_pvgis_tmy(latitude: float, longitude: float, data_dir: str | Path, *,
     """PVGIS typical meteorological year at (``latitude``, ``longitude``) [degrees] → ``rooftops/weather.json``.
 
     The JSON is the PVGIS API's own (read by :func:`geo.io.weather.read_pvgis_tmy`, which the irradiance
-    stage uses for ``rooftops/weather.json``). PVGIS's horizon (``usehorizon=1``) is left on: the
-    solar engine uses the irradiance components only.
+    stage uses for ``rooftops/weather.json``). PVGIS's own horizon is turned off (``usehorizon=0``; the
+    API's default 1 shades the beam with its coarse DEM horizon): the solar engine shades the beam with
+    the horizon it computes from the DSM, and would otherwise shade it twice.
     """
     from geo.io.weather import read_pvgis_tmy
 
     dest = Path(data_dir) / "rooftops" / "weather.json"
-    params = {"lat": f"{latitude:.5f}", "lon": f"{longitude:.5f}", "outputformat": "json"}
+    params = {"lat": f"{latitude:.5f}", "lon": f"{longitude:.5f}", "usehorizon": "0", "outputformat": "json"}
     with _http.client_or_new(client) as c:
         _http.download(c, config.PVGIS_API_URL + "tmy", dest, params=params, check=read_pvgis_tmy)
     return dest
@@ -360,21 +476,28 @@ def get_pvgis_tmy(latitude: float, longitude: float, data_dir: str | Path, *,
 # ---------------------------------------------------------------------------
 
 def overpass_query(bbox: Bounds) -> str:
-    """The Overpass QL query of the parks stage's OSM data in ``bbox`` [m, Lambert-93]: every ``highway``
-    way, the green spaces of :data:`geo.config.PARKS_OSM_GREEN_TAGS` (ways and multipolygons), cycle
-    route relations, with their nodes and member ways (``(._;>;)``), as OSM XML."""
+    """The Overpass QL query of the parks stage's OSM data in ``bbox`` [m, Lambert-93], as OSM XML.
+
+    Every ``highway`` way and the green spaces of :data:`geo.config.PARKS_OSM_GREEN_TAGS` (ways and
+    multipolygons) with their nodes and member ways (``(._;>;)``); the cycle route relations meeting
+    the box with only their member ways that meet it (and those ways' nodes): recursing down a
+    relation (``>``) would pull whole long-distance routes (a EuroVelo crosses countries).
+    """
     west, south, east, north = bbox_to_wgs84(bbox)
     # 6 decimals (~0.1 m), rounded outwards so the box still contains the area
     south, west = (math.floor(v * 1e6) / 1e6 for v in (south, west))
     north, east = (math.ceil(v * 1e6) / 1e6 for v in (north, east))
-    parts = ['  way["highway"];', '  relation["route"="bicycle"];']
+    box = f"{south:.6f},{west:.6f},{north:.6f},{east:.6f}"
+    parts = ['  way["highway"];']
     for key, values in sorted(config.PARKS_OSM_GREEN_TAGS.items()):
         regex = "|".join(sorted(values))
         parts.append(f'  way["{key}"~"^({regex})$"];')
         parts.append(f'  relation["type"="multipolygon"]["{key}"~"^({regex})$"];')
-    return (f"[out:xml][timeout:{config.OVERPASS_TIMEOUT_S}]"
-            f"[bbox:{south:.6f},{west:.6f},{north:.6f},{east:.6f}];\n(\n" + "\n".join(parts)
-            + "\n);\n(._;>;);\nout body;\n")
+    return (f"[out:xml][timeout:{config.OVERPASS_TIMEOUT_S}][bbox:{box}];\n(\n" + "\n".join(parts)
+            + "\n);\n(._;>;)->.main;\n"
+            + 'relation["route"="bicycle"]->.routes;\n'
+            + f"way(r.routes)({box})->.route_ways;\n"
+            + "(.main; .routes; .route_ways; .route_ways >;);\nout body;\n")
 
 
 def get_osm(bbox: Bounds, data_dir: str | Path, *, client: httpx.Client | None = None,
@@ -392,8 +515,10 @@ def get_osm(bbox: Bounds, data_dir: str | Path, *, client: httpx.Client | None =
     folder = Path(data_dir) / "parks"
     osm_path = folder / "osm.osm"
     with _http.client_or_new(client) as c:
+        # The server may work up to OVERPASS_TIMEOUT_S on the query: wait for it, and do not send a
+        # query that timed out again (busy servers answer 429/504, which are retried).
         _http.download(c, config.OVERPASS_URL, osm_path, method="POST", data={"data": overpass_query(bbox)},
-                       check=_check_osm)
+                       check=_check_osm, timeout_s=config.OVERPASS_READ_TIMEOUT_S, retry_timeouts=False)
     written = [osm_path]
     if on_file is not None:
         on_file(osm_path)
@@ -440,8 +565,12 @@ def fetch_area(
     client: httpx.Client | None = None,
     max_area_km2: float = config.FETCH_MAX_AREA_KM2,
     on_file: Callable[[str, Path], None] | None = None,
+    footprints: str = "bdtopo",
 ) -> dict[str, list[Path]]:
     """Download every source of ``only`` for ``bbox`` [m, Lambert-93] into ``out_dir`` (docs/formats.md layout).
+
+    ``footprints`` says where ``rooftops/batiment.gpkg`` comes from: ``bdtopo`` (IGN BD TOPO, with
+    heights and uses) or ``cadastre`` (the cadastre's buildings, the outlines of the land registry).
 
     Returns
     -------
@@ -453,6 +582,9 @@ def fetch_area(
     unknown = [s for s in wanted if s not in SOURCES]
     if unknown:
         raise InvalidRequestError(f"unknown source(s) {', '.join(unknown)} (choose from {', '.join(SOURCES)})")
+    if footprints not in config.FETCH_FOOTPRINT_SOURCES:
+        raise InvalidRequestError(f"unknown footprint source '{footprints}' "
+                                  f"(choose from {', '.join(config.FETCH_FOOTPRINT_SOURCES)})")
     out = Path(out_dir)
     done: dict[str, list[Path]] = {}
 
@@ -468,6 +600,8 @@ def fetch_area(
                 files = [get_communes(out, departement=departement, client=c)]
             elif source == "lidar":
                 files = get_lidar_tiles(bbox, out, client=c, on_file=note(source))
+            elif source == "batiment" and footprints == "cadastre":
+                files = [get_cadastre_buildings(bbox, out, departement=departement, client=c)]
             elif source == "batiment":
                 files = [get_buildings(bbox, out, client=c)]
             elif source == "ban":

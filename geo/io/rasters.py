@@ -7,6 +7,7 @@ nodata turned into NaN. Writing: Cloud-Optimized GeoTIFF, atomically.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,6 +32,7 @@ from geo.io._atomic import atomic_path
 Bounds = tuple[float, float, float, float]  # (xmin, ymin, xmax, ymax) in the raster's CRS [m]
 
 _TILE_RE = re.compile(config.LIDAR_TILE_PATTERN, re.IGNORECASE)
+log = logging.getLogger("artois.io")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,35 @@ class Raster(_NorthUpGrid):
         return Raster(self.data[r0:r1, c0:c1], self.transform @ Affine.translation(c0, r0), self.crs, self.sources)
 
 
+def _check_square_pixels(path: Path, width_m: float, height_m: float) -> None:
+    """Accept pixels square within :data:`geo.config.RASTER_SQUARE_PIXEL_TOLERANCE` (saying that they
+    are resampled onto square pixels of ``width_m``, as :func:`read_raster` does); refuse the others."""
+    diff = abs(width_m - height_m) / width_m
+    if diff > config.RASTER_SQUARE_PIXEL_TOLERANCE:
+        raise InputError(path, f"pixels of {width_m:g} x {height_m:g} m are not square ({100 * diff:.2f} % apart, "
+                               f"more than the {100 * config.RASTER_SQUARE_PIXEL_TOLERANCE:g} % tolerance): "
+                               f"resample the raster onto square pixels first (e.g. gdalwarp -tr {width_m:g} {width_m:g})")
+    if diff > 1e-9:
+        log.info("%s: pixels of %g x %g m are not exactly square (%.3f %% apart, within the %g %% tolerance): "
+                 "read on square pixels of %g m (nearest neighbour)", path, width_m, height_m, 100 * diff,
+                 100 * config.RASTER_SQUARE_PIXEL_TOLERANCE, width_m)
+
+
+def _on_square_pixels(ds: rasterio.io.DatasetReader) -> rasterio.io.DatasetReader:
+    """``ds``, or a nearest-neighbour view of it on square pixels of its width when its pixels are only
+    nearly square (GDAL's warper places every output pixel by its centre: each value moves by at most
+    half a source pixel; a plain resampled read drifts further over thousands of rows)."""
+    width_m, height_m = abs(ds.transform.a), abs(ds.transform.e)
+    if abs(width_m - height_m) <= 1e-9 * width_m:
+        return ds
+    from rasterio.vrt import WarpedVRT
+
+    rows = int(np.ceil(ds.height * height_m / width_m - 1e-9))
+    return WarpedVRT(ds, crs=ds.crs, transform=Affine(width_m, 0.0, ds.transform.c, 0.0, -width_m, ds.transform.f),
+                     width=ds.width, height=rows, resampling=rasterio.enums.Resampling.nearest,
+                     nodata=ds.nodata)
+
+
 def _open_checked(path: Path) -> rasterio.io.DatasetReader:
     if not path.exists():
         raise InputError(path, "file not found")
@@ -147,8 +178,9 @@ def _open_checked(path: Path) -> rasterio.io.DatasetReader:
             raise CRSError(path, "raster has no CRS; a projected CRS in metres is needed (e.g. Lambert-93 EPSG:2154)")
         if not ds.crs.is_projected:
             raise CRSError(path, f"raster CRS {ds.crs.to_string()} is geographic (degrees); a projected CRS in metres is needed")
-        if abs(abs(ds.transform.a) - abs(ds.transform.e)) > 1e-6 * abs(ds.transform.a) or ds.transform.b or ds.transform.d:
-            raise InputError(path, "pixels must be square and north-up")
+        if ds.transform.b or ds.transform.d:
+            raise InputError(path, "pixels must be north-up (the transform is rotated or sheared)")
+        _check_square_pixels(path, abs(ds.transform.a), abs(ds.transform.e))
         # Touch the first block so a truncated file fails here, with its name, not deep in the merge.
         ds.read(1, window=((0, min(1, ds.height)), (0, min(1, ds.width))))
     except (CRSError, InputError):
@@ -187,7 +219,8 @@ def read_raster(
     paths = path_list
     if not paths:
         raise InputError(None, "no raster file given")
-    datasets = [_open_checked(p) for p in paths]
+    opened = [_open_checked(p) for p in paths]
+    datasets = [_on_square_pixels(ds) for ds in opened]
     try:
         crs0, res0 = datasets[0].crs, abs(datasets[0].transform.a)
         for p, ds in zip(paths[1:], datasets[1:], strict=True):
@@ -220,7 +253,7 @@ def read_raster(
                 out[out == np.float32(ds.nodata)] = np.nan
         return Raster(out, transform, crs0, tuple(str(p) for p in paths))
     finally:
-        for ds in datasets:
+        for ds in [*datasets, *opened]:
             ds.close()
 
 

@@ -6,7 +6,9 @@ irradiance (on a west-facing roof the wrong choice costs ~8 %):
 
 * EPW: values are sums over the hour *ending* at the stamp (IWEC / EnergyPlus convention).
   ``pvlib.iotools.read_epw`` labels each row with the start of that hour, so the middle is
-  pvlib's label + 30 min (= EPW stamp − 30 min).
+  pvlib's label + 30 min (= EPW stamp − 30 min). A typical-year EPW (TMY, TMYx, ERA5-based
+  typical years: January 2016, February 2008, March 2005 …) is read as one year with pvlib's
+  ``coerce_year`` (:data:`geo.config.TYPICAL_YEAR`), and so is a typical year in plain CSV.
 * PVGIS TMY (JSON and CSV as the PVGIS API returns them): stamps are written ``hh:00`` UTC but
   the irradiance belongs to ``hh:00 + offset``: the file's ``Irradiance Time Offset (h)`` header
   when present, else by database (ERA5: 0.5 h; SARAH: 0.1761 h), see
@@ -191,6 +193,48 @@ def _check_location(path: Path | None, lat: float, lon: float) -> None:
         raise InputError(path, f"invalid location latitude={lat}, longitude={lon}")
 
 
+def _typical_year_months(index: pd.DatetimeIndex) -> list[int]:
+    """The year of each month (January first) when ``index`` is a typical year, else ``[]``.
+
+    A typical meteorological year (TMY, TMYx, ERA5-based typical years, PVGIS TMY) strings
+    twelve months taken from different years, in calendar order: its stamps jump between years
+    at month boundaries (January 2016, February 2008, March 2005 …). It is recognised by: more
+    than one year, months in calendar order, one year per month, every month present. An
+    ordinary series with a hole is not one (its gap is reported by the checks).
+    """
+    if len(index) < 2:
+        return []
+    years, months = index.year.to_numpy(), index.month.to_numpy()
+    if len(np.unique(years)) < 2 or (np.diff(months) < 0).any() or len(np.unique(months)) != 12:
+        return []
+    per_month = [np.unique(years[months == m]) for m in range(1, 13)]
+    if any(len(y) != 1 for y in per_month):
+        return []
+    return [int(y[0]) for y in per_month]
+
+
+def _typical_year(index: pd.DatetimeIndex) -> int:
+    """The year a typical year is put in: :data:`geo.config.TYPICAL_YEAR`, or the leap
+    :data:`geo.config.TYPICAL_LEAP_YEAR` when it has 29 February."""
+    leap = bool(((index.month == 2) & (index.day == 29)).any())
+    return config.TYPICAL_LEAP_YEAR if leap else config.TYPICAL_YEAR
+
+
+def _coerce_typical_year(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``index`` with every stamp in :func:`_typical_year`, month, day and time kept."""
+    year = _typical_year(index)
+    return pd.DatetimeIndex([t.replace(year=year) for t in index], name=index.name)
+
+
+def _as_typical_year(w: Weather, years: list[int], path: Path) -> Weather:
+    """Label a weather read from a typical year as such (period and log line); ``w`` when ``years`` is empty."""
+    if not years:
+        return w
+    log.info("%s: typical year with months from %d–%d (January %d, February %d, …), read as the year %d",
+             path, min(years), max(years), years[0], years[1], w.data.index[len(w.data) // 2].year)
+    return Weather(**{**w.__dict__, "period": f"typical year (TMY), months from {min(years)}–{max(years)}"})
+
+
 # ---------------------------------------------------------------------------
 # EPW
 # ---------------------------------------------------------------------------
@@ -207,6 +251,12 @@ def read_epw(path: str | Path) -> Weather:
     ------
     InputError
         Missing or unreadable file, missing radiation values (9999), missing hours.
+
+    Notes
+    -----
+    A typical year, whose months come from different years in calendar order, is read with
+    ``pvlib.iotools.read_epw(..., coerce_year=TYPICAL_YEAR)``: its stamps all fall in that
+    year, and its ``period`` says "typical year (TMY), months from …".
     """
     import pvlib
 
@@ -215,6 +265,9 @@ def read_epw(path: str | Path) -> Weather:
         raise InputError(path, "file not found")
     try:
         data, meta = pvlib.iotools.read_epw(path)
+        years = _typical_year_months(pd.DatetimeIndex(data.index))
+        if years:  # a typical year (TMY, TMYx): months from different years, read as one year
+            data, meta = pvlib.iotools.read_epw(path, coerce_year=_typical_year(pd.DatetimeIndex(data.index)))
     except Exception as exc:  # pvlib raises ValueError, KeyError, pandas errors alike
         raise InputError(path, f"not a readable EPW file ({_first_line(exc)})") from exc
     _check_columns(path, data, _IRRADIANCE)
@@ -226,10 +279,11 @@ def read_epw(path: str | Path) -> Weather:
     place = ", ".join(str(meta.get(k)) for k in ("city", "state-prov", "country") if meta.get(k) not in (None, "NA", ""))
     location = f"{place} ({lat:.3f}°N, {lon:.3f}°E)" if place else f"{lat:.3f}°N, {lon:.3f}°E"
     dtype = str(meta.get("data_type", "")).strip()
-    return _finish(
+    w = _finish(
         path, data, latitude_deg=lat, longitude_deg=lon, altitude_m=float(meta.get("altitude", 0.0) or 0.0),
         source=f"EPW {path.name}" + (f" ({dtype})" if dtype and dtype != "NA" else ""), location=location,
     )
+    return _as_typical_year(w, years, path)
 
 
 # ---------------------------------------------------------------------------
@@ -290,9 +344,15 @@ def read_pvgis_tmy(path: str | Path) -> Weather:
     if fmt not in ("json", "csv"):
         raise InputError(path, "a PVGIS TMY file must be .json or .csv")
     try:
-        data, meta = pvlib.iotools.read_pvgis_tmy(path, pvgis_format=fmt, map_variables=True)
+        got = pvlib.iotools.read_pvgis_tmy(path, pvgis_format=fmt, map_variables=True)
     except Exception as exc:
         raise InputError(path, f"not a readable PVGIS TMY {fmt.upper()} file ({_first_line(exc)})") from exc
+    if len(got) == 4:  # pvlib < 0.13: (data, months_selected, inputs, meta); 0.13+: (data, meta)
+        data, months_selected, inputs_, meta_ = got
+        meta = {**(meta_ if isinstance(meta_, Mapping) else {"descriptions": meta_}),
+                "inputs": inputs_, "months_selected": months_selected}
+    else:
+        data, meta = got
     header: Any = meta
     if fmt == "json":  # pvlib's JSON parser keeps only part of the header: look at all of it
         try:
@@ -300,6 +360,9 @@ def read_pvgis_tmy(path: str | Path) -> Weather:
         except (OSError, ValueError) as exc:
             raise InputError(path, f"not a readable JSON file ({_first_line(exc)})") from exc
     offset_h, why = _pvgis_offset_h(header)
+    if _find_key(header, re.compile(r"^use_?horizon$", re.IGNORECASE)) is True:
+        log.warning("%s: PVGIS shaded the beam with its own coarse horizon (use_horizon=true) on top of the "
+                    "DSM horizon the solar engine computes; download it with usehorizon=0 (artois fetch does)", path)
     inputs = meta.get("inputs", {}) if isinstance(meta, Mapping) else {}
     loc = inputs.get("location", inputs) if isinstance(inputs, Mapping) else {}
     lat = float(loc.get("latitude", np.nan))
@@ -311,11 +374,11 @@ def read_pvgis_tmy(path: str | Path) -> Weather:
     idx = pd.DatetimeIndex(data.index)
     if idx.tz is None:
         idx = idx.tz_localize("UTC")
-    # One year (1990, not leap) so the TMY's months make a continuous series.
+    # One year (not leap, as pvlib's get_pvgis_tmy) so the TMY's months make a continuous series.
     feb29 = (idx.month == 2) & (idx.day == 29)
     data, idx = data[~feb29], idx[~feb29]
     coerced = pd.to_datetime(
-        {"year": 1990, "month": idx.month, "day": idx.day, "hour": idx.hour, "minute": idx.minute}
+        {"year": config.TYPICAL_YEAR, "month": idx.month, "day": idx.day, "hour": idx.hour, "minute": idx.minute}
     )
     data.index = pd.DatetimeIndex(coerced).tz_localize("UTC") + pd.Timedelta(hours=offset_h)
     log.debug("%s: PVGIS irradiance time offset %.4f h (%s)", path, offset_h, why)
@@ -366,6 +429,8 @@ def read_weather_csv(
     * ``ghi``, ``dni``, ``dhi`` [W/m², mean over the interval] are required; ``temp_air`` [°C]
       and ``wind_speed`` [m/s] are optional (12 °C and 1 m/s when absent).
     * Time steps must be regular (any length); a missing step or value is an error.
+    * A typical year (each month from its own year, in calendar order) is read as one year
+      (:data:`geo.config.TYPICAL_YEAR`), as EPW and PVGIS typical years are.
 
     Raises
     ------
@@ -401,17 +466,21 @@ def read_weather_csv(
         idx = idx.tz_localize("UTC")
     step_h = float(np.median((idx[1:] - idx[:-1]).total_seconds())) / 3600.0 if len(idx) >= 2 else 1.0
     idx = idx + pd.Timedelta(hours=step_h * (0.5 - _TIME_COLUMNS[tcol]))
+    years = _typical_year_months(idx)
+    if years:
+        idx = _coerce_typical_year(idx)
     df = df.drop(columns=[tcol])
     df.index = idx
     lat = latitude_deg if latitude_deg is not None else header.get("latitude", config.PMA_LATITUDE_DEG)
     lon = longitude_deg if longitude_deg is not None else header.get("longitude", config.PMA_LONGITUDE_DEG)
     alt = altitude_m if altitude_m is not None else header.get("altitude", config.PMA_ALTITUDE_M)
     _check_location(path, float(lat), float(lon))
-    return _finish(
+    w = _finish(
         path, df, latitude_deg=float(lat), longitude_deg=float(lon), altitude_m=float(alt),
         source=f"CSV {path.name} (stamps = {tcol.replace('time_', '') if tcol != 'time' else 'end'} of interval)",
         location=f"{float(lat):.3f}°N, {float(lon):.3f}°E",
     )
+    return _as_typical_year(w, years, path)
 
 
 # ---------------------------------------------------------------------------
