@@ -426,6 +426,8 @@ def park_scenario(catalog: Catalog, *, gaps: list[str] | None, line: dict[str, A
             tr = Transformer.from_crs(config.WGS84, model.crs, always_xy=True)
             geom = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
             effect = line_scenario(model, geom)
+    except shapely.errors.GEOSException as exc:
+        raise InvalidRequestError(f"Scénario impossible : tracé hors de la zone projetable ({exc}).") from exc
     except ValueError as exc:
         raise InvalidRequestError(f"Scénario impossible : identifiant de lien invalide ({exc}).") from exc
     except NotFoundError as exc:

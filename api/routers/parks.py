@@ -64,7 +64,8 @@ class LineStringGeometry(BaseModel):
     """A GeoJSON LineString in WGS84 [lon, lat] (°)."""
 
     type: Literal["LineString"]
-    coordinates: list[tuple[float, float]] = Field(min_length=2, max_length=500)
+    coordinates: list[tuple[Annotated[float, Field(ge=-180, le=180)], Annotated[float, Field(ge=-90, le=90)]]] = Field(
+        min_length=2, max_length=500, description="[lon, lat] positions [°]")
 
 
 class ScenarioRequest(BaseModel):

@@ -149,7 +149,9 @@ def line_scenario(model: ParksModel, line: BaseGeometry, *,
     Raises :class:`~geo.errors.InvalidRequestError` for an empty or too short line, or one longer than
     :data:`geo.config.PARKS_SCENARIO_MAX_LENGTH_M`.
     """
-    if line.is_empty or not isinstance(line, shapely.LineString) or line.length < 1.0:
+    if not isinstance(line, shapely.LineString) or not np.isfinite(shapely.get_coordinates(line)).all():
+        raise InvalidRequestError("the line must be a LineString with finite coordinates")
+    if line.is_empty or line.length < 1.0:
         raise InvalidRequestError("the line is empty or shorter than 1 m")
     if line.length > config.PARKS_SCENARIO_MAX_LENGTH_M:
         raise InvalidRequestError(f"the line is {line.length:.0f} m long (at most "
