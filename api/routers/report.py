@@ -9,6 +9,7 @@ malformed parameters are 422 from the app's validation handler.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -43,6 +44,22 @@ Kwp = Annotated[float | None, Query(
     description="peak power to study [kWp]; default: the recommended size", examples=[3.0])]
 
 
+@dataclass(frozen=True)
+class ReportQuery:
+    """The parameters of both report routes (HTML and PDF)."""
+
+    building_id: str
+    consommation: float | None
+    kwp: float | None
+
+    def build(self, catalog: Catalog) -> report.Report:
+        return report.build_report(catalog, self.building_id, annual_consumption_kwh=self.consommation, kwp=self.kwp)
+
+
+def report_query(building_id: BuildingId, consommation: Consumption = None, kwp: Kwp = None) -> ReportQuery:
+    return ReportQuery(building_id, consommation, kwp)
+
+
 def _error(request: Request, exc: ArtoisError) -> Response:
     status, code = status_for(exc)
     if "text/html" in request.headers.get("accept", ""):
@@ -65,19 +82,17 @@ def _error(request: Request, exc: ArtoisError) -> Response:
 def report_pdf(
     request: Request,
     catalog: Annotated[Catalog, Depends(get_catalog)],
-    building_id: BuildingId,
-    consommation: Consumption = None,
-    kwp: Kwp = None,
+    q: Annotated[ReportQuery, Depends(report_query)],
 ) -> Response:
     try:
-        model = report.build_report(catalog, building_id, annual_consumption_kwh=consommation, kwp=kwp)
-        content = pdf.html_to_pdf(report.render_report(model), title=f"Rapport solaire — bâtiment {building_id}")
+        content = pdf.html_to_pdf(report.render_report(q.build(catalog)),
+                                  title=f"Rapport solaire — bâtiment {q.building_id}")
     except pdf.PdfUnavailableError as exc:
         return error_response(503, "pdf_unavailable", str(exc))
     except ArtoisError as exc:
         return _error(request, exc)
     return Response(content, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="rapport-solaire-{_safe_name(building_id)}.pdf"'})
+        "Content-Disposition": f'inline; filename="rapport-solaire-{_safe_name(q.building_id)}.pdf"'})
 
 
 def _safe_name(text: str) -> str:
@@ -98,12 +113,10 @@ def _safe_name(text: str) -> str:
 def report_page(
     request: Request,
     catalog: Annotated[Catalog, Depends(get_catalog)],
-    building_id: BuildingId,
-    consommation: Consumption = None,
-    kwp: Kwp = None,
+    q: Annotated[ReportQuery, Depends(report_query)],
 ) -> Response:
     try:
-        model = report.build_report(catalog, building_id, annual_consumption_kwh=consommation, kwp=kwp)
+        model = q.build(catalog)
     except ArtoisError as exc:
         return _error(request, exc)
     return HTMLResponse(report.render_report(model))
