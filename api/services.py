@@ -12,6 +12,7 @@ import importlib
 import io
 import json
 import logging
+import math
 import re
 import tempfile
 from dataclasses import asdict
@@ -29,6 +30,7 @@ from api.layers import Catalog, Collection
 from api.settings import Settings
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
+from geo.parks import ParksModel, load_network, route, service_area
 
 log = logging.getLogger("artois.api")
 
@@ -86,7 +88,28 @@ def roof_at(catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
         faces = roof_faces_of(catalog, str(props["building_id"]), footprint)
         faces_out = features_to_geojson(catalog.collection("roof_faces"), faces)
         faces_out.sort(key=lambda f: -(f["properties"].get("production_kwh_yr") or 0.0))
-    return {"building": building, "faces": faces_out, "weather": weather_info(catalog, props)}
+    return {"building": building, "faces": faces_out, "weather": weather_info(catalog, props),
+            "data_quality": data_quality(props)}
+
+
+# -- data quality (issue 13) ------------------------------------------------------------------------
+
+#: buildings layer column → key of the ``data_quality`` block (docs/data-dictionary.md).
+_DATA_QUALITY = {"dq_offset_m": "offset_m", "dq_outline_change_m": "outline_change_m",
+                 "dq_roof_share": "roof_share", "dq_plane_rms_m": "plane_rms_m", "dq_tree_share": "tree_share"}
+
+
+def data_quality(props: dict[str, Any]) -> dict[str, Any] | None:
+    """How well the building's footprint and the LiDAR agree (``dq_*`` columns), or None for a build
+    without them."""
+    if not any(k in props for k in _DATA_QUALITY):
+        return None
+    out: dict[str, Any] = {}
+    for col, key in _DATA_QUALITY.items():
+        v = props.get(col)
+        out[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+    out["status"] = props.get("status")
+    return out
 
 
 def _one(fid: int, props: dict[str, Any], geom: shapely.Geometry) -> Any:
@@ -163,9 +186,6 @@ def _jsonable(value: Any) -> Any:
 
 # -- addresses -------------------------------------------------------------------------------------
 
-_LABEL = re.compile(r"^\s*(?P<num>\d+)\s*(?P<rep>bis|ter|quater|[a-f])?\s+(?P<street>.+?)\s+(?P<cp>\d{5})\s+(?P<city>.+)$",
-                    re.IGNORECASE)
-
 
 def find_addresses_file(settings: Settings) -> Path | None:
     """The BAN CSV to use: the configured one, else ``adresses-*.csv`` in the build folder, its
@@ -207,37 +227,36 @@ def load_address_index(catalog: Catalog, settings: Settings) -> AddressIndex:
 
 
 def _building_addresses(buildings: Collection) -> pd.DataFrame:
-    if "address" not in buildings.info.column_names:
-        return pd.DataFrame(columns=["nom_voie", "lon", "lat"])
-    feats = buildings.read(columns=["address"] + [c for c in ("code_insee",) if c in buildings.info.column_names])
-    rows = []
+    """The BAN fields the build stored on each building (``address_*`` columns), in the geocoder's layout."""
+    from geo.roofs.aggregate import ADDRESS_FIELDS as fields
+
+    columns = [*fields.values(), "code_insee", "lon", "lat"]
+    if not set(fields) <= set(buildings.info.column_names):
+        return pd.DataFrame(columns=columns)
+    feats = buildings.read(columns=[*fields, *(c for c in ("code_insee",) if c in buildings.info.column_names)])
     pts = shapely.get_coordinates(shapely.point_on_surface(feats.geometries))
     lon, lat = buildings.to_wgs84.transform(pts[:, 0], pts[:, 1])
-    for p, x, y in zip(feats.properties, lon, lat, strict=True):
-        m = _LABEL.match(str(p.get("address") or ""))
-        if m:
-            rows.append({"numero": m["num"], "rep": m["rep"] or "", "nom_voie": m["street"], "code_postal": m["cp"],
-                         "code_insee": p.get("code_insee") or "", "nom_commune": m["city"], "lon": x, "lat": y})
-    return pd.DataFrame(rows, columns=["numero", "rep", "nom_voie", "code_postal", "code_insee", "nom_commune",
-                                       "lon", "lat"])
+    rows = [{**{ban: p.get(col) or "" for col, ban in fields.items()}, "code_insee": p.get("code_insee") or "",
+             "lon": x, "lat": y}
+            for p, x, y in zip(feats.properties, lon, lat, strict=True) if p.get("address_street")]
+    return pd.DataFrame(rows, columns=columns)
 
 
 # -- parks -----------------------------------------------------------------------------------------
 
 
-def parks_model(catalog: Catalog) -> Any:
-    """The analysed parks network (:func:`geo.parks.model.load_network`), loaded once."""
-    from geo.parks.model import load_network
-
+def parks_model(catalog: Catalog) -> ParksModel:
+    """The analysed parks network, read once per application from parks.gpkg (:func:`geo.parks.load_network`)."""
     store = catalog.stores.get("parks.gpkg")
     if store is None:
         raise NotFoundError("Pas de couche des parcs dans ce dossier (parks.gpkg).")
     if "network_edges" not in store.layers:
         raise NotFoundError("Le réseau piéton n'a pas été enregistré (couche network_edges) : relancez « artois build ».")
-    return catalog.cached("parks_model", lambda: load_network(store.path))
+    model: ParksModel = catalog.cached("parks_model", lambda: load_network(store.path))
+    return model
 
 
-def resolve_park(model: Any, ref: str) -> int:
+def resolve_park(model: ParksModel, ref: str) -> int:
     """Park id of ``ref``: an id, or a park name (accents and case ignored)."""
     parks = model.parks
     ref = ref.strip()
@@ -254,7 +273,7 @@ def resolve_park(model: Any, ref: str) -> int:
     raise NotFoundError(f"Parc inconnu : « {ref} » (identifiant park_id ou nom exact).")
 
 
-def _geometry_wgs84(model: Any, geom: shapely.Geometry | None) -> dict[str, Any] | None:
+def _geometry_wgs84(model: ParksModel, geom: shapely.Geometry | None) -> dict[str, Any] | None:
     from pyproj import Transformer
 
     if geom is None or shapely.is_empty(geom):
@@ -266,9 +285,7 @@ def _geometry_wgs84(model: Any, geom: shapely.Geometry | None) -> dict[str, Any]
 
 
 def park_route(catalog: Catalog, from_ref: str, to_ref: str, *, greenway_preference: float | None) -> dict[str, Any]:
-    """GeoJSON Feature of the route between two parks (:func:`geo.parks.connectivity.route`)."""
-    from geo.parks.connectivity import route
-
+    """GeoJSON Feature of the route between two parks (:func:`geo.parks.routes.route`)."""
     model = parks_model(catalog)
     a, b = resolve_park(model, from_ref), resolve_park(model, to_ref)
     if a == b:
@@ -291,8 +308,6 @@ def park_route(catalog: Catalog, from_ref: str, to_ref: str, *, greenway_prefere
 
 def park_service_area(catalog: Catalog, park_ref: str, *, minutes: float) -> dict[str, Any]:
     """GeoJSON Feature of a park's walking service area (:func:`geo.parks.access.service_area`)."""
-    from geo.parks.access import service_area
-
     model = parks_model(catalog)
     pid = resolve_park(model, park_ref)
     try:

@@ -91,6 +91,8 @@ def make_rooftops() -> dict[str, gpd.GeoDataFrame]:
             south = rows[0]
             buildings.append({
                 "building_id": bid, "cleabs": bid, "address": f"{2 * i + 1} {STREETS[j]} {cp} {nom}",
+                "address_housenumber": str(2 * i + 1), "address_suffix": None, "address_street": STREETS[j],
+                "address_postcode": cp, "address_city": nom,
                 "code_insee": code, "n_faces": 2, "n_suitable_faces": 1,
                 "usable_area_m2": rows[0]["usable_area_m2"] + rows[1]["usable_area_m2"],
                 "kwp_max": rows[0]["kwp"] + rows[1]["kwp"],

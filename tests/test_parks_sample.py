@@ -7,11 +7,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 
 from geo.cli import main
+from geo.errors import InputError
 from geo.parks import apply_scenario, load_network, route, service_area
+from geo.parks.build import analyse_files
 from geo.pipeline import build
 
 CONTRACT = {
@@ -28,9 +31,8 @@ CONTRACT = {
 
 
 @pytest.fixture(scope="module")
-def sample(request: pytest.FixtureRequest) -> Path:
-    pytest.importorskip("geo.sample")
-    return Path(request.getfixturevalue("sample_dir"))
+def sample(sample_dir: Path) -> Path:
+    return sample_dir
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +89,45 @@ def test_sample_results_are_consistent(gpkg: Path) -> None:
     assert stops["walk_min"].to_numpy() == pytest.approx(stops["walk_m"].to_numpy() / 80.0)
 
 
+def test_the_model_read_back_is_the_analysed_one(sample: Path, tmp_path: Path) -> None:
+    """parks.gpkg holds the whole request-time model: network, parks, entrances, cells, service areas, gaps."""
+    d = sample / "parks"
+    out = tmp_path / "parks.gpkg"
+    analysed = analyse_files(parks=d / "parcs.gpkg", greenways=d / "voies_vertes.gpkg",
+                             streets=d / "reseau_pietons.gpkg", population=d / "filosofi_200m.gpkg", out=out).model
+    for read in (load_network(out), load_network(tmp_path)):  # the file or the folder holding it
+        assert np.array_equal(read.network.nodes, analysed.network.nodes)
+        for col in ("u", "v", "length_m", "is_greenway", "kind", "highway", "greenway_id"):
+            assert _values(read.network.edges[col]) == _values(analysed.network.edges[col]), col
+        assert read.network.edges.geometry.geom_equals_exact(analysed.network.edges.geometry, 0.0).all()
+        assert read.park_ids() == analysed.park_ids()
+        assert read.entrances["node"].tolist() == analysed.entrances["node"].tolist()
+        assert sorted(read.sa10) == sorted(analysed.sa10)
+        assert all(read.sa10[p].equals_exact(analysed.sa10[p], 0.0) for p in read.sa10)
+        assert read.cells["population"].sum() == pytest.approx(analysed.cells["population"].sum(), rel=1e-12)
+        assert read.gaps is not None and analysed.gaps is not None
+        assert read.gaps["gap_id"].tolist() == analysed.gaps["gap_id"].tolist()
+        a, b = analysed.connectivity(), read.connectivity()
+        assert np.array_equal(a.edge_component, b.edge_component) and a.park_system == b.park_system
+        assert route(read, 1, 2).length_m == route(analysed, 1, 2).length_m
+
+
+def _values(column: pd.Series) -> list[object]:
+    """The column's values with every kind of null as None (pyogrio reads null text as NaN)."""
+    return [None if pd.isna(v) else v for v in column]
+
+
+def test_a_product_without_its_network_is_a_clear_error(gpkg: Path, tmp_path: Path) -> None:
+    partial = tmp_path / "parks.gpkg"
+    pyogrio.write_dataframe(layer(gpkg, "parks"), partial, layer="parks")
+    with pytest.raises(InputError, match="missing layer.*network_edges.*artois build"):
+        load_network(partial)
+    with pytest.raises(InputError, match="file not found"):
+        load_network(tmp_path / "nothing")
+
+
 def test_request_time_calls_on_the_loaded_model(gpkg: Path) -> None:
     model = load_network(gpkg)
-    assert load_network(gpkg.parent) is model  # cached, folder or file
     ids = model.park_ids()
     r = route(model, ids[0], ids[1])
     assert r.length_m > 0 and 0 <= r.share_greenway <= 1

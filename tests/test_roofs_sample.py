@@ -55,14 +55,38 @@ def _pair(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def test_faces_match_the_generator_truth(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
-    share = match_share(truth, faces)
-    assert share >= 0.95, f"{share:.1%} of true faces >= 10 m² found within 3°, 5°, 5 %"
+    """Issue 13's targets on the realistic sample (footprints offset up to 1 m, 0.5 m too large or too
+    small, some missing; 0.08 m DSM noise, holes, trees over roofs)."""
+    within_10 = match_share(truth, faces, area_tol=0.10)
+    within_5 = match_share(truth, faces, area_tol=0.05)
+    assert within_10 >= 0.90, f"{within_10:.1%} of true faces >= 10 m² found within 3°, 5°, 10 %"
+    assert within_5 >= 0.75, f"{within_5:.1%} of true faces >= 10 m² found within 3°, 5°, 5 %"
+
+
+def test_buildings_data_quality(roofs_gpkg: Path, sample_dir: Path, clean_sample_dir: Path) -> None:
+    """The offsets found match the sample's drawn offsets; demolished footprints have no roof."""
+    b = gpd.read_file(roofs_gpkg, layer="buildings").set_index("building_id")
+    drawn = gpd.read_file(sample_dir / "rooftops" / "batiment.gpkg").set_index("cleabs").geometry
+    exact = gpd.read_file(clean_sample_dir / "rooftops" / "batiment.gpkg").set_index("cleabs").geometry
+    demolished = drawn.index.difference(exact.index)
+    assert len(demolished) >= 1 and (b.loc[demolished, "status"] == "no_roof").all()
+    ok = b[b.status == "ok"]
+    common = ok.index.intersection(exact.index)
+    true_offset = drawn[common].centroid.distance(exact[common].centroid)
+    err = (ok.loc[common, "dq_offset_m"] - true_offset).abs()
+    assert err.median() < 0.15 and (err < 0.4).mean() > 0.9
+    assert ok["dq_roof_share"].between(0, 1).all() and ok["dq_roof_share"].median() > 0.8
+    # plane-fit RMS of the faces ≈ the DSM noise (0.08 m)
+    assert ok["dq_plane_rms_m"].median() == pytest.approx(config.SAMPLE_DSM_NOISE_M, rel=0.25)
+    assert ok["dq_tree_share"].between(0, 1).all() and (ok["dq_tree_share"] > 0.02).any()
 
 
 def test_obstacles_reduce_usable_area(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
     p = _pair(faces, truth)
     pitched = p[p["roof_type"].isin(["gable", "hip"])]
-    obst = pitched[pitched[["has_chimney", "has_dormer", "has_skylight"]].any(axis=1)]
+    # skylights stand SKYLIGHT_RAISE_M (0.12 m) proud: invisible under the realistic sample's 0.08 m
+    # DSM noise (obstacles must stand 4 σ above their face), so faces with one only are left out
+    obst = pitched[pitched[["has_chimney", "has_dormer"]].any(axis=1)]
     clear = pitched[~pitched[["has_chimney", "has_dormer", "has_skylight"]].any(axis=1)]
     assert len(obst) > 50 and len(clear) > 50
     assert (obst["obstacle_area_m2"] > 0).mean() >= 0.9
@@ -354,3 +378,28 @@ def test_territory_noise_is_the_exact_median(tmp_path: Path) -> None:
     assert len(groups) >= 9
     assert _territory_noise(mosaic, fps, groups) == expected
     assert _territory_noise(mosaic, fps, groups, keep=0) == expected
+
+
+def test_data_quality_in_the_api_and_the_report(roofs_gpkg: Path) -> None:
+    """/api/roof and the printable report give the building's data-quality figures of the buildings layer."""
+    from fastapi.testclient import TestClient
+    from pyproj import Transformer
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    b = gpd.read_file(roofs_gpkg, layer="buildings")
+    row = b[(b.status == "ok") & (b.dq_offset_m > 0.3) & (b.n_faces > 0)].sort_values("building_id").iloc[0]
+    p = row.geometry.representative_point()
+    lon, lat = Transformer.from_crs(b.crs, "EPSG:4326", always_xy=True).transform(p.x, p.y)
+    with TestClient(create_app(Settings(data_dir=roofs_gpkg.parent))) as client:
+        r = client.get("/api/roof", params={"lon": lon, "lat": lat})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["building"]["properties"]["building_id"] == row.building_id
+        q = body["data_quality"]
+        assert q["offset_m"] == pytest.approx(row.dq_offset_m) and q["roof_share"] == pytest.approx(row.dq_roof_share)
+        assert q["plane_rms_m"] == pytest.approx(row.dq_plane_rms_m) and q["status"] == "ok"
+        page = client.get(f"/rapport/{row.building_id}")
+        assert page.status_code == 200
+        assert 'id="data-quality"' in page.text and "recalé sur le relief LiDAR" in page.text

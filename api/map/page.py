@@ -18,6 +18,7 @@ import jinja2
 from api.map.assets import TEMPLATES_DIR
 from api.map.elements import ArtoisLayer, ArtoisSetup, ArtoisStart, HeadHtml, LocalMap, add_body_html
 from geo import config
+from geo.roofs.classes import CLASSES
 
 #: Paths of the API the page calls (served by api/app.py on the same server).
 API_URLS: Mapping[str, str] = {
@@ -34,44 +35,6 @@ API_URLS: Mapping[str, str] = {
     "communesStats": "/api/stats/communes",
     "scenario": "/api/parks/scenario",
 }
-
-SUITABILITY_LABELS: Mapping[str, str] = {
-    "excellent": "Excellent", "bon": "Bon", "moyen": "Moyen", "inadapté": "Inadapté",
-}
-
-
-def suitability_explanations() -> dict[str, str]:
-    """What each roof class means, in words a homeowner reads (French), from the class thresholds.
-
-    The thresholds are the shares of the best possible plane's irradiation at the site
-    (``config.SUITABILITY_THRESHOLDS``), e.g. excellent >= 90 %.
-    """
-    limits = dict(config.SUITABILITY_THRESHOLDS)
-    ordered = [name for name, _ in config.SUITABILITY_THRESHOLDS]
-
-    def pct(x: float) -> str:
-        return f"{round(x * 100)}\u00a0%"
-
-    out: dict[str, str] = {}
-    for i, name in enumerate(ordered):
-        upper = f"entre {pct(limits[name])} et {pct(limits[ordered[i - 1]])}" if i else f"au moins {pct(limits[name])}"
-        out[name] = f"Ce toit reçoit {upper} du soleil que recevrait le meilleur pan possible au même endroit. "
-    out["excellent"] = out.get("excellent", "") + (
-        "Exposition idéale (plein sud ou proche, peu d'ombre) : un des meilleurs emplacements possibles "
-        "pour des panneaux. La rentabilité dépend aussi du coût, de votre consommation et des tarifs : "
-        "voir le bilan économique.")
-    out["bon"] = out.get("bon", "") + (
-        "Bonne exposition (sud-est à sud-ouest, ombre limitée) : la production reste proche du maximum "
-        "possible ; voir le bilan économique.")
-    out["moyen"] = out.get("moyen", "") + (
-        "Exposition moins favorable (est, ouest ou ombre partielle) : la production est plus faible "
-        "et le retour sur investissement plus long.")
-    lowest = pct(limits[ordered[-1]])
-    out[config.SUITABILITY_UNSUITABLE] = (
-        f"Ce toit reçoit moins de {lowest} du soleil du meilleur pan possible, ou n'a pas la place pour "
-        f"{config.SUITABLE_MIN_MODULES} panneaux : trop ombragé, orienté au nord ou trop petit.")
-    return out
-
 
 PAGE_TITLE = "Artois Solaire & Parcs — carte"
 
@@ -118,17 +81,10 @@ def assumptions() -> list[str]:
 
 def page_settings() -> dict[str, Any]:
     """Settings handed to the page's JavaScript (``Artois.setup``): URLs, classes, colours, limits."""
-    explanations = suitability_explanations()
     return {
         "urls": dict(API_URLS),
         "suitability": [
-            {
-                "value": value,
-                "label": SUITABILITY_LABELS[value],
-                "colour": config.MAP_SUITABILITY_COLOURS[value],
-                "explanation": explanations[value],
-            }
-            for value in config.MAP_SUITABILITY_COLOURS
+            {"value": c.code, "label": c.label, "colour": c.colour, "explanation": c.explanation} for c in CLASSES
         ],
         "assumptions": assumptions(),
         "addressZoom": config.MAP_ADDRESS_ZOOM,

@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--out", type=Path, default=Path("data"), help="output folder (default: data)")
     p.add_argument("--small", action="store_true",
                    help="a 500 m x 500 m cité (one cropped LiDAR tile) instead of 2 km x 1 km")
+    p.add_argument("--clean", action="store_true",
+                   help="the exact scene, without the defects of real data (DSM noise, offset footprints…)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same files")
     p.set_defaults(func=run)
 
@@ -38,16 +40,16 @@ def run(args: argparse.Namespace) -> int:
         raise ArtoisError(f"--seed must be a non-negative integer, got {args.seed}")
     t0 = time.perf_counter()
     try:
-        info = generate_sample(out, small=args.small, seed=args.seed)
+        info = generate_sample(out, small=args.small, seed=args.seed, clean=args.clean)
     except PermissionError as exc:
         raise ArtoisError(f"{exc.filename or out}: permission denied") from exc
     xmin, ymin, xmax, ymax = info.bounds
     c = info.counts
     log.info(
-        "wrote the %s sample (x %.0f–%.0f, y %.0f–%.0f, Lambert-93) to %s in %.1f s: %d LiDAR tile(s), "
+        "wrote the %s%s sample (x %.0f–%.0f, y %.0f–%.0f, Lambert-93) to %s in %.1f s: %d LiDAR tile(s), "
         "%d buildings, %d roof faces (%d in a slag heap's winter shadow), %d addresses, %d Filosofi cells, "
         "%d parks, %d greenways",
-        "small" if info.small else "default", xmin, xmax, ymin, ymax, out, time.perf_counter() - t0,
+        "small" if info.small else "default", " clean" if info.clean else "", xmin, xmax, ymin, ymax, out, time.perf_counter() - t0,
         c["lidar_tiles"], c["buildings"], c["roof_faces"], c["faces_in_terril_shadow"], c["addresses"],
         c["filosofi_cells"], c["parks"], c["greenways"],
     )

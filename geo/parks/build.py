@@ -19,6 +19,7 @@ import shapely
 
 from geo import config
 from geo.errors import InputError
+from geo.io.parks import network_layers
 from geo.io.vectors import write_gpkg
 from geo.parks.access import (
     cell_access,
@@ -28,7 +29,7 @@ from geo.parks.access import (
 )
 from geo.parks.ensembles import tag_ensemble
 from geo.parks.gaps import candidate_gaps, linked_population
-from geo.parks.model import ParksModel, network_layers
+from geo.parks.model import ParksModel
 from geo.parks.network import add_entrances, build_network
 
 log = logging.getLogger("artois.parks")
@@ -244,7 +245,7 @@ def analyse(
                                 "priority_score", "priority_rank", "geometry"]],
         "gaps": gaps,
         "communes_access": communes_out,
-        **network_layers(net),
+        **network_layers(net.nodes, net.edges, net.crs),
     }
     if stops is not None and not stops.empty:
         layers["stops_access"] = stops_access(net, stops.to_crs(crs), entrances, parks)

@@ -24,6 +24,7 @@ from geo.io.rasters import Raster, find_lidar_tiles, read_grid, read_raster
 from geo.io.rooftops import read_irradiance, write_rooftops
 from geo.roofs.aggregate import building_table, commune_table
 from geo.roofs.pv import OrientationYield, SiteModel, encode_profile
+from geo.roofs.reconcile import WindowReader, reconcile_footprints, with_quality
 from geo.roofs.scoring import IRR_MONTH_COLS, PROD_MONTH_COLS, SiteSummary, score_faces, site_summary
 from geo.roofs.segmentation import (
     ISSUE_KEYS,
@@ -163,6 +164,20 @@ def _plan_groups(fps: gpd.GeoDataFrame, dsm: _Mosaic, tile_m: float) -> list[_Gr
                            float(b[:, 2].max()) + pad, float(b[:, 3].max()) + pad))
         groups.append(_Group(ok[members], ok[ctx], window))
     return groups
+
+
+def _window_reader(dsm: _Mosaic, dtm: Sequence[Path] | None) -> WindowReader:
+    """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`."""
+    dtm_m = _Mosaic.of([Path(p) for p in dtm]) if dtm else None
+
+    def read(bounds: Bounds) -> tuple[np.ndarray, np.ndarray | None, Affine] | None:
+        w = _read_window(dsm, dsm.clip(bounds))
+        if w is None:
+            return None
+        paths = dtm_m.paths_for(w.bounds) if dtm_m is not None else []
+        t = read_raster(paths, bounds=w.bounds).data if paths else None
+        return w.data, (t if t is not None and t.shape == w.shape else None), w.transform
+    return read
 
 
 def _read_window(dsm: _Mosaic, window: Bounds) -> Raster | None:
@@ -379,6 +394,9 @@ def run_roofs(
         log.info("roofs: %d building(s) detected from DSM − DTM", len(raw))
     fps, issues = prepare_footprints(raw, crs, mosaic.bounds, id_column="building_id")
     issues["reprojected_footprints"] += moved
+    if footprints is not None:  # footprints drawn apart from the LiDAR: move them onto its roofs
+        fps, moved_issues = reconcile_footprints(fps, _window_reader(mosaic, dtm), res_m=mosaic.res, tile_m=tile_m)
+        issues.update(moved_issues)
     groups = _plan_groups(fps, mosaic, tile_m)
     noise = _territory_noise(mosaic, fps, groups)
     log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m", int(
@@ -432,6 +450,7 @@ def run_roofs(
         fps, faces, profiles, temp_air_c=site.monthly_temp_air_c, weather_source=source,
         addresses=addr, communes=com, annual_consumption_kwh=annual_consumption_kwh,
     )
+    buildings = with_quality(buildings, fps, faces)
     communes_solar = commune_table(buildings, faces, com)
     face_layer = gpd.GeoDataFrame(faces[list(FACE_COLUMNS)], geometry=faces.geometry.values, crs=crs)
     prof_rows = []

@@ -1,4 +1,4 @@
-"""PV on a roof face: module layout, production with losses, best plane, suitability, hourly profiles.
+"""PV on a roof face: module layout, production with losses, best plane, hourly profiles.
 
 Production model
 ----------------
@@ -359,18 +359,8 @@ def count_modules(
 
 
 # ---------------------------------------------------------------------------
-# Suitability and orientation words
+# Orientation words (the suitability classes are in geo.roofs.classes)
 # ---------------------------------------------------------------------------
-
-def suitability(ratio_to_optimum: float, n_modules: int) -> str:
-    """Class of a face from its irradiation as a share of the site's best plane (config thresholds)."""
-    if n_modules < config.SUITABLE_MIN_MODULES or not math.isfinite(ratio_to_optimum):
-        return config.SUITABILITY_UNSUITABLE
-    for name, threshold in config.SUITABILITY_THRESHOLDS:
-        if ratio_to_optimum >= threshold:
-            return name
-    return config.SUITABILITY_UNSUITABLE
-
 
 _ORIENTATION_WORDS = ("nord", "nord-est", "est", "sud-est", "sud", "sud-ouest", "ouest", "nord-ouest")
 

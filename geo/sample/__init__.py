@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from geo import config
-from geo.sample import tables
+from geo.sample import defects, tables
 from geo.sample.layout import DEFAULT_BOUNDS, SMALL_BOUNDS, build_scene
 from geo.sample.raster import rasterise
 from geo.sample.write import (
@@ -44,12 +44,13 @@ class SampleInfo:
     bounds: tuple[float, float, float, float]  # (xmin, ymin, xmax, ymax) [m], Lambert-93
     small: bool
     seed: int
+    clean: bool
     tiles: tuple[Path, ...]  # DSM (MNS) and DTM (MNT) tiles
     files: tuple[Path, ...]  # every file written, tiles included
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0) -> SampleInfo:
+def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0, clean: bool = False) -> SampleInfo:
     """Generate the sample territory under ``out_dir`` (``rooftops/`` and ``parks/``).
 
     Parameters
@@ -62,6 +63,9 @@ def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0) 
         y 7,037,000–7,038,000 m, two tiles).
     seed
         Seed of the numpy Generator behind every random choice.
+    clean
+        Write the exact scene (no DSM noise, exact footprints…) instead of the default with the
+        defects of real data (:mod:`geo.sample.defects`); the truth file is the same.
 
     Returns
     -------
@@ -75,6 +79,9 @@ def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0) 
     tables.assign_cleabs(scene, rng)
 
     dtm, dsm, transform = rasterise(scene, scene.bounds, config.LIDAR_PIXEL_SIZE_M)
+    rng_defects = np.random.default_rng([seed, 13])  # its own stream: the rest does not depend on it
+    if not clean:
+        dsm = defects.damage_rasters(dsm, dtm, transform, scene, rng_defects)
     tiles = write_tiles(roof_dir / "lidar", dtm, dsm, transform, scene.bounds)
     del dtm, dsm
 
@@ -82,6 +89,8 @@ def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0) 
     ban = tables.addresses(scene, communes, rng)  # before the buildings: 'bis' adds dwellings
     filosofi = tables.filosofi(scene, communes, rng)
     batiment = tables.batiment(scene)
+    if not clean:
+        batiment = defects.damage_footprints(batiment, scene, rng_defects)
     truth = tables.roof_faces_truth(scene)
     files = list(tiles)
     files.append(write_layers(roof_dir / "batiment.gpkg", {"batiment": batiment}))
@@ -110,4 +119,4 @@ def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0) 
         "lidar_tiles": len(tiles) // 2,
     }
     log.debug("sample written to %s: %s", out, ", ".join(f"{k} {v}" for k, v in counts.items()))
-    return SampleInfo(out, scene.bounds, small, seed, tuple(tiles), tuple(files), counts)
+    return SampleInfo(out, scene.bounds, small, seed, clean, tuple(tiles), tuple(files), counts)
