@@ -12,7 +12,7 @@
   through one of the line's nodes).
 * **What changes** (:class:`ScenarioEffect`): people newly linked (within a 10-minute walk of a park of the
   Chaîne), people newly within a 10-minute walk of any park (the union of the parks' 10-minute areas, areal
-  weighting of the 200 m cells), the routes between parks (:func:`geo.parks.connectivity.route`, default
+  weighting of the 200 m cells), the routes between parks (:func:`geo.parks.routes.route`, default
   greenway preference) whose length or greenway share changes, and the loop (greenway edges on a cycle).
 """
 
@@ -28,10 +28,11 @@ from shapely.geometry.base import BaseGeometry
 from geo import config
 from geo.errors import InvalidRequestError, NotFoundError
 from geo.parks.access import covered_share, union_service_area
-from geo.parks.connectivity import Connectivity, route
+from geo.parks.connectivity import Connectivity
 from geo.parks.gaps import Scenario, apply_scenario, gap_flags, linked_population
 from geo.parks.model import ParksModel
 from geo.parks.network import Network, add_edges, add_nodes, split_edges
+from geo.parks.routes import route
 
 #: A route is "changed" when its length or its greenway length moves by more than this [m].
 _ROUTE_TOLERANCE_M = 1.0
