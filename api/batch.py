@@ -116,7 +116,7 @@ def queries_from_table(df: pd.DataFrame, *, source: str | None = None) -> list[s
         joined = parts[0]
         for p in parts[1:]:
             joined = joined + " " + p
-        return [" ".join(q.replace(".0 ", " ").split()) for q in joined]
+        return [" ".join(q.split()) for q in joined]
     col = next((keys[_key(n)] for n in ADDRESS_COLUMN_NAMES if _key(n) in keys), None)
     if col is None and len(df.columns) == 1:
         col = df.columns[0]

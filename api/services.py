@@ -419,7 +419,6 @@ def export(catalog: Catalog, settings: Settings, layer: str, commune: str, fmt: 
     raise InvalidRequestError(f"Format inconnu : {fmt}")
 
 
-
 # -- planner scenarios (issue 15) -------------------------------------------------------------------
 
 
