@@ -39,13 +39,22 @@ _SVG_RULE = re.compile(r"(?m)^\s*(svg[^{@]*\{[^}]*\})")
 _SVG_OPEN = re.compile(r"(<svg\b[^>]*>)", re.I)
 
 
+def _no_halo(rule: str) -> str:
+    """A rule drawing a text halo (``paint-order: stroke``, unsupported by WeasyPrint) without its stroke,
+    which would otherwise be painted over the text and hide it."""
+    if "paint-order" not in rule:
+        return rule
+    return re.sub(r"(paint-order|stroke|stroke-width)\s*:[^;}]*;?\s*", "", rule)
+
+
 def svg_styles_inline(html: str) -> str:
     """Copy the page's ``svg …`` CSS rules into a ``<style>`` inside every inline ``<svg>``.
 
     WeasyPrint draws inline SVG with its own renderer, which applies the SVG's own stylesheets but not
     the HTML page's: without this, classes styled by the page (bar colours, label sizes) lose their paint.
+    Text halos are dropped (:func:`_no_halo`).
     """
-    rules = [r for block in _STYLE.findall(html) for r in _SVG_RULE.findall(block)]
+    rules = [_no_halo(r) for block in _STYLE.findall(html) for r in _SVG_RULE.findall(block)]
     if not rules:
         return html
     style = "<style>" + " ".join(rules) + "</style>"

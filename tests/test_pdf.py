@@ -108,3 +108,16 @@ def test_pdf_keeps_the_report_parameters_and_errors(built: TestClient, built_dir
     r = built.get("/rapport/INCONNU.pdf")
     assert r.status_code == 404 and "inconnu" in r.json()["detail"].lower()
     assert built.get(f"/rapport/{bid}.pdf", params={"kwp": -1}).status_code == 422
+
+
+def test_page_svg_rules_go_inside_the_svgs() -> None:
+    from api.pdf import svg_styles_inline
+
+    html = ("<style>\nbody { margin: 0; }\nsvg.chart .bar { fill: #f08a24; }\n"
+            "svg.plan .face-label { fill: #111; paint-order: stroke; stroke: #fff; stroke-width: 3px; }\n</style>"
+            '<svg class="chart"><rect class="bar"/></svg><p>x</p><svg class="plan"></svg>')
+    out = svg_styles_inline(html)
+    inner = '<style>svg.chart .bar { fill: #f08a24; } svg.plan .face-label { fill: #111; }</style>'
+    assert out.count(inner) == 2  # one per <svg>, page rules dropped, the halo's stroke dropped
+    assert out.index(inner) > out.index('<svg class="chart">')
+    assert "body { margin" not in out.split("</style>", 1)[1]
