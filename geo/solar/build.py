@@ -272,14 +272,12 @@ def _tile_bands(
     core = (slice(dr, dr + core_shape[0]), slice(dc, dc + core_shape[1]))
     if not np.isfinite(tile.data[core]).any():
         return None
-    tile_mask = np.zeros(tile.shape, dtype=bool)
-    tile_mask[core] = True if mask is None else mask
-    res_t = compute_irradiance(tile, weather, mask=tile_mask, settings=settings, sky=sky, progress=tick)
-    del tile, tile_mask
-    # The core window only (IrradianceResult.bands() would copy the whole haloed tile, 15 times).
-    parts = [res_t.annual_kwh_m2[core][None], res_t.monthly_kwh_m2[:, core[0], core[1]],
-             res_t.shading_loss[core][None], res_t.sky_view_factor[core][None]]
-    return np.concatenate(parts).astype(np.float32, copy=False)
+    # Only the core window is computed and returned: memory is the haloed DSM, its max-filter
+    # pyramid and the core's results, not 15 bands over the haloed tile.
+    res_t = compute_irradiance(tile, weather, mask=mask, settings=settings, sky=sky, progress=tick,
+                               window=(dr, dr + core_shape[0], dc, dc + core_shape[1]))
+    del tile
+    return res_t.bands()
 
 
 def write_irradiance(
