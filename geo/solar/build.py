@@ -17,9 +17,11 @@ reading only the tile itself (DTM).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +31,16 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from geo import config
-from geo.errors import InputError
+from geo.errors import ArtoisError, InputError
+from geo.io._atomic import write_text_atomic
 from geo.io.rasters import (
     Bounds,
     Raster,
     RasterGrid,
+    WindowWriter,
     cog_writer,
     find_lidar_tiles,
+    read_bands,
     read_grid,
     read_raster,
     write_geotiff,
@@ -116,6 +121,157 @@ def _block_size(tile_px: int) -> int:
     return 512
 
 
+@dataclass(frozen=True)
+class IrradiancePlan:
+    """What the irradiation stage computes, tile by tile: the schedulable unit of a build.
+
+    Picklable (paths, grid headers, settings), so a tile can be computed on any worker that sees
+    the same files (:mod:`geo.build`).
+    """
+
+    grid: RasterGrid
+    windows: tuple[tuple[int, int, int, int], ...]  # (row0, row1, col0, col1) of each tile
+    halo: int  # [px]
+    settings: SolarSettings
+    dtm_paths: tuple[Path, ...] = ()
+    weather_path: Path | None = None
+    footprints_path: Path | None = None
+    all_pixels: bool = False
+    tile_px: int = TILE_PX
+
+    def tile_name(self, k: int) -> str:
+        """File stem of tile ``k``: its window's upper-left pixel (stable whatever the schedule)."""
+        r0, _, c0, _ = self.windows[k]
+        return f"r{r0:07d}_c{c0:07d}"
+
+    def tags(self, weather: Weather) -> dict[str, str]:
+        return {**weather.tags(), **self.settings.tags(), "SOURCES": ", ".join(p.name for p, _ in self.grid.files)}
+
+
+def plan_irradiance(
+    dsm_paths: Sequence[str | Path],
+    *,
+    dtm_paths: Sequence[str | Path] = (),
+    weather_path: str | Path | None = None,
+    footprints_path: str | Path | None = None,
+    all_pixels: bool = False,
+    settings: SolarSettings | None = None,
+    tile_px: int | None = None,
+) -> IrradiancePlan:
+    """The tiles of an irradiation run (see :func:`irradiance_from_files` for the parameters)."""
+    settings = settings or SolarSettings()
+    paths = [Path(p) for p in dsm_paths]
+    if not paths:
+        raise InputError(None, "no DSM file given")
+    grid = read_grid(paths)  # headers only: checks every file, reads no pixel
+    if dtm_paths and footprints_path is None and not all_pixels:
+        read_grid(list(dtm_paths))  # checked here, once, not in every tile
+    rows, cols = grid.shape
+    res = grid.res_m
+    tile_px = tile_px or max(int(round(config.LIDAR_TILE_SIZE_M / res)), 1)
+    sched = horizon_schedule(settings.n_directions, settings.distance_m, res,
+                             near_px=settings.near_px, samples_per_octave=settings.samples_per_octave)
+    if min(rows, cols) * res < settings.distance_m:
+        log.warning(
+            "the DSM (%.0f m x %.0f m) is smaller than the horizon distance (%.0f m): the horizon beyond "
+            "it is taken as open", cols * res, rows * res, settings.distance_m,
+        )
+    if footprints_path is None and not dtm_paths and not all_pixels:
+        log.info("no footprints and no DTM: computing every pixel")
+    return IrradiancePlan(
+        grid=grid, windows=tuple(_tile_windows(rows, cols, tile_px)), halo=sched.pad, settings=settings,
+        dtm_paths=tuple(Path(p) for p in dtm_paths), weather_path=Path(weather_path) if weather_path else None,
+        footprints_path=Path(footprints_path) if footprints_path else None, all_pixels=all_pixels, tile_px=tile_px,
+    )
+
+
+#: Weather and binned sky per (weather file, settings), loaded once per process (a build's tiles share them).
+_SKY_CACHE: dict[tuple[Path | None, SolarSettings], tuple[Weather, SkyBins]] = {}
+
+
+def _weather_and_sky(plan: IrradiancePlan, weather: Weather | None = None) -> tuple[Weather, SkyBins]:
+    key = (plan.weather_path, plan.settings)
+    if weather is not None:
+        return weather, bin_sky(weather, bin_minutes=plan.settings.bin_minutes, month_parts=plan.settings.month_parts)
+    if key not in _SKY_CACHE:
+        w = load_weather(plan.weather_path)
+        _SKY_CACHE.clear()
+        _SKY_CACHE[key] = (w, bin_sky(w, bin_minutes=plan.settings.bin_minutes, month_parts=plan.settings.month_parts))
+    return _SKY_CACHE[key]
+
+
+def tile_bands(
+    plan: IrradiancePlan,
+    k: int,
+    *,
+    weather_sky: tuple[Weather, SkyBins] | None = None,
+    tick: Callable[[int, int], None] | None = None,
+) -> np.ndarray | None:
+    """The 15 bands (NaN = not computed) of tile ``k``, or None when it has no pixel to compute."""
+    weather, sky = weather_sky or _weather_and_sky(plan)
+    use_fp = plan.footprints_path is not None and not plan.all_pixels
+    footprints = _Footprints(plan.footprints_path, plan.grid.crs) if use_fp else None  # type: ignore[arg-type]
+    dtm_grid = (read_grid(list(plan.dtm_paths))
+                if plan.dtm_paths and footprints is None and not plan.all_pixels else None)
+    return _tile_bands(plan.grid, plan.windows[k], plan.halo, weather, plan.settings, sky, tick or _no_tick,
+                       all_pixels=plan.all_pixels, footprints=footprints, dtm_grid=dtm_grid)
+
+
+def _no_tick(done: int, total: int) -> None:
+    return None
+
+
+def irradiance_tile(plan: IrradiancePlan, k: int, tile_dir: str | Path) -> Path:
+    """Compute tile ``k`` into ``tile_dir`` unless already done; return its file.
+
+    The tile is written atomically as ``<name>.tif`` (15 float32 bands, NaN = not computed), or
+    ``<name>.empty`` when it has no pixel to compute: a file that exists is complete, and a
+    killed build re-run computes only the tiles without one.
+    """
+    tile_dir = Path(tile_dir)
+    name = plan.tile_name(k)
+    for done in (tile_dir / f"{name}.tif", tile_dir / f"{name}.empty"):
+        if done.exists():
+            return done
+    bands = tile_bands(plan, k)
+    if bands is None:
+        out = tile_dir / f"{name}.empty"
+        write_text_atomic(out, "no pixel to compute\n")
+        return out
+    r0, _, c0, _ = plan.windows[k]
+    return write_geotiff(tile_dir / f"{name}.tif", bands, transform=plan.grid.transform @ Affine.translation(c0, r0),
+                         crs=plan.grid.crs)
+
+
+def merge_irradiance_tiles(plan: IrradiancePlan, tile_dir: str | Path, out_path: str | Path) -> Path:
+    """Merge the tiles of ``tile_dir`` into the COG ``out_path`` (atomically), in tile order.
+
+    The same bytes as :func:`irradiance_from_files` writing the tiles as it computes them.
+    """
+    tile_dir = Path(tile_dir)
+    missing = [plan.tile_name(k) for k in range(len(plan.windows))
+               if not (tile_dir / f"{plan.tile_name(k)}.tif").exists()
+               and not (tile_dir / f"{plan.tile_name(k)}.empty").exists()]
+    if missing:
+        raise ArtoisError(f"{tile_dir}: {len(missing)} irradiance tile(s) not computed yet, e.g. {missing[0]}")
+    weather, _ = _weather_and_sky(plan)
+    with _writer(plan, weather, out_path) as out:
+        for k, (r0, _, c0, _) in enumerate(plan.windows):
+            path = tile_dir / f"{plan.tile_name(k)}.tif"
+            if path.exists():
+                out.write(read_bands(path), r0, c0)
+    return Path(out_path)
+
+
+@contextlib.contextmanager
+def _writer(plan: IrradiancePlan, weather: Weather, out_path: str | Path) -> Iterator[WindowWriter]:
+    grid = plan.grid
+    with cog_writer(out_path, count=len(BAND_NAMES), shape=grid.shape, transform=grid.transform, crs=grid.crs,
+                    nodata=config.IRRADIANCE_NODATA, descriptions=BAND_NAMES, tags=plan.tags(weather),
+                    band_tags=_BAND_TAGS, block=_block_size(plan.tile_px)) as out:
+        yield out
+
+
 def irradiance_from_files(
     dsm_paths: Sequence[str | Path],
     out_path: str | Path,
@@ -164,31 +320,13 @@ def irradiance_from_files(
     Path
         ``out_path``.
     """
-    settings = settings or SolarSettings()
-    paths = [Path(p) for p in dsm_paths]
-    if not paths:
-        raise InputError(None, "no DSM file given")
-    grid = read_grid(paths)  # headers only: checks every file, reads no pixel
-    dtm_grid = read_grid(list(dtm_paths)) if dtm_paths and footprints_path is None and not all_pixels else None
-    footprints = _Footprints(footprints_path, grid.crs) if footprints_path is not None and not all_pixels else None
-    weather = weather or load_weather(Path(weather_path) if weather_path else None)
+    plan = plan_irradiance(dsm_paths, dtm_paths=dtm_paths, weather_path=weather_path,
+                           footprints_path=footprints_path, all_pixels=all_pixels, settings=settings,
+                           tile_px=tile_px)
+    weather_sky = _weather_and_sky(plan, weather)
+    weather = weather_sky[0]
     log.info("weather: %s", weather.summary())
-    rows, cols = grid.shape
-    res = grid.res_m
-    tile_px = tile_px or max(int(round(config.LIDAR_TILE_SIZE_M / res)), 1)
-    sched = horizon_schedule(settings.n_directions, settings.distance_m, res,
-                             near_px=settings.near_px, samples_per_octave=settings.samples_per_octave)
-    halo = sched.pad
-    if min(rows, cols) * res < settings.distance_m:
-        log.warning(
-            "the DSM (%.0f m x %.0f m) is smaller than the horizon distance (%.0f m): the horizon beyond "
-            "it is taken as open", cols * res, rows * res, settings.distance_m,
-        )
-    if footprints is None and dtm_grid is None and not all_pixels:
-        log.info("no footprints and no DTM: computing every pixel")
-    sky = bin_sky(weather, bin_minutes=settings.bin_minutes, month_parts=settings.month_parts)
-    windows = _tile_windows(rows, cols, tile_px)
-    tags = {**weather.tags(), **settings.tags(), "SOURCES": ", ".join(p.name for p in paths)}
+    windows = plan.windows
     bar = None
     if progress if progress is not None else sys.stderr.isatty():
         from tqdm import tqdm
@@ -197,9 +335,7 @@ def irradiance_from_files(
                    bar_format="{l_bar}{bar}| {elapsed}<{remaining}")
     n_pixels = n_computed_tiles = 0
     try:
-        with cog_writer(out_path, count=len(BAND_NAMES), shape=grid.shape, transform=grid.transform, crs=grid.crs,
-                        nodata=config.IRRADIANCE_NODATA, descriptions=BAND_NAMES, tags=tags, band_tags=_BAND_TAGS,
-                        block=_block_size(tile_px)) as out:
+        with _writer(plan, weather, out_path) as out:
             for n, window in enumerate(windows):
 
                 def tick(done: int, total: int, n: int = n) -> None:
@@ -207,8 +343,7 @@ def irradiance_from_files(
                         bar.n = n * 1000 + int(1000 * done / max(total, 1))
                         bar.refresh()
 
-                bands = _tile_bands(grid, window, halo, weather, settings, sky, tick,
-                                    all_pixels=all_pixels, footprints=footprints, dtm_grid=dtm_grid)
+                bands = tile_bands(plan, n, weather_sky=weather_sky, tick=tick)
                 if bands is not None:
                     n_pixels += int(np.isfinite(bands[0]).sum())
                     n_computed_tiles += 1
@@ -318,6 +453,17 @@ def build_irradiance(data_dir: Path, out_dir: Path) -> list[Path]:
     ``rooftops/batiment.gpkg`` (else height above the MNT tiles), and the weather from
     ``rooftops/weather.{epw,json,csv}`` (else the approximate offline default).
     """
+    plan = plan_build_irradiance(data_dir)
+    out = Path(out_dir) / "irradiance.tif"
+    irradiance_from_files(
+        [p for p, _ in plan.grid.files], out, dtm_paths=plan.dtm_paths, weather_path=plan.weather_path,
+        footprints_path=plan.footprints_path,
+    )
+    return [out]
+
+
+def plan_build_irradiance(data_dir: Path, settings: SolarSettings | None = None) -> IrradiancePlan:
+    """The tiles of the pipeline's irradiation stage (the inputs of :func:`build_irradiance`)."""
     rooftops = Path(data_dir) / "rooftops"
     dsm = find_lidar_tiles(rooftops / "lidar", "MNS")
     try:
@@ -325,9 +471,5 @@ def build_irradiance(data_dir: Path, out_dir: Path) -> list[Path]:
     except InputError:
         dtm = []
     footprints = rooftops / "batiment.gpkg"
-    out = Path(out_dir) / "irradiance.tif"
-    irradiance_from_files(
-        dsm, out, dtm_paths=dtm, weather_path=find_weather_file(rooftops),
-        footprints_path=footprints if footprints.is_file() else None,
-    )
-    return [out]
+    return plan_irradiance(dsm, dtm_paths=dtm, weather_path=find_weather_file(rooftops),
+                           footprints_path=footprints if footprints.is_file() else None, settings=settings)
