@@ -1,9 +1,11 @@
-"""``artois build``: run every stage of the pipeline on a data folder, as a task graph.
+"""``artois build``: run every stage of the pipeline on a data folder.
 
-Stages are looked up by dotted path so each lives beside the computation it drives:
-``fn(data_dir, out_dir) -> list[Path]`` returns the files it wrote. A stage whose inputs
-are absent is skipped with a message saying what is missing; a stage that fails with an
-:class:`~geo.errors.ArtoisError` is reported and the others still run.
+Each stage reads its inputs through :mod:`geo.io`, calls the pure computation and writes its
+products through :mod:`geo.products`; it is a function ``fn(ctx: BuildContext) -> list[Path]``
+returning the files it wrote, named here by dotted path so that it lives beside the computation
+it drives. The :class:`BuildContext` carries what several stages share, read once per build:
+the data folder, the output folder and the weather. A stage that fails with an
+:class:`~geo.errors.ArtoisError` (e.g. a missing input) is reported and the others still run.
 
 The graph (:func:`build`): irradiance per 1 km tile (with its horizon halo) → merge into
 ``irradiance.tif`` → roofs; parks alongside. With ``workers=1`` the tasks run in this process,
@@ -29,15 +31,62 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from geo.errors import ArtoisError
 from geo.io._atomic import write_text_atomic
+from geo.io.weather import load_weather
+from geo.products import BuildFolder
+from geo.types import Weather
 
 log = logging.getLogger("artois.build")
 
-StageFn = Callable[[Path, Path], list[Path]]
+#: Weather file names looked for in ``DATA/rooftops`` (first found), else the offline default.
+WEATHER_FILES = ("weather.epw", "weather.json", "weather.csv")
+
+
+def find_weather_file(folder: Path) -> Path | None:
+    """``weather.epw``, ``weather.json`` or ``weather.csv`` in ``folder`` (first found), else None."""
+    for name in WEATHER_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+@dataclass
+class BuildContext:
+    """What the stages of one build share.
+
+    Attributes
+    ----------
+    data_dir
+        The input folder (docs/formats.md).
+    out_dir
+        The build folder; :attr:`products` gives its files.
+    """
+
+    data_dir: Path
+    out_dir: Path
+    _weather: Weather | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.data_dir, self.out_dir = Path(self.data_dir), Path(self.out_dir)
+
+    @property
+    def products(self) -> BuildFolder:
+        return BuildFolder(self.out_dir)
+
+    @cached_property
+    def weather(self) -> Weather:
+        """The build's weather, read once: ``DATA/rooftops/weather.{epw,json,csv}``, else the offline default."""
+        if self._weather is not None:
+            return self._weather
+        return load_weather(find_weather_file(self.data_dir / "rooftops"))
+
+
+StageFn = Callable[[BuildContext], list[Path]]
 
 
 @dataclass(frozen=True)
@@ -46,30 +95,24 @@ class Stage:
     description: str
     target: str  # "module:function"
 
-    def load(self) -> StageFn | None:
+    def load(self) -> StageFn:
         module_name, func_name = self.target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                return None
-            raise
-        fn: StageFn = getattr(module, func_name)
+        fn: StageFn = getattr(importlib.import_module(module_name), func_name)
         return fn
 
 
 #: In dependency order: roofs read the irradiation raster.
 STAGES: tuple[Stage, ...] = (
-    Stage("irradiance", "annual irradiation raster with shading (build/irradiance.tif)", "geo.solar.build:build_irradiance"),
-    Stage("roofs", "roof faces, buildings and commune totals (build/rooftops.gpkg)", "geo.roofs.build:build_roofs"),
-    Stage("parks", "Chaîne des Parcs network, access and gaps (build/parks.gpkg)", "geo.parks.build:build_parks"),
+    Stage("irradiance", "annual irradiation raster with shading (geo.products.irradiance)",
+          "geo.solar.build:build_irradiance"),
+    Stage("roofs", "roof faces, buildings and commune totals (geo.products.rooftops)", "geo.roofs.build:build_roofs"),
+    Stage("parks", "Chaîne des Parcs network, access and gaps (geo.products.parks)", "geo.parks.build:build_parks"),
 )
 
 
 @dataclass
 class BuildReport:
     outputs: dict[str, list[Path]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -81,8 +124,6 @@ class BuildReport:
         out = []
         for name, paths in self.outputs.items():
             out.append(f"built {name} in {self.seconds[name]:.1f} s: " + ", ".join(str(p) for p in paths))
-        for name, why in self.skipped.items():
-            out.append(f"not built {name}: {why}")
         for name, why in self.failed.items():
             out.append(f"FAILED {name}: {why}")
         return out
@@ -120,48 +161,43 @@ def build(
     fresh
         Forget what a previous build of ``out_dir`` did and redo every task.
     """
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    if not data_dir.is_dir():
-        raise ArtoisError(f"{data_dir}: data folder not found (run 'artois sample --out {data_dir}' first)")
+    ctx = BuildContext(Path(data_dir), Path(out_dir))
+    if not ctx.data_dir.is_dir():
+        raise ArtoisError(f"{ctx.data_dir}: data folder not found (run 'artois sample --out {ctx.data_dir}' first)")
     if workers < 1:
         raise ArtoisError(f"--workers must be at least 1 (got {workers})")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    state = _State(out_dir, _fingerprint(data_dir, settings), fresh=fresh)
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    state = _State(ctx.out_dir, _fingerprint(ctx.data_dir, settings), fresh=fresh)
     stages = [s for s in STAGES if not only or s.name in only]
     with _executor(workers, scheduler) as ex:
-        report = _run(ex, stages, data_dir, out_dir, state, settings, progress)
+        report = _run(ex, stages, ctx, state, settings, progress)
     if report.ok and not only:
-        write_manifest(out_dir, [p for paths in report.outputs.values() for p in paths], state.fingerprint)
+        write_manifest(ctx.out_dir, [p for paths in report.outputs.values() for p in paths], state.fingerprint)
     return report
 
 
-def _run(ex: _Executor, stages: list[Stage], data_dir: Path, out_dir: Path, state: _State, settings: Any,
+def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, settings: Any,
          progress: bool | None) -> BuildReport:
     report = BuildReport()
     pending: dict[str, Any] = {}  # stage name -> future of (outputs, seconds)
     names = [s.name for s in stages]
     # Parks do not depend on the irradiance: submitted first, they run beside its tiles.
     for stage in sorted(stages, key=lambda s: s.name != "parks"):
-        if stage.name == "irradiance":
-            continue
-        fn = stage.load()
-        if fn is None:
-            report.skipped[stage.name] = "this stage is not implemented yet"
-            continue
-        if stage.name == "roofs" and "irradiance" in names:
-            continue  # after the irradiance
-        pending[stage.name] = ex.submit(state.stage_task, stage.name, fn, data_dir, out_dir)
+        if stage.name == "irradiance" or (stage.name == "roofs" and "irradiance" in names):
+            continue  # roofs come after the irradiance
+        log.info("== %s: %s", stage.name, stage.description)
+        pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
     if "irradiance" in names:
         t0 = time.perf_counter()
         try:
-            report.outputs["irradiance"] = _irradiance(ex, data_dir, out_dir, state, settings, progress)
+            report.outputs["irradiance"] = _irradiance(ex, ctx, state, settings, progress)
             report.seconds["irradiance"] = time.perf_counter() - t0
         except ArtoisError as exc:
             report.failed["irradiance"] = str(exc)
-        roofs = next((s for s in stages if s.name == "roofs"), None)
-        fn = roofs.load() if roofs else None
-        if roofs is not None and fn is not None:
-            pending["roofs"] = ex.submit(state.stage_task, "roofs", fn, data_dir, out_dir)
+        if "roofs" in names:
+            roofs = next(s for s in stages if s.name == "roofs")
+            log.info("== roofs: %s", roofs.description)
+            pending["roofs"] = ex.submit(state.stage_task, "roofs", roofs.load(), ctx)
     for name, fut in pending.items():
         try:
             report.outputs[name], report.seconds[name] = ex.result(fut)
@@ -170,17 +206,17 @@ def _run(ex: _Executor, stages: list[Stage], data_dir: Path, out_dir: Path, stat
     return report
 
 
-def _irradiance(ex: _Executor, data_dir: Path, out_dir: Path, state: _State, settings: Any,
-                progress: bool | None) -> list[Path]:
+def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, progress: bool | None) -> list[Path]:
     """Irradiance tiles (skipping those done), then the merge into ``irradiance.tif``."""
-    from geo.solar.build import irradiance_tile, merge_irradiance_tiles, plan_build_irradiance
+    from geo.solar.build import irradiance_tile_file, merge_irradiance_tiles, plan_build_irradiance
 
-    out = out_dir / "irradiance.tif"
+    out = ctx.products.irradiance
     if state.done("irradiance", [out]):
         return [out]
-    plan = plan_build_irradiance(data_dir, settings)
+    log.info("== irradiance: %s", STAGES[0].description)
+    plan = plan_build_irradiance(ctx, settings)
     tile_dir = state.dir / "tiles" / "irradiance"
-    n = len(plan.windows)
+    n = len(plan.tasks)
     done = {k for k in range(n) if any((tile_dir / f"{plan.tile_name(k)}{e}").exists() for e in (".tif", ".empty"))}
     show = progress if progress is not None else sys.stderr.isatty()
     bar = None
@@ -191,7 +227,7 @@ def _irradiance(ex: _Executor, data_dir: Path, out_dir: Path, state: _State, set
                    bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} tiles [{elapsed}<{remaining}, {rate_fmt}]")
     log.info("irradiance: %d tiles, %d already done", n, len(done))
     try:
-        futures = [ex.submit(irradiance_tile, plan, k, tile_dir, key=f"irradiance-{plan.tile_name(k)}")
+        futures = [ex.submit(irradiance_tile_file, plan, k, tile_dir, key=f"irradiance-{plan.tile_name(k)}")
                    for k in range(n) if k not in done]
         for _ in ex.as_completed(futures):
             if bar is not None:
@@ -341,15 +377,15 @@ class _State:
     def mark(self, stage: str, outputs: Sequence[Path]) -> None:
         write_text_atomic(self.dir / "done" / stage, json.dumps({p.name: p.stat().st_size for p in outputs}))
 
-    def stage_task(self, stage: str, fn: StageFn, data_dir: Path, out_dir: Path) -> tuple[list[Path], float]:
+    def stage_task(self, stage: str, fn: StageFn, ctx: BuildContext) -> tuple[list[Path], float]:
         """Run a whole stage unless its mark says its outputs are there: (outputs, seconds)."""
         t0 = time.perf_counter()
         mark = self.dir / "done" / stage
         if mark.exists():
-            outputs = [out_dir / name for name in json.loads(mark.read_text())]
+            outputs = [ctx.out_dir / name for name in json.loads(mark.read_text())]
             if self.done(stage, outputs):
                 return outputs, 0.0
-        outputs = fn(data_dir, out_dir)
+        outputs = fn(ctx)
         self.mark(stage, outputs)
         return outputs, time.perf_counter() - t0
 

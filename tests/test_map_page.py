@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.map import assets
-from api.map.page import API_URLS, build_map, build_map_page, page_settings, suitability_explanations
+from api.map.page import API_URLS, build_map, build_map_page, page_settings
 from api.map.routes import router
 from geo import config
 
@@ -116,7 +116,7 @@ def test_setup_before_layers_and_start_last(links: _Links) -> None:
 
 
 def test_suitability_explanations_follow_the_thresholds() -> None:
-    text = suitability_explanations()
+    text = {c["value"]: c["explanation"] for c in page_settings()["suitability"]}
     assert set(text) == set(config.MAP_SUITABILITY_COLOURS)
     ordered = [name for name, _ in config.SUITABILITY_THRESHOLDS]
     top = ordered[0]

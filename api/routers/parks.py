@@ -17,7 +17,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Parc inconnu ou sans itinéraire"},
     422: {"model": ErrorBody, "description": "Paramètre mal formé"},
 }
-ParkRef = Query(min_length=1, max_length=200, description="park id (park_id) or exact park name")
 
 
 @router.get(
@@ -25,7 +24,7 @@ ParkRef = Query(min_length=1, max_length=200, description="park id (park_id) or 
     response_model=Feature,
     summary="Itinéraire entre deux parcs",
     description="Walking/cycling route from an entrance of one park to an entrance of another, preferring "
-    "greenways (geo.parks.connectivity.route): GeoJSON LineString (WGS84) with length_m, share_greenway, "
+    "greenways (geo.parks.routes.route): GeoJSON LineString (WGS84) with length_m, share_greenway, "
     "walk_min and bike_min.",
     responses=_ERRORS,
 )

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from geo import config
-from geo.sample import tables
+from geo.sample import defects, tables
 from geo.sample.layout import DEFAULT_BOUNDS, SMALL_BOUNDS, build_scene
 from geo.sample.raster import rasterise
 from geo.sample.write import (
@@ -45,14 +45,15 @@ class SampleInfo:
     bounds: tuple[float, float, float, float]  # (xmin, ymin, xmax, ymax) [m], Lambert-93
     small: bool
     seed: int
+    clean: bool
     tiles: tuple[Path, ...]  # DSM (MNS) and DTM (MNT) tiles
     files: tuple[Path, ...]  # every file written, tiles included
     counts: dict[str, int] = field(default_factory=dict)
 
 
 def generate_sample(
-    out_dir: str | Path, *, small: bool = False, seed: int = 0, size: tuple[int, int] | None = None,
-    kinds: Sequence[str] | None = None,
+    out_dir: str | Path, *, small: bool = False, seed: int = 0, clean: bool = False,
+    size: tuple[int, int] | None = None, kinds: Sequence[str] | None = None,
 ) -> SampleInfo:
     """Generate the sample territory under ``out_dir`` (``rooftops/`` and ``parks/``).
 
@@ -66,6 +67,9 @@ def generate_sample(
         y 7,037,000–7,038,000 m, two tiles).
     seed
         Seed of the numpy Generator behind every random choice.
+    clean
+        Write the exact scene (no DSM noise, exact footprints…) instead of the default with the
+        defects of real data (:mod:`geo.sample.defects`); the truth file is the same.
     size
         (W, H): instead, a territory of W × H whole 1 km LiDAR tiles mixing town centre, corons,
         suburbs, fields, industry and slag heaps (:mod:`geo.sample.territory`).
@@ -89,10 +93,13 @@ def generate_sample(
     rng = np.random.default_rng([seed, 2])
     tables.assign_cleabs(scene, rng)
 
-    if size is not None:
-        tiles = write_territory_tiles(scene, roof_dir / "lidar")
+    rng_defects = np.random.default_rng([seed, 13])  # its own stream: the rest does not depend on it
+    if size is not None:  # tile by tile: memory is one tile whatever the territory
+        tiles = write_territory_tiles(scene, roof_dir / "lidar", defects_seed=None if clean else [seed, 13])
     else:
         dtm, dsm, transform = rasterise(scene, scene.bounds, config.LIDAR_PIXEL_SIZE_M)
+        if not clean:
+            dsm = defects.damage_rasters(dsm, dtm, transform, scene, rng_defects)
         tiles = write_tiles(roof_dir / "lidar", dtm, dsm, transform, scene.bounds)
         del dtm, dsm
 
@@ -100,6 +107,8 @@ def generate_sample(
     ban = tables.addresses(scene, communes, rng)  # before the buildings: 'bis' adds dwellings
     filosofi = tables.filosofi(scene, communes, rng)
     batiment = tables.batiment(scene)
+    if not clean:
+        batiment = defects.damage_footprints(batiment, scene, rng_defects)
     truth = tables.roof_faces_truth(scene)
     files = list(tiles)
     files.append(write_layers(roof_dir / "batiment.gpkg", {"batiment": batiment}))
@@ -128,4 +137,4 @@ def generate_sample(
         "lidar_tiles": len(tiles) // 2,
     }
     log.debug("sample written to %s: %s", out, ", ".join(f"{k} {v}" for k, v in counts.items()))
-    return SampleInfo(out, scene.bounds, small, seed, tuple(tiles), tuple(files), counts)
+    return SampleInfo(out, scene.bounds, small, seed, clean, tuple(tiles), tuple(files), counts)

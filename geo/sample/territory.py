@@ -30,6 +30,7 @@ from shapely.geometry import LineString, box
 
 from geo import config
 from geo.io.rasters import lidar_tile_name, write_geotiff
+from geo.sample import defects
 from geo.sample.geometry import Building, Roof, Terril, Tree
 from geo.sample.layout import _terrain_base, rows_along
 from geo.sample.raster import rasterise
@@ -288,9 +289,14 @@ def build_territory_scene(
     return Scene(bounds, terrain, roofs, buildings, trees, parks, greenways, all_ways, stops, boundary)
 
 
-def write_territory_tiles(scene: Scene, lidar_dir: Path) -> list[Path]:
+def write_territory_tiles(scene: Scene, lidar_dir: Path, *, defects_seed: list[int] | None = None) -> list[Path]:
     """Rasterise the scene one 1 km tile at a time (same pixel centres as a whole-area grid) and
-    write the IGN LiDAR HD MNS / MNT tiles."""
+    write the IGN LiDAR HD MNS / MNT tiles.
+
+    ``defects_seed``: the DSM gets the defects of a real survey (:func:`geo.sample.defects.damage_rasters`),
+    drawn tile by tile from a generator of this seed (buildings keep inside their tile, so each one's
+    defects come from the one tile that shows it).
+    """
     xmin, ymin, xmax, ymax = scene.bounds
     paths: list[Path] = []
     res = config.LIDAR_PIXEL_SIZE_M
@@ -298,6 +304,8 @@ def write_territory_tiles(scene: Scene, lidar_dir: Path) -> list[Path]:
         for y in np.arange(ymin, ymax - 1e-6, TILE):
             tb = (float(x), float(y), float(x + TILE), float(y + TILE))
             dtm, dsm, transform = rasterise(scene, tb, res)
+            if defects_seed is not None:
+                dsm = defects.damage_rasters(dsm, dtm, transform, scene, np.random.default_rng(defects_seed))
             for kind, arr in (("MNS", dsm), ("MNT", dtm)):
                 path = lidar_dir / lidar_tile_name(int(math.floor(x / 1000)), int(math.ceil((y + TILE) / 1000)), kind)
                 write_geotiff(path, arr, transform=transform, crs=config.WORKING_CRS, nodata=config.LIDAR_NODATA)

@@ -34,24 +34,15 @@ from rasterio.crs import CRS
 
 from geo import config
 from geo.errors import InputError
-from geo.io.rasters import Raster
-from geo.io.weather import Weather
 from geo.solar.horizon import band_horizon, build_pyramid, horizon_schedule, padded_block
 from geo.solar.sky import SkyBins, bin_sky
 from geo.solar.surface import surface_normals, tilt_azimuth
+from geo.types import Raster, Weather
 
 log = logging.getLogger("artois.solar")
 
 #: Rows per band of the kernel (a band's horizon buffer is n_dir × rows × cols float32).
 BAND_ROWS = 8
-
-BAND_DESCRIPTIONS: tuple[str, ...] = (
-    ("annual global irradiation on the surface [kWh/m2/yr] (annual_kwh_m2)",)
-    + tuple(f"monthly global irradiation on the surface, month {m:02d} [kWh/m2] (month_{m:02d}_kwh_m2)"
-            for m in range(1, 13))
-    + ("annual shading loss, fraction of unshaded irradiation lost [0-1] (shading_loss)",
-       "sky view factor [0-1] (sky_view_factor)")
-)
 
 
 @dataclass(frozen=True)
@@ -82,16 +73,6 @@ class SolarSettings:
     bin_minutes: float = config.SUN_BIN_MINUTES
     month_parts: int = config.SUN_BIN_MONTH_PARTS
     horizon_band_deg: float = config.PEREZ_HORIZON_BAND_DEG
-
-    def tags(self) -> dict[str, str]:
-        """Metadata tags (``ALBEDO``, ``SKY_MODEL``, ``HORIZON_DIRECTIONS``, ``HORIZON_DISTANCE_M``)."""
-        return {
-            "ALBEDO": f"{self.albedo:g}",
-            "SKY_MODEL": f"Perez 1990 ({config.SOLAR_PEREZ_COEFFICIENTS}, pvlib), circumsolar shaded with the beam, "
-                         "isotropic part x sky view factor, horizon band shaded by the horizon",
-            "HORIZON_DIRECTIONS": str(self.n_directions),
-            "HORIZON_DISTANCE_M": f"{self.distance_m:g}",
-        }
 
 
 @dataclass(frozen=True)
@@ -133,16 +114,6 @@ class IrradianceResult:
     crs: CRS
     weather: Weather
     settings: SolarSettings = field(default_factory=SolarSettings)
-
-    def bands(self) -> np.ndarray:
-        """(15, rows, cols) float32 in the order of docs/data-dictionary.md (NaN = not computed)."""
-        return np.concatenate(
-            [self.annual_kwh_m2[None], self.monthly_kwh_m2, self.shading_loss[None], self.sky_view_factor[None]]
-        ).astype(np.float32)
-
-    def tags(self) -> dict[str, str]:
-        """Dataset tags: the weather's (``WEATHER_*``) and the settings'."""
-        return {**self.weather.tags(), **self.settings.tags()}
 
 
 # ---------------------------------------------------------------------------
