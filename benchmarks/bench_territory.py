@@ -53,10 +53,10 @@ def tile_peak(data: Path, tile_index: int) -> tuple[float, float]:
     """(seconds, peak RSS [GiB]) of one irradiance tile with the default (1 km) halo, in a fresh process."""
     code = (
         "import sys, time, resource, tempfile; from pathlib import Path;"
-        "from geo.solar.build import plan_build_irradiance, irradiance_tile;"
-        f"plan = plan_build_irradiance(Path({str(data)!r}));"
+        "from geo.pipeline import BuildContext; from geo.solar.build import plan_build_irradiance, irradiance_tile;"
+        f"plan = plan_build_irradiance(BuildContext(Path({str(data)!r}), Path(tempfile.mkdtemp())));"
         "t = time.perf_counter();"
-        f"irradiance_tile(plan, {tile_index}, tempfile.mkdtemp(prefix='bench-tile-'));"
+        f"irradiance_tile(plan.tasks[{tile_index}]);"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -71,6 +71,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="existing data folder (default: generate one)")
     ap.add_argument("--workers", default="1,2", help="worker counts to compare (default 1,2)")
     ap.add_argument("--horizon-distance", type=float, default=None, help="horizon [m] of the timed builds")
+    ap.add_argument("--memory-data", type=Path, default=None,
+                    help="data folder whose middle tile's irradiance peak is measured (default: --data); a 5x5 "
+                         "territory's middle tile has its whole 1 km halo")
     ap.add_argument("--cores", type=int, default=2, help="cores of the projections (default 2)")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
@@ -89,11 +92,13 @@ def main() -> None:
     print(f"territory: {n_tiles} tiles ({km2:.0f} km²), {n_buildings} buildings ({n_buildings / km2:.0f}/km²)")
 
     # One dense inner tile with its full 1 km halo: the irradiance peak a worker needs.
+    from geo.pipeline import BuildContext
     from geo.solar.build import plan_build_irradiance
 
-    plan = plan_build_irradiance(data)
-    inner = len(plan.windows) // 2
-    s_tile, gib_tile = tile_peak(data, inner)
+    mem_data = args.memory_data or data
+    plan = plan_build_irradiance(BuildContext(mem_data, tmp))
+    inner = len(plan.tasks) // 2
+    s_tile, gib_tile = tile_peak(mem_data, inner)
     print(f"irradiance, one inner tile ({plan.tile_name(inner)}) with its 1 km halo: {s_tile:.1f} s, "
           f"peak {gib_tile:.2f} GiB (target <= 3 GiB)")
 

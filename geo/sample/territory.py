@@ -149,8 +149,9 @@ def _fields(b: SceneBuilder, ox: float, oy: float, tag: str) -> None:
     for k in range(int(b.rng.integers(2, 5))):
         cx = 150.0 + 230.0 * k + float(b.rng.uniform(-30, 30))
         cy = 500.0 + (70.0 if k % 2 else -70.0)
-        b.gable_building(ox + cx, oy + cy, 90.0, 18.0, 10.0, eave_h=6.0, tilt_deg=40.0, usage="Résidentiel",
-                         category="farm", floors=2)
+        b.house_row(ox + cx, oy + cy, 90.0, 1, house_w=18.0, depth=10.0, tilt_deg=40.0, eave_h=6.0,
+                    category="farm", street=f"Chemin rural {tag}", first_number=2 * k + 1,
+                    front=-1 if k % 2 else 1)
         b.shed_building(ox + cx, oy + cy + (40.0 if k % 2 else -40.0), 90.0, 40.0, 20.0, eave_h=6.0,
                         tilt_deg=12.0, usage="Agricole", category="shed")
         b.annexes_in(box(ox + cx - 60, oy + cy - 25, ox + cx + 60, oy + cy + 25), 3, az_deg=90.0)

@@ -204,7 +204,8 @@ def irradiance_tile(task: IrradianceTileTask,
         return None
     # Only the core window is computed and returned: memory is the haloed DSM, its max-filter
     # pyramid and the core's results, not 15 bands (and the normals) over the haloed tile.
-    res_t = compute_irradiance(tile, task.weather, mask=mask, settings=task.settings, sky=task.sky,
+    res_t = compute_irradiance(tile, task.weather, mask=mask if isinstance(mask, np.ndarray) else None,
+                               settings=task.settings, sky=task.sky,
                                progress=progress, window=(dr, dr + core_shape[0], dc, dc + core_shape[1]))
     del tile
     return TileResult(task.window, result_bands(res_t))
@@ -417,7 +418,7 @@ def build_irradiance(ctx: BuildContext) -> list[Path]:
     (:attr:`geo.pipeline.BuildContext.weather`).
     """
     out = ctx.products.irradiance
-    irradiance_from_files(**_stage_inputs(ctx), out_path=out, weather=ctx.weather)
+    irradiance_from_files(**_stage_inputs(ctx), out_path=out, weather=ctx.weather)  # type: ignore[arg-type]
     return [out]
 
 
