@@ -6,21 +6,17 @@ start-up) and wires the routers, the exception → status table, ``Cache-Control
 
 from __future__ import annotations
 
-import importlib
-import logging
-
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from api.errors import install_error_handlers
 from api.layers import Catalog
+from api.map import routes as map_routes
 from api.middleware import CacheControlMiddleware
-from api.routers import exports, lookups, ogc, parks, report, tiles
+from api.routers import batch, exports, lookups, ogc, parks, report, stats, tiles
 from api.settings import Settings
 from api.tiles import LRUCache
 from geo import __version__
-
-log = logging.getLogger("artois.api")
 
 DESCRIPTION = """
 Service des couches d'**Artois Solaire & Parcs** (Pôle Métropolitain de l'Artois) :
@@ -67,23 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.tile_cache = LRUCache(settings.tile_cache_size)
     install_error_handlers(app)
-    for router in (ogc.router, tiles.router, lookups.router, parks.router, exports.router, report.router):
+    for router in (ogc.router, tiles.router, lookups.router, parks.router, exports.router, report.router,
+                   batch.router, stats.router, map_routes.router):
         app.include_router(router)
-    _include_map(app)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5)
     app.add_middleware(
         CacheControlMiddleware, max_age=settings.cache_max_age_s, tile_max_age=settings.tile_cache_max_age_s,
     )
     return app
 
-
-def _include_map(app: FastAPI) -> None:
-    """Mount the map page (``api.map.routes.router``) when that package is installed."""
-    try:
-        module = importlib.import_module("api.map.routes")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("api.map"):
-            log.info("map page not available (api.map.routes missing)")
-            return
-        raise
-    app.include_router(module.router)

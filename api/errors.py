@@ -1,6 +1,7 @@
 """One table from exceptions to HTTP statuses, and the handlers that apply it.
 
-Every error response is JSON ``{"code": ..., "detail": "<message en français>"}``; no traceback
+Every error response is JSON ``{"code": ..., "detail": "<message en français>"}``
+(:class:`api.models.ErrorBody` in the OpenAPI spec); no traceback
 ever reaches a client.
 """
 
@@ -12,7 +13,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from rio_tiler.errors import TileOutsideBounds
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -42,13 +42,6 @@ _FRENCH_STATUS = {
     422: "Paramètres invalides.",
     500: "Erreur interne du service.",
 }
-
-
-class ErrorResponse(BaseModel):
-    """The body of every error response."""
-
-    code: str
-    detail: str
 
 
 def status_for(exc: BaseException) -> tuple[int, str]:

@@ -102,6 +102,18 @@ class WeatherSource(BaseModel):
     approximate: bool | None = Field(None, description="true for the offline climatology (approximate)")
 
 
+class DataQuality(BaseModel):
+    """How well the building's footprint and the LiDAR agree (docs/solar-engine.md, "Footprints and LiDAR")."""
+
+    offset_m: float | None = Field(None, description="offset found between the footprint and the roof [m]")
+    outline_change_m: float | None = Field(
+        None, description="outer walls moved out (+) or in (−) to the roof's edge [m]")
+    roof_share: float | None = Field(None, description="share of the given footprint that is roof in the DSM (0–1)")
+    plane_rms_m: float | None = Field(None, description="plane-fit RMS of the roof faces [m]")
+    tree_share: float | None = Field(None, description="share of the roof under trees (0–1)")
+    status: str | None = Field(None, description="ok, no_roof (footprint without a roof in the DSM), …")
+
+
 class RoofResponse(BaseModel):
     """The building under a point: its figures and its roof faces (columns of docs/data-dictionary.md)."""
 
@@ -118,6 +130,7 @@ class RoofResponse(BaseModel):
     building: Feature
     faces: list[Feature]
     weather: WeatherSource
+    data_quality: DataQuality | None = None
 
 
 class GeocodeCandidate(BaseModel):
@@ -253,3 +266,22 @@ class Legend(BaseModel):
 class ErrorBody(BaseModel):
     code: str
     detail: str = Field(description="message en français")
+
+
+# -- roof suitability classes (geo.roofs.classes) --------------------------------------------------
+
+
+class SuitabilityClassInfo(BaseModel):
+    """One roof class, as the map legend and the printable report show it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "code": "excellent", "label": "Excellent", "colour": "#e31a1c", "min_share_of_optimum": 0.9,
+        "suitable": True, "explanation": "Ce toit reçoit au moins 90 % du soleil…"}]})
+
+    code: str = Field(description="value of the suitability column of roof_faces and buildings")
+    label: str = Field(description="French label")
+    colour: str = Field(description="#rrggbb")
+    min_share_of_optimum: float | None = Field(
+        description="lowest irradiation as a share (0–1) of the site's best plane; null for the unsuitable class")
+    suitable: bool = Field(description="whether the class's faces count in a roof's potential")
+    explanation: str = Field(description="what the class means (French)")

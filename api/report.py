@@ -20,7 +20,6 @@ gets the self-consumption sizing and the whole suitable roof.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -35,9 +34,10 @@ from pyproj import CRS, Transformer
 
 from api import services
 from api.layers import Catalog
-from api.map.page import SUITABILITY_LABELS, suitability_explanations
 from api.report_svg import MONTH_NAMES_FR, NBSP, PlanFace, bar_chart_svg, format_number, plan_svg
 from geo import config
+from geo.products import rooftops
+from geo.roofs.classes import CLASSES, SuitabilityClass, suitability_class
 from geo.roofs.economics import OWNER_LABELS, Simulation, Tariffs, assumptions
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -143,16 +143,6 @@ class Assumptions:
 
 
 @dataclass(frozen=True)
-class SuitabilityClass:
-    """A roof class: value of ``suitability``, label, colour and meaning (French)."""
-
-    value: str
-    label: str
-    colour: str
-    explanation: str
-
-
-@dataclass(frozen=True)
 class Report:
     """Everything the printable report shows about one building."""
 
@@ -174,6 +164,10 @@ class Report:
     assumptions: Assumptions
     classes: tuple[SuitabilityClass, ...]
     notes: tuple[str, ...]
+    #: How well the footprint and the LiDAR agree (:func:`api.services.data_quality`), None without.
+    data_quality: dict[str, Any] | None = None
+    #: The economics options asked (those of ``/api/simulate``), carried into the PDF link.
+    options: services.SimulateOptions = services.SimulateOptions()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -212,23 +206,20 @@ def _num(v: Any) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def _commune_name(catalog: Catalog, code: str | None, address: str | None) -> str | None:
-    """Name of the commune ``code`` (layer communes_solar), else the city of the BAN label."""
-    if code and "communes_solar" in catalog.collections:
-        feats = catalog.collection("communes_solar").read(equals={"code": str(code)}, geometry=False)
+def _commune_name(catalog: Catalog, code: str | None, city: str | None) -> str | None:
+    """Name of the commune ``code`` (layer communes_solar), else the city of the building's BAN address."""
+    if code and rooftops.COMMUNES_SOLAR.name in catalog.collections:
+        feats = catalog.collection(rooftops.COMMUNES_SOLAR.name).read(equals={"code": str(code)}, geometry=False)
         for p in feats.properties:
             if str(p.get("level") or "commune") == "commune" and p.get("nom"):
                 return str(p["nom"])
-    m = re.search(r"\b\d{5}\s+(.+)$", address or "")
-    return m.group(1).strip() if m else None
+    return city or None
 
 
-def _classes() -> tuple[SuitabilityClass, ...]:
-    explanations = suitability_explanations()
-    return tuple(
-        SuitabilityClass(value, SUITABILITY_LABELS.get(value, value), colour, explanations.get(value, ""))
-        for value, colour in config.MAP_SUITABILITY_COLOURS.items()
-    )
+def _class_label_colour(code: object) -> tuple[str, str]:
+    """French label and colour of a ``suitability`` value (a dash and grey without class)."""
+    c = suitability_class(code)
+    return (c.label, c.colour) if c is not None else ("–", _NO_CLASS_COLOUR)
 
 
 def _orientation(p: dict[str, Any]) -> str:
@@ -248,8 +239,7 @@ def _assumptions(quarter: str, weather: dict[str, Any]) -> Assumptions:
         swh_hot_water_temp_c=config.SWH_HOT_WATER_TEMP_C,
         weather_source=weather.get("source"), weather_location=weather.get("location"),
         weather_period=weather.get("period"),
-        weather_approximate=bool(weather.get("approximate"))
-        or "approximate" in str(weather.get("source") or "").lower(),
+        weather_approximate=bool(weather.get("approximate")),
     )
 
 
@@ -287,13 +277,13 @@ def build_report(
     geo.errors.InvalidRequestError
         The simulation is impossible (French message).
     """
-    buildings = catalog.collection("buildings")
+    buildings = catalog.collection(rooftops.BUILDINGS.name)
     _, props, footprint = services.building_by_id(catalog, building_id)
-    if "roof_faces" in catalog.collections:
+    if rooftops.ROOF_FACES.name in catalog.collections:
         feats = services.roof_faces_of(catalog, building_id, footprint)
         face_props = list(feats.properties)
         face_geoms = list(feats.geometries)
-        faces_crs = catalog.collection("roof_faces").info.crs
+        faces_crs = catalog.collection(rooftops.ROOF_FACES.name).info.crs
     else:
         feats, face_props, face_geoms, faces_crs = None, [], [], buildings.info.crs
     order = sorted(range(len(face_props)), key=lambda i: -(_num(face_props[i].get("production_kwh_yr")) or 0.0))
@@ -347,15 +337,13 @@ def build_report(
             geoms_m = list(project_local(np.array(face_geoms, dtype=object), faces_crs, lon0=float(lon0),
                                          lat0=float(lat0)))
 
-    classes = _classes()
-    colours = {c.value: c.colour for c in classes}
     faces = tuple(
         ReportFace(
             number=i + 1, face_id=str(p.get("face_id")), orientation=_orientation(p),
             azimuth_deg=_num(p.get("azimuth_deg")), tilt_deg=_num(p.get("tilt_deg")), is_flat=bool(p.get("is_flat")),
             usable_area_m2=_num(p.get("usable_area_m2")), irradiation_kwh_m2_yr=_num(p.get("irradiation_kwh_m2_yr")),
-            suitability=p.get("suitability"), suitability_label=SUITABILITY_LABELS.get(str(p.get("suitability")), "–"),
-            colour=colours.get(str(p.get("suitability")), _NO_CLASS_COLOUR),
+            suitability=p.get("suitability"), suitability_label=_class_label_colour(p.get("suitability"))[0],
+            colour=_class_label_colour(p.get("suitability"))[1],
             n_modules=None if _num(p.get("n_modules")) is None else int(_num(p.get("n_modules")) or 0),
             kwp=_num(p.get("kwp")), production_kwh_yr=_num(p.get("production_kwh_yr")),
             modules_used=int(used.get(str(p.get("face_id")), 0)), geometry_m=g,
@@ -370,16 +358,15 @@ def build_report(
     code = props.get("code_insee")
     return Report(
         building_id=str(props.get("building_id") or building_id), cleabs=props.get("cleabs"), address=address,
-        commune=_commune_name(catalog, code, address), code_insee=code,
+        commune=_commune_name(catalog, code, props.get("address_city")), code_insee=code,
         generated_on=today or dt.datetime.now(ZoneInfo(config.PMA_TIMEZONE)).date(),
-        consumption_kwh_yr=consumption, consumption_is_default=is_default, requested_kwp=kwp,
+        consumption_kwh_yr=consumption, consumption_is_default=is_default, requested_kwp=kwp, options=req,
         faces=faces, footprint_m=footprint_m, installation=installation, no_installation_reason=reason,
         potential=Potential(
             kwp_max=_num(props.get("kwp_max")), production_kwh_yr_max=_num(props.get("production_kwh_yr_max")),
             usable_area_m2=_num(props.get("usable_area_m2")), n_faces=int(_num(props.get("n_faces")) or len(faces)),
             n_suitable_faces=int(_num(props.get("n_suitable_faces")) or 0), suitability=suit,
-            suitability_label=SUITABILITY_LABELS.get(str(suit), "–"),
-            suitability_colour=colours.get(str(suit), _NO_CLASS_COLOUR),
+            suitability_label=_class_label_colour(suit)[0], suitability_colour=_class_label_colour(suit)[1],
         ),
         hot_water=HotWater(
             collector_m2=_num(props.get("swh_collector_m2")), heat_kwh_yr=_num(props.get("swh_heat_kwh_yr")),
@@ -387,8 +374,9 @@ def build_report(
             face_number=numbers.get(str(props.get("swh_face_id"))),
         ),
         assumptions=_assumptions(quarter, weather),
-        classes=classes,
+        classes=CLASSES,
         notes=tuple(notes),
+        data_quality=services.data_quality(props),
     )
 
 
@@ -468,8 +456,27 @@ def render_report(report: Report) -> str:
     return _environment().get_template("report.html.j2").render(
         r=report, a=report.assumptions, i=report.installation, e=report.installation.e if report.installation else None,
         plan=Markup(plan_of(report)), chart=None if chart is None else Markup(chart), css=Markup(_css()),
-        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE, owner_labels=OWNER_LABELS,
+        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE, owner_labels=OWNER_LABELS, pdf_query=pdf_query(report),
     )
+
+
+def pdf_query(report: Report) -> str:
+    """The query string (``?consommation=…&kwp=…&profil=…`` or empty) of the report's PDF link: the same figures."""
+    from urllib.parse import urlencode
+
+    params: dict[str, str] = {}
+    if not report.consumption_is_default:
+        params["consommation"] = f"{report.consumption_kwh_yr:g}"
+    if report.requested_kwp is not None:
+        params["kwp"] = f"{report.requested_kwp:g}"
+    o = report.options
+    for name, value in (("profil", o.load_profile), ("pilotage", o.ems), ("batterie", o.battery_kwh), ("tva", o.vat),
+                        ("cout", o.installed_cost_eur), ("duree", o.analysis_years), ("hausse", o.escalation),
+                        ("pret_duree", o.loan_years), ("pret_taux", o.loan_rate)):
+        if value is not None:
+            params[name] = str(value).lower() if isinstance(value, bool) else f"{value:g}" \
+                if isinstance(value, float) else str(value)
+    return "?" + urlencode(params) if params else ""
 
 
 def render_error(status: int, message: str) -> str:

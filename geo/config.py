@@ -816,6 +816,64 @@ OVERPASS_URL: Final = "https://overpass-api.de/api/interpreter"
 OVERPASS_TIMEOUT_S: Final = 180
 
 # ---------------------------------------------------------------------------
+# Sample defects and footprint reconciliation (issue 13)
+# ---------------------------------------------------------------------------
+#: Height noise of the sample's DSM [m] (1 σ). Source: IGN, "LiDAR HD – Descriptif de contenu"
+#: (v1.0, 2022): altimetric precision of the points ≤ 10 cm RMSE on hard surfaces; 8 cm chosen.
+SAMPLE_DSM_NOISE_M: Final = 0.08
+#: Footprint offsets: one per roof (a cadastral sheet moves a whole row), Rayleigh length of this
+#: scale, capped [m]. Source: IGN, "BD TOPO v3 – Descriptif de contenu" (2023): buildings from the
+#: PCI vecteur have a planimetric accuracy of ~0.5-1.5 m; issue 13's field notes (0.5-1.5 m vs
+#: LiDAR HD). Project choice (2026-11).
+SAMPLE_FOOTPRINT_OFFSET_SCALE_M: Final = 0.45
+SAMPLE_FOOTPRINT_OFFSET_MAX_M: Final = 1.0
+#: Outer walls of a footprint drawn too far out or in by up to this [m] (cadastre draws the walls,
+#: LiDAR sees the roof with its 0.2-0.5 m overhang). Project choice (2026-11).
+SAMPLE_FOOTPRINT_SIZE_ERROR_MAX_M: Final = 0.5
+#: Share of the sample's buildings without a footprint (recent buildings not yet in BD TOPO) and
+#: demolished buildings' footprints added per km². Project choices (2026-11).
+SAMPLE_MISSING_FOOTPRINT_SHARE: Final = 0.02
+SAMPLE_DEMOLISHED_PER_KM2: Final = 12.0
+#: Share of the buildings with a tree overhanging the roof, and with a nodata hole in the roof
+#: (glass, wet or dark surfaces without LiDAR return). Project choices (2026-11).
+SAMPLE_TREE_OVER_ROOF_SHARE: Final = 0.05
+SAMPLE_NODATA_HOLE_SHARE: Final = 0.03
+#: Reconciliation of a footprint with the DSM: offsets searched up to this distance [m], the outer
+#: walls moved by up to ±this [m] (issue 13: BD TOPO 0.5-1.5 m off the LiDAR). Project choices (2026-11).
+RECONCILE_MAX_SHIFT_M: Final = 1.5
+RECONCILE_MAX_GROW_M: Final = 0.75
+#: A footprint with less than this share of its area on an above-ground roof is not built (any
+#: more): it is kept, flagged, and not segmented. Project choice (2026-11).
+RECONCILE_MIN_ROOF_SHARE: Final = 0.3
+#: Height above the ground [m] from which a planar DSM pixel is roof evidence for the reconciliation:
+#: garden sheds and garages have eaves from ~2 m, cars stand ≤ 1.6 m. Project choice (2026-11).
+RECONCILE_MIN_HEIGHT_M: Final = 1.8
+#: Trees over a roof: blobs standing this much above the face's plane [m], at least this large
+#: [m²], not a level plane (plane-fit RMS above [m], or slope above [°]): a crown is a dome; dormer
+#: and HVAC tops are flat and level, chimneys < 1 m². Project choices (2026-11), checked on the
+#: sample's trees over roofs.
+TREE_MIN_ABOVE_ROOF_M: Final = 1.0
+TREE_MIN_AREA_M2: Final = 2.0
+TREE_MIN_PLANE_RMS_M: Final = 0.25
+TREE_MIN_SLOPE_DEG: Final = 15.0
+#: Terraced rows in the sample's DSM (the generator gives a row one continuous roof): share of the
+#: houses whose roof steps 0.1-0.3 m from the previous one's, and of the party walls rising above
+#: the roofs. Project choices (2026-11) after the corons of the Lens area, built and re-roofed house
+#: by house (steps of the ridge and eaves, brick party walls above the tiles are common).
+SAMPLE_ROW_STEP_SHARE: Final = 0.6
+SAMPLE_PARTY_WALL_SHARE: Final = 0.5
+#: Splitting terraced rows without footprints (geo/roofs/rows.py): a party wall is a bump of the
+#: roof's residual profile ≥ ROW_WALL_MIN_M [m] and ≤ ROW_WALL_MAX_WIDTH_M [m] wide; a step a jump
+#: ≥ ROW_STEP_MIN_M [m] between medians over ROW_STEP_WINDOW_M [m]; both ≥ ROW_MIN_SIGMAS standard
+#: errors; houses ≥ ROW_MIN_HOUSE_M [m] long (corons: 5-8 m). Project choices (2026-11).
+ROW_WALL_MIN_M: Final = 0.12
+ROW_WALL_MAX_WIDTH_M: Final = 1.0
+ROW_STEP_MIN_M: Final = 0.07
+ROW_STEP_WINDOW_M: Final = 2.0
+ROW_MIN_SIGMAS: Final = 5.0
+ROW_MIN_HOUSE_M: Final = 3.5
+
+# ---------------------------------------------------------------------------
 # 13. Real-data readers and `artois fetch` fixes (owner: i13-readers; geo/io/weather.py,
 #     geo/io/rasters.py, geo/io/buildings.py, geo/io/download.py)
 # ---------------------------------------------------------------------------
@@ -864,3 +922,26 @@ CADASTRE_URL_TEMPLATE: Final = (
 CADASTRE_TYPE_USAGE: Final[dict[str, str]] = {"01": "Indifférencié", "02": "Annexe"}
 #: Footprint sources `artois fetch --footprints` accepts.
 FETCH_FOOTPRINT_SOURCES: Final = ("bdtopo", "cadastre")
+
+# ---------------------------------------------------------------------------------------------------
+# Adviser and planner workflows (issue 15): batch lookups, scenarios, statistics page
+# ---------------------------------------------------------------------------------------------------
+
+#: Batch address lookups (api/batch.py: ``artois solar lookup``, ``POST /api/lookup``). Project choices
+#: (2026-11), tuned on the sample's BAN: an address is accepted from this geocoder score (0–1; exact
+#: addresses score 1, one typo per word ~0.9, an unrelated street of the same commune < 0.7)…
+LOOKUP_MIN_SCORE: Final = 0.75
+#: …and is ambiguous when another, different address scores within this margin of the best.
+LOOKUP_AMBIGUITY_MARGIN: Final = 0.03
+#: Candidates examined (and listed for an ambiguous address).
+LOOKUP_CANDIDATES: Final = 5
+#: A BAN point is usually on the façade or in the front garden: the building is the one containing it,
+#: else the nearest within this distance [m].
+LOOKUP_BUILDING_MAX_DISTANCE_M: Final = 25.0
+#: Addresses per ``POST /api/lookup`` request (the CLI has no limit).
+LOOKUP_MAX_ADDRESSES: Final = 2000
+#: Planner scenarios (geo/parks/scenario.py): a point of a drawn path is attached to the network node, else
+#: the edge, within this distance [m] (the greenway snapping distance, PARKS_GREENWAY_SNAP_M)…
+PARKS_SCENARIO_SNAP_M: Final = 15.0
+#: …and a drawn path is at most this long [m] (a planner's link, not a network; bounds the request's work).
+PARKS_SCENARIO_MAX_LENGTH_M: Final = 10_000.0

@@ -20,7 +20,8 @@ def shared_real() -> Path:
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small (500 m x 500 m) sample territory, generated once per test session."""
+    """The small (500 m x 500 m) sample territory with the defects of real data (the default),
+    generated once per test session."""
     from geo.sample import generate_sample
 
     out = tmp_path_factory.mktemp("sample")
@@ -29,11 +30,22 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def clean_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small sample without defects (``artois sample --clean``): exact DSM and footprints,
+    for the tests that check exact geometry."""
+    from geo.sample import generate_sample
+
+    out = tmp_path_factory.mktemp("clean_sample")
+    generate_sample(out, small=True, seed=0, clean=True)
+    return out
+
+
+@pytest.fixture(scope="session")
 def built_dir(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``artois build`` run on the small sample, once per test session."""
-    from geo.pipeline import build
+    """``artois build`` run on the small sample, once per test session; every stage must have built."""
+    from geo.pipeline import STAGES, build
 
     out = tmp_path_factory.mktemp("build")
     report = build(sample_dir, out)
-    assert report.ok, report.lines()
+    assert report.ok and set(report.outputs) == {s.name for s in STAGES}, report.lines()
     return out

@@ -66,8 +66,7 @@ def map_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """The folder ``artois serve`` serves: the session's ``built_dir`` (the whole pipeline on the small
     sample) with the sample's BAN addresses beside it, as ``make demo`` lays them out.
 
-    While a pipeline stage is not implemented yet (the build lacks its output), the synthetic build
-    of tests/api_fixtures.py (same columns, known values) stands in, with a warning saying so.
+    A build lacking one of :data:`BUILT_FILES` fails the tests.
     ``ARTOIS_MAP_DATA=folder`` serves that folder instead (e.g. the ``build/`` of ``make demo``;
     ``fixture`` for the synthetic build).
     """
@@ -81,15 +80,8 @@ def map_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     built: Path = request.getfixturevalue("built_dir")
     sample: Path = request.getfixturevalue("sample_dir")
     missing = [name for name in BUILT_FILES if not (built / name).is_file()]
+    assert not missing, f"the pipeline did not build {', '.join(missing)}"
     serve_dir = tmp_path_factory.mktemp("serve_data")
-    if missing:
-        import warnings
-
-        from api_fixtures import make_build
-
-        warnings.warn(f"the built sample lacks {', '.join(missing)} (pipeline stage not implemented yet): "
-                      "the map is tested on the synthetic API fixture build instead", stacklevel=1)
-        return make_build(serve_dir)
     for name in BUILT_FILES:
         (serve_dir / name).symlink_to(built / name)
     for csv in sorted((sample / "rooftops").glob("adresses-*.csv")):

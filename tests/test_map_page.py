@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.map import assets
-from api.map.page import API_URLS, build_map, build_map_page, page_settings, suitability_explanations
+from api.map.page import API_URLS, build_map, build_map_page, page_settings
 from api.map.routes import router
 from geo import config
 
@@ -67,6 +67,7 @@ def test_page_links_only_local_assets(links: _Links) -> None:
         "/static/leaflet/leaflet.js",
         "/static/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
         "/static/map/artois-map.js",
+        "/static/map/artois-planner.js",
     ]
     assert set(links.links) == {"/static/leaflet/leaflet.css", "/static/map/artois-map.css", "data:,"}
 
@@ -116,7 +117,7 @@ def test_setup_before_layers_and_start_last(links: _Links) -> None:
 
 
 def test_suitability_explanations_follow_the_thresholds() -> None:
-    text = suitability_explanations()
+    text = {c["value"]: c["explanation"] for c in page_settings()["suitability"]}
     assert set(text) == set(config.MAP_SUITABILITY_COLOURS)
     ordered = [name for name, _ in config.SUITABILITY_THRESHOLDS]
     top = ordered[0]

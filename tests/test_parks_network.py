@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -343,3 +344,34 @@ def test_overlap_check_catches_a_wrong_crs() -> None:
 def test_walk_minutes() -> None:
     assert walk_minutes(800.0) == pytest.approx(10.0)
     assert walk_minutes(np.array([80.0, 160.0])).tolist() == pytest.approx([1.0, 2.0])
+
+
+# --------------------------------------------------------------------------- layering
+
+
+def _geo_imports(path: Path) -> set[str]:
+    """Modules under ``geo`` a source file imports, at top level or inside functions."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geo"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("geo"))
+    return found
+
+
+def test_parks_modules_import_no_cycle_and_io_does_not_reach_up() -> None:
+    import networkx as nx
+
+    root = Path(__file__).resolve().parents[1]
+    graph = nx.DiGraph()
+    for path in sorted((root / "geo" / "parks").glob("*.py")):
+        name = "geo.parks" if path.stem == "__init__" else f"geo.parks.{path.stem}"
+        graph.add_node(name)
+        graph.add_edges_from((name, m) for m in _geo_imports(path) if m.startswith("geo.parks"))
+    assert "geo.parks.routes" in graph and graph.number_of_edges() > 5
+    assert list(nx.simple_cycles(graph)) == []
+    io_imports = _geo_imports(root / "geo" / "io" / "parks.py")
+    assert not {m for m in io_imports if m.startswith(("geo.parks", "geo.roofs", "geo.solar"))}, io_imports

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import socket
@@ -339,6 +340,63 @@ def test_report_page_on_the_synthetic_build(client: TestClient) -> None:  # noqa
     assert "<link rel=\"stylesheet\"" not in html and "<script src" not in html and "@import" not in html
 
 
+class _ClassLegend(HTMLParser):
+    """The report's class legend: code (``data-class``) -> (label, explanation)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.classes: dict[str, list[str]] = {}
+        self._code: str | None = None
+        self._part: int | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "div" and a.get("data-class"):
+            self._code = str(a["data-class"])
+            self.classes[self._code] = ["", ""]
+        elif self._code is not None and tag in ("dt", "dd"):
+            self._part = 0 if tag == "dt" else 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("dt", "dd"):
+            self._part = None
+        elif tag == "div":
+            self._code = None
+
+    def handle_data(self, data: str) -> None:
+        if self._code is not None and self._part is not None:
+            self.classes[self._code][self._part] += data
+
+
+def test_class_labels_are_the_same_on_map_report_and_api(client: TestClient) -> None:  # noqa: F811
+    """Each suitability class has one label, colour and explanation wherever it is shown."""
+    api = {c["code"]: c for c in client.get("/api/suitability-classes").json()}
+    assert list(api) == [*(code for code, _ in config.SUITABILITY_THRESHOLDS), config.SUITABILITY_UNSUITABLE]
+    assert {c["label"] for c in api.values()} == {"Excellent", "Bon", "Moyen", "Inadapté"}
+    assert [c["min_share_of_optimum"] for c in api.values()] == [
+        *(share for _, share in config.SUITABILITY_THRESHOLDS), None]
+    # the map page hands its JavaScript the classes in Artois.setup(map, settings)
+    page = client.get("/").text
+    start = page.index("Artois.setup(")
+    settings, _ = json.JSONDecoder().raw_decode(page, page.index("{", start))
+    on_map = {c["value"]: c for c in settings["suitability"]}
+    assert list(on_map) == list(api)
+    # the report's legend, and the class of each face row
+    html = client.get(f"/rapport/{fx.building_id(3, 1)}").text
+    legend = _ClassLegend()
+    legend.feed(html)
+    assert list(legend.classes) == list(api)
+    for code, c in api.items():
+        assert on_map[code]["label"] == c["label"] == legend.classes[code][0].strip(), code
+        assert on_map[code]["colour"] == c["colour"] and f"background: {c['colour']}" in html
+        assert on_map[code]["explanation"] == c["explanation"] == re.sub(r"[ \t\n]+", " ", legend.classes[code][1]).strip()
+    rows = parse(html).rows
+    assert {r["cells"]["suitability"] for r in rows} == {"excellent", config.SUITABILITY_UNSUITABLE}
+    for row in rows:
+        cell = re.search(rf'data-value="{row["cells"]["suitability"]}"><span[^>]*></span>([^<]+)</td>', html)
+        assert cell and cell.group(1) == api[row["cells"]["suitability"]]["label"]
+
+
 @pytest.mark.parametrize(("params", "body"), [
     ({"consommation": 6000}, {"annual_consumption_kwh": 6000}),
     ({"consommation": 2500, "kwp": 2.2}, {"annual_consumption_kwh": 2500, "kwp": 2.2}),
@@ -391,8 +449,7 @@ def test_report_is_documented_in_openapi(client: TestClient) -> None:  # noqa: F
 
 @pytest.fixture(scope="module")
 def built(built_dir: Path) -> Iterator[tuple[TestClient, Path]]:
-    if not (built_dir / "rooftops.gpkg").is_file():
-        pytest.skip("the pipeline did not build rooftops.gpkg")
+    assert (built_dir / "rooftops.gpkg").is_file(), "the pipeline did not build rooftops.gpkg"
     from api.app import create_app
     from api.settings import Settings
 

@@ -10,16 +10,15 @@ from shapely.geometry import box
 
 from geo import config
 from geo.io.weather import default_weather
+from geo.products.rooftops import decode_profile, encode_profile
+from geo.roofs.classes import classify
 from geo.roofs.pv import (
     SiteModel,
     count_modules,
-    decode_profile,
-    encode_profile,
     orientation_bin,
     orientation_word,
     profile_months,
     rack_ground_cover_ratio,
-    suitability,
 )
 
 
@@ -102,6 +101,6 @@ def test_bins_words_and_classes() -> None:
     assert orientation_bin(2.0, math.nan, is_flat=True)[0] == "rack"
     assert orientation_word(180.0, False) == "sud" and orientation_word(225.0, False) == "sud-ouest"
     assert orientation_word(350.0, False) == "nord" and orientation_word(math.nan, True) == "plat"
-    assert suitability(0.95, 10) == "excellent" and suitability(0.85, 10) == "bon"
-    assert suitability(0.75, 10) == "moyen" and suitability(0.65, 10) == config.SUITABILITY_UNSUITABLE
-    assert suitability(0.99, config.SUITABLE_MIN_MODULES - 1) == config.SUITABILITY_UNSUITABLE
+    assert classify(0.95, 10) == "excellent" and classify(0.85, 10) == "bon"
+    assert classify(0.75, 10) == "moyen" and classify(0.65, 10) == config.SUITABILITY_UNSUITABLE
+    assert classify(0.99, config.SUITABLE_MIN_MODULES - 1) == config.SUITABILITY_UNSUITABLE

@@ -19,7 +19,8 @@ from test_roofs_segmentation import match_share
 from geo import config
 from geo.cli import main
 from geo.errors import InvalidRequestError, NotFoundError
-from geo.io.rooftops import read_pv_profiles, read_site
+from geo.products import BuildFolder, rooftops
+from geo.products.rooftops import read_pv_profiles, read_site
 from geo.roofs.economics import simulate
 
 
@@ -30,12 +31,12 @@ def roofs_gpkg(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     out = tmp_path_factory.mktemp("roofs_build")
     report = build(sample_dir, out, only=["irradiance", "roofs"])
     assert report.ok, report.lines()
-    return out / "rooftops.gpkg"
+    return BuildFolder(out).rooftops
 
 
 @pytest.fixture(scope="module")
 def faces(roofs_gpkg: Path) -> gpd.GeoDataFrame:
-    return gpd.read_file(roofs_gpkg, layer="roof_faces")
+    return rooftops.read_layer(roofs_gpkg, rooftops.ROOF_FACES)
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +56,38 @@ def _pair(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def test_faces_match_the_generator_truth(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
-    share = match_share(truth, faces)
-    assert share >= 0.95, f"{share:.1%} of true faces >= 10 m² found within 3°, 5°, 5 %"
+    """Issue 13's targets on the realistic sample (footprints offset up to 1 m, 0.5 m too large or too
+    small, some missing; 0.08 m DSM noise, holes, trees over roofs)."""
+    within_10 = match_share(truth, faces, area_tol=0.10)
+    within_5 = match_share(truth, faces, area_tol=0.05)
+    assert within_10 >= 0.90, f"{within_10:.1%} of true faces >= 10 m² found within 3°, 5°, 10 %"
+    assert within_5 >= 0.75, f"{within_5:.1%} of true faces >= 10 m² found within 3°, 5°, 5 %"
+
+
+def test_buildings_data_quality(roofs_gpkg: Path, sample_dir: Path, clean_sample_dir: Path) -> None:
+    """The offsets found match the sample's drawn offsets; demolished footprints have no roof."""
+    b = rooftops.read_layer(roofs_gpkg, rooftops.BUILDINGS).set_index("building_id")
+    drawn = gpd.read_file(sample_dir / "rooftops" / "batiment.gpkg").set_index("cleabs").geometry
+    exact = gpd.read_file(clean_sample_dir / "rooftops" / "batiment.gpkg").set_index("cleabs").geometry
+    demolished = drawn.index.difference(exact.index)
+    assert len(demolished) >= 1 and (b.loc[demolished, "status"] == "no_roof").all()
+    ok = b[b.status == "ok"]
+    common = ok.index.intersection(exact.index)
+    true_offset = drawn[common].centroid.distance(exact[common].centroid)
+    err = (ok.loc[common, "dq_offset_m"] - true_offset).abs()
+    assert err.median() < 0.15 and (err < 0.4).mean() > 0.9
+    assert ok["dq_roof_share"].between(0, 1).all() and ok["dq_roof_share"].median() > 0.8
+    # plane-fit RMS of the faces ≈ the DSM noise (0.08 m)
+    assert ok["dq_plane_rms_m"].median() == pytest.approx(config.SAMPLE_DSM_NOISE_M, rel=0.25)
+    assert ok["dq_tree_share"].between(0, 1).all() and (ok["dq_tree_share"] > 0.02).any()
 
 
 def test_obstacles_reduce_usable_area(faces: gpd.GeoDataFrame, truth: gpd.GeoDataFrame) -> None:
     p = _pair(faces, truth)
     pitched = p[p["roof_type"].isin(["gable", "hip"])]
-    obst = pitched[pitched[["has_chimney", "has_dormer", "has_skylight"]].any(axis=1)]
+    # skylights stand SKYLIGHT_RAISE_M (0.12 m) proud: invisible under the realistic sample's 0.08 m
+    # DSM noise (obstacles must stand 4 σ above their face), so faces with one only are left out
+    obst = pitched[pitched[["has_chimney", "has_dormer"]].any(axis=1)]
     clear = pitched[~pitched[["has_chimney", "has_dormer", "has_skylight"]].any(axis=1)]
     assert len(obst) > 50 and len(clear) > 50
     assert (obst["obstacle_area_m2"] > 0).mean() >= 0.9
@@ -100,7 +125,7 @@ def test_terril_winter_shadow_raises_shading_loss(faces: gpd.GeoDataFrame, truth
 
 def test_output_contract(roofs_gpkg: Path, faces: gpd.GeoDataFrame, sample_dir: Path) -> None:
     layers = dict(pyogrio.list_layers(roofs_gpkg))
-    assert {"roof_faces", "buildings", "communes_solar", "pv_profiles", "site"} <= set(layers)
+    assert {layer.name for layer in rooftops.LAYERS} <= set(layers)
     need = ["face_id", "building_id", "tilt_deg", "azimuth_deg", "orientation", "is_flat", "area_m2",
             "usable_area_m2", "irradiation_kwh_m2_yr", "shading_loss", "n_modules", "kwp", "production_kwh_yr",
             "specific_yield_kwh_kwp", "suitability"]
@@ -112,11 +137,11 @@ def test_output_contract(roofs_gpkg: Path, faces: gpd.GeoDataFrame, sample_dir: 
     month_sum = faces[[f"production_m{m:02d}_kwh" for m in range(1, 13)]].sum(axis=1)
     assert np.allclose(month_sum, faces.production_kwh_yr, equal_nan=True)
     assert np.allclose(faces.kwp, faces.n_modules * config.MODULE_PEAK_POWER_WP / 1000)
-    b = gpd.read_file(roofs_gpkg, layer="buildings")
+    b = rooftops.read_layer(roofs_gpkg, rooftops.BUILDINGS)
     fps = gpd.read_file(sample_dir / "rooftops" / "batiment.gpkg", layer="batiment")
     assert set(b.cleabs) == set(fps.cleabs)
     assert b.address.notna().mean() > 0.5 and b.code_insee.notna().all()
-    c = gpd.read_file(roofs_gpkg, layer="communes_solar")
+    c = rooftops.read_layer(roofs_gpkg, rooftops.COMMUNES_SOLAR)
     com = c[c.level == "commune"]
     assert com.n_buildings.sum() == len(b)
     epci = c[c.level == "epci"]
@@ -134,7 +159,7 @@ def _band(bands: tuple[tuple[float, float], ...], kwp: float) -> float:
 
 
 def test_one_building_economics_and_hot_water_by_hand(roofs_gpkg: Path, faces: gpd.GeoDataFrame) -> None:
-    b = gpd.read_file(roofs_gpkg, layer="buildings")
+    b = rooftops.read_layer(roofs_gpkg, rooftops.BUILDINGS)
     cand = b[(b.reco_kwp > 0) & (b.n_faces >= 2) & (b.owner == "menage")].sort_values("building_id")
     row = cand.iloc[0]
     f = faces[faces.building_id == row.building_id].copy()
@@ -197,7 +222,7 @@ def test_one_building_economics_and_hot_water_by_hand(roofs_gpkg: Path, faces: g
     area = min(max(config.SWH_PERSONS * config.SWH_COLLECTOR_M2_PER_PERSON, 2.0), 4.0)
     heat = demand = 0.0
     for m in range(12):  # f-chart (Duffie & Beckman eq. 20.3.1, hot-water correction 20.3.3)
-        ta, tw = site[f"temp_air_m{m + 1:02d}_c"], config.SWH_COLD_WATER_TEMP_C[m]
+        ta, tw = site.temp_air_c[m], config.SWH_COLD_WATER_TEMP_C[m]
         q = (config.SWH_PERSONS * config.SWH_LITRES_PER_PERSON_DAY * days[m]
              * (config.SWH_HOT_WATER_TEMP_C - tw) * 4.186 / 3600) + config.SWH_TANK_LOSS_KWH_DAY * days[m]
         x = (area * config.SWH_A1_W_M2K * 0.95 * (100 - ta) * days[m] * 86400 / (q * 3.6e6)
@@ -213,7 +238,7 @@ def test_one_building_economics_and_hot_water_by_hand(roofs_gpkg: Path, faces: g
 
 
 def test_simulate_for_the_api(roofs_gpkg: Path, faces: gpd.GeoDataFrame) -> None:
-    b = gpd.read_file(roofs_gpkg, layer="buildings")
+    b = rooftops.read_layer(roofs_gpkg, rooftops.BUILDINGS)
     row = b[(b.reco_kwp > 0) & (b.owner == "menage")].sort_values("building_id").iloc[0]
     bf = faces[faces.building_id == row.building_id]
     profiles = read_pv_profiles(roofs_gpkg)
@@ -244,7 +269,7 @@ def test_cli_roofs_with_bad_inputs(sample_dir: Path, roofs_gpkg: Path, tmp_path:
     mixed = pd.concat([fps, bad], ignore_index=True).to_crs("EPSG:4326")
     fp_path = tmp_path / "fp.gpkg"
     mixed.to_file(fp_path, layer="batiment")
-    irr = roofs_gpkg.parent / "irradiance.tif"
+    irr = BuildFolder(roofs_gpkg.parent).irradiance
     dsm = sorted((roof / "lidar").glob("*MNS*.tif"))
     out = tmp_path / "r.gpkg"
     args = ["solar", "roofs", "--irradiance", str(irr), "--footprints", str(fp_path), "--out", str(out)]
@@ -253,7 +278,7 @@ def test_cli_roofs_with_bad_inputs(sample_dir: Path, roofs_gpkg: Path, tmp_path:
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "reprojected footprints" in text and "outside dsm" in text
-    got = gpd.read_file(out, layer="buildings")
+    got = rooftops.read_layer(out, rooftops.BUILDINGS)
     assert len(got) == len(mixed) and got.crs.to_epsg() == 2154
     assert got.set_index("building_id").loc["FAR", "status"] == "outside_dsm"
     # a missing irradiation raster: one line naming the file, exit 2
@@ -275,31 +300,32 @@ def _run_sample(sample_dir: Path, irr: Path, out: Path, *, tile_m: float, footpr
 
 
 def _assert_same_roofs(a_path: Path, b_path: Path) -> None:
-    a = gpd.read_file(a_path, layer="roof_faces")
-    b = gpd.read_file(b_path, layer="roof_faces")
+    a = rooftops.read_layer(a_path, rooftops.ROOF_FACES)
+    b = rooftops.read_layer(b_path, rooftops.ROOF_FACES)
     assert len(a) == len(b) > 0
     assert a["face_id"].tolist() == b["face_id"].tolist()
     for col in ("kwp", "production_kwh_yr", "usable_area_m2", "irradiation_kwh_m2_yr", "tilt_deg"):
         np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=0, atol=1e-6,
                                    err_msg=col)
     assert all(g.equals_exact(h, 1e-6) for g, h in zip(a.geometry, b.geometry, strict=True))
-    ba = gpd.read_file(a_path, layer="buildings")
-    bb = gpd.read_file(b_path, layer="buildings")
+    ba = rooftops.read_layer(a_path, rooftops.BUILDINGS)
+    bb = rooftops.read_layer(b_path, rooftops.BUILDINGS)
     assert ba["building_id"].tolist() == bb["building_id"].tolist()
     assert ba["status"].tolist() == bb["status"].tolist()
     np.testing.assert_allclose(ba["kwp_max"].to_numpy(float), bb["kwp_max"].to_numpy(float), atol=1e-6)
-    assert (pyogrio.read_dataframe(a_path, layer="pv_profiles")["profile_id"].tolist()
-            == pyogrio.read_dataframe(b_path, layer="pv_profiles")["profile_id"].tolist())
+    assert (rooftops.read_layer(a_path, rooftops.PV_PROFILES)["profile_id"].tolist()
+            == rooftops.read_layer(b_path, rooftops.PV_PROFILES)["profile_id"].tolist())
 
 
 def test_streamed_roofs_equal_a_single_group(sample_dir: Path, roofs_gpkg: Path, tmp_path: Path) -> None:
     """Groups of 150 m (buildings straddling their edges) give the same faces as one group (the 1 km default)."""
-    from geo.roofs.build import _Mosaic, _plan_groups
+    from geo.io.rasters import read_grid
+    from geo.roofs.build import _plan_groups
     from geo.roofs.segmentation import prepare_footprints
 
     roof = sample_dir / "rooftops"
-    mosaic = _Mosaic.of(sorted((roof / "lidar").glob("*MNS*.tif")))
-    fps, _ = prepare_footprints(gpd.read_file(roof / "batiment.gpkg"), mosaic.crs, mosaic.bounds)
+    mosaic = read_grid(sorted((roof / "lidar").glob("*MNS*.tif")))
+    fps, _ = prepare_footprints(gpd.read_file(roof / "batiment.gpkg"), mosaic.crs.to_wkt(), mosaic.bounds)
     groups = _plan_groups(fps, mosaic, 150.0)
     assert len(groups) >= 3 and len(_plan_groups(fps, mosaic, 1000.0)) == 1
     assert sorted(np.concatenate([g.members for g in groups]).tolist()) == np.flatnonzero(
@@ -309,14 +335,15 @@ def test_streamed_roofs_equal_a_single_group(sample_dir: Path, roofs_gpkg: Path,
         np.floor(b["miny"] / 150) != np.floor(b["maxy"] / 150))
     assert straddle.sum() >= 10, "the test needs buildings cut by the 150 m grid"
     assert any(len(g.context) > len(g.members) for g in groups)
-    streamed = _run_sample(sample_dir, roofs_gpkg.parent / "irradiance.tif", tmp_path / "s.gpkg",
+    streamed = _run_sample(sample_dir, BuildFolder(roofs_gpkg.parent).irradiance, tmp_path / "s.gpkg",
                            tile_m=150.0, footprints=True)
     _assert_same_roofs(roofs_gpkg, streamed)
 
 
 def test_streamed_detection_without_footprints(sample_dir: Path, roofs_gpkg: Path, tmp_path: Path) -> None:
     """Buildings detected from DSM − DTM per 150 m tile: none twice, none cut, numbered as in one piece."""
-    from geo.roofs.build import _detect_streamed, _Mosaic
+    from geo.io.rasters import read_grid
+    from geo.roofs.build import _detect_streamed
     from geo.roofs.segmentation import detect_buildings
 
     lidar = sample_dir / "rooftops" / "lidar"
@@ -325,11 +352,11 @@ def test_streamed_detection_without_footprints(sample_dir: Path, roofs_gpkg: Pat
 
     whole = detect_buildings(read_raster(dsm).data, read_raster(dtm).data, read_raster(dsm).transform,
                              crs="EPSG:2154")
-    tiled = _detect_streamed(_Mosaic.of(dsm), _Mosaic.of(dtm), 150.0)
+    tiled = _detect_streamed(read_grid(dsm), read_grid(dtm), 150.0)
     assert len(whole) == len(tiled) > 10
     assert whole["building_id"].tolist() == tiled["building_id"].tolist()
     assert all(g.equals(h) for g, h in zip(whole.geometry, tiled.geometry, strict=True))
-    irr = roofs_gpkg.parent / "irradiance.tif"
+    irr = BuildFolder(roofs_gpkg.parent).irradiance
     one = _run_sample(sample_dir, irr, tmp_path / "one.gpkg", tile_m=1000.0, footprints=False)
     many = _run_sample(sample_dir, irr, tmp_path / "many.gpkg", tile_m=150.0, footprints=False)
     _assert_same_roofs(one, many)
@@ -339,16 +366,16 @@ def test_territory_noise_is_the_exact_median(tmp_path: Path) -> None:
     """The streamed noise estimate equals np.median over all building pixels, in memory and in two passes."""
     import rasterio.features
 
-    from geo.io.rasters import lidar_tile_name, write_geotiff
-    from geo.roofs.build import _Mosaic, _plan_groups, _territory_noise
+    from geo.io.rasters import lidar_tile_name, read_grid, write_geotiff
+    from geo.roofs.build import _plan_groups, _territory_noise
     from geo.roofs.segmentation import local_planes, prepare_footprints
     from geo.roofs.synthetic import make_scene
 
     scene = make_scene(size_m=200.0, noise_m=0.03, seed=3, origin=(686000.0, 7038000.0))
     path = tmp_path / lidar_tile_name(686, 7038, "MNS")
     write_geotiff(path, scene.dsm.astype(np.float32), transform=scene.transform, crs="EPSG:2154")
-    mosaic = _Mosaic.of([path])
-    fps, _ = prepare_footprints(scene.footprints, mosaic.crs, mosaic.bounds)
+    mosaic = read_grid([path])
+    fps, _ = prepare_footprints(scene.footprints, mosaic.crs.to_wkt(), mosaic.bounds)
     ok = fps["status"] == "ok"
     lab = rasterio.features.rasterize(((g, i + 1) for i, g in zip(np.flatnonzero(ok), fps.geometry[ok],
                                                                     strict=True)),
@@ -360,3 +387,28 @@ def test_territory_noise_is_the_exact_median(tmp_path: Path) -> None:
     assert len(groups) >= 9
     assert _territory_noise(mosaic, fps, groups) == expected
     assert _territory_noise(mosaic, fps, groups, keep=0) == expected
+
+
+def test_data_quality_in_the_api_and_the_report(roofs_gpkg: Path) -> None:
+    """/api/roof and the printable report give the building's data-quality figures of the buildings layer."""
+    from fastapi.testclient import TestClient
+    from pyproj import Transformer
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    b = rooftops.read_layer(roofs_gpkg, rooftops.BUILDINGS)
+    row = b[(b.status == "ok") & (b.dq_offset_m > 0.3) & (b.n_faces > 0)].sort_values("building_id").iloc[0]
+    p = row.geometry.representative_point()
+    lon, lat = Transformer.from_crs(b.crs, "EPSG:4326", always_xy=True).transform(p.x, p.y)
+    with TestClient(create_app(Settings(data_dir=roofs_gpkg.parent))) as client:
+        r = client.get("/api/roof", params={"lon": lon, "lat": lat})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["building"]["properties"]["building_id"] == row.building_id
+        q = body["data_quality"]
+        assert q["offset_m"] == pytest.approx(row.dq_offset_m) and q["roof_share"] == pytest.approx(row.dq_roof_share)
+        assert q["plane_rms_m"] == pytest.approx(row.dq_plane_rms_m) and q["status"] == "ok"
+        page = client.get(f"/rapport/{row.building_id}")
+        assert page.status_code == 200
+        assert 'id="data-quality"' in page.text and "recalé sur le relief LiDAR" in page.text

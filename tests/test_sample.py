@@ -49,23 +49,24 @@ def _hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def dsm(sample_dir: Path):
-    return read_raster(find_lidar_tiles(sample_dir / "rooftops" / "lidar", "MNS"))
+def dsm(clean_sample_dir: Path):
+    return read_raster(find_lidar_tiles(clean_sample_dir / "rooftops" / "lidar", "MNS"))
 
 
 @pytest.fixture(scope="module")
-def dtm(sample_dir: Path):
-    return read_raster(find_lidar_tiles(sample_dir / "rooftops" / "lidar", "MNT"))
+def dtm(clean_sample_dir: Path):
+    return read_raster(find_lidar_tiles(clean_sample_dir / "rooftops" / "lidar", "MNT"))
 
 
 @pytest.fixture(scope="module")
-def truth(sample_dir: Path) -> gpd.GeoDataFrame:
-    return gpd.read_file(sample_dir / "rooftops" / "roof_faces_truth.gpkg", layer="roof_faces_truth")
+def truth(clean_sample_dir: Path) -> gpd.GeoDataFrame:
+    return gpd.read_file(clean_sample_dir / "rooftops" / "roof_faces_truth.gpkg", layer="roof_faces_truth")
 
 
 @pytest.fixture(scope="module")
-def bat(sample_dir: Path) -> gpd.GeoDataFrame:
-    return gpd.read_file(sample_dir / "rooftops" / "batiment.gpkg", layer="batiment")
+def bat(clean_sample_dir: Path) -> gpd.GeoDataFrame:
+    """The exact footprints (the clean sample's)."""
+    return gpd.read_file(clean_sample_dir / "rooftops" / "batiment.gpkg", layer="batiment")
 
 
 def test_layout_is_the_documented_one(sample_dir: Path) -> None:
@@ -86,8 +87,41 @@ def test_geotiffs_are_lidar_hd_tiles(sample_dir: Path) -> None:
             # the small sample is the upper-left 500 m quarter of its 1 km tile
             assert tuple(ds.bounds) == SMALL_BOUNDS
             assert (ds.bounds.left, ds.bounds.top) == (tile.x_km * 1000, tile.y_km * 1000)
-            data = ds.read(1)
+            data = ds.read(1, masked=True)  # the DSM has holes (nodata) like LiDAR HD's
         assert 25 < float(data.min()) and float(data.max()) < 160
+
+
+def test_default_sample_has_the_defects_of_real_data(sample_dir: Path, clean_sample_dir: Path, dsm, dtm,
+                                                      bat: gpd.GeoDataFrame) -> None:
+    """The default sample = the clean one + LiDAR noise, holes, trees over roofs and misdrawn footprints;
+    the truth file is the same."""
+    h, hc = _hashes(sample_dir), _hashes(clean_sample_dir)
+    assert set(h) == set(hc) == set(EXPECTED)
+    assert h["rooftops/roof_faces_truth.gpkg"] == hc["rooftops/roof_faces_truth.gpkg"]
+    real = read_raster(find_lidar_tiles(sample_dir / "rooftops" / "lidar", "MNS"))
+    assert np.array_equal(read_raster(find_lidar_tiles(sample_dir / "rooftops" / "lidar", "MNT")).data, dtm.data)
+    diff = real.data.astype(float) - dsm.data.astype(float)
+    holes = np.isnan(real.data) & np.isfinite(dsm.data)
+    assert holes.sum() * 0.25 > 1000  # the lake and roofs without return
+    small = np.abs(diff) < 0.5  # noise (trees over roofs stand metres above)
+    assert np.std(diff[small]) == pytest.approx(config.SAMPLE_DSM_NOISE_M, rel=0.05)
+    assert abs(float(np.mean(diff[small]))) < 0.005
+    assert (diff > 2.0).sum() * 0.25 > 20  # tree crowns over roofs
+    # footprints: offset by up to 1 m, outer walls up to 0.5 m off, some missing, some demolished
+    real_bat = gpd.read_file(sample_dir / "rooftops" / "batiment.gpkg").set_index("cleabs")
+    exact = bat.set_index("cleabs")
+    common = real_bat.index.intersection(exact.index)
+    assert 0.9 * len(exact) < len(common) < len(exact)
+    extra = real_bat.index.difference(exact.index)
+    assert 1 <= len(extra) <= 10 and not real_bat.loc[extra].intersects(exact.geometry.union_all()).any()
+    d = real_bat.geometry[common].centroid.distance(exact.geometry[common].centroid)
+    hd = real_bat.geometry[common].hausdorff_distance(exact.geometry[common], align=True)
+    assert d.max() <= config.SAMPLE_FOOTPRINT_OFFSET_MAX_M + config.SAMPLE_FOOTPRINT_SIZE_ERROR_MAX_M
+    assert d.median() > 0.2 and (d > 0.7).any()
+    assert hd.max() <= (config.SAMPLE_FOOTPRINT_OFFSET_MAX_M + config.SAMPLE_FOOTPRINT_SIZE_ERROR_MAX_M
+                        * math.sqrt(2) + 1e-6)
+    ratio = real_bat.geometry[common].area / exact.geometry[common].area
+    assert (ratio > 1.05).any() and (ratio < 0.95).any()
 
 
 def test_cli_twice_gives_byte_identical_files(sample_dir: Path, tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ import jinja2
 from api.map.assets import TEMPLATES_DIR
 from api.map.elements import ArtoisLayer, ArtoisSetup, ArtoisStart, HeadHtml, LocalMap, add_body_html
 from geo import config
+from geo.products import parks, rooftops
+from geo.roofs.classes import CLASSES
 
 #: Paths of the API the page calls (served by api/app.py on the same server).
 API_URLS: Mapping[str, str] = {
@@ -32,45 +34,8 @@ API_URLS: Mapping[str, str] = {
     "route": "/api/parks/route",
     "serviceArea": "/api/parks/service-area",
     "communesStats": "/api/stats/communes",
+    "scenario": "/api/parks/scenario",
 }
-
-SUITABILITY_LABELS: Mapping[str, str] = {
-    "excellent": "Excellent", "bon": "Bon", "moyen": "Moyen", "inadapté": "Inadapté",
-}
-
-
-def suitability_explanations() -> dict[str, str]:
-    """What each roof class means, in words a homeowner reads (French), from the class thresholds.
-
-    The thresholds are the shares of the best possible plane's irradiation at the site
-    (``config.SUITABILITY_THRESHOLDS``), e.g. excellent >= 90 %.
-    """
-    limits = dict(config.SUITABILITY_THRESHOLDS)
-    ordered = [name for name, _ in config.SUITABILITY_THRESHOLDS]
-
-    def pct(x: float) -> str:
-        return f"{round(x * 100)}\u00a0%"
-
-    out: dict[str, str] = {}
-    for i, name in enumerate(ordered):
-        upper = f"entre {pct(limits[name])} et {pct(limits[ordered[i - 1]])}" if i else f"au moins {pct(limits[name])}"
-        out[name] = f"Ce toit reçoit {upper} du soleil que recevrait le meilleur pan possible au même endroit. "
-    out["excellent"] = out.get("excellent", "") + (
-        "Exposition idéale (plein sud ou proche, peu d'ombre) : un des meilleurs emplacements possibles "
-        "pour des panneaux. La rentabilité dépend aussi du coût, de votre consommation et des tarifs : "
-        "voir le bilan économique.")
-    out["bon"] = out.get("bon", "") + (
-        "Bonne exposition (sud-est à sud-ouest, ombre limitée) : la production reste proche du maximum "
-        "possible ; voir le bilan économique.")
-    out["moyen"] = out.get("moyen", "") + (
-        "Exposition moins favorable (est, ouest ou ombre partielle) : la production est plus faible "
-        "et le retour sur investissement plus long.")
-    lowest = pct(limits[ordered[-1]])
-    out[config.SUITABILITY_UNSUITABLE] = (
-        f"Ce toit reçoit moins de {lowest} du soleil du meilleur pan possible, ou n'a pas la place pour "
-        f"{config.SUITABLE_MIN_MODULES} panneaux : trop ombragé, orienté au nord ou trop petit.")
-    return out
-
 
 PAGE_TITLE = "Artois Solaire & Parcs — carte"
 
@@ -105,17 +70,10 @@ def assumptions() -> list[str]:
 
 def page_settings() -> dict[str, Any]:
     """Settings handed to the page's JavaScript (``Artois.setup``): URLs, classes, colours, limits."""
-    explanations = suitability_explanations()
     return {
         "urls": dict(API_URLS),
         "suitability": [
-            {
-                "value": value,
-                "label": SUITABILITY_LABELS[value],
-                "colour": config.MAP_SUITABILITY_COLOURS[value],
-                "explanation": explanations[value],
-            }
-            for value in config.MAP_SUITABILITY_COLOURS
+            {"value": c.code, "label": c.label, "colour": c.colour, "explanation": c.explanation} for c in CLASSES
         ],
         "assumptions": assumptions(),
         "addressZoom": config.MAP_ADDRESS_ZOOM,
@@ -154,11 +112,11 @@ def _overlays(settings: Mapping[str, Any]) -> dict[str, ArtoisLayer]:
     return {
         "communesSolar": ArtoisLayer(
             "communesSolar", "Communes : potentiel solaire (MWh/an)",
-            options={"collection": "communes_solar", "field": "production_mwh_yr", "unit": "MWh/an"},
+            options={"collection": rooftops.COMMUNES_SOLAR.name, "field": "production_mwh_yr", "unit": "MWh/an"},
         ),
         "communesAccess": ArtoisLayer(
             "communesAccess", "Communes : habitants à 10 min à pied d'un parc (%)",
-            options={"collection": "communes_access", "field": "share_within_10min", "unit": "%"},
+            options={"collection": parks.COMMUNES_ACCESS.name, "field": "share_within_10min", "unit": "%"},
         ),
         "irradiation": ArtoisLayer(
             "irradiation", "Ensoleillement annuel (kWh/m²/an)",
@@ -166,24 +124,24 @@ def _overlays(settings: Mapping[str, Any]) -> dict[str, ArtoisLayer]:
         ),
         "priority": ArtoisLayer(
             "priority", "Quartiers prioritaires (loin d'un parc)",
-            options={"collection": "access_cells"},
+            options={"collection": parks.ACCESS_CELLS.name},
         ),
         "serviceAreas": ArtoisLayer(
             "serviceAreas", "Zones à 10 min à pied des parcs",
-            options={"collection": "service_areas", "minutes": 10},
+            options={"collection": parks.SERVICE_AREAS.name, "minutes": 10},
         ),
         "parks": ArtoisLayer(
-            "parks", "Parcs (par ensemble)", show=True, options={"collection": "parks"},
+            "parks", "Parcs (par ensemble)", show=True, options={"collection": parks.PARKS.name},
         ),
         "greenways": ArtoisLayer(
-            "greenways", "Voies vertes (boucle en gras)", show=True, options={"collection": "greenways"},
+            "greenways", "Voies vertes (boucle en gras)", show=True, options={"collection": parks.GREENWAYS.name},
         ),
         "gaps": ArtoisLayer(
-            "gaps", "Liens à créer (classés)", options={"collection": "gaps"},
+            "gaps", "Liens à créer (classés)", options={"collection": parks.GAPS.name},
         ),
         "roofFaces": ArtoisLayer(
             "roofFaces", "Toitures : potentiel solaire", show=True,
-            options={"collection": "roof_faces", "colours": colours},
+            options={"collection": rooftops.ROOF_FACES.name, "colours": colours},
         ),
     }
 
@@ -220,7 +178,8 @@ def build_map(*, online_basemaps: Sequence[Mapping[str, str | int]] = config.MAP
     ArtoisSetup(settings).add_to(fmap)
 
     ArtoisLayer("localBase", "Fond local (hors ligne)", overlay=False, show=True,
-                options={"communes": "communes_solar", "greenways": "greenways", "parks": "parks"}).add_to(fmap)
+                options={"communes": rooftops.COMMUNES_SOLAR.name, "greenways": parks.GREENWAYS.name,
+                         "parks": parks.PARKS.name}).add_to(fmap)
     for base in online_basemaps:
         folium.TileLayer(
             tiles=str(base["url"]), attr=str(base["attribution"]), name=str(base["name"]),
@@ -239,6 +198,7 @@ def build_map(*, online_basemaps: Sequence[Mapping[str, str | int]] = config.MAP
         consumption=settings["consumption"],
         economics=settings["economics"],
         suitability=settings["suitability"],
+        scenario_url=API_URLS["scenario"], gaps_url=API_URLS["items"].format(collection="gaps") + "?limit=1000",
     )
     add_body_html(fmap.get_root(), panel, name="artois_panel")  # type: ignore[arg-type]
     return fmap

@@ -19,9 +19,11 @@ from api.models import (
     SimulateRequest,
     SimulateResponse,
     StatsResponse,
+    SuitabilityClassInfo,
 )
 from api.settings import Settings
 from geo import config
+from geo.roofs.classes import CLASSES
 
 router = APIRouter(prefix="/api", tags=["Recherches"])
 # Short CPU-bound handlers (an indexed SQLite read, a fuzzy match) are ``async``: run on the event loop,
@@ -111,3 +113,16 @@ def simulate(
 )
 async def stats_communes(catalog: Annotated[Catalog, Depends(get_catalog)]) -> dict[str, Any]:
     return {"communes": services.commune_stats(catalog)}
+
+
+@router.get(
+    "/suitability-classes",
+    response_model=list[SuitabilityClassInfo],
+    summary="Classes de toiture : libellé, couleur, signification",
+    description="The roof classes of the suitability column (geo.roofs.classes), best first: code, French label, "
+    "colour, lowest share of the site's best plane, and the explanation the map and the report show.",
+)
+async def suitability_classes() -> list[SuitabilityClassInfo]:
+    return [SuitabilityClassInfo(code=c.code, label=c.label, colour=c.colour,
+                                 min_share_of_optimum=c.min_share_of_optimum, suitable=c.suitable,
+                                 explanation=c.explanation) for c in CLASSES]

@@ -1,10 +1,12 @@
-"""Readers of the Chaîne des Parcs inputs: parks, greenways, walk network, BHNS stops.
+"""Readers of the Chaîne des Parcs inputs (parks, greenways, walk network, BHNS stops).
 
-Each accepts the sample formats (docs/formats.md: ``parcs.gpkg`` layer ``parcs``,
+Each input reader accepts the sample formats (docs/formats.md: ``parcs.gpkg`` layer ``parcs``,
 ``voies_vertes.gpkg`` layer ``voies_vertes``, ``reseau_pietons.gpkg`` layer ``reseau``,
 ``arrets_bhns.geojson``) or any OGR vector file with the same columns, and OpenStreetMap files
 (``.osm``, ``.osm.pbf``) through :mod:`geo.io.osm`. Layers are returned in Lambert-93; a layer in
 another CRS is reprojected and the reprojection is logged.
+
+The analysed product ``parks.gpkg`` is read and written by :mod:`geo.products.parks`.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.errors import InvalidRequestError, NotFoundError
+from geo.parks.model import ParksModel
 from geo.parks.network import Network, node_distances, point_distances, reachable_lines
 
 #: Service-area polygons are drawn with this many segments per quarter circle.
@@ -331,13 +332,13 @@ class ServiceArea:
     population: float | None
 
 
-def service_area(model: object, park_id: int, *, minutes: float | None = None, distance_m: float | None = None) -> ServiceArea:
+def service_area(model: ParksModel, park_id: int, *, minutes: float | None = None, distance_m: float | None = None) -> ServiceArea:
     """Service area of one park for a walking time [min] or a distance [m] (default 10 min).
 
     Parameters
     ----------
     model
-        A :class:`geo.parks.model.ParksModel`.
+        The analysed network (:func:`geo.parks.model.load_network`).
     park_id
         The park.
     minutes, distance_m
@@ -348,9 +349,6 @@ def service_area(model: object, park_id: int, *, minutes: float | None = None, d
     ServiceArea
         Polygon (Lambert-93) and the areal-weighted population inside (None without population).
     """
-    from geo.parks.model import ParksModel
-
-    assert isinstance(model, ParksModel)
     if minutes is not None and distance_m is not None:
         raise InvalidRequestError("give either minutes or distance_m, not both")
     if distance_m is None:

@@ -13,23 +13,22 @@ Definitions
 * **Linked system**: components and parks joined that way (a park touching no greenway is a
   system on its own). The **Chaîne** is the system with the greatest greenway length; a park is
   *linked* when it belongs to it.
-* **Route** park → park: least-cost path between any entrance of one and any entrance of the
-  other, with cost = length for greenway edges and length × ``greenway_preference`` otherwise.
+
+Routes between parks are in :mod:`geo.parks.routes`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
 from geo import config
-from geo.errors import InvalidRequestError, NotFoundError
-from geo.parks.network import Network, path_edges, path_geometry
+from geo.parks.network import Network
 
 
 @dataclass(frozen=True)
@@ -81,11 +80,8 @@ class Connectivity:
         return {p for p, s in self.park_system.items() if s == self.main_system}
 
 
-def edge_park_pairs(net: Network, parks: object, *, touch_m: float = config.PARKS_GREENWAY_PARK_TOUCH_M) -> np.ndarray:
+def edge_park_pairs(net: Network, parks: gpd.GeoDataFrame, *, touch_m: float = config.PARKS_GREENWAY_PARK_TOUCH_M) -> np.ndarray:
     """(edge row, park_id) pairs of edges passing within ``touch_m`` [m] of a park, shape (k, 2)."""
-    import geopandas as gpd
-
-    assert isinstance(parks, gpd.GeoDataFrame)
     if parks.empty or net.edges.empty:
         return np.zeros((0, 2), np.int64)
     tree = shapely.STRtree(parks.geometry.values)
@@ -176,98 +172,3 @@ def compute_connectivity(
     main = systems[0].system_id if systems and systems[0].greenway_length_m > 0 else None
     return Connectivity(edge_component, loop_edge, comp_len, comp_loop, park_components, park_system, comp_system,
                         systems, main)
-
-
-@dataclass(frozen=True)
-class Route:
-    """A route between two parks.
-
-    Attributes
-    ----------
-    geometry
-        LineString (Lambert-93) from an entrance of ``from_park`` to one of ``to_park``.
-    length_m
-        Length [m].
-    greenway_m, share_greenway
-        Length [m] and share (0–1) on greenway edges.
-    walk_min, bike_min
-        Travel time [min] at :data:`geo.config.PARKS_WALK_SPEED_KMH` / :data:`~geo.config.PARKS_BIKE_SPEED_KMH`.
-    cost_m
-        The minimised cost [m] (length with non-greenway edges × ``greenway_preference``).
-    """
-
-    from_park: int
-    to_park: int
-    geometry: shapely.LineString
-    length_m: float
-    greenway_m: float
-    share_greenway: float
-    walk_min: float
-    bike_min: float
-    cost_m: float
-    greenway_preference: float
-    edge_rows: tuple[int, ...] = ()
-
-
-def shortest_route(
-    net: Network, sources: np.ndarray, targets: np.ndarray, *, greenway_preference: float = config.PARKS_GREENWAY_PREFERENCE
-) -> tuple[float, list[int], list[int]] | None:
-    """Least-cost path from any of ``sources`` to any of ``targets``: (cost [m], nodes, edge rows) or None."""
-    cost, _ = net.csr(greenway_preference=greenway_preference)
-    dist, pred, _ = dijkstra(cost, directed=True, indices=np.unique(sources), min_only=True, return_predecessors=True)
-    targets = np.unique(np.asarray(targets, np.int64))
-    best = targets[np.argmin(dist[targets])]
-    if not np.isfinite(dist[best]):
-        return None
-    nodes, edges = path_edges(net, pred, int(best), greenway_preference=greenway_preference)
-    return float(dist[best]), nodes, edges
-
-
-def route(
-    model: object, from_park: int, to_park: int, *, greenway_preference: float = config.PARKS_GREENWAY_PREFERENCE
-) -> Route:
-    """Route from one park to another, preferring greenways.
-
-    Parameters
-    ----------
-    model
-        A :class:`geo.parks.model.ParksModel`.
-    from_park, to_park
-        Park ids.
-    greenway_preference
-        Cost factor (≥ 1) of non-greenway edges: 1 = plain shortest path.
-
-    Returns
-    -------
-    Route
-        Raises :class:`~geo.errors.NotFoundError` for an unknown park, a park without entrance or
-        parks on disconnected parts of the network.
-    """
-    from geo.parks.model import ParksModel
-
-    assert isinstance(model, ParksModel)
-    if not (1.0 <= float(greenway_preference) <= 10.0):
-        raise InvalidRequestError(f"greenway_preference {greenway_preference:g} out of range (1-10)")
-    if int(from_park) == int(to_park):
-        raise InvalidRequestError("the two parks are the same")
-    src = model.entrance_nodes(from_park)
-    dst = model.entrance_nodes(to_park)
-    for pid, nodes in ((from_park, src), (to_park, dst)):
-        if len(nodes) == 0:
-            raise NotFoundError(f"park {pid} has no entrance on the walk network")
-    net = model.network
-    found = shortest_route(net, src, dst, greenway_preference=greenway_preference)
-    if found is None:
-        raise NotFoundError(f"no route from park {from_park} to park {to_park}: they are on disconnected parts of the network")
-    cost, path_nodes, path_rows = found
-    length = net.edges["length_m"].to_numpy(float)[path_rows]
-    gw = net.edges["is_greenway"].to_numpy(bool)[path_rows]
-    total = float(length.sum())
-    green = float(length[gw].sum())
-    return Route(
-        from_park=int(from_park), to_park=int(to_park), geometry=path_geometry(net, path_nodes, path_rows),
-        length_m=total, greenway_m=green, share_greenway=green / total if total > 0 else 0.0,
-        walk_min=total / (config.PARKS_WALK_SPEED_KMH * 1000 / 60),
-        bike_min=total / (config.PARKS_BIKE_SPEED_KMH * 1000 / 60),
-        cost_m=cost, greenway_preference=float(greenway_preference), edge_rows=tuple(path_rows),
-    )

@@ -8,18 +8,17 @@ re-reads the raw inputs.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import InputError, NotFoundError
+from geo.errors import NotFoundError
 from geo.parks.connectivity import Connectivity, compute_connectivity, edge_park_pairs
 from geo.parks.network import Network
+from geo.products.parks import ParksProduct, read_parks_product
 
 
 @dataclass
@@ -102,71 +101,16 @@ class ParksModel:
         return self._connectivity
 
 
-def network_layers(net: Network) -> dict[str, gpd.GeoDataFrame]:
-    """The ``network_nodes`` and ``network_edges`` layers that let :func:`load_network` rebuild the graph."""
-    nodes = gpd.GeoDataFrame({"node_id": np.arange(net.n_nodes, dtype=np.int64)},
-                             geometry=shapely.points(net.nodes), crs=net.crs)
-    edges = net.edges.copy()
-    edges.insert(0, "edge_id", np.arange(len(edges), dtype=np.int64))
-    edges["greenway_id"] = edges["greenway_id"].astype("Int64")
-    return {"network_nodes": nodes, "network_edges": edges}
-
-
-def _read(path: Path, layer: str) -> gpd.GeoDataFrame:
-    import pyogrio
-
-    try:
-        return pyogrio.read_dataframe(path, layer=layer)
-    except Exception as exc:
-        raise InputError(path, f"cannot read layer '{layer}' ({str(exc).splitlines()[0] if str(exc) else exc})") from exc
-
-
-def _resolve(path: str | Path) -> Path:
-    p = Path(path)
-    if p.is_dir():
-        p = p / "parks.gpkg"
-    if not p.exists():
-        raise InputError(p, "file not found (run 'artois build' or 'artois parks analyse' first)")
-    return p.resolve()
+def model_from_product(product: ParksProduct) -> ParksModel:
+    """The model of an analysed network read by :func:`geo.products.parks.read_parks_product`."""
+    net = Network(product.nodes_xy, product.edges, product.edges.crs)
+    return ParksModel(net, product.parks, product.entrances, product.greenways, product.cells,
+                      dict(product.service_areas_10min), product.gaps)
 
 
 def load_network(path: str | Path) -> ParksModel:
-    """Load the analysed model from ``parks.gpkg`` (or a build folder holding it); cached.
+    """The model of ``parks.gpkg`` (or of a build folder holding it), read through :mod:`geo.products.parks`.
 
-    The cache key includes the file's modification time, so a rebuilt file is reloaded.
+    Not cached: a caller serving requests keeps the model (the API holds one per application).
     """
-    p = _resolve(path)
-    return _load_cached(str(p), p.stat().st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=4)
-def _load_cached(path_str: str, mtime_ns: int) -> ParksModel:
-    path = Path(path_str)
-    import pyogrio
-
-    layers = {name for name, _ in pyogrio.list_layers(path)}
-    needed = {"network_nodes", "network_edges", "parks", "entrances"}
-    if missing := needed - layers:
-        raise InputError(path, f"missing layer(s) {', '.join(sorted(missing))}: rebuild it with 'artois build'")
-    nodes_df = _read(path, "network_nodes").sort_values("node_id")
-    nodes = shapely.get_coordinates(nodes_df.geometry.values)
-    edges = _read(path, "network_edges").sort_values("edge_id").drop(columns="edge_id").reset_index(drop=True)
-    edges["u"] = edges["u"].astype(np.int64)
-    edges["v"] = edges["v"].astype(np.int64)
-    edges["is_greenway"] = edges["is_greenway"].astype(bool)
-    edges["greenway_id"] = edges["greenway_id"].astype(object).where(edges["greenway_id"].notna(), None)
-    net = Network(nodes, edges, edges.crs)
-    parks = _read(path, "parks")
-    parks["park_id"] = parks["park_id"].astype(np.int64)
-    entrances = _read(path, "entrances")
-    entrances["node"] = entrances["node"].astype(np.int64)
-    greenways = _read(path, "greenways") if "greenways" in layers else gpd.GeoDataFrame(geometry=[], crs=parks.crs)
-    cells = _read(path, "access_cells") if "access_cells" in layers else gpd.GeoDataFrame(
-        {"population": []}, geometry=[], crs=parks.crs)
-    sa10: dict[int, BaseGeometry] = {}
-    if "service_areas" in layers:
-        sa = _read(path, "service_areas")
-        for row in sa[sa["label"] == "10 min"].itertuples(index=False):
-            sa10[int(row.park_id)] = row.geometry
-    gaps = _read(path, "gaps") if "gaps" in layers else None
-    return ParksModel(net, parks, entrances, greenways, cells, sa10, gaps)
+    return model_from_product(read_parks_product(path))

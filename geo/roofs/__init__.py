@@ -7,7 +7,9 @@ segmentation
     fits, plane refit, faces outlined where their plane is the active one, obstacles).
 pv
     Module layout, PV production per face (pvlib temperature and incidence-angle losses, PVGIS
-    system loss), best plane at the site, suitability classes, hourly production profiles.
+    system loss), best plane at the site, hourly production profiles.
+classes
+    The suitability classes (code, French label, colour, explanation) and the rule assigning them.
 economics
     Dated French tariffs, VAT, installed cost, the panels' whole-life cash flow (payback, net gain, NPV,
     sensitivity band), owners (household, company, public owner), CO₂, and

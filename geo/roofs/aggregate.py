@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -11,23 +10,22 @@ import pandas as pd
 import shapely
 
 from geo import config
+from geo.products import rooftops
+from geo.roofs.classes import SUITABLE_CODES
 from geo.roofs.economics import FaceSet, Tariffs, default_options, face_hourly_kwh, owner_of, recommend
 from geo.roofs.hotwater import collector_area_m2, solar_hot_water
 from geo.roofs.loads import load_profile
-from geo.roofs.pv import OrientationYield, decode_profile, encode_profile
+from geo.roofs.pv import OrientationYield
 
-#: Columns of the ``buildings`` layer, in order (plus geometry); see docs/data-dictionary.md.
-BUILDING_COLUMNS = (
-    "building_id", "cleabs", "address", "code_insee", "status", "n_faces", "n_suitable_faces",
-    "usable_area_m2", "kwp_max", "production_kwh_yr_max", "best_face_id", "suitability",
-    "reco_kwp", "reco_n_modules", "reco_production_kwh_yr", "reco_cost_eur", "reco_premium_eur",
-    "reco_self_consumption_rate", "reco_savings_eur_yr", "reco_sales_eur_yr", "reco_payback_yr",
-    "reco_net_gain_eur", "analysis_years", "owner", "load_profile", "consumption_kwh_yr", "co2_avoided_kg_yr",
-    "swh_face_id", "swh_collector_m2", "swh_heat_kwh_yr",
-    "swh_solar_fraction", "weather_source", "tariff_quarter",
-)
+#: BAN fields copied onto each building with its address: buildings column -> BAN column.
+ADDRESS_FIELDS = {
+    "address_housenumber": "numero", "address_suffix": "rep", "address_street": "nom_voie",
+    "address_postcode": "code_postal", "address_city": "nom_commune",
+}
 
-_SUITABLE = {name for name, _ in config.SUITABILITY_THRESHOLDS}
+#: Columns of the ``buildings`` layer :func:`building_table` makes, in order (plus geometry): those of
+#: :data:`geo.products.rooftops.BUILDINGS` but the data-quality ones (:func:`geo.roofs.reconcile.with_quality`).
+BUILDING_COLUMNS = tuple(c for c in rooftops.BUILDINGS.column_names if not c.startswith("dq_"))
 
 
 def match_addresses(buildings: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame | None) -> pd.DataFrame:
@@ -37,30 +35,34 @@ def match_addresses(buildings: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame | N
     Returns
     -------
     DataFrame
-        Indexed like ``buildings``: ``address`` (BAN label or None) and ``ban_code_insee``.
+        Indexed like ``buildings``: ``address`` (BAN label or None), its parts as text or None
+        (the keys of :data:`ADDRESS_FIELDS`: number, suffix ``bis``…, street, postcode, city) and
+        ``ban_code_insee``.
     """
-    out = pd.DataFrame({"address": pd.Series([None] * len(buildings), dtype=object),
-                        "ban_code_insee": pd.Series([None] * len(buildings), dtype=object)},
-                       index=buildings.index)
+    ban = {"address": "label", **ADDRESS_FIELDS, "ban_code_insee": "code_insee"}
+    out = pd.DataFrame({col: pd.Series([None] * len(buildings), dtype=object) for col in ban}, index=buildings.index)
     if addresses is None or addresses.empty or buildings.empty:
         return out
     pts = addresses.to_crs(buildings.crs)
-    pts = pts[["label", "code_insee", "numero", pts.geometry.name]]
+    pts = pts[[*ban.values(), pts.geometry.name]]
     fps = buildings[[buildings.geometry.name]].copy()
     fps["_b"] = np.arange(len(fps))
+
+    def assign(found: pd.DataFrame) -> None:
+        rows = found["_b"].to_numpy()
+        for k, src in enumerate(ban.values()):
+            text = [None if pd.isna(v) or str(v) == "" else str(v) for v in found[src]]
+            out.iloc[rows, k] = np.array(text, dtype=object)
+
     inside = gpd.sjoin(pts, fps, predicate="within", how="inner")
     if not inside.empty:
-        inside = inside.sort_values(["_b", "numero"]).drop_duplicates("_b")
-        out.iloc[inside["_b"].to_numpy(), 0] = inside["label"].to_numpy()
-        out.iloc[inside["_b"].to_numpy(), 1] = inside["code_insee"].to_numpy()
+        assign(inside.sort_values(["_b", "numero"]).drop_duplicates("_b"))
     missing = out["address"].isna().to_numpy()
     if missing.any():
         near = gpd.sjoin_nearest(fps[missing], pts, how="inner", max_distance=config.ADDRESS_MAX_DISTANCE_M,
                                  distance_col="_d")
         if not near.empty:
-            near = near.sort_values(["_b", "_d"]).drop_duplicates("_b")
-            out.iloc[near["_b"].to_numpy(), 0] = near["label"].to_numpy()
-            out.iloc[near["_b"].to_numpy(), 1] = near["code_insee"].to_numpy()
+            assign(near.sort_values(["_b", "_d"]).drop_duplicates("_b"))
     return out
 
 
@@ -107,7 +109,7 @@ def building_table(
     flat = faces["is_flat"].fillna(False).to_numpy(bool) if len(faces) and "is_flat" in faces.columns \
         else np.zeros(len(faces), dtype=bool)
     # the hourly profiles as stored in pv_profiles (float32), which the API reads: stored and served figures agree
-    shares = {k: decode_profile(encode_profile(v.hourly_share)) for k, v in profiles.items()}
+    shares = {k: rooftops.decode_profile(rooftops.encode_profile(v.hourly_share)) for k, v in profiles.items()}
     addr = match_addresses(buildings, addresses)
     codes = commune_of(buildings, communes)
     codes = codes.where(codes.notna(), addr["ban_code_insee"])
@@ -117,7 +119,7 @@ def building_table(
     kwp = faces["kwp"].to_numpy(float) if len(faces) else np.zeros(0)
     prod = faces["production_kwh_yr"].to_numpy(float) if len(faces) else np.zeros(0)
     suit_name = faces["suitability"].astype(str).to_numpy() if len(faces) else np.zeros(0, dtype=str)
-    suitable = np.isin(suit_name, list(_SUITABLE))
+    suitable = np.isin(suit_name, list(SUITABLE_CODES))
     mod_irr = faces[[f"module_irradiation_m{m:02d}_kwh_m2" for m in range(1, 13)]].to_numpy(float) if len(faces) \
         else np.zeros((0, 12))
     mod_irr_yr = np.nan_to_num(mod_irr.sum(axis=1), nan=-1.0)
@@ -128,6 +130,7 @@ def building_table(
     for i, bid in enumerate(ids):
         row: dict[str, object] = {
             "building_id": bid, "cleabs": cleabs[i], "address": addr["address"].iloc[i],
+            **{col: addr[col].iloc[i] for col in ADDRESS_FIELDS},
             "code_insee": codes.iloc[i], "status": status[i], "weather_source": weather_source,
             "tariff_quarter": tariffs.quarter,
         }
@@ -183,8 +186,8 @@ def building_table(
         rows.append(row)
     table = pd.DataFrame.from_records(rows, columns=list(BUILDING_COLUMNS))
     for c in BUILDING_COLUMNS:
-        if c not in ("building_id", "cleabs", "address", "code_insee", "status", "best_face_id", "suitability",
-                     "swh_face_id", "weather_source", "tariff_quarter", "owner", "load_profile"):
+        if c not in ("building_id", "cleabs", "address", *ADDRESS_FIELDS, "code_insee", "status", "best_face_id",
+                     "suitability", "swh_face_id", "weather_source", "tariff_quarter", "owner", "load_profile"):
             table[c] = pd.to_numeric(table[c], errors="coerce").astype(float)
     for c in ("n_faces", "n_suitable_faces"):
         table[c] = table[c].fillna(0).astype(int)
@@ -199,7 +202,7 @@ def commune_table(
     Only suitable faces (classes excellent, bon, moyen) count in the area, power and energy.
     Without communes, one row ``level = 'zone'`` totals the whole area.
     """
-    suit = faces[faces["suitability"].isin(_SUITABLE)] if len(faces) else faces
+    suit = faces[faces["suitability"].isin(SUITABLE_CODES)] if len(faces) else faces
     per_b = pd.DataFrame({
         "n_suitable_faces": suit.groupby("building_id").size(),
         "usable_area_m2": suit.groupby("building_id")["usable_area_m2"].sum(),
@@ -242,8 +245,3 @@ def commune_table(
     out["n_suitable_faces"] = out["n_suitable_faces"].astype(int)
     gdf = gpd.GeoDataFrame(out[cols], geometry=out.geometry.values, crs=buildings.crs)
     return gdf
-
-
-def nan_to_none(x: float | None) -> float | None:
-    """NaN -> None (JSON-friendly)."""
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x

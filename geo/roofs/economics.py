@@ -715,7 +715,7 @@ def simulate(
         The building's rows of the ``roof_faces`` layer (needs ``face_id``, ``n_modules``,
         ``specific_yield_kwh_kwp``, ``profile_id``, ``production_m01_kwh`` … ``production_m12_kwh``).
     profiles
-        Hourly profiles by ``profile_id`` (:func:`geo.io.rooftops.read_pv_profiles`).
+        Hourly profiles by ``profile_id`` (:func:`geo.products.rooftops.read_pv_profiles`).
     options
         Owner, load profile and consumption, VAT, cost, analysis years, escalation, EMS, battery, loan
         (default :class:`Options`); ``annual_consumption_kwh`` overrides its consumption.

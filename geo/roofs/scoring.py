@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 
 from geo import config
+from geo.roofs.classes import classify
 from geo.roofs.pv import (
     OrientationYield,
     SiteModel,
@@ -22,7 +23,6 @@ from geo.roofs.pv import (
     orientation_bin,
     orientation_word,
     rack_ground_cover_ratio,
-    suitability,
 )
 
 log = logging.getLogger("artois.roofs")
@@ -162,7 +162,7 @@ def score_faces(
         cols["module_layout"].append(layout)
         cols["production_kwh_yr"].append(float(np.sum(prod)) if np.isfinite(prod).all() else math.nan)
         cols["specific_yield_kwh_kwp"].append(float(np.sum(per_kwp)) if np.isfinite(per_kwp).all() else math.nan)
-        cols["suitability"].append(suitability(ratio, n_mod))
+        cols["suitability"].append(classify(ratio, n_mod))
         cols["ratio_to_optimum"].append(ratio)
         cols["module_irradiation_kwh_m2_yr"].append(annual_mod)
     out["irradiation_kwh_m2_yr"] = means[:, 0] if n else []

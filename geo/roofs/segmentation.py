@@ -42,6 +42,7 @@ from shapely.geometry import MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
+from geo.solar.surface import gradient_normal, tilt_azimuth
 
 log = logging.getLogger("artois.roofs")
 
@@ -61,7 +62,7 @@ class RoofSegmentation:
         One row per face: ``face_id``, ``building_id``, ``face_n``, ``tilt_deg``, ``azimuth_deg``
         (NaN when flat), ``is_flat``, ``area_m2`` (3-D), ``footprint_area_m2`` (horizontal),
         ``obstacle_area_m2`` (horizontal), ``usable_area_m2`` (3-D), ``plane_rms_m``,
-        ``n_obstacle_px``, ``usable_geometry`` (horizontal polygon, not for output), geometry.
+        ``n_obstacle_px``, ``tree_area_m2`` (horizontal, under tree crowns), ``usable_geometry`` (horizontal polygon, not for output), geometry.
     buildings
         The footprints used: ``building_id`` and the input's other columns, geometry, and
         ``status`` (``ok``, ``outside_dsm``, ``no_valid_pixel``, ``no_face``).
@@ -79,23 +80,6 @@ class RoofSegmentation:
     face_pixels: np.ndarray
     sample_pixels: np.ndarray
     issues: dict[str, int] = field(default_factory=dict)
-
-
-def tilt_azimuth(a: float, b: float) -> tuple[float, float]:
-    """Tilt and azimuth of the plane z = a x + b y + c (x east, y north).
-
-    Returns
-    -------
-    tilt_deg
-        From horizontal [°].
-    azimuth_deg
-        Direction the plane faces (down-slope), clockwise from north [°], 180 = south;
-        NaN for a horizontal plane.
-    """
-    tilt = math.degrees(math.atan(math.hypot(a, b)))
-    if math.hypot(a, b) < 1e-9:
-        return tilt, math.nan
-    return tilt, math.degrees(math.atan2(-a, -b)) % 360.0
 
 
 # ---------------------------------------------------------------------------
@@ -403,7 +387,8 @@ def _segment_building(
     # local region ids
     reg = np.where(valid, regions, 0)
     ids, counts = np.unique(reg[reg > 0], return_counts=True)
-    # thick enough: a third of the pixels survive a 3 x 3 erosion (ridge and edge strips do not)
+    # thick enough: a fifth of the pixels survive a 3 x 3 erosion (ridge and edge strips do not), or,
+    # for a face cut up by a dormer, a chimney and noise, 5 % of them and at least 3
     core = ndimage.binary_erosion(reg > 0, structure=np.ones((3, 3), bool))
     eroded = np.zeros(int(reg.max()) + 1)
     if core.any():
@@ -412,7 +397,8 @@ def _segment_building(
             for dc in (-1, 0, 1):
                 er = np.where(np.roll(np.roll(reg, dr, 0), dc, 1) == reg, er, 0)
         eroded = np.bincount(er.ravel(), minlength=int(reg.max()) + 1).astype(float)
-    keep = ids[(counts >= p.min_region_px) & (eroded[ids] >= 0.2 * counts)]
+    thick = (eroded[ids] >= 0.2 * counts) | (eroded[ids] >= np.maximum(3.0, 0.05 * counts))
+    keep = ids[(counts >= p.min_region_px) & thick]
     lut = np.zeros(int(reg.max()) + 1, dtype=np.int32)
     lut[keep] = np.arange(1, keep.size + 1, dtype=np.int32)
     lab = lut[reg]
@@ -555,6 +541,7 @@ def _segment_building(
     obstacle = inside & ~(np.abs(resid) <= p.obstacle_h)  # NaN (no data) counts as obstacle
     obstacle &= ~((resid < 0) & (resid > -3 * p.obstacle_h))  # slightly below: noise, keep
     px_tf = Affine(res, 0.0, origin[0], 0.0, -res, origin[1])
+    trees = _tree_mask(z, resid, inside, xs, ys, res)
     outline = _roof_outline(footprint, inside, obstacle, res)
     if outline is not footprint:
         obstacle &= ~_rim_mask(inside, obstacle)
@@ -578,7 +565,7 @@ def _segment_building(
             continue
         n_out += 1
         a, b, c = plane_arr[k]
-        tilt, az = tilt_azimuth(float(a), float(b))
+        tilt, az = (float(v) for v in tilt_azimuth(gradient_normal(a, b), flat_tilt_deg=1e-7))
         is_flat = tilt < p.flat_deg
         cos_t = math.cos(math.radians(tilt))
         obst = _polygonal(shapely.union_all(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()
@@ -599,10 +586,39 @@ def _segment_building(
             "is_flat": bool(is_flat), "footprint_area_m2": poly.area, "area_m2": poly.area / cos_t,
             "obstacle_area_m2": obst.area, "usable_area_m2": usable.area / cos_t,
             "plane_rms_m": float(rms_arr[k]), "n_obstacle_px": int((obstacle & mk).sum()),
+            "tree_area_m2": float((trees & mk).sum()) * res * res,
             "plane_a": float(a), "plane_b": float(b), "plane_c": float(c) - a * origin[0] - b * origin[1],
             "usable_geometry": usable, "geometry": poly,
         })
     return records, out_lab, interior
+
+
+def _tree_mask(z: np.ndarray, resid: np.ndarray, inside: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+               res: float) -> np.ndarray:
+    """Pixels of the footprint under a tree's crown.
+
+    Blobs standing more than ``TREE_MIN_ABOVE_ROOF_M`` above their face, of at least
+    ``TREE_MIN_AREA_M2``, whose surface is not a horizontal plane (plane-fit RMS above
+    ``TREE_MIN_PLANE_RMS_M`` or a slope above ``TREE_MIN_SLOPE_DEG``): a crown is a dome, while
+    dormer and HVAC tops are flat and level, and chimneys are smaller.
+    """
+    high = inside & (np.nan_to_num(resid, nan=0.0) > config.TREE_MIN_ABOVE_ROOF_M)
+    out = np.zeros_like(high)
+    if not high.any():
+        return out
+    lab, _ = ndimage.label(high, structure=np.ones((3, 3), bool))
+    min_px = config.TREE_MIN_AREA_M2 / (res * res)
+    max_slope = math.tan(math.radians(config.TREE_MIN_SLOPE_DEG))
+    for k, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        m = lab[sl] == k
+        if m.sum() < min_px:
+            continue
+        coef, rms = _fit_plane(xs[sl][m], ys[sl][m], z[sl][m].astype(np.float64), robust=False)
+        if rms > config.TREE_MIN_PLANE_RMS_M or math.hypot(coef[0], coef[1]) > max_slope:
+            out[sl] |= m
+    return out
 
 
 def _rim_mask(inside: np.ndarray, obstacle: np.ndarray) -> np.ndarray:
@@ -615,7 +631,7 @@ def _rim_mask(inside: np.ndarray, obstacle: np.ndarray) -> np.ndarray:
 
 def _roof_outline(footprint: Polygon | MultiPolygon, inside: np.ndarray, obstacle: np.ndarray,
                   res: float) -> Polygon | MultiPolygon:
-    """The footprint, or, when a raised rim (parapet) runs along most of its edge, the part inside it.
+    """The footprint, or, when a raised rim (parapet) runs along 3/4 of its edge or more, the part inside it.
 
     The rim's width w comes from its pixel area A and the outline's perimeter P (a band of width w
     inside a polygon: A = P w − 4 w² for a rectangle), so the face is traced at sub-pixel precision.
@@ -624,7 +640,7 @@ def _roof_outline(footprint: Polygon | MultiPolygon, inside: np.ndarray, obstacl
         return footprint
     edge = inside & ~ndimage.binary_erosion(inside, structure=np.ones((3, 3), bool))
     rim = _rim_mask(inside, obstacle)
-    if (rim & edge).sum() < 0.5 * edge.sum():
+    if (rim & edge).sum() < 0.75 * edge.sum():  # all around: a flat roof's parapet, not party walls
         return footprint
     area = float((rim & inside).sum()) * res * res
     perim = float(footprint.length)
@@ -814,7 +830,7 @@ def segment_roofs(
     fps["status"] = status
     columns = ["face_id", "building_id", "face_n", "tilt_deg", "azimuth_deg", "is_flat", "area_m2",
                "footprint_area_m2", "obstacle_area_m2", "usable_area_m2", "plane_rms_m", "n_obstacle_px",
-               "plane_a", "plane_b", "plane_c", "usable_geometry", "geometry"]
+               "plane_a", "plane_b", "plane_c", "tree_area_m2", "usable_geometry", "geometry"]
     faces = gpd.GeoDataFrame(
         pd.DataFrame.from_records(records, columns=columns), geometry="geometry", crs=crs,
     )
@@ -822,19 +838,21 @@ def segment_roofs(
 
 
 def detect_buildings(
-    dsm: np.ndarray, dtm: np.ndarray, transform: Affine, *, crs: CRS | str,
+    dsm: np.ndarray, dtm: np.ndarray, transform: Affine, *, crs: CRS | str, split_rows: bool = True,
 ) -> gpd.GeoDataFrame:
     """Building outlines from a surface and a terrain model (no footprints available).
 
     A pixel is a building pixel when it stands more than ``BUILDING_MIN_HEIGHT_M`` above the
     terrain and its 3 x 3 plane fit is good (trees' crowns are rough); the mask is opened and
     closed, split into 8-connected blobs, and blobs smaller than ``BUILDING_MIN_AREA_M2`` or
-    mostly rough are dropped.
+    mostly rough are dropped. With ``split_rows``, terraced rows are then cut into houses where the
+    DSM shows party walls or steps (:func:`geo.roofs.rows.split_rows`).
 
     Returns
     -------
     GeoDataFrame
-        ``building_id`` (``dsm-{n}``), geometry (pixel-outline polygons) in ``crs``.
+        ``building_id`` (``dsm-{n}``, pieces of a row ``dsm-{n}-{k}``), geometry (pixel-outline
+        polygons, cut across rows) in ``crs``.
     """
     res = float(transform.a)
     ndsm = dsm.astype(np.float64) - dtm.astype(np.float64)
@@ -861,4 +879,11 @@ def detect_buildings(
     for i, val in enumerate(sorted(geoms), start=1):
         g = _polygonal(shapely.union_all(geoms[val]))
         rows.append({"building_id": f"dsm-{i}", "geometry": g})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    if not rows:  # every blob too small or rough
+        return gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
+    found = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    if not split_rows:
+        return found
+    from geo.roofs.rows import split_rows as split
+
+    return split(found, dsm, transform)

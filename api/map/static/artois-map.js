@@ -926,7 +926,7 @@
   function economicsQuery() {
     var o = economicsOptions();
     var q = {};
-    Object.keys(o).forEach(function (k) { q[REPORT_PARAMS[k]] = o[k] === true ? 'oui' : o[k]; });
+    Object.keys(o).forEach(function (k) { q[REPORT_PARAMS[k]] = o[k]; });
     return q;
   }
   function renderEconomics(e) {

@@ -1,0 +1,423 @@
+"""Reconcile building footprints with the surface model before segmentation.
+
+Real footprints (BD TOPO, cadastre, OSM) miss the LiDAR roofs: a cadastral sheet's
+georeferencing shifts them by 0.5-1.5 m, walls are drawn where the roof overhangs them, some are
+demolished. The roof's real outline is found near each footprint from the DSM:
+
+1. Evidence per pixel: *roof* where the DSM stands more than ``BUILDING_MIN_HEIGHT_M`` above the
+   ground (the DTM, or without one a low percentile of the DSM around the block) and is planar
+   or next to a planar pixel (3 x 3 plane fit: trees' crowns are rough); *ground* where it stands
+   less than 1 m above it; nothing elsewhere (trees, nodata, low walls) and inside other
+   blocks' footprints.
+2. Footprints touching each other form a *block* (a terraced row): the block is moved by
+   (dx, dy) and its outer walls by ``grow`` (a mitred buffer), the model of how a cadastre
+   misdraws a row; the (dx, dy, grow) maximising Σ roof − Σ ground over the pixel centres inside
+   the moved outline is searched on a 0.25 m grid up to ``RECONCILE_MAX_SHIFT_M`` and
+   ±``RECONCILE_MAX_GROW_M``, then refined to 0.05 m, each coordinate at the centre of its best
+   plateau (with pixel-centre evidence, the middle between the last roof and the first ground
+   pixel).
+3. Each footprint keeps its identity: it moves with its block, its outer walls follow the block's
+   new outline and its party walls stay shared. A footprint whose moved outline is less than
+   ``RECONCILE_MIN_ROOF_SHARE`` roof is flagged ``no_roof`` (demolished, or not in the survey)
+   and left unchanged.
+
+The result is given per building as data-quality figures (``dq_*`` columns): the offset found
+[m], the outer-wall move [m] and the share of the original footprint that is roof.
+
+Pure functions on arrays and geometries; the roofs stage reads the DSM windows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+from scipy import ndimage
+from shapely.affinity import translate
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geo import config
+
+Bounds = tuple[float, float, float, float]
+#: A reader of the DSM (and DTM, or None) over given bounds: (dsm, dtm, transform), or None without data.
+WindowReader = Callable[[Bounds], "tuple[np.ndarray, np.ndarray | None, Affine] | None"]
+
+#: Data-quality columns added to the footprints (see docs/data-dictionary.md).
+QUALITY_COLUMNS = ("dq_offset_m", "dq_outline_change_m", "dq_roof_share")
+#: Footprints closer than this [m] are one block (a terraced row); algorithmic choice.
+_BLOCK_GAP_M = 0.3
+#: Height above the ground [m] below which a pixel is ground evidence.
+_GROUND_MAX_M = 1.0
+#: Margin [m] of DSM read around a block beyond the search range.
+_MARGIN_M = 2.0
+
+
+@dataclass(frozen=True)
+class BlockFit:
+    """The move found for a block: offset (dx, dy) [m], outer-wall move ``grow_m`` [m] and the
+    share of roof evidence in the original and in the moved outline."""
+
+    dx_m: float
+    dy_m: float
+    grow_m: float
+    roof_share_before: float
+    roof_share_after: float
+    outline: BaseGeometry
+
+    @property
+    def offset_m(self) -> float:
+        return math.hypot(self.dx_m, self.dy_m)
+
+
+def footprint_blocks(geoms: np.ndarray, gap_m: float = _BLOCK_GAP_M) -> np.ndarray:
+    """Block number of each footprint: connected components of footprints within ``gap_m``."""
+    n = len(geoms)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=gap_m)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    _, lab = connected_components(coo_matrix((np.ones(left.size), (left, right)), shape=(n, n)), directed=False)
+    return np.asarray(lab, dtype=np.int64)
+
+
+def evidence(dsm: np.ndarray, ground: np.ndarray | float, res_m: float, noise_m: float) -> np.ndarray:
+    """+1 roof, −1 ground, 0 unknown per pixel (see the module's step 1)."""
+    from geo.roofs.segmentation import local_planes
+
+    z = dsm.astype(np.float64)
+    h = z - ground
+    _, _, rms = local_planes(z, res_m)
+    high = np.nan_to_num(h, nan=-np.inf) > config.RECONCILE_MIN_HEIGHT_M
+    planar = high & (np.nan_to_num(rms, nan=9.0) < max(config.BUILDING_MAX_PLANE_RMS_M / 2.5, 2.5 * noise_m))
+    core = ndimage.binary_opening(planar, structure=np.ones((3, 3), bool))
+    roof = high & ndimage.binary_dilation(core, structure=np.ones((3, 3), bool), iterations=2)
+    low = np.isfinite(h) & (h < _GROUND_MAX_M)
+    return np.where(roof, 1, np.where(low, -1, 0)).astype(np.int8)
+
+
+def moved_outline(block: BaseGeometry, dx: float, dy: float, grow: float) -> BaseGeometry:
+    """The block moved by (dx, dy) [m] with its outer walls moved out by ``grow`` [m]."""
+    g = translate(block, dx, dy)
+    return g.buffer(grow, join_style="mitre", mitre_limit=3.0) if grow != 0.0 else g
+
+
+def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray) -> BlockFit:
+    """Search (dx, dy, grow) for ``block`` given evidence ``w`` (+1 / −1) at points (xs, ys) [m], then
+    snap each edge of the moved outline (:func:`snap_edges`)."""
+    smax, gmax = config.RECONCILE_MAX_SHIFT_M, config.RECONCILE_MAX_GROW_M
+
+    def score(p: tuple[float, float, float]) -> float:
+        g = moved_outline(block, *p)
+        if g.is_empty:
+            return -math.inf
+        return float(w[shapely.contains_xy(g, xs, ys)].sum())
+
+    step = 0.25
+    grid = np.arange(-smax, smax + 1e-9, step)
+    shifts = [(float(dx), float(dy)) for dx in grid for dy in grid if math.hypot(dx, dy) <= smax + 1e-9]
+    grows = np.arange(-gmax + 0.25, gmax - 0.25 + 1e-9, 0.5)
+    cand = [(dx, dy, float(g)) for g in grows for dx, dy in shifts]
+    scores = np.array([score(c) for c in cand])
+    # the best moves form a plateau (a footprint smaller than the roof fits anywhere inside it):
+    # its centre
+    top = np.array([c for c, s_ in zip(cand, scores, strict=True) if s_ >= scores.max() - 1e-9])
+    coarse_fit = (float(top[:, 0].mean()), float(top[:, 1].mean()), float(top[:, 2].mean()))
+    outline = snap_edges(moved_outline(block, *coarse_fit), xs, ys, w)
+    # the offset and outer-wall move that best explain the snapped outline (reported figures)
+    c0, c1 = block.centroid, outline.centroid
+    dx, dy = c1.x - c0.x, c1.y - c0.y
+    grow = (outline.length and (outline.area - block.area) / (0.5 * (outline.length + block.length)))
+    return BlockFit(round(dx, 3), round(dy, 3), round(float(grow), 3), _share(block, xs, ys, w),
+                    _share(outline, xs, ys, w), outline)
+
+
+def snap_edges(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray,
+               *, reach_m: float = 0.6) -> BaseGeometry:
+    """Move each edge of ``outline`` along its normal to the middle between the last roof and the
+    first ground evidence (pixel centres within ``reach_m`` of it, away from its ends), by at
+    most ``reach_m``; vertices are the intersections of the moved edge lines."""
+    parts = list(getattr(outline, "geoms", [outline]))
+    out = []
+    for part in parts:
+        if not isinstance(part, Polygon) or part.is_empty:
+            continue
+        ring = shapely.geometry.polygon.orient(part, 1.0).exterior
+        v = np.asarray(ring.coords)[:-1]
+        n = len(v)
+        d = np.roll(v, -1, axis=0) - v
+        length = np.hypot(d[:, 0], d[:, 1])
+        ok = length > 1e-9
+        t_dir = np.where(ok[:, None], d / np.where(ok, length, 1.0)[:, None], 0.0)
+        normal = np.column_stack([t_dir[:, 1], -t_dir[:, 0]])  # outward for a counter-clockwise ring
+        moves = np.zeros(n)
+        for i in range(n):
+            if length[i] < 1.0:
+                continue
+            rel = np.column_stack([xs - v[i, 0], ys - v[i, 1]])
+            along = rel @ t_dir[i]
+            across = rel @ normal[i]
+            sel = (along > 0.4) & (along < length[i] - 0.4) & (np.abs(across) < reach_m + 0.3)
+            if (w[sel] > 0).sum() < 2 or (w[sel] < 0).sum() < 2:
+                continue
+            moves[i] = _best_cut(across[sel], w[sel], reach_m)
+        lines_p = v + moves[:, None] * normal
+        new = np.empty_like(v)
+        for i in range(n):
+            j = (i - 1) % n  # edge before vertex i
+            a1, n1 = lines_p[j], normal[j]
+            a2, n2 = lines_p[i], normal[i]
+            m = np.array([n1, n2])
+            if abs(np.linalg.det(m)) < 1e-6:
+                new[i] = v[i] + 0.5 * (moves[i] + moves[j]) * normal[i]
+            else:
+                new[i] = np.linalg.solve(m, np.array([n1 @ a1, n2 @ a2]))
+        poly: Polygon | MultiPolygon = Polygon(new)
+        if not poly.is_valid:
+            poly = _polygonal(shapely.make_valid(poly))
+        out.append(poly)
+    return _polygonal(shapely.union_all(out)) if out else outline
+
+
+def _best_cut(s: np.ndarray, w: np.ndarray, reach_m: float) -> float:
+    """The position t in [−reach, reach] maximising Σ w over s < t; the middle of the best gap."""
+    order = np.argsort(s, kind="stable")
+    s, w = s[order], w[order]
+    cand_lo = np.concatenate([[-reach_m], s])
+    cand_hi = np.concatenate([s, [reach_m]])
+    gain = np.concatenate([[0.0], np.cumsum(w)])  # Σ w of the points below a cut in each gap
+    lo, hi = np.maximum(cand_lo, -reach_m), np.minimum(cand_hi, reach_m)
+    valid = hi > lo
+    if not valid.any():
+        return 0.0
+    g = np.where(valid, gain, -np.inf)
+    best = np.flatnonzero(g >= g.max() - 1e-9)
+    # the plateau holding the best gap nearest to 0: from its first to its last gap
+    k = best[np.argmin(np.abs(0.5 * (lo[best] + hi[best])))]
+    first = last = k
+    while first - 1 >= 0 and g[first - 1] >= g.max() - 1e-9:
+        first -= 1
+    while last + 1 < g.size and g[last + 1] >= g.max() - 1e-9:
+        last += 1
+    return float(0.5 * (lo[first] + hi[last]))
+
+
+def split_block(cells: list[Polygon | MultiPolygon], fit: BlockFit) -> list[BaseGeometry]:
+    """The block's footprints after ``fit``: each moved with the block, its outer walls on the
+    block's new outline, party walls shared (the new outline's parts beyond the old one go to
+    the nearest footprint)."""
+    if len(cells) == 1:
+        return [_polygonal(fit.outline)]
+    moved = [translate(c, fit.dx_m, fit.dy_m) for c in cells]
+    outline = fit.outline
+    block = shapely.union_all(moved)
+    extra = _polygonal(outline.difference(block))
+    pieces = list(getattr(extra, "geoms", [extra])) if not extra.is_empty else []
+    # cut the added ring at the party walls' prolongations, then give each piece to the nearest cell
+    cutters = []
+    for i in range(len(moved)):
+        for j in range(i + 1, len(moved)):
+            wall = moved[i].intersection(moved[j])
+            if wall.length > 0.5:
+                cutters.append(_extended(wall, 3.0))
+    if cutters and pieces:
+        from shapely.ops import split
+
+        blade = shapely.union_all(cutters)
+        cut: list[BaseGeometry] = []
+        for pc in pieces:
+            try:
+                cut.extend(split(pc, blade).geoms)
+            except (ValueError, shapely.errors.GEOSException):
+                cut.append(pc)
+        pieces = cut
+    own: list[list[BaseGeometry]] = [[c.intersection(outline)] for c in moved]
+    for pc in pieces:
+        if pc.area < 1e-6:
+            continue
+        cpt = pc.representative_point()
+        k = int(np.argmin([c.distance(cpt) for c in moved]))
+        own[k].append(pc)
+    return [_polygonal(shapely.union_all(o).buffer(0)) for o in own]
+
+
+def _extended(line: BaseGeometry, by: float) -> BaseGeometry:
+    """A (multi)line's overall segment, prolonged by ``by`` [m] at both ends."""
+    xy = shapely.get_coordinates(line)
+    if len(xy) < 2:
+        return line
+    c = xy.mean(axis=0)
+    u, sv, vt = np.linalg.svd(xy - c)
+    d = vt[0]
+    proj = (xy - c) @ d
+    return shapely.LineString([c + (proj.min() - by) * d, c + (proj.max() + by) * d])
+
+
+def _polygonal(g: BaseGeometry) -> Polygon | MultiPolygon:
+    from geo.roofs.segmentation import _polygonal as poly
+
+    return poly(shapely.make_valid(g) if not g.is_valid else g)
+
+
+def _chunks(fps: gpd.GeoDataFrame, blocks: np.ndarray, tile_m: float) -> Iterator[np.ndarray]:
+    """Block numbers grouped by the ``tile_m`` square holding their first footprint's point."""
+    pts = shapely.point_on_surface(fps.geometry.to_numpy())
+    key = pd.DataFrame({"b": blocks, "kx": np.floor(shapely.get_x(pts) / tile_m),
+                        "ky": np.floor(shapely.get_y(pts) / tile_m)}).groupby("b").first()
+    for _, g in key.groupby(["ky", "kx"], sort=True):
+        yield g.index.to_numpy()
+
+
+def reconcile_footprints(fps: gpd.GeoDataFrame, read: WindowReader, *, res_m: float,
+                         tile_m: float = config.LIDAR_TILE_SIZE_M) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Move every ``ok`` footprint of ``fps`` onto the roof the DSM shows (module docstring).
+
+    ``fps`` is :func:`geo.roofs.segmentation.prepare_footprints`'s output (``building_id``,
+    ``status``). Blocks are processed by ``tile_m`` squares, each reading one window through
+    ``read``; a block's result depends only on the pixels around it (not on ``tile_m``).
+
+    Returns the footprints (geometry moved, ``status`` ``no_roof`` where no roof was found, the
+    :data:`QUALITY_COLUMNS` added; other columns kept) and counts: ``moved_footprints`` (offset
+    > 0.1 m or outline changed > 0.1 m) and ``no_roof``.
+    """
+    out = fps.copy()
+    for c in QUALITY_COLUMNS:
+        out[c] = np.nan
+    issues = {"moved_footprints": 0, "no_roof": 0}
+    ok = np.flatnonzero((out["status"] == "ok").to_numpy())
+    if ok.size == 0:
+        return out, issues
+    geoms_ok = out.geometry.to_numpy()[ok]
+    blocks = footprint_blocks(geoms_ok)
+    members: dict[int, np.ndarray] = {int(b): ok[blocks == b] for b in np.unique(blocks)}
+    tree = shapely.STRtree(geoms_ok)
+    reach = config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + _MARGIN_M
+    new_geoms = out.geometry.to_numpy().copy()
+    status = out["status"].to_numpy().copy()
+    dq = {c: out[c].to_numpy(float).copy() for c in QUALITY_COLUMNS}
+    for chunk in _chunks(out.iloc[ok], blocks, tile_m):
+        bb = np.array([shapely.bounds(shapely.union_all(out.geometry.to_numpy()[members[int(b)]])) for b in chunk])
+        window = (float(bb[:, 0].min()) - reach - 1.0, float(bb[:, 1].min()) - reach - 1.0,
+                  float(bb[:, 2].max()) + reach + 1.0, float(bb[:, 3].max()) + reach + 1.0)
+        got = read(window)
+        if got is None:
+            continue
+        dsm, dtm, tr = got
+        for b, bounds in zip(chunk, bb, strict=True):
+            idx = members[int(b)]
+            cells = [out.geometry.iloc[i] for i in idx]
+            block = shapely.union_all(cells)
+            near = tree.query(block.buffer(reach), predicate="intersects")
+            others = [geoms_ok[j] for j in near if blocks[j] != b]
+            pix = _block_pixels(dsm, dtm, tr, (bounds[0] - reach, bounds[1] - reach, bounds[2] + reach,
+                                                bounds[3] + reach), block, others, res_m)
+            if pix is None:
+                continue
+            fit = fit_block(block, *pix)
+            if fit.roof_share_after < config.RECONCILE_MIN_ROOF_SHARE:
+                status[idx] = "no_roof"
+                dq["dq_roof_share"][idx] = fit.roof_share_before
+                issues["no_roof"] += len(idx)
+                continue
+            moved = split_block(cells, fit)
+            for i, g in zip(idx, moved, strict=True):
+                if g.is_empty:
+                    continue
+                new_geoms[i] = g
+                dq["dq_offset_m"][i] = round(fit.offset_m, 3)
+                dq["dq_outline_change_m"][i] = fit.grow_m
+                dq["dq_roof_share"][i] = round(_share(cells[idx.tolist().index(i)], *pix), 3)
+            if fit.offset_m > 0.1 or abs(fit.grow_m) > 0.1:
+                issues["moved_footprints"] += len(idx)
+    out = out.set_geometry(gpd.GeoSeries(new_geoms, index=out.index, crs=out.crs))
+    out["status"] = status
+    for c in QUALITY_COLUMNS:
+        out[c] = dq[c]
+    return out, issues
+
+
+def _share(g: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray) -> float:
+    """Share of the evidence pixels inside ``g`` that are roof."""
+    inside = shapely.contains_xy(g, xs, ys)
+    n = int((inside & (w != 0)).sum())
+    return float((inside & (w > 0)).sum()) / n if n else 0.0
+
+
+def _block_pixels(dsm: np.ndarray, dtm: np.ndarray | None, tr: Affine, bounds: Bounds, block: BaseGeometry,
+                  others: list[BaseGeometry], res_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Pixel centres (x, y) [m] and evidence (+1 / −1) around ``block``, on the global pixel grid."""
+    inv = ~tr
+    c0, r0 = inv @ (bounds[0], bounds[3])
+    c1, r1 = inv @ (bounds[2], bounds[1])
+    rows, cols = dsm.shape
+    rs = slice(max(int(math.floor(r0)), 0), min(int(math.ceil(r1)), rows))
+    cs = slice(max(int(math.floor(c0)), 0), min(int(math.ceil(c1)), cols))
+    if rs.stop - rs.start < 3 or cs.stop - cs.start < 3:
+        return None
+    z = dsm[rs, cs].astype(np.float64)
+    if dtm is not None:
+        ground: np.ndarray | float = dtm[rs, cs].astype(np.float64)
+    else:
+        ring = np.isfinite(z)
+        if not ring.any():
+            return None
+        ground = float(np.nanpercentile(z, 10))
+    fin = np.isfinite(z)
+    noise = 0.0
+    if fin.sum() > 9:
+        from geo.roofs.segmentation import local_planes
+
+        _, _, rms = local_planes(z, res_m)
+        noise = float(np.nanmedian(rms)) if np.isfinite(rms).any() else 0.0
+    w = evidence(z, ground, res_m, noise)
+    x = tr.c + (np.arange(cs.start, cs.stop) + 0.5) * tr.a
+    y = tr.f + (np.arange(rs.start, rs.stop) + 0.5) * tr.e
+    gx, gy = np.meshgrid(x, y)
+    if others:
+        o = shapely.union_all(others)
+        w = np.where(shapely.contains_xy(o, gx, gy), 0, w)
+    # only a band around the block's boundary can change the score
+    band = block.boundary.buffer(config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + res_m)
+    keep = (w != 0) & shapely.contains_xy(band, gx, gy)
+    inner = (w != 0) & shapely.contains_xy(block, gx, gy) & ~keep
+    # interior pixels count for the roof share only: keep them (they are inside every candidate)
+    sel = keep | inner
+    return gx[sel], gy[sel], w[sel].astype(np.float64)
+
+
+#: Data-quality columns of the buildings layer, in order (docs/data-dictionary.md).
+BUILDING_QUALITY_COLUMNS = (*QUALITY_COLUMNS, "dq_plane_rms_m", "dq_tree_share")
+
+
+def with_quality(buildings: pd.DataFrame, fps: pd.DataFrame, faces: pd.DataFrame) -> pd.DataFrame:
+    """``buildings`` with :data:`BUILDING_QUALITY_COLUMNS`: the reconciliation's figures from ``fps``
+    (NaN when the footprints were not reconciled), the faces' plane-fit RMS [m] (weighted by
+    their horizontal area) and the share of the roof under trees (0–1)."""
+    out = buildings.copy()
+    ids = out["building_id"].astype(str)
+    src = fps.set_index(fps["building_id"].astype(str))
+    for c in QUALITY_COLUMNS:
+        out[c] = ids.map(src[c]).to_numpy(float) if c in src.columns else np.nan
+    if len(faces):
+        a = faces["footprint_area_m2"].to_numpy(float)
+        g = pd.DataFrame({"b": faces["building_id"].astype(str).to_numpy(), "a": a,
+                          "ra": faces["plane_rms_m"].to_numpy(float) * a,
+                          "t": faces["tree_area_m2"].to_numpy(float) if "tree_area_m2" in faces else 0.0})
+        agg = g.groupby("b").sum()
+        rms = (agg["ra"] / agg["a"]).round(4)
+        tree = (agg["t"] / agg["a"]).clip(0.0, 1.0).round(3)
+        out["dq_plane_rms_m"] = ids.map(rms).to_numpy(float)
+        out["dq_tree_share"] = ids.map(tree).to_numpy(float)
+    else:
+        out["dq_plane_rms_m"] = np.nan
+        out["dq_tree_share"] = np.nan
+    return out

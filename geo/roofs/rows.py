@@ -1,0 +1,196 @@
+"""Split terraced rows into houses when no footprints are given (DSM − DTM only).
+
+A row of terraced houses is one blob above the terrain. The DSM still shows where one house ends:
+a party wall rising above the roofs, or the roof stepping up or down (houses built and re-roofed
+one by one). Per blob:
+
+1. The roof planes are fitted (:func:`geo.roofs.segmentation.segment_roofs` on the blob); each
+   pixel's residual to its face's plane [m] removes the roof's shape (slopes, hips, valleys).
+2. Along the blob's long axis (its minimum rotated rectangle), the median residual across the
+   depth is taken every 0.5 m: the *profile*. A median across the depth ignores chimneys,
+   dormers and skylights, which cover a small part of it.
+3. A *party wall* is a bump of the profile at least ``ROW_WALL_MIN_M`` above the profile around
+   it, at most ``ROW_WALL_MAX_WIDTH_M`` wide; a *step* is a jump of at least ``ROW_STEP_MIN_M``
+   between the profile's medians over ``ROW_STEP_WINDOW_M`` on either side. Both must also stand
+   ``ROW_MIN_SIGMAS`` standard errors out of the noise.
+4. The blob is cut across its long axis at the walls and steps (strongest first), keeping
+   pieces at least ``ROW_MIN_HOUSE_M`` long.
+
+Without such a sign (a row under one continuous roof) the row stays whole: the DSM cannot tell.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from affine import Affine
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geo import config
+
+
+def _frame(poly: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """Centre, unit long axis, unit short axis of the minimum rotated rectangle; its length and width."""
+    xy = shapely.get_coordinates(shapely.minimum_rotated_rectangle(poly))[:4]
+    e1, e2 = xy[1] - xy[0], xy[2] - xy[1]
+    l1, l2 = float(np.hypot(*e1)), float(np.hypot(*e2))
+    if l1 < l2:
+        e1, e2, l1, l2 = e2, e1, l2, l1
+    c = xy.mean(axis=0)
+    return c, e1 / max(l1, 1e-9), e2 / max(l2, 1e-9), l1, l2
+
+
+def profile_cuts(u: np.ndarray, r: np.ndarray, length_m: float, *, bin_m: float = 0.5,
+                 noise_m: float = 0.05) -> list[float]:
+    """Positions along the long axis (u, from the blob's centre) [m] where the residual profile shows a
+    party wall or a step (module docstring, steps 2-4)."""
+    if u.size == 0:
+        return []
+    lo = -length_m / 2
+    nb = int(math.ceil(length_m / bin_m))
+    k = np.clip(((u - lo) / bin_m).astype(int), 0, nb - 1)
+    prof = np.full(nb, np.nan)
+    cnt = np.bincount(k, minlength=nb)
+    order = np.argsort(k, kind="stable")
+    splits = np.searchsorted(k[order], np.arange(nb + 1))
+    for b in range(nb):
+        if cnt[b] >= 4:
+            prof[b] = float(np.median(r[order[splits[b]:splits[b + 1]]]))
+    centres = lo + (np.arange(nb) + 0.5) * bin_m
+    se = 1.25 * noise_m / np.sqrt(np.maximum(cnt, 1))  # standard error of a bin's median
+    cand: list[tuple[float, float]] = []  # (strength in standard errors, position)
+    w = int(round(config.ROW_STEP_WINDOW_M / bin_m))
+    ww = max(1, int(round(config.ROW_WALL_MAX_WIDTH_M / bin_m)))
+    for b in range(nb):
+        if not np.isfinite(prof[b]):
+            continue
+        # a wall: bump over the profile beyond ±(wall width) and within ±(wall width + window)
+        left = prof[max(0, b - ww - w): max(0, b - ww)]
+        right = prof[b + ww + 1: b + ww + 1 + w]
+        around = np.concatenate([left, right])
+        around = around[np.isfinite(around)]
+        if left.size and right.size and around.size >= 2 * w - 2:
+            bump = prof[b] - float(np.median(around))
+            s_bump = bump / (se[b] + 1.25 * noise_m / math.sqrt(max(around.size, 1) * 4.0))
+            if bump >= config.ROW_WALL_MIN_M and s_bump >= config.ROW_MIN_SIGMAS:
+                cand.append((float(s_bump), float(centres[b])))
+        # a step between bins b-1 and b
+        if b >= w and b + w <= nb:
+            a_, c_ = prof[b - w: b], prof[b: b + w]
+            a_, c_ = a_[np.isfinite(a_)], c_[np.isfinite(c_)]
+            if a_.size >= w - 1 and c_.size >= w - 1:
+                jump = abs(float(np.median(c_)) - float(np.median(a_)))
+                s_jump = jump / (float(np.median(se[b - w: b + w])) * math.sqrt(2.0 / w) * 1.25)
+                if jump >= config.ROW_STEP_MIN_M and s_jump >= config.ROW_MIN_SIGMAS:
+                    cand.append((float(s_jump), float(lo + b * bin_m)))
+    cuts: list[float] = []
+    for _, pos in sorted(cand, key=lambda t: (-t[0], t[1])):
+        if pos - lo < config.ROW_MIN_HOUSE_M or length_m / 2 - pos < config.ROW_MIN_HOUSE_M:
+            continue
+        if any(abs(pos - c) < config.ROW_MIN_HOUSE_M for c in cuts):
+            continue
+        cuts.append(pos)
+    return sorted(cuts)
+
+
+def _cut(poly: BaseGeometry, centre: np.ndarray, e1: np.ndarray, e2: np.ndarray, cuts: list[float],
+         big: float) -> list[BaseGeometry]:
+    edges = [-big, *cuts, big]
+    out = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        corners = [centre + a * e1 - big * e2, centre + b * e1 - big * e2, centre + b * e1 + big * e2,
+                   centre + a * e1 + big * e2]
+        piece = poly.intersection(Polygon(corners))
+        if not piece.is_empty:
+            out.append(piece)
+    return out
+
+
+def _orientation_residuals(faces: gpd.GeoDataFrame, face_of: np.ndarray, x: np.ndarray, y: np.ndarray,
+                           z: np.ndarray, rows_of: np.ndarray) -> np.ndarray:
+    """Residual [m] of each pixel to one plane per orientation: faces of the blob whose normals are
+    within ``SEGMENT_MERGE_ANGLE_DEG`` share a plane refitted on all their pixels (so a roof
+    stepping between houses, split into faces at the steps, shows the steps)."""
+    from geo.roofs.segmentation import _angle_deg, _fit_plane
+
+    planes = faces[["plane_a", "plane_b", "plane_c"]].to_numpy(float)
+    group = -np.ones(len(faces), dtype=int)
+    for i in range(len(faces)):
+        if group[i] >= 0:
+            continue
+        group[i] = i
+        for j in range(i + 1, len(faces)):
+            if group[j] < 0 and _angle_deg(planes[i], planes[j]) <= config.SEGMENT_MERGE_ANGLE_DEG:
+                group[j] = i
+    pos = {int(r): k for k, r in enumerate(rows_of)}
+    g_of_px = group[[pos[int(f)] for f in face_of]]
+    r = np.full(z.size, np.nan)
+    for g in np.unique(g_of_px):
+        m = (g_of_px == g) & np.isfinite(z)
+        if m.sum() < 3:
+            continue
+        coef, _ = _fit_plane(x[m] - x.mean(), y[m] - y.mean(), z[m])
+        r[m] = z[m] - (coef[0] * (x[m] - x.mean()) + coef[1] * (y[m] - y.mean()) + coef[2])
+    return r
+
+
+def split_rows(blobs: gpd.GeoDataFrame, dsm: np.ndarray, transform: Affine) -> gpd.GeoDataFrame:
+    """The detected outlines ``blobs`` (``building_id``, geometry in the DSM's CRS), terraced rows cut
+    into houses where the DSM shows party walls or steps; pieces are numbered ``{id}-{k}`` from one
+    end of the row (a blob left whole keeps its id). Each blob is read on its own window (its
+    result does not depend on the other blobs)."""
+    if len(blobs) == 0:
+        return blobs
+    out_ids: list[str] = []
+    out_geoms: list[BaseGeometry] = []
+    for bid, poly in zip(blobs["building_id"], blobs.geometry, strict=True):
+        cuts = _blob_cuts(str(bid), poly, dsm, transform, blobs.crs)
+        if not cuts:
+            out_ids.append(str(bid))
+            out_geoms.append(poly)
+            continue
+        centre, e1, e2, length, width = _frame(poly)
+        for k, piece in enumerate(_cut(poly, centre, e1, e2, cuts, length + width), start=1):
+            out_ids.append(f"{bid}-{k}")
+            out_geoms.append(piece)
+    return gpd.GeoDataFrame({"building_id": out_ids}, geometry=out_geoms, crs=blobs.crs)
+
+
+def _blob_cuts(bid: str, poly: BaseGeometry, dsm: np.ndarray, transform: Affine, crs: object) -> list[float]:
+    """Cut positions along the blob's long axis [m from its centre] (module docstring)."""
+    from geo.roofs.segmentation import segment_roofs
+
+    centre, e1, _, length, _ = _frame(poly)
+    if length < 2 * config.ROW_MIN_HOUSE_M:
+        return []
+    res = float(transform.a)
+    rows, cols = dsm.shape
+    x0, y0, x1, y1 = poly.bounds
+    c0, r0 = (~transform) @ (x0, y1)
+    c1, r1 = (~transform) @ (x1, y0)
+    rs = slice(max(int(r0) - 3, 0), min(int(math.ceil(r1)) + 3, rows))
+    cs = slice(max(int(c0) - 3, 0), min(int(math.ceil(c1)) + 3, cols))
+    tr = transform * Affine.translation(cs.start, rs.start)
+    z_win = dsm[rs, cs]
+    seg = segment_roofs(z_win, tr, gpd.GeoDataFrame({"building_id": [bid]}, geometry=[poly], crs=crs),
+                        crs=crs, id_column="building_id")  # type: ignore[arg-type]
+    faces = seg.faces
+    if not len(faces):
+        return []
+    lab = seg.face_pixels
+    sel = lab > 0
+    if sel.sum() <= 20:
+        return []
+    rr, cc = np.nonzero(sel)
+    x = tr.c + (cc + 0.5) * res
+    y = tr.f - (rr + 0.5) * res
+    z = z_win[sel].astype(np.float64)
+    r = _orientation_residuals(faces, lab[sel] - 1, x, y, z, np.arange(len(faces)))
+    fin = np.isfinite(r)
+    u = (x - centre[0]) * e1[0] + (y - centre[1]) * e1[1]
+    noise = float(np.median(faces["plane_rms_m"]))
+    return profile_cuts(u[fin], r[fin], length, bin_m=res, noise_m=max(noise, 0.01))
