@@ -29,6 +29,7 @@ from geo.roofs.scoring import IRR_MONTH_COLS, PROD_MONTH_COLS, SiteSummary, scor
 from geo.roofs.segmentation import (
     ISSUE_KEYS,
     detect_buildings,
+    first_pixel_key,
     local_planes,
     prepare_footprints,
     segment_roofs,
@@ -255,11 +256,7 @@ def _territory_noise(dsm: _Mosaic, fps: gpd.GeoDataFrame, groups: Sequence[_Grou
     return float(np.mean(np.array(vals if len(ranks) == 2 else vals[:1], dtype=np.float64)))
 
 
-def _first_pixel_key(g: BaseGeometry) -> tuple[float, float]:
-    """(−top, left) of a pixel-outline polygon's first pixel in raster scan order."""
-    top = g.bounds[3]
-    xy = shapely.get_coordinates(g)
-    return (-top, float(xy[np.abs(xy[:, 1] - top) < 1e-9, 0].min()))
+_first_pixel_key = first_pixel_key
 
 
 def _detect_streamed(dsm: _Mosaic, dtm: _Mosaic, tile_m: float) -> gpd.GeoDataFrame:
