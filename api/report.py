@@ -39,6 +39,7 @@ from api import services
 from api.layers import Catalog
 from api.report_svg import MONTH_NAMES_FR, NBSP, PlanFace, bar_chart_svg, format_number, plan_svg
 from geo import config
+from geo.products import rooftops
 from geo.roofs.classes import CLASSES, SuitabilityClass, suitability_class
 from geo.roofs.economics import FaceSet, face_hourly_kwh
 from geo.roofs.pv import profile_months
@@ -254,8 +255,8 @@ def _num(v: Any) -> float | None:
 
 def _commune_name(catalog: Catalog, code: str | None, city: str | None) -> str | None:
     """Name of the commune ``code`` (layer communes_solar), else the city of the building's BAN address."""
-    if code and "communes_solar" in catalog.collections:
-        feats = catalog.collection("communes_solar").read(equals={"code": str(code)}, geometry=False)
+    if code and rooftops.COMMUNES_SOLAR.name in catalog.collections:
+        feats = catalog.collection(rooftops.COMMUNES_SOLAR.name).read(equals={"code": str(code)}, geometry=False)
         for p in feats.properties:
             if str(p.get("level") or "commune") == "commune" and p.get("nom"):
                 return str(p["nom"])
@@ -294,8 +295,7 @@ def _assumptions(quarter: str, weather: dict[str, Any]) -> Assumptions:
         swh_hot_water_temp_c=config.SWH_HOT_WATER_TEMP_C,
         weather_source=weather.get("source"), weather_location=weather.get("location"),
         weather_period=weather.get("period"),
-        weather_approximate=bool(weather.get("approximate"))
-        or "approximate" in str(weather.get("source") or "").lower(),
+        weather_approximate=bool(weather.get("approximate")),
     )
 
 
@@ -351,13 +351,13 @@ def build_report(
     geo.errors.InvalidRequestError
         The simulation is impossible (French message).
     """
-    buildings = catalog.collection("buildings")
+    buildings = catalog.collection(rooftops.BUILDINGS.name)
     _, props, footprint = services.building_by_id(catalog, building_id)
-    if "roof_faces" in catalog.collections:
+    if rooftops.ROOF_FACES.name in catalog.collections:
         feats = services.roof_faces_of(catalog, building_id, footprint)
         face_props = list(feats.properties)
         face_geoms = list(feats.geometries)
-        faces_crs = catalog.collection("roof_faces").info.crs
+        faces_crs = catalog.collection(rooftops.ROOF_FACES.name).info.crs
     else:
         feats, face_props, face_geoms, faces_crs = None, [], [], buildings.info.crs
     order = sorted(range(len(face_props)), key=lambda i: -(_num(face_props[i].get("production_kwh_yr")) or 0.0))
@@ -530,8 +530,20 @@ def render_report(report: Report) -> str:
     return _environment().get_template("report.html.j2").render(
         r=report, a=report.assumptions, i=report.installation,
         plan=Markup(plan_of(report)), chart=None if chart is None else Markup(chart), css=Markup(_css()),
-        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE,
+        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE, pdf_query=pdf_query(report),
     )
+
+
+def pdf_query(report: Report) -> str:
+    """The query string (``?consommation=…&kwp=…`` or empty) of the report's PDF link: the same figures."""
+    from urllib.parse import urlencode
+
+    params: dict[str, str] = {}
+    if not report.consumption_is_default:
+        params["consommation"] = f"{report.consumption_kwh_yr:g}"
+    if report.requested_kwp is not None:
+        params["kwp"] = f"{report.requested_kwp:g}"
+    return "?" + urlencode(params) if params else ""
 
 
 def render_error(status: int, message: str) -> str:

@@ -30,11 +30,13 @@ from pathlib import Path
 import httpx
 import morecantile
 import numpy as np
-import pyogrio
 import shapely
 from pyproj import Transformer
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from geo.products import BuildFolder, rooftops  # noqa: E402
 
 
 def free_port() -> int:
@@ -63,14 +65,14 @@ def prepare_data(args: argparse.Namespace, tmp: Path) -> Path:
 def targets(data: Path, n_points: int, seed: int) -> tuple[list[tuple[float, float]], list[str]]:
     """Random points inside buildings (WGS84) and the z16–z18 roof-face tile URLs."""
     rng = np.random.default_rng(seed)
-    bld = pyogrio.read_dataframe(data / "rooftops.gpkg", layer="buildings")
+    bld = rooftops.read_layer(BuildFolder(data).rooftops, rooftops.BUILDINGS)
     to_wgs = Transformer.from_crs(bld.crs, "EPSG:4326", always_xy=True)
     pts = shapely.get_coordinates(shapely.point_on_surface(bld.geometry.values))
     pick = rng.integers(0, len(pts), n_points)
     lon, lat = to_wgs.transform(pts[pick, 0], pts[pick, 1])
     xmin, ymin, xmax, ymax = to_wgs.transform_bounds(*bld.total_bounds)
     tms = morecantile.tms.get("WebMercatorQuad")
-    urls = [f"/tiles/roof_faces/{t.z}/{t.x}/{t.y}.pbf" for z in (16, 17, 18)
+    urls = [f"/tiles/{rooftops.ROOF_FACES.name}/{t.z}/{t.x}/{t.y}.pbf" for z in (16, 17, 18)
             for t in tms.tiles(xmin, ymin, xmax, ymax, [z])]
     return list(zip(lon.tolist(), lat.tolist(), strict=True)), urls
 

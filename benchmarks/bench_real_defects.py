@@ -94,6 +94,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="work in this folder (kept) instead of a temporary one")
     args = ap.parse_args()
     from geo.io.rasters import find_lidar_tiles, read_raster
+    from geo.pipeline import BuildContext
+    from geo.products import rooftops
     from geo.roofs.build import run_roofs
     from geo.roofs.segmentation import detect_buildings
     from geo.sample import generate_sample
@@ -106,7 +108,7 @@ def main() -> None:
     generate_sample(clean, small=not args.default, seed=0, clean=True)
     print(f"samples written in {time.perf_counter() - t0:.1f} s under {work}")
     t0 = time.perf_counter()
-    (irr,) = [p for p in build_irradiance(data, out) if p.suffix == ".tif"]
+    (irr,) = build_irradiance(BuildContext(data, out))
     print(f"irradiance in {time.perf_counter() - t0:.1f} s")
     roof = data / "rooftops"
     truth = gpd.read_file(roof / "roof_faces_truth.gpkg")
@@ -123,8 +125,8 @@ def main() -> None:
         path = out / f"rooftops_{fp.stem}.gpkg"
         rep = run_roofs(irradiance=irr, dsm=dsm, dtm=dtm, out=path, footprints=fp)
         secs = time.perf_counter() - t0
-        faces = gpd.read_file(path, layer="roof_faces")
-        b = gpd.read_file(path, layer="buildings")
+        faces = rooftops.read_layer(path, rooftops.ROOF_FACES)
+        b = rooftops.read_layer(path, rooftops.BUILDINGS)
         err = _area_errors(truth, faces)
         print(f"\n== {name}  ({secs:.1f} s, {rep.n_faces} faces)")
         print(f"  faces within 3°/5°/10 % area: {match_share(truth, faces, area_tol=0.10):.1%}  (target >= 90 %)")

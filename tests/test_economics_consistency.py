@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import pytest
 
 from geo import config
-from geo.io.rooftops import read_pv_profiles
+from geo.products import BuildFolder, rooftops
+from geo.products.rooftops import read_pv_profiles
 from geo.roofs.economics import simulate
 
 
 def test_simulate_at_default_consumption_equals_stored_recommendation(built_dir: Path) -> None:
-    gpkg = built_dir / "rooftops.gpkg"
-    buildings = gpd.read_file(gpkg, layer="buildings")
-    faces = gpd.read_file(gpkg, layer="roof_faces")
+    gpkg = BuildFolder(built_dir).rooftops
+    buildings = rooftops.read_layer(gpkg, rooftops.BUILDINGS)
+    faces = rooftops.read_layer(gpkg, rooftops.ROOF_FACES)
     profiles = read_pv_profiles(gpkg)
     recommended = buildings[buildings["reco_kwp"] > 0]
     assert len(recommended) >= 50

@@ -13,7 +13,10 @@ from affine import Affine
 from geo import config
 from geo.cli import main
 from geo.io.weather import default_weather
-from geo.solar.build import BAND_NAMES, build_irradiance, irradiance_from_files
+from geo.pipeline import BuildContext
+from geo.products import BuildFolder
+from geo.products.irradiance import BAND_NAMES, read_header
+from geo.solar.build import build_irradiance, irradiance_from_files, result_bands
 from geo.solar.irradiance import SolarSettings
 
 RES = 1.0
@@ -132,8 +135,8 @@ def test_cli_irradiance_and_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFix
                  "--distance", "40", "--no-progress", "--out", str(out)])
     assert code == 0 and out.exists()
     assert "wrote" in capsys.readouterr().out
-    with rasterio.open(out) as ds:
-        assert ds.tags()["WEATHER_SOURCE"].startswith("CSV w.csv") and ds.tags()["WEATHER_APPROXIMATE"] == "false"
+    used = read_header(out).weather
+    assert used is not None and used.source.startswith("CSV w.csv") and not used.approximate
 
     def fails(args: list[str], message: str) -> None:
         assert main(["solar", "irradiance", *args, "--no-progress"]) == 2
@@ -169,14 +172,15 @@ def test_dsm_smaller_than_the_halo_is_computed_with_an_open_horizon_beyond(
 
 
 def test_pipeline_stage_on_the_sample(sample_dir: Path, tmp_path: Path) -> None:
-    outputs = build_irradiance(sample_dir, tmp_path)
-    assert outputs == [tmp_path / "irradiance.tif"]
+    outputs = build_irradiance(BuildContext(sample_dir, tmp_path))
+    assert outputs == [BuildFolder(tmp_path).irradiance]
     with rasterio.open(outputs[0]) as ds:
         annual = ds.read(1, masked=True)
         loss = ds.read(14, masked=True)
         assert ds.crs.to_epsg() == 2154
-        assert ds.tags()["WEATHER_APPROXIMATE"] == "true"  # the sample ships no weather file
         assert ds.overviews(1)  # COG overviews
+    used = read_header(outputs[0]).weather
+    assert used is not None and used.approximate  # the sample ships no weather file
     # Roof pixels only (the footprints), with plausible Lens values and the slag heap's shade.
     frac = (~annual.mask).mean()
     assert 0.05 < frac < 0.6
@@ -218,7 +222,7 @@ def test_streamed_build_of_four_files_equals_the_whole_mosaic_with_tile_sized_re
     assert pad < 80 and len(reads) == 4
     assert all((h, w) == (80 + pad, 80 + pad) for _, h, w in reads), (reads, pad)
     whole = read_raster(paths)
-    ref = compute_irradiance(whole, weather, settings=SETTINGS).bands()
+    ref = result_bands(compute_irradiance(whole, weather, settings=SETTINGS))
     with rasterio.open(out) as ds:
         got = ds.read(masked=True)
         assert ds.transform == whole.transform and ds.shape == whole.shape

@@ -18,6 +18,7 @@ import jinja2
 from api.map.assets import TEMPLATES_DIR
 from api.map.elements import ArtoisLayer, ArtoisSetup, ArtoisStart, HeadHtml, LocalMap, add_body_html
 from geo import config
+from geo.products import parks, rooftops
 from geo.roofs.classes import CLASSES
 
 #: Paths of the API the page calls (served by api/app.py on the same server).
@@ -33,6 +34,7 @@ API_URLS: Mapping[str, str] = {
     "route": "/api/parks/route",
     "serviceArea": "/api/parks/service-area",
     "communesStats": "/api/stats/communes",
+    "scenario": "/api/parks/scenario",
 }
 
 PAGE_TITLE = "Artois Solaire & Parcs — carte"
@@ -106,11 +108,11 @@ def _overlays(settings: Mapping[str, Any]) -> dict[str, ArtoisLayer]:
     return {
         "communesSolar": ArtoisLayer(
             "communesSolar", "Communes : potentiel solaire (MWh/an)",
-            options={"collection": "communes_solar", "field": "production_mwh_yr", "unit": "MWh/an"},
+            options={"collection": rooftops.COMMUNES_SOLAR.name, "field": "production_mwh_yr", "unit": "MWh/an"},
         ),
         "communesAccess": ArtoisLayer(
             "communesAccess", "Communes : habitants à 10 min à pied d'un parc (%)",
-            options={"collection": "communes_access", "field": "share_within_10min", "unit": "%"},
+            options={"collection": parks.COMMUNES_ACCESS.name, "field": "share_within_10min", "unit": "%"},
         ),
         "irradiation": ArtoisLayer(
             "irradiation", "Ensoleillement annuel (kWh/m²/an)",
@@ -118,24 +120,24 @@ def _overlays(settings: Mapping[str, Any]) -> dict[str, ArtoisLayer]:
         ),
         "priority": ArtoisLayer(
             "priority", "Quartiers prioritaires (loin d'un parc)",
-            options={"collection": "access_cells"},
+            options={"collection": parks.ACCESS_CELLS.name},
         ),
         "serviceAreas": ArtoisLayer(
             "serviceAreas", "Zones à 10 min à pied des parcs",
-            options={"collection": "service_areas", "minutes": 10},
+            options={"collection": parks.SERVICE_AREAS.name, "minutes": 10},
         ),
         "parks": ArtoisLayer(
-            "parks", "Parcs (par ensemble)", show=True, options={"collection": "parks"},
+            "parks", "Parcs (par ensemble)", show=True, options={"collection": parks.PARKS.name},
         ),
         "greenways": ArtoisLayer(
-            "greenways", "Voies vertes (boucle en gras)", show=True, options={"collection": "greenways"},
+            "greenways", "Voies vertes (boucle en gras)", show=True, options={"collection": parks.GREENWAYS.name},
         ),
         "gaps": ArtoisLayer(
-            "gaps", "Liens à créer (classés)", options={"collection": "gaps"},
+            "gaps", "Liens à créer (classés)", options={"collection": parks.GAPS.name},
         ),
         "roofFaces": ArtoisLayer(
             "roofFaces", "Toitures : potentiel solaire", show=True,
-            options={"collection": "roof_faces", "colours": colours},
+            options={"collection": rooftops.ROOF_FACES.name, "colours": colours},
         ),
     }
 
@@ -172,7 +174,8 @@ def build_map(*, online_basemaps: Sequence[Mapping[str, str | int]] = config.MAP
     ArtoisSetup(settings).add_to(fmap)
 
     ArtoisLayer("localBase", "Fond local (hors ligne)", overlay=False, show=True,
-                options={"communes": "communes_solar", "greenways": "greenways", "parks": "parks"}).add_to(fmap)
+                options={"communes": rooftops.COMMUNES_SOLAR.name, "greenways": parks.GREENWAYS.name,
+                         "parks": parks.PARKS.name}).add_to(fmap)
     for base in online_basemaps:
         folium.TileLayer(
             tiles=str(base["url"]), attr=str(base["attribution"]), name=str(base["name"]),
@@ -190,6 +193,7 @@ def build_map(*, online_basemaps: Sequence[Mapping[str, str | int]] = config.MAP
         minutes=config.MAP_SERVICE_AREA_MINUTES,
         consumption=settings["consumption"],
         suitability=settings["suitability"],
+        scenario_url=API_URLS["scenario"], gaps_url=API_URLS["items"].format(collection="gaps") + "?limit=1000",
     )
     add_body_html(fmap.get_root(), panel, name="artois_panel")  # type: ignore[arg-type]
     return fmap

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -11,6 +10,7 @@ import pandas as pd
 import shapely
 
 from geo import config
+from geo.products import rooftops
 from geo.roofs.classes import SUITABLE_CODES
 from geo.roofs.economics import FaceSet, Tariffs, face_hourly_kwh, household_load_profile, recommend
 from geo.roofs.hotwater import collector_area_m2, solar_hot_water
@@ -22,16 +22,9 @@ ADDRESS_FIELDS = {
     "address_postcode": "code_postal", "address_city": "nom_commune",
 }
 
-
-#: Columns of the ``buildings`` layer, in order (plus geometry); see docs/data-dictionary.md.
-BUILDING_COLUMNS = (
-    "building_id", "cleabs", "address", *ADDRESS_FIELDS, "code_insee", "status", "n_faces", "n_suitable_faces",
-    "usable_area_m2", "kwp_max", "production_kwh_yr_max", "best_face_id", "suitability",
-    "reco_kwp", "reco_n_modules", "reco_production_kwh_yr", "reco_cost_eur", "reco_premium_eur",
-    "reco_self_consumption_rate", "reco_savings_eur_yr", "reco_sales_eur_yr", "reco_payback_yr",
-    "reco_net_gain_20yr_eur", "co2_avoided_kg_yr", "swh_face_id", "swh_collector_m2", "swh_heat_kwh_yr",
-    "swh_solar_fraction", "weather_source", "tariff_quarter",
-)
+#: Columns of the ``buildings`` layer :func:`building_table` makes, in order (plus geometry): those of
+#: :data:`geo.products.rooftops.BUILDINGS` but the data-quality ones (:func:`geo.roofs.reconcile.with_quality`).
+BUILDING_COLUMNS = tuple(c for c in rooftops.BUILDINGS.column_names if not c.startswith("dq_"))
 
 
 def match_addresses(buildings: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame | None) -> pd.DataFrame:
@@ -234,8 +227,3 @@ def commune_table(
     out["n_suitable_faces"] = out["n_suitable_faces"].astype(int)
     gdf = gpd.GeoDataFrame(out[cols], geometry=out.geometry.values, crs=buildings.crs)
     return gdf
-
-
-def nan_to_none(x: float | None) -> float | None:
-    """NaN -> None (JSON-friendly)."""
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x

@@ -279,7 +279,7 @@ def simulate(
         Household electricity use [kWh/yr] (> 0).
     profiles
         Hourly profiles by ``profile_id`` (the ``pv_profiles`` layer, read with
-        :func:`geo.io.rooftops.read_pv_profiles`).
+        :func:`geo.products.rooftops.read_pv_profiles`).
     kwp
         Peak power wanted [kWp]; rounded down to whole modules and capped by what fits on the
         chosen faces. Default: the recommended size (:func:`recommend`).

@@ -42,6 +42,7 @@ from shapely.geometry import MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
+from geo.solar.surface import gradient_normal, tilt_azimuth
 
 log = logging.getLogger("artois.roofs")
 
@@ -79,23 +80,6 @@ class RoofSegmentation:
     face_pixels: np.ndarray
     sample_pixels: np.ndarray
     issues: dict[str, int] = field(default_factory=dict)
-
-
-def tilt_azimuth(a: float, b: float) -> tuple[float, float]:
-    """Tilt and azimuth of the plane z = a x + b y + c (x east, y north).
-
-    Returns
-    -------
-    tilt_deg
-        From horizontal [°].
-    azimuth_deg
-        Direction the plane faces (down-slope), clockwise from north [°], 180 = south;
-        NaN for a horizontal plane.
-    """
-    tilt = math.degrees(math.atan(math.hypot(a, b)))
-    if math.hypot(a, b) < 1e-9:
-        return tilt, math.nan
-    return tilt, math.degrees(math.atan2(-a, -b)) % 360.0
 
 
 # ---------------------------------------------------------------------------
@@ -581,7 +565,7 @@ def _segment_building(
             continue
         n_out += 1
         a, b, c = plane_arr[k]
-        tilt, az = tilt_azimuth(float(a), float(b))
+        tilt, az = (float(v) for v in tilt_azimuth(gradient_normal(a, b), flat_tilt_deg=1e-7))
         is_flat = tilt < p.flat_deg
         cos_t = math.cos(math.radians(tilt))
         obst = _polygonal(shapely.union_all(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()

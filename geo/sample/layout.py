@@ -27,8 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.sample.geometry import Embankment, Terrain, Terril, Water
 from geo.sample.scene import Greenway, Scene, SceneBuilder, Stop
-
-Bounds = tuple[float, float, float, float]
+from geo.types import Bounds
 
 #: Areas of the two variants (xmin, ymin, xmax, ymax) [m], Lambert-93.
 SMALL_BOUNDS: Bounds = (685_000.0, 7_037_500.0, 685_500.0, 7_038_000.0)
