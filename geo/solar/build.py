@@ -68,11 +68,14 @@ class Footprints:
         return cls(path, layer, crs, CRS.from_user_input(head.crs) if head.crs is not None else crs)
 
     def mask(self, shape: tuple[int, int], transform: Affine) -> np.ndarray:
-        """Pixels of the window (``shape``, ``transform``) touched by a footprint."""
+        """Pixels of the window (``shape``, ``transform``) touched by a footprint grown by the reach of the
+        roofs stage's reconciliation (footprints drawn off the LiDAR are moved onto their roofs there)."""
         rows, cols = shape
         res = transform.a
-        xmin, ymax = transform.c - res, transform.f + res  # one pixel of margin around the window
-        xmax, ymin = transform.c + (cols + 1) * res, transform.f - (rows + 1) * res
+        grow = config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M
+        pad = res + grow  # one pixel of margin around the window, and the growth
+        xmin, ymax = transform.c - pad, transform.f + pad
+        xmax, ymin = transform.c + cols * res + pad, transform.f - rows * res - pad
         bbox: Bounds = (xmin, ymin, xmax, ymax)
         if self.file_crs != self.crs:
             bbox = rasterio.warp.transform_bounds(self.crs, self.file_crs, *bbox, densify_pts=21)
@@ -81,7 +84,8 @@ class Footprints:
         if gdf.empty:
             return np.zeros(shape, dtype=bool)
         return rasterio.features.rasterize(
-            ((g, 1) for g in gdf.geometry), out_shape=shape, transform=transform, fill=0,
+            ((g.buffer(grow, join_style="mitre"), 1) for g in gdf.geometry), out_shape=shape, transform=transform,
+            fill=0,
             all_touched=True, dtype="uint8",
         ).astype(bool)
 
