@@ -530,8 +530,20 @@ def render_report(report: Report) -> str:
     return _environment().get_template("report.html.j2").render(
         r=report, a=report.assumptions, i=report.installation,
         plan=Markup(plan_of(report)), chart=None if chart is None else Markup(chart), css=Markup(_css()),
-        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE,
+        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE, pdf_query=pdf_query(report),
     )
+
+
+def pdf_query(report: Report) -> str:
+    """The query string (``?consommation=…&kwp=…`` or empty) of the report's PDF link: the same figures."""
+    from urllib.parse import urlencode
+
+    params: dict[str, str] = {}
+    if not report.consumption_is_default:
+        params["consommation"] = f"{report.consumption_kwh_yr:g}"
+    if report.requested_kwp is not None:
+        params["kwp"] = f"{report.requested_kwp:g}"
+    return "?" + urlencode(params) if params else ""
 
 
 def render_error(status: int, message: str) -> str:

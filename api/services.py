@@ -440,3 +440,59 @@ def export(catalog: Catalog, settings: Settings, layer: str, commune: str, fmt: 
             return path.read_bytes(), EXPORT_FORMATS[fmt], filename
     raise InvalidRequestError(f"Format inconnu : {fmt}")
 
+
+# -- planner scenarios (issue 15) -------------------------------------------------------------------
+
+
+def park_scenario(catalog: Catalog, *, gaps: list[str] | None, line: dict[str, Any] | None) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of a planner scenario (:mod:`geo.parks.scenario`): the link built, the changed
+    routes and the new loop as features, the gains in ``properties`` (a GeoJSON foreign member)."""
+    from pyproj import Transformer
+
+    from geo.parks.scenario import gaps_scenario, line_scenario
+
+    model = parks_model(catalog)
+    try:
+        if gaps:
+            ids = [int(g) for g in gaps]
+            effect = gaps_scenario(model, ids)
+        else:
+            assert line is not None
+            geom = shapely.from_geojson(json.dumps(line))
+            tr = Transformer.from_crs(config.WGS84, model.crs, always_xy=True)
+            geom = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+            effect = line_scenario(model, geom)
+    except shapely.errors.GEOSException as exc:
+        raise InvalidRequestError(f"Scénario impossible : tracé hors de la zone projetable ({exc}).") from exc
+    except ValueError as exc:
+        raise InvalidRequestError(f"Scénario impossible : identifiant de lien invalide ({exc}).") from exc
+    except NotFoundError as exc:
+        raise NotFoundError(f"Scénario impossible : {exc}.") from exc
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"Scénario impossible : {exc}.") from exc
+    sc = effect.scenario
+    names = {int(p): str(n) for p, n in zip(model.parks["park_id"], model.parks["nom"], strict=True)}
+    features: list[dict[str, Any]] = [{
+        "type": "Feature", "geometry": _geometry_wgs84(model, sc.geometry),
+        "properties": {"role": "lien", "gap_ids": list(sc.gap_ids), "length_m": sc.length_built_m},
+    }]
+    for r in effect.routes:
+        features.append({"type": "Feature", "geometry": _geometry_wgs84(model, r.geometry), "properties": clean_properties({
+            "role": "itineraire", "from_park": r.from_park, "from_nom": names.get(r.from_park), "to_park": r.to_park,
+            "to_nom": names.get(r.to_park), "length_before_m": r.length_before_m, "length_after_m": r.length_after_m,
+            "greenway_before_m": r.greenway_before_m, "greenway_after_m": r.greenway_after_m})})
+    if not effect.new_loop.is_empty:
+        features.append({"type": "Feature", "geometry": _geometry_wgs84(model, effect.new_loop),
+                         "properties": {"role": "boucle", "length_m": float(shapely.length(effect.new_loop))}})
+    props = clean_properties({
+        "gap_ids": list(sc.gap_ids), "length_built_m": sc.length_built_m,
+        "population_newly_linked": effect.population_newly_linked,
+        "population_newly_within_10min": effect.population_newly_within_10min,
+        "linked_population_before": sc.linked_population_before, "linked_population_after": sc.linked_population_after,
+        "parks_newly_linked": [names.get(p, str(p)) for p in sc.parks_linked_after if p not in sc.parks_linked_before],
+        "n_components_before": sc.n_components_before, "n_components_after": sc.n_components_after,
+        "greenway_length_before_m": sc.greenway_length_before_m, "greenway_length_after_m": sc.greenway_length_after_m,
+        "loop_length_before_m": effect.loop_length_before_m, "loop_length_after_m": effect.loop_length_after_m,
+        "routes_changed": len(effect.routes),
+    })
+    return {"type": "FeatureCollection", "name": "scenario", "properties": props, "features": features}

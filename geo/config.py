@@ -774,3 +774,26 @@ CADASTRE_URL_TEMPLATE: Final = (
 CADASTRE_TYPE_USAGE: Final[dict[str, str]] = {"01": "Indifférencié", "02": "Annexe"}
 #: Footprint sources `artois fetch --footprints` accepts.
 FETCH_FOOTPRINT_SOURCES: Final = ("bdtopo", "cadastre")
+
+# ---------------------------------------------------------------------------------------------------
+# Adviser and planner workflows (issue 15): batch lookups, scenarios, statistics page
+# ---------------------------------------------------------------------------------------------------
+
+#: Batch address lookups (api/batch.py: ``artois solar lookup``, ``POST /api/lookup``). Project choices
+#: (2026-11), tuned on the sample's BAN: an address is accepted from this geocoder score (0–1; exact
+#: addresses score 1, one typo per word ~0.9, an unrelated street of the same commune < 0.7)…
+LOOKUP_MIN_SCORE: Final = 0.75
+#: …and is ambiguous when another, different address scores within this margin of the best.
+LOOKUP_AMBIGUITY_MARGIN: Final = 0.03
+#: Candidates examined (and listed for an ambiguous address).
+LOOKUP_CANDIDATES: Final = 5
+#: A BAN point is usually on the façade or in the front garden: the building is the one containing it,
+#: else the nearest within this distance [m].
+LOOKUP_BUILDING_MAX_DISTANCE_M: Final = 25.0
+#: Addresses per ``POST /api/lookup`` request (the CLI has no limit).
+LOOKUP_MAX_ADDRESSES: Final = 2000
+#: Planner scenarios (geo/parks/scenario.py): a point of a drawn path is attached to the network node, else
+#: the edge, within this distance [m] (the greenway snapping distance, PARKS_GREENWAY_SNAP_M)…
+PARKS_SCENARIO_SNAP_M: Final = 15.0
+#: …and a drawn path is at most this long [m] (a planner's link, not a network; bounds the request's work).
+PARKS_SCENARIO_MAX_LENGTH_M: Final = 10_000.0

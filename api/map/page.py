@@ -34,6 +34,7 @@ API_URLS: Mapping[str, str] = {
     "route": "/api/parks/route",
     "serviceArea": "/api/parks/service-area",
     "communesStats": "/api/stats/communes",
+    "scenario": "/api/parks/scenario",
 }
 
 PAGE_TITLE = "Artois Solaire & Parcs — carte"
@@ -192,6 +193,7 @@ def build_map(*, online_basemaps: Sequence[Mapping[str, str | int]] = config.MAP
         minutes=config.MAP_SERVICE_AREA_MINUTES,
         consumption=settings["consumption"],
         suitability=settings["suitability"],
+        scenario_url=API_URLS["scenario"], gaps_url=API_URLS["items"].format(collection="gaps") + "?limit=1000",
     )
     add_body_html(fmap.get_root(), panel, name="artois_panel")  # type: ignore[arg-type]
     return fmap

@@ -1,4 +1,5 @@
-"""The printable roof report: ``GET /rapport/{building_id}`` (HTML, French, A4).
+"""The printable roof report: ``GET /rapport/{building_id}`` (HTML, French, A4) and
+``GET /rapport/{building_id}.pdf`` (the same page made into a PDF on the server by :mod:`api.pdf`).
 
 Thin: parse the parameters, call :func:`api.report.build_report`, render with :func:`api.report.render_report`.
 Errors a user can cause (unknown building, impossible simulation) get a French HTML page with the status of
@@ -8,12 +9,13 @@ malformed parameters are 422 from the app's validation handler.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api import report
+from api import pdf, report
 from api.deps import get_catalog
 from api.errors import error_response, status_for
 from api.layers import Catalog
@@ -31,6 +33,72 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+BuildingId = Annotated[str, Path(min_length=1, max_length=200, description="buildings.building_id (cleabs)",
+                                 examples=["BATIMENT0000000312345678"])]
+Consumption = Annotated[float | None, Query(
+    ge=config.MAP_CONSUMPTION_MIN_KWH_YR, le=config.MAP_CONSUMPTION_MAX_KWH_YR,
+    description="household electricity use [kWh/yr]; default: the typical household of /api/roof",
+    examples=[4500])]
+Kwp = Annotated[float | None, Query(
+    ge=config.MODULE_PEAK_POWER_WP / 1000.0, le=1000,
+    description="peak power to study [kWp]; default: the recommended size", examples=[3.0])]
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """The parameters of both report routes (HTML and PDF)."""
+
+    building_id: str
+    consommation: float | None
+    kwp: float | None
+
+    def build(self, catalog: Catalog) -> report.Report:
+        return report.build_report(catalog, self.building_id, annual_consumption_kwh=self.consommation, kwp=self.kwp)
+
+
+def report_query(building_id: BuildingId, consommation: Consumption = None, kwp: Kwp = None) -> ReportQuery:
+    return ReportQuery(building_id, consommation, kwp)
+
+
+def _error(request: Request, exc: ArtoisError) -> Response:
+    status, code = status_for(exc)
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(report.render_error(status, str(exc)), status_code=status,
+                            headers={"Cache-Control": "no-store"})
+    return error_response(status, code, str(exc))
+
+
+# Declared before the HTML route, whose path parameter would also match "….pdf".
+@router.get(
+    "/rapport/{building_id}.pdf",
+    response_class=Response,
+    response_model=None,
+    summary="Rapport d'une toiture en PDF",
+    description="The report of /rapport/{building_id} as an A4 PDF made on the server (WeasyPrint, fonts "
+    "embedded, no browser needed), same content and parameters. 503 when the server cannot make PDFs.",
+    responses={**_RESPONSES, 200: {"content": {"application/pdf": {}}, "description": "Le rapport (PDF, A4)"},
+               503: {"model": ErrorBody, "description": "PDF indisponible sur ce serveur"}},
+)
+def report_pdf(
+    request: Request,
+    catalog: Annotated[Catalog, Depends(get_catalog)],
+    q: Annotated[ReportQuery, Depends(report_query)],
+) -> Response:
+    try:
+        content = pdf.html_to_pdf(report.render_report(q.build(catalog)),
+                                  title=f"Rapport solaire — bâtiment {q.building_id}")
+    except pdf.PdfUnavailableError as exc:
+        return error_response(503, "pdf_unavailable", str(exc))
+    except ArtoisError as exc:
+        return _error(request, exc)
+    return Response(content, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="rapport-solaire-{_safe_name(q.building_id)}.pdf"'})
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:100]
+
+
 @router.get(
     "/rapport/{building_id}",
     response_class=HTMLResponse,
@@ -45,22 +113,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 def report_page(
     request: Request,
     catalog: Annotated[Catalog, Depends(get_catalog)],
-    building_id: Annotated[str, Path(min_length=1, max_length=200, description="buildings.building_id (cleabs)",
-                                     examples=["BATIMENT0000000312345678"])],
-    consommation: Annotated[float | None, Query(
-        ge=config.MAP_CONSUMPTION_MIN_KWH_YR, le=config.MAP_CONSUMPTION_MAX_KWH_YR,
-        description="household electricity use [kWh/yr]; default: the typical household of /api/roof",
-        examples=[4500])] = None,
-    kwp: Annotated[float | None, Query(
-        ge=config.MODULE_PEAK_POWER_WP / 1000.0, le=1000,
-        description="peak power to study [kWp]; default: the recommended size", examples=[3.0])] = None,
+    q: Annotated[ReportQuery, Depends(report_query)],
 ) -> Response:
     try:
-        model = report.build_report(catalog, building_id, annual_consumption_kwh=consommation, kwp=kwp)
+        model = q.build(catalog)
     except ArtoisError as exc:
-        status, code = status_for(exc)
-        if "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(report.render_error(status, str(exc)), status_code=status,
-                                headers={"Cache-Control": "no-store"})
-        return error_response(status, code, str(exc))
+        return _error(request, exc)
     return HTMLResponse(report.render_report(model))
