@@ -96,9 +96,7 @@ class Stage:
     target: str  # "module:function"
 
     def load(self) -> StageFn:
-        module_name, func_name = self.target.split(":")
-        fn: StageFn = getattr(importlib.import_module(module_name), func_name)
-        return fn
+        return _load(self.target)
 
 
 #: In dependency order: roofs read the irradiation raster.
@@ -127,6 +125,18 @@ class BuildReport:
         for name, why in self.failed.items():
             out.append(f"FAILED {name}: {why}")
         return out
+
+
+#: The irradiance stage's units of work (looked up by name, like the stages): the plan of tiles, one tile
+#: written to the build's tile folder, the merge of the tiles into the product.
+IRRADIANCE_TASKS = ("geo.solar.build:plan_build_irradiance", "geo.solar.build:irradiance_tile_file",
+                    "geo.solar.build:merge_irradiance_tiles")
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module_name, func_name = target.split(":")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module_name), func_name)
+    return fn
 
 
 MANIFEST = "manifest.json"
@@ -208,8 +218,7 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
 
 def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, progress: bool | None) -> list[Path]:
     """Irradiance tiles (skipping those done), then the merge into ``irradiance.tif``."""
-    from geo.solar.build import irradiance_tile_file, merge_irradiance_tiles, plan_build_irradiance
-
+    plan_build_irradiance, irradiance_tile_file, merge_irradiance_tiles = (_load(t) for t in IRRADIANCE_TASKS)
     out = ctx.products.irradiance
     if state.done("irradiance", [out]):
         return [out]
