@@ -56,7 +56,7 @@ BUILDING_COLUMNS = (
     "building_id", "address", "code_insee", "suitability", "n_suitable_faces", "usable_area_m2", "kwp_max",
     "production_kwh_yr_max", "reco_kwp", "reco_n_modules", "reco_production_kwh_yr", "reco_cost_eur",
     "reco_premium_eur", "reco_self_consumption_rate", "reco_savings_eur_yr", "reco_sales_eur_yr",
-    "reco_payback_yr", "reco_net_gain_20yr_eur", "co2_avoided_kg_yr", "tariff_quarter",
+    "reco_payback_yr", "reco_net_gain_eur", "analysis_years", "owner", "co2_avoided_kg_yr", "tariff_quarter",
 )
 #: Columns appended to the input's, in this order.
 RESULT_COLUMNS = ("status", "reason", "matched_address", "score", "candidates", "lon", "lat",
