@@ -152,6 +152,10 @@ class AddressIndex:
             return cls(AddressStore(path), source=source)
         return cls.build(load(), path, source=source, key=key)
 
+    def codes(self) -> set[str]:
+        """Postcodes and INSEE codes of the indexed addresses."""
+        return self.store.codes()
+
     def _variants(self, word: str) -> list[str]:
         """FTS5 terms standing for one query word: itself if indexed, else its closest words or a prefix."""
         if word in self._vocab_set:

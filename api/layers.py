@@ -21,6 +21,8 @@ from pyproj import Geod, Transformer
 from api.io.gpkg import Bounds, Features, GeoPackage, LayerInfo, SpatialFilter
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
+from geo.products import BuildFolder, irradiance, parks, rooftops, sites
+from geo.types import WeatherInfo
 
 log = logging.getLogger("artois.api")
 
@@ -44,58 +46,81 @@ class CollectionDef:
 #: The collections, in the order the OGC API lists them. Titles and descriptions are shown to users (French).
 COLLECTIONS: tuple[CollectionDef, ...] = (
     CollectionDef(
-        "roof_faces", "rooftops.gpkg", "Pans de toiture",
+        rooftops.ROOF_FACES.name, rooftops.FILE, "Pans de toiture",
         "Un polygone par pan de toit : orientation, inclinaison, irradiation annuelle (kWh/m²/an), surface utile, "
         "puissance installable (kWc), production (kWh/an) et classe de potentiel.",
-        "face_id",
+        rooftops.ROOF_FACES.key,
         ("face_id", "building_id", "suitability", "irradiation_kwh_m2_yr", "orientation", "tilt_deg", "kwp",
          "production_kwh_yr"),
     ),
     CollectionDef(
-        "buildings", "rooftops.gpkg", "Bâtiments",
+        rooftops.BUILDINGS.name, rooftops.FILE, "Bâtiments",
         "Emprise des bâtiments avec le potentiel solaire total, l'installation recommandée, son économie et le "
         "chauffe-eau solaire.",
         "building_id",
         ("building_id", "suitability", "kwp_max", "production_kwh_yr_max", "reco_kwp", "address"),
     ),
     CollectionDef(
-        "communes_solar", "rooftops.gpkg", "Potentiel solaire par commune",
+        rooftops.COMMUNES_SOLAR.name, rooftops.FILE, "Potentiel solaire par commune",
         "Totaux du cadastre solaire par commune et par agglomération (level = epci).",
         "code", ("code", "nom", "level", "n_buildings", "kwp", "production_mwh_yr"),
     ),
     CollectionDef(
-        "parks", "parks.gpkg", "Parcs", "Parcs et espaces verts, ensemble de la Chaîne des Parcs, surface (ha), "
+        parks.PARKS.name, parks.FILE, "Parcs", "Parcs et espaces verts, ensemble de la Chaîne des Parcs, surface (ha), "
         "population à 10 minutes à pied.",
         "park_id", ("park_id", "nom", "ensemble", "area_ha", "on_greenway", "population_10min"),
     ),
     CollectionDef(
-        "greenways", "parks.gpkg", "Voies vertes", "Cavaliers, chemins de halage et voies vertes ; in_loop indique "
+        parks.GREENWAYS.name, parks.FILE, "Voies vertes", "Cavaliers, chemins de halage et voies vertes ; in_loop indique "
         "la boucle.", "greenway_id", ("greenway_id", "nom", "type", "length_m", "component", "in_loop"),
     ),
     CollectionDef(
-        "service_areas", "parks.gpkg", "Zones de desserte des parcs",
+        parks.SERVICE_AREAS.name, parks.FILE, "Zones de desserte des parcs",
         "Secteurs atteignables à pied depuis les entrées des parcs (300 m, 10 minutes…).",
         None, ("park_id", "minutes", "distance_m", "label"),
     ),
     CollectionDef(
-        "gaps", "parks.gpkg", "Liaisons manquantes",
+        parks.GAPS.name, parks.FILE, "Liaisons manquantes",
         "Liaisons à créer classées par population nouvellement reliée par km à construire.",
         "gap_id", ("gap_id", "rank", "length_m", "links", "population_newly_linked", "score_per_km"),
     ),
     CollectionDef(
-        "communes_access", "parks.gpkg", "Accès aux parcs par commune",
+        parks.COMMUNES_ACCESS.name, parks.FILE, "Accès aux parcs par commune",
         "Population à moins de 300 m et à moins de 10 minutes à pied d'un parc, par commune et par agglomération.",
         "code", ("code", "nom", "level", "population", "share_within_300m", "share_within_10min"),
     ),
     CollectionDef(
-        "access_cells", "parks.gpkg", "Carreaux de population et accès",
+        parks.ACCESS_CELLS.name, parks.FILE, "Carreaux de population et accès",
         "Carreaux INSEE de 200 m : population, distance à pied au parc le plus proche, rang de priorité.",
         "Idcar_200m", ("Idcar_200m", "population", "poverty_rate", "walk_m_to_park", "within_300m", "within_10min",
                        "priority_rank"),
     ),
     CollectionDef(
-        "entrances", "parks.gpkg", "Entrées des parcs", "Entrées des parcs (chemins, entrées virtuelles).",
+        parks.ENTRANCES.name, parks.FILE, "Entrées des parcs", "Entrées des parcs (chemins, entrées virtuelles).",
         "entrance_id", ("entrance_id", "park_id", "kind"),
+    ),
+    # -- ground PV and APER car parks (geo/sites/, sites.gpkg) --
+    CollectionDef(
+        sites.FRICHES.name, sites.FILE, "Friches et terrils : photovoltaïque au sol",
+        "Friches (Cartofriches, standard CNIG) et flancs de terrils : surface utilisable (m²), puissance (kWc), "
+        "production (MWh/an), coût et coût de production (€/MWh) comparé aux appels d'offres de la CRE ; "
+        "drapeaux pollution et patrimoine ; approximate = estimation sans périmètre ou hors du MNS.",
+        "site_id", ("site_id", "site_nom", "site_type", "usable_area_m2", "kwp", "production_mwh_yr", "lcoe_eur_mwh",
+                    "pollution_flag", "heritage_flag", "approximate"),
+    ),
+    CollectionDef(
+        sites.CAR_PARKS.name, sites.FILE, "Parkings et obligation d'ombrières (loi APER)",
+        "Parkings extérieurs : surface comptée (places, voies ; sans espaces verts), part ombragée par les "
+        "arbres, statut au regard de l'article 40 de la loi APER et échéance, potentiel des ombrières sur la "
+        "moitié du parking (kWc, MWh/an, coût).",
+        "car_park_id", ("car_park_id", "nom", "counted_area_m2", "tree_share", "aper_status", "aper_deadline",
+                        "canopy_kwp", "canopy_production_mwh_yr"),
+    ),
+    CollectionDef(
+        sites.COMMUNES_SITES.name, sites.FILE, "Friches et parkings par commune",
+        "Totaux par commune et par agglomération (level = epci) : friches (kWc, MWh/an) et parkings concernés "
+        "par l'obligation APER (surface, ombrières).",
+        "code", ("code", "nom", "level", "n_friches", "friches_kwp", "n_aper_concerned", "aper_canopy_kwp"),
     ),
 )
 
@@ -224,11 +249,11 @@ def bbox_area_km2(bbox: Bounds) -> float:
 
 @dataclass(frozen=True)
 class RasterInfo:
-    """The irradiation COG: path, extent and the weather tags written by the solar engine."""
+    """The irradiation COG: path, extent and the weather it was computed with."""
 
     path: Path
     bounds_wgs84: Bounds
-    tags: dict[str, str]
+    weather: WeatherInfo | None
 
 
 class Catalog:
@@ -237,7 +262,7 @@ class Catalog:
     Raises
     ------
     InputError
-        ``data_dir`` holds neither rooftops.gpkg nor parks.gpkg.
+        ``data_dir`` holds neither of the GeoPackage products (:mod:`geo.products`).
     """
 
     def __init__(self, data_dir: str | Path) -> None:
@@ -251,7 +276,7 @@ class Catalog:
                 self.stores[name] = GeoPackage(path)
         if not self.stores:
             raise InputError(
-                self.data_dir, "no rooftops.gpkg nor parks.gpkg in this folder (run 'artois build' first)"
+                self.data_dir, f"no {rooftops.FILE} nor {parks.FILE} in this folder (run 'artois build' first)"
             )
         self.collections: dict[str, Collection] = {}
         for defn in COLLECTIONS:
@@ -261,7 +286,7 @@ class Catalog:
         missing = [c.id for c in COLLECTIONS if c.id not in self.collections]
         if missing:
             log.warning("%s: layers not found (not served): %s", self.data_dir, ", ".join(missing))
-        self.raster = self._raster_info(self.data_dir / "irradiance.tif")
+        self.raster = self._raster_info(BuildFolder(self.data_dir).irradiance)
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
 
@@ -269,17 +294,15 @@ class Catalog:
     def _raster_info(path: Path) -> RasterInfo | None:
         if not path.is_file():
             return None
-        import rasterio
         from rasterio.warp import transform_bounds
 
-        try:
-            with rasterio.open(path) as ds:
-                if ds.crs is None:
-                    raise InputError(path, "raster has no CRS")
-                b = transform_bounds(ds.crs, config.WGS84, *ds.bounds, densify_pts=21)
-                return RasterInfo(path, (b[0], b[1], b[2], b[3]), {k: str(v) for k, v in ds.tags().items()})
-        except rasterio.errors.RasterioIOError as exc:
-            raise InputError(path, f"not a readable raster ({exc})") from exc
+        header = irradiance.read_header(path)
+        if header.crs is None:
+            raise InputError(path, "raster has no CRS")
+        rows, cols = header.shape
+        t = header.transform
+        b = transform_bounds(header.crs, config.WGS84, t.c, t.f + rows * t.e, t.c + cols * t.a, t.f, densify_pts=21)
+        return RasterInfo(path, (b[0], b[1], b[2], b[3]), header.weather)
 
     def collection(self, collection_id: str) -> Collection:
         """The served collection ``collection_id``; :class:`NotFoundError` (404) otherwise."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import importlib
 import io
 import json
 import logging
@@ -18,7 +17,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,12 @@ from api.settings import Settings
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
 from geo.parks import ParksModel, load_network, route, service_area
+from geo.products import parks as parks_product
+from geo.products import rooftops
+from geo.products import sites as sites_product
+from geo.roofs.economics import FaceSet, Options, Simulation, Tariffs, assumptions, default_options
+from geo.roofs.economics import simulate as economics_simulate
+from geo.types import WeatherInfo
 
 log = logging.getLogger("artois.api")
 
@@ -41,14 +46,32 @@ log = logging.getLogger("artois.api")
 
 
 def weather_info(catalog: Catalog, building_props: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The weather source of the irradiation: raster tags, else the building's ``weather_source``."""
-    tags = catalog.raster.tags if catalog.raster is not None else {}
-    source = tags.get("WEATHER_SOURCE") or (building_props or {}).get("weather_source")
-    approx = tags.get("WEATHER_APPROXIMATE")
-    return {
-        "source": source, "location": tags.get("WEATHER_LOCATION"), "period": tags.get("WEATHER_PERIOD"),
-        "approximate": None if approx is None else approx.strip().lower() in ("true", "1", "yes"),
-    }
+    """The weather of the irradiation: the raster's, else the ``site`` table's, else the building's ``weather_source``."""
+    info = catalog.raster.weather if catalog.raster is not None else None
+    if info is None:
+        info = site_weather(catalog)
+    if info is None:
+        return {"source": (building_props or {}).get("weather_source"), "location": None, "period": None,
+                "approximate": None}
+    return {"source": info.source, "location": info.location or None, "period": info.period or None,
+            "approximate": info.approximate}
+
+
+def site_weather(catalog: Catalog) -> WeatherInfo | None:
+    """The weather recorded in the ``site`` table of the solar cadastre (read once), None without it."""
+    store = catalog.stores.get(rooftops.FILE)
+    if store is None:
+        return None
+    path = store.path
+
+    def read() -> WeatherInfo | None:
+        try:
+            return rooftops.read_site(path).weather
+        except InputError:
+            return None
+
+    info: WeatherInfo | None = catalog.cached(f"{rooftops.SITE.name}_weather", read)
+    return info
 
 
 def building_at(buildings: Collection, lon: float, lat: float) -> tuple[int, dict[str, Any], shapely.Geometry]:
@@ -69,7 +92,7 @@ def building_at(buildings: Collection, lon: float, lat: float) -> tuple[int, dic
 
 def roof_faces_of(catalog: Catalog, building_id: str, footprint: shapely.Geometry) -> Any:
     """Features of the roof faces of one building (found through the index by its footprint)."""
-    faces = catalog.collection("roof_faces")
+    faces = catalog.collection(rooftops.ROOF_FACES.name)
     return faces.read(
         spatial=SpatialFilter(_bounds(footprint)),
         equals={"building_id": building_id},
@@ -83,13 +106,13 @@ def _bounds(geom: shapely.Geometry) -> tuple[float, float, float, float]:
 
 def roof_at(catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
     """The building under (lon, lat) [°] with its faces (best production first) and the weather source."""
-    buildings = catalog.collection("buildings")
+    buildings = catalog.collection(rooftops.BUILDINGS.name)
     fid, props, footprint = building_at(buildings, lon, lat)
     building = features_to_geojson(buildings, _one(fid, props, footprint))[0]
     faces_out: list[dict[str, Any]] = []
-    if "roof_faces" in catalog.collections and props.get("building_id") is not None:
+    if rooftops.ROOF_FACES.name in catalog.collections and props.get("building_id") is not None:
         faces = roof_faces_of(catalog, str(props["building_id"]), footprint)
-        faces_out = features_to_geojson(catalog.collection("roof_faces"), faces)
+        faces_out = features_to_geojson(catalog.collection(rooftops.ROOF_FACES.name), faces)
         faces_out.sort(key=lambda f: -(f["properties"].get("production_kwh_yr") or 0.0))
     return {"building": building, "faces": faces_out, "weather": weather_info(catalog, props),
             "data_quality": data_quality(props)}
@@ -126,54 +149,95 @@ def _one(fid: int, props: dict[str, Any], geom: shapely.Geometry) -> Any:
 
 def building_by_id(catalog: Catalog, building_id: str) -> tuple[int, dict[str, Any], shapely.Geometry]:
     """(fid, attributes, footprint) of a building by its ``building_id``; :class:`NotFoundError` if unknown."""
-    buildings = catalog.collection("buildings")
+    buildings = catalog.collection(rooftops.BUILDINGS.name)
     fid = buildings.fid_of(building_id)
     feats = buildings.read(fids=[fid])
     return fid, feats.properties[0], feats.geometries[0]
 
 
-def simulate(catalog: Catalog, building_id: str, *, annual_consumption_kwh: float, kwp: float | None,
-             face_ids: list[str] | None) -> dict[str, Any]:
-    """Economics of an installation on ``building_id`` recomputed by :func:`geo.roofs.economics.simulate`."""
-    _, _, footprint = building_by_id(catalog, building_id)
-    faces = roof_faces_of(catalog, building_id, footprint)
-    return simulate_faces(catalog, building_id, faces, annual_consumption_kwh=annual_consumption_kwh, kwp=kwp,
-                          face_ids=face_ids)
+@dataclass(frozen=True)
+class SimulateOptions:
+    """What a request may set (None = the building's default: its stored owner, profile and consumption)."""
+
+    annual_consumption_kwh: float | None = None
+    load_profile: str | None = None
+    owner: str | None = None
+    vat: str | None = None
+    installed_cost_eur: float | None = None
+    analysis_years: int | None = None
+    escalation: float | None = None
+    ems: bool | None = None
+    battery_kwh: float | None = None
+    loan_rate: float | None = None
+    loan_years: int | None = None
 
 
-def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, annual_consumption_kwh: float,
-                   kwp: float | None, face_ids: list[str] | None) -> dict[str, Any]:
-    """:func:`simulate` on the already read roof faces (``Features``) of ``building_id``."""
-    economics = importlib.import_module("geo.roofs.economics")
+def economics_options(props: dict[str, Any], req: SimulateOptions) -> Options:
+    """The :class:`geo.roofs.economics.Options` of a request on a building: the building's stored owner,
+    load profile and consumption (those of its stored recommendation), overridden by the request."""
+    owner = req.owner or str(props.get("owner") or "menage")
+    stored_profile = props.get("load_profile") if owner == str(props.get("owner") or "menage") else None
+    base = default_options(owner, consumption_kwh=clean_value(props.get("consumption_kwh_yr")) or None)
+    if stored_profile:
+        base = replace(base, load_profile=str(stored_profile))
+    changes = {k: v for k, v in vars(req).items() if v is not None and k != "owner"}
+    try:
+        return replace(base, **changes).checked()
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
 
+
+def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, options: Options,
+                   kwp: float | None, face_ids: list[str] | None) -> Simulation:
+    """:func:`geo.roofs.economics.simulate` on the already read roof faces (``Features``) of ``building_id``."""
     if not len(faces):
         raise NotFoundError(f"Le bâtiment {building_id} n'a aucun pan de toiture dans le cadastre.")
-    known = {str(p["face_id"]) for p in faces.properties}
-    if face_ids:
-        unknown = [f for f in face_ids if f not in known]
-        if unknown:
-            raise NotFoundError(f"Pan(s) de toiture inconnu(s) pour ce bâtiment : {', '.join(unknown[:5])}")
-    faces_df = pd.DataFrame(faces.properties)
-    profiles = pv_profiles(catalog)
     try:
-        result = economics.simulate(
-            faces_df, annual_consumption_kwh=annual_consumption_kwh, profiles=profiles, kwp=kwp, face_ids=face_ids,
-        )
-    except (InvalidRequestError, ValueError) as exc:
+        return economics_simulate(pd.DataFrame(faces.properties), profiles=pv_profiles(catalog), options=options,
+                                  kwp=kwp, face_ids=face_ids)
+    except NotFoundError as exc:
+        raise NotFoundError(f"Pan(s) de toiture inconnu(s) : {exc}") from exc
+    except InvalidRequestError as exc:
         raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
-    if not isinstance(result, dict):
-        result = asdict(result) if hasattr(result, "__dataclass_fields__") else dict(result)
-    return {k: _jsonable(v) for k, v in result.items()}
+
+
+def simulate_with_whole_roof(catalog: Catalog, building_id: str, *, options: SimulateOptions, kwp: float | None,
+                             face_ids: list[str] | None) -> tuple[Simulation, Simulation | None]:
+    """Economics of an installation on ``building_id`` (:func:`geo.roofs.economics.simulate` with the building's
+    options overridden by the request), and for a company or a public owner with no kWp asked, the whole suitable
+    roof too."""
+    _, props, footprint = building_by_id(catalog, building_id)
+    faces = roof_faces_of(catalog, building_id, footprint)
+    opts = economics_options(props, options)
+    result = simulate_faces(catalog, building_id, faces, options=opts, kwp=kwp, face_ids=face_ids)
+    whole = None
+    if opts.owner != "menage" and kwp is None and face_ids is None:
+        fs = FaceSet.from_frame(pd.DataFrame(faces.properties))
+        n = int(fs.n_modules[fs.suitable].sum()) or int(fs.n_modules.sum())
+        capacity = n * config.MODULE_PEAK_POWER_WP / 1000.0
+        if capacity > result.kwp + 1e-9:
+            whole = simulate_faces(catalog, building_id, faces, options=opts, kwp=capacity, face_ids=None)
+    return result, whole
+
+
+def economics_assumptions(result: Simulation) -> list[dict[str, str]]:
+    """The assumptions of a simulation with their sources (French), as the report and panel print them."""
+    return assumptions(Tariffs.default(result.tariff_quarter))
+
+
+def simulation_json(result: Simulation) -> dict[str, Any]:
+    """The JSON figures of a :class:`geo.roofs.economics.Simulation` (no NaN)."""
+    return {k: _jsonable(v) for k, v in result.to_dict().items()}
 
 
 def pv_profiles(catalog: Catalog) -> dict[str, np.ndarray]:
     """Hourly production profiles by orientation bin (``pv_profiles`` of rooftops.gpkg), read once."""
-    from geo.io.rooftops import read_pv_profiles
-
-    store = catalog.stores.get("rooftops.gpkg")
+    store = catalog.stores.get(rooftops.FILE)
     if store is None:
-        raise NotFoundError("Pas de cadastre solaire dans ce dossier (rooftops.gpkg).")
-    profiles: dict[str, np.ndarray] = catalog.cached("pv_profiles", lambda: read_pv_profiles(store.path))
+        raise NotFoundError(f"Pas de cadastre solaire dans ce dossier ({rooftops.FILE}).")
+    path = store.path
+    profiles: dict[str, np.ndarray] = catalog.cached(rooftops.PV_PROFILES.name,
+                                                     lambda: rooftops.read_pv_profiles(path))
     return profiles
 
 
@@ -282,11 +346,12 @@ def _building_addresses(buildings: Collection) -> pd.DataFrame:
 
 def parks_model(catalog: Catalog) -> ParksModel:
     """The analysed parks network, read once per application from parks.gpkg (:func:`geo.parks.load_network`)."""
-    store = catalog.stores.get("parks.gpkg")
+    store = catalog.stores.get(parks_product.FILE)
     if store is None:
-        raise NotFoundError("Pas de couche des parcs dans ce dossier (parks.gpkg).")
-    if "network_edges" not in store.layers:
-        raise NotFoundError("Le réseau piéton n'a pas été enregistré (couche network_edges) : relancez « artois build ».")
+        raise NotFoundError(f"Pas de couche des parcs dans ce dossier ({parks_product.FILE}).")
+    if parks_product.NETWORK_EDGES.name not in store.layers:
+        raise NotFoundError(f"Le réseau piéton n'a pas été enregistré (couche {parks_product.NETWORK_EDGES.name}) : "
+                            "relancez « artois build ».")
     model: ParksModel = catalog.cached("parks_model", lambda: load_network(store.path))
     return model
 
@@ -362,16 +427,18 @@ def park_service_area(catalog: Catalog, park_ref: str, *, minutes: float) -> dic
 
 
 def commune_stats(catalog: Catalog) -> list[dict[str, Any]]:
-    """Per commune and per agglomeration: the row of communes_solar and of communes_access."""
+    """Per commune and per agglomeration: the row of communes_solar, communes_access and communes_sites."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for layer, key in (("communes_solar", "solar"), ("communes_access", "access")):
+    for layer, key in ((rooftops.COMMUNES_SOLAR.name, "solar"), (parks_product.COMMUNES_ACCESS.name, "access"),
+                       (sites_product.COMMUNES_SITES.name, "sites")):
         if layer not in catalog.collections:
             continue
         feats = catalog.collection(layer).read(geometry=False)
         for p in feats.properties:
             level, code = str(p.get("level") or "commune"), str(p.get("code"))
             row = rows.setdefault((level, code), {"level": level, "code": code, "nom": p.get("nom"),
-                                                  "epci_siren": p.get("epci_siren"), "solar": None, "access": None})
+                                                  "epci_siren": p.get("epci_siren"), "solar": None, "access": None,
+                                                  "sites": None})
             row[key] = {k: v for k, v in clean_properties(p).items()
                         if k not in ("level", "code", "nom", "epci_siren")}
             row["nom"] = row["nom"] or p.get("nom")
@@ -381,14 +448,26 @@ def commune_stats(catalog: Catalog) -> list[dict[str, Any]]:
 
 # -- exports ---------------------------------------------------------------------------------------
 
-EXPORT_LAYERS = ("roof_faces", "buildings")
+EXPORT_LAYERS = (rooftops.ROOF_FACES.name, rooftops.BUILDINGS.name, sites_product.FRICHES.name,
+                 sites_product.CAR_PARKS.name)
+#: Exported layers that carry their commune's INSEE code themselves (geo/sites/): layer -> column.
+_SITE_COMMUNE_COLUMN = {sites_product.FRICHES.name: "comm_insee", sites_product.CAR_PARKS.name: "code_insee"}
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
                   "gpkg": "application/geopackage+sqlite3"}
 
 
 def commune_features(catalog: Catalog, layer: str, commune: str, *, max_features: int) -> tuple[Collection, Any]:
-    """The features of ``layer`` (roof_faces or buildings) of one commune (INSEE code)."""
-    buildings = catalog.collection("buildings")
+    """The features of ``layer`` (roof_faces, buildings, friches or car_parks) of one commune (INSEE code)."""
+    if layer in _SITE_COMMUNE_COLUMN:
+        sites = catalog.collection(layer)
+        col = _SITE_COMMUNE_COLUMN[layer]
+        n_sites = sites.count(equals={col: commune})
+        if n_sites == 0:
+            raise NotFoundError(f"Aucun objet « {layer} » pour la commune {commune}.")
+        if n_sites > max_features:
+            raise InvalidRequestError(f"Export trop volumineux ({n_sites} objets, maximum {max_features}).")
+        return sites, sites.read(equals={col: commune})
+    buildings = catalog.collection(rooftops.BUILDINGS.name)
     if "code_insee" not in buildings.info.column_names:
         raise NotFoundError("Les bâtiments n'ont pas de code commune (code_insee).")
     area = _commune_area(catalog, commune)
@@ -396,13 +475,13 @@ def commune_features(catalog: Catalog, layer: str, commune: str, *, max_features
     n = buildings.count(spatial=spatial, equals={"code_insee": commune})
     if n == 0:
         raise NotFoundError(f"Aucun bâtiment pour la commune {commune}.")
-    if layer == "buildings":
+    if layer == rooftops.BUILDINGS.name:
         if n > max_features:
             raise InvalidRequestError(f"Export trop volumineux ({n} objets, maximum {max_features}).")
         return buildings, buildings.read(spatial=spatial, equals={"code_insee": commune})
     ids = [str(p["building_id"]) for p in buildings.read(spatial=spatial, equals={"code_insee": commune},
                                                          columns=["building_id"], geometry=False).properties]
-    faces = catalog.collection("roof_faces")
+    faces = catalog.collection(rooftops.ROOF_FACES.name)
     count = faces.count(spatial=spatial, equals={"building_id": ids})
     if count > max_features:
         raise InvalidRequestError(f"Export trop volumineux ({count} objets, maximum {max_features}).")
@@ -411,11 +490,11 @@ def commune_features(catalog: Catalog, layer: str, commune: str, *, max_features
 
 def _commune_area(catalog: Catalog, commune: str) -> tuple[float, float, float, float] | None:
     """Bounds of the commune's polygon (communes_solar or communes_access), in the buildings' CRS."""
-    for layer in ("communes_solar", "communes_access"):
+    for layer in (rooftops.COMMUNES_SOLAR.name, parks_product.COMMUNES_ACCESS.name):
         if layer in catalog.collections:
             c = catalog.collection(layer)
             feats = c.read(equals={"code": commune})
-            if len(feats) and catalog.collection("buildings").info.crs == c.info.crs:
+            if len(feats) and catalog.collection(rooftops.BUILDINGS.name).info.crs == c.info.crs:
                 return tuple(shapely.total_bounds(feats.geometries).tolist())  # type: ignore[return-value]
     return None
 
@@ -453,3 +532,59 @@ def export(catalog: Catalog, settings: Settings, layer: str, commune: str, fmt: 
             return path.read_bytes(), EXPORT_FORMATS[fmt], filename
     raise InvalidRequestError(f"Format inconnu : {fmt}")
 
+
+# -- planner scenarios (issue 15) -------------------------------------------------------------------
+
+
+def park_scenario(catalog: Catalog, *, gaps: list[str] | None, line: dict[str, Any] | None) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of a planner scenario (:mod:`geo.parks.scenario`): the link built, the changed
+    routes and the new loop as features, the gains in ``properties`` (a GeoJSON foreign member)."""
+    from pyproj import Transformer
+
+    from geo.parks.scenario import gaps_scenario, line_scenario
+
+    model = parks_model(catalog)
+    try:
+        if gaps:
+            ids = [int(g) for g in gaps]
+            effect = gaps_scenario(model, ids)
+        else:
+            assert line is not None
+            geom = shapely.from_geojson(json.dumps(line))
+            tr = Transformer.from_crs(config.WGS84, model.crs, always_xy=True)
+            geom = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+            effect = line_scenario(model, geom)
+    except shapely.errors.GEOSException as exc:
+        raise InvalidRequestError(f"Scénario impossible : tracé hors de la zone projetable ({exc}).") from exc
+    except ValueError as exc:
+        raise InvalidRequestError(f"Scénario impossible : identifiant de lien invalide ({exc}).") from exc
+    except NotFoundError as exc:
+        raise NotFoundError(f"Scénario impossible : {exc}.") from exc
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"Scénario impossible : {exc}.") from exc
+    sc = effect.scenario
+    names = {int(p): str(n) for p, n in zip(model.parks["park_id"], model.parks["nom"], strict=True)}
+    features: list[dict[str, Any]] = [{
+        "type": "Feature", "geometry": _geometry_wgs84(model, sc.geometry),
+        "properties": {"role": "lien", "gap_ids": list(sc.gap_ids), "length_m": sc.length_built_m},
+    }]
+    for r in effect.routes:
+        features.append({"type": "Feature", "geometry": _geometry_wgs84(model, r.geometry), "properties": clean_properties({
+            "role": "itineraire", "from_park": r.from_park, "from_nom": names.get(r.from_park), "to_park": r.to_park,
+            "to_nom": names.get(r.to_park), "length_before_m": r.length_before_m, "length_after_m": r.length_after_m,
+            "greenway_before_m": r.greenway_before_m, "greenway_after_m": r.greenway_after_m})})
+    if not effect.new_loop.is_empty:
+        features.append({"type": "Feature", "geometry": _geometry_wgs84(model, effect.new_loop),
+                         "properties": {"role": "boucle", "length_m": float(shapely.length(effect.new_loop))}})
+    props = clean_properties({
+        "gap_ids": list(sc.gap_ids), "length_built_m": sc.length_built_m,
+        "population_newly_linked": effect.population_newly_linked,
+        "population_newly_within_10min": effect.population_newly_within_10min,
+        "linked_population_before": sc.linked_population_before, "linked_population_after": sc.linked_population_after,
+        "parks_newly_linked": [names.get(p, str(p)) for p in sc.parks_linked_after if p not in sc.parks_linked_before],
+        "n_components_before": sc.n_components_before, "n_components_after": sc.n_components_after,
+        "greenway_length_before_m": sc.greenway_length_before_m, "greenway_length_after_m": sc.greenway_length_after_m,
+        "loop_length_before_m": effect.loop_length_before_m, "loop_length_after_m": effect.loop_length_after_m,
+        "routes_changed": len(effect.routes),
+    })
+    return {"type": "FeatureCollection", "name": "scenario", "properties": props, "features": features}

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from geo import config
+from geo.products import rooftops
 
 
 class Settings(BaseModel):
@@ -18,8 +19,8 @@ class Settings(BaseModel):
     data_dir: Path = Field(default=Path("build"), description="folder written by `artois build`")
     addresses_path: Path | None = Field(
         default=None,
-        description="BAN addresses CSV for the geocoder; default: an `addresses` layer of rooftops.gpkg, "
-        "else adresses-*.csv in data_dir, data_dir/rooftops or the sibling data/rooftops folder",
+        description=f"BAN addresses CSV for the geocoder; default: an `{rooftops.ADDRESSES_LAYER}` layer of "
+        f"{rooftops.FILE}, else adresses-*.csv in data_dir, data_dir/rooftops or the sibling data/rooftops folder",
     )
     items_default_limit: int = Field(default=config.API_ITEMS_DEFAULT_LIMIT, ge=1)
     items_max_limit: int = Field(default=config.API_ITEMS_MAX_LIMIT, ge=1)

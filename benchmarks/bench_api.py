@@ -86,8 +86,8 @@ def replicate(base: Path, out: Path, n: int, n_addresses: int) -> Path:
     """``n`` copies of ``base``'s rooftops.gpkg side by side (ids suffixed ``_r<k>``), parks.gpkg as it is, the
     tiles stage run on the result and a synthetic BAN file of ``n_addresses`` beside it."""
     import ban_synth
-
     from geo.io.rooftops import write_rooftops
+
     from geo.tiles import build_tiles
 
     out.mkdir(parents=True, exist_ok=True)
@@ -119,7 +119,9 @@ def replicate(base: Path, out: Path, n: int, n_addresses: int) -> Path:
     if (base / "parks.gpkg").exists():
         shutil.copy(base / "parks.gpkg", out / "parks.gpkg")
     t1 = time.perf_counter()
-    build_tiles(out, out)
+    from geo.pipeline import BuildContext
+
+    build_tiles(BuildContext(out, out))
     t2 = time.perf_counter()
     ban_synth.write_ban(ban_synth.synthetic_ban(n_addresses, seed=0), out / "adresses-62.csv")
     print(f"replicated x{n}: {len(layers['buildings']):,} buildings, {len(layers['roof_faces']):,} roof faces "

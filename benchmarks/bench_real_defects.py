@@ -94,8 +94,9 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="work in this folder (kept) instead of a temporary one")
     args = ap.parse_args()
     from geo.io.rasters import find_lidar_tiles, read_raster
+    from geo.pipeline import BuildContext
+    from geo.products import rooftops
     from geo.roofs.build import run_roofs
-    from geo.roofs.reconcile import split_rows
     from geo.roofs.segmentation import detect_buildings
     from geo.sample import generate_sample
     from geo.solar.build import build_irradiance
@@ -107,7 +108,7 @@ def main() -> None:
     generate_sample(clean, small=not args.default, seed=0, clean=True)
     print(f"samples written in {time.perf_counter() - t0:.1f} s under {work}")
     t0 = time.perf_counter()
-    (irr,) = [p for p in build_irradiance(data, out) if p.suffix == ".tif"]
+    (irr,) = build_irradiance(BuildContext(data, out))
     print(f"irradiance in {time.perf_counter() - t0:.1f} s")
     roof = data / "rooftops"
     truth = gpd.read_file(roof / "roof_faces_truth.gpkg")
@@ -124,8 +125,8 @@ def main() -> None:
         path = out / f"rooftops_{fp.stem}.gpkg"
         rep = run_roofs(irradiance=irr, dsm=dsm, dtm=dtm, out=path, footprints=fp)
         secs = time.perf_counter() - t0
-        faces = gpd.read_file(path, layer="roof_faces")
-        b = gpd.read_file(path, layer="buildings")
+        faces = rooftops.read_layer(path, rooftops.ROOF_FACES)
+        b = rooftops.read_layer(path, rooftops.BUILDINGS)
         err = _area_errors(truth, faces)
         print(f"\n== {name}  ({secs:.1f} s, {rep.n_faces} faces)")
         print(f"  faces within 3°/5°/10 % area: {match_share(truth, faces, area_tol=0.10):.1%}  (target >= 90 %)")
@@ -139,9 +140,9 @@ def main() -> None:
               f"plane RMS median {ok.dq_plane_rms_m.median():.3f} m; trees over {int((ok.dq_tree_share > 0.02).sum())}")
     d, t = read_raster(dsm), read_raster(dtm)
     t0 = time.perf_counter()
-    blobs = detect_buildings(d.data, t.data, d.transform, crs=d.crs)
-    rows = split_rows(blobs, d.data, d.transform)
+    rows = detect_buildings(d.data, t.data, d.transform, crs=d.crs)
     secs = time.perf_counter() - t0
+    blobs = detect_buildings(d.data, t.data, d.transform, crs=d.crs, split_rows=False)
     n0, n = _separate_share(blobs, exact)
     n1, _ = _separate_share(rows, exact)
     print(f"\n== without footprints (DSM − DTM), {secs:.1f} s")

@@ -86,7 +86,7 @@ import sys, time
 from pathlib import Path
 from geo.roofs.build import run_roofs
 from geo.io.rasters import find_lidar_tiles
-from geo.solar.build import find_weather_file
+from geo.pipeline import find_weather_file
 d, irr, out, tile = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4])
 roof = d / "rooftops"
 t = time.perf_counter()
@@ -111,6 +111,7 @@ def _child_run(args: list[str]) -> tuple[str, float]:
 def rss_main(workdir: Path) -> None:
     """Peak RSS of the roofs stage on the small and default samples (1 km groups vs one group)."""
     from geo.pipeline import build
+    from geo.products import BuildFolder
     from geo.sample import generate_sample
 
     _, base_rss = _child_run(["-c", "import geo.roofs.build, geo.solar.build, geo.io.rasters"])
@@ -120,12 +121,12 @@ def rss_main(workdir: Path) -> None:
         if not (d / "rooftops").exists():
             generate_sample(d, small=small, seed=0)
         built = workdir / f"built-{d.name}"
-        if not (built / "irradiance.tif").exists():
+        if not BuildFolder(built).irradiance.exists():
             rep = build(d, built, only=["irradiance"])
             if not rep.ok:
                 raise SystemExit("\n".join(rep.lines()))
         for label, tile in (("1 km groups", 1000.0), ("one group", 1e7)):
-            out, rss = _child_run(["-c", _CHILD, str(d), str(built / "irradiance.tif"),
+            out, rss = _child_run(["-c", _CHILD, str(d), str(BuildFolder(built).irradiance),
                                    str(workdir / f"r-{d.name}-{tile:g}.gpkg"), str(tile)])
             nb, nf, sec = out.split()[-3:]
             print(f"{name:15s} {label:12s}: {nb} buildings, {nf} faces, {sec} s, peak RSS {rss:.0f} MiB "

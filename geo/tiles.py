@@ -23,6 +23,7 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from geo import config
 from geo.errors import InputError
@@ -75,16 +76,17 @@ def archive_path(build_dir: str | Path, collection: str) -> Path:
     return Path(build_dir) / config.TILE_ARCHIVE_DIR / f"{collection}.pmtiles"
 
 
-def build_tiles(data_dir: Path, out_dir: Path) -> list[Path]:
-    """Pipeline stage: the layers of ``out_dir/*.gpkg`` → ``out_dir/tiles/<collection>.pmtiles``.
+def build_tiles(ctx: Any) -> list[Path]:
+    """Pipeline stage (``ctx``: :class:`geo.pipeline.BuildContext`): the layers of ``out_dir/*.gpkg`` →
+    ``out_dir/tiles/<collection>.pmtiles``.
 
-    ``data_dir`` is not read: tiles are made from what the other stages built, so
+    ``ctx.data_dir`` is not read: tiles are made from what the other stages built, so
     ``artois build --out B --only tiles`` re-tiles B alone. The archive of a layer no longer built is
     removed (it would show stale data).
     """
     import pyogrio
 
-    out_dir = Path(out_dir)
+    out_dir = Path(ctx.out_dir)
     present = [f for f in sorted({t.file for t in TILE_LAYERS}) if (out_dir / f).is_file()]
     if not present:
         raise InputError(out_dir, "no rooftops.gpkg nor parks.gpkg to tile: build the roofs or parks stage first")

@@ -25,6 +25,8 @@ from shapely.geometry import LineString, Point, Polygon, box
 from geo import config
 from geo.io.rasters import write_geotiff
 from geo.io.vectors import write_gpkg
+from geo.products import BuildFolder, rooftops
+from geo.products import parks as P
 
 CRS = config.WORKING_CRS
 X0, Y0 = 686_000.0, 7_036_500.0  # lower-left corner of the scene [m, Lambert-93]
@@ -100,7 +102,7 @@ def make_rooftops() -> dict[str, gpd.GeoDataFrame]:
                 "best_face_id": south["face_id"], "suitability": "excellent", "reco_kwp": 3.0,
                 "reco_production_kwh_yr": 3.0 * south["specific_yield_kwh_kwp"], "reco_cost_eur": 7500.0,
                 "reco_self_consumption_rate": 0.45, "reco_savings_eur_yr": 480.0, "reco_payback_yr": 15.6,
-                "reco_net_gain_20yr_eur": 2100.0, "co2_avoided_kg_yr": 190.0, "swh_collector_m2": 4.0,
+                "reco_net_gain_eur": 2100.0, "analysis_years": 25, "co2_avoided_kg_yr": 190.0, "swh_collector_m2": 4.0,
                 "swh_heat_kwh_yr": 1600.0, "swh_solar_fraction": 0.55,
                 "weather_source": "offline climatology (approximate)",
                 "geometry": box(x, y, x + HOUSE_W, y + HOUSE_D),
@@ -122,8 +124,9 @@ def make_rooftops() -> dict[str, gpd.GeoDataFrame]:
         "usable_area_m2": float(bld.usable_area_m2.sum()), "kwp": float(bld.kwp_max.sum()),
         "production_mwh_yr": float(bld.production_kwh_yr_max.sum()) / 1000, "geometry": box(X0, Y0, X0 + SIZE, Y0 + SIZE),
     })
-    return {"roof_faces": faces_gdf, "buildings": bld, "communes_solar": gpd.GeoDataFrame(communes, crs=CRS),
-            "pv_profiles": make_pv_profiles()}  # type: ignore[dict-item]
+    return {rooftops.ROOF_FACES.name: faces_gdf, rooftops.BUILDINGS.name: bld,
+            rooftops.COMMUNES_SOLAR.name: gpd.GeoDataFrame(communes, crs=CRS),
+            rooftops.PV_PROFILES.name: make_pv_profiles()}  # type: ignore[dict-item]
 
 
 def daylight_profile() -> np.ndarray:
@@ -139,7 +142,7 @@ def daylight_profile() -> np.ndarray:
 
 def make_pv_profiles() -> pd.DataFrame:
     """The ``pv_profiles`` attribute table (two orientation bins with the same daylight profile)."""
-    from geo.roofs.pv import encode_profile
+    from geo.products.rooftops import encode_profile
 
     text = encode_profile(daylight_profile())
     return pd.DataFrame({"profile_id": ["t40a180", "t40a0"], "tilt_deg": [40.0, 40.0],
@@ -201,9 +204,9 @@ def make_parks() -> dict[str, gpd.GeoDataFrame]:
     }, geometry=[box(X0, Y0, SPLIT_X, Y0 + SIZE), box(SPLIT_X, Y0, X0 + SIZE, Y0 + SIZE),
                  box(X0, Y0, X0 + SIZE, Y0 + SIZE)], crs=CRS)
     return {
-        "parks": parks, "greenways": greenways, "entrances": entrances, "service_areas": service_areas,
-        "access_cells": access_cells, "gaps": gaps, "communes_access": communes_access,
-        "network_nodes": nodes, "network_edges": network_edges,
+        P.PARKS.name: parks, P.GREENWAYS.name: greenways, P.ENTRANCES.name: entrances,
+        P.SERVICE_AREAS.name: service_areas, P.ACCESS_CELLS.name: access_cells, P.GAPS.name: gaps,
+        P.COMMUNES_ACCESS.name: communes_access, P.NETWORK_NODES.name: nodes, P.NETWORK_EDGES.name: network_edges,
     }
 
 
@@ -259,9 +262,10 @@ def make_ban_csv(path: Path) -> Path:
 def make_build(out: Path, *, with_addresses_csv: bool = True) -> Path:
     """Write rooftops.gpkg, parks.gpkg, irradiance.tif (and adresses-62.csv) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    write_gpkg(out / "rooftops.gpkg", make_rooftops())
-    write_gpkg(out / "parks.gpkg", make_parks())
-    make_irradiance(out / "irradiance.tif")
+    built = BuildFolder(out)
+    write_gpkg(built.rooftops, make_rooftops())
+    write_gpkg(built.parks, make_parks())
+    make_irradiance(built.irradiance)
     if with_addresses_csv:
         make_ban_csv(out / "adresses-62.csv")
     return out

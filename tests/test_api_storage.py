@@ -14,13 +14,15 @@ from api_fixtures import api_build  # noqa: F401
 from api.io.gpkg import GeoPackage, SpatialFilter, gpkg_blob_to_wkb
 from api.layers import Catalog
 from geo.errors import InputError, NotFoundError
+from geo.products import BuildFolder, rooftops
+from geo.products import parks as P
 
 
 def test_metadata_matches_gdal(api_build: Path) -> None:  # noqa: F811
-    gp = GeoPackage(api_build / "rooftops.gpkg")
-    assert set(gp.layers) == {"roof_faces", "buildings", "communes_solar"}
-    info = gp.layer("buildings")
-    ref = pyogrio.read_info(api_build / "rooftops.gpkg", layer="buildings")
+    gp = GeoPackage(BuildFolder(api_build).rooftops)
+    assert set(gp.layers) == {layer.name for layer in rooftops.SPATIAL_LAYERS}
+    info = gp.layer(rooftops.BUILDINGS.name)
+    ref = pyogrio.read_info(BuildFolder(api_build).rooftops, layer=rooftops.BUILDINGS.name)
     assert info.count == ref["features"] == 20
     assert info.crs.to_epsg() == 2154
     assert info.rtree == "rtree_buildings_geom"
@@ -30,13 +32,13 @@ def test_metadata_matches_gdal(api_build: Path) -> None:  # noqa: F811
     np.testing.assert_allclose(info.bounds, ref["total_bounds"], atol=1.0)
     assert info.bounds[0] <= ref["total_bounds"][0] and info.bounds[2] >= ref["total_bounds"][2]
     assert info.column("is_flat" if "is_flat" in info.column_names else "n_faces").kind == "integer"
-    assert gp.layer("roof_faces").column("is_flat").kind == "boolean"
+    assert gp.layer(rooftops.ROOF_FACES.name).column("is_flat").kind == "boolean"
 
 
 def test_geometries_and_attributes_equal_pyogrio(api_build: Path) -> None:  # noqa: F811
-    gp = GeoPackage(api_build / "rooftops.gpkg")
-    feats = gp.read("roof_faces")
-    ref = pyogrio.read_dataframe(api_build / "rooftops.gpkg", layer="roof_faces", fid_as_index=True)
+    gp = GeoPackage(BuildFolder(api_build).rooftops)
+    feats = gp.read(rooftops.ROOF_FACES.name)
+    ref = pyogrio.read_dataframe(BuildFolder(api_build).rooftops, layer=rooftops.ROOF_FACES.name, fid_as_index=True)
     assert list(feats.fids) == list(ref.index)
     assert all(shapely.equals_exact(feats.geometries, ref.geometry.values, tolerance=0))
     for props, (_, row) in zip(feats.properties, ref.iterrows(), strict=True):
@@ -60,20 +62,20 @@ def test_blob_header_with_envelope_is_stripped() -> None:
     (686_000.0, 7_036_500.0, 686_010.0, 7_036_510.0),  # empty corner
 ])
 def test_spatial_query_equals_brute_force(api_build: Path, bbox: tuple[float, float, float, float]) -> None:  # noqa: F811
-    gp = GeoPackage(api_build / "rooftops.gpkg")
-    ref = gpd.read_file(api_build / "rooftops.gpkg", layer="roof_faces", fid_as_index=True)
+    gp = GeoPackage(BuildFolder(api_build).rooftops)
+    ref = gpd.read_file(BuildFolder(api_build).rooftops, layer=rooftops.ROOF_FACES.name, fid_as_index=True)
     expected = sorted(ref.index[ref.intersects(shapely.box(*bbox))])
-    got = gp.read("roof_faces", spatial=SpatialFilter.from_rectangle(bbox))
+    got = gp.read(rooftops.ROOF_FACES.name, spatial=SpatialFilter.from_rectangle(bbox))
     assert list(got.fids) == expected
-    assert gp.count("roof_faces", spatial=SpatialFilter.from_rectangle(bbox)) == len(expected)
+    assert gp.count(rooftops.ROOF_FACES.name, spatial=SpatialFilter.from_rectangle(bbox)) == len(expected)
     # candidates only (envelope test) are a superset
-    cand = gp.read("roof_faces", spatial=SpatialFilter(bbox), geometry=False)
+    cand = gp.read(rooftops.ROOF_FACES.name, spatial=SpatialFilter(bbox), geometry=False)
     assert set(expected) <= set(cand.fids)
 
 
 def test_queries_use_the_rtree(api_build: Path) -> None:  # noqa: F811
-    gp = GeoPackage(api_build / "rooftops.gpkg")
-    info = gp.layer("roof_faces")
+    gp = GeoPackage(BuildFolder(api_build).rooftops)
+    info = gp.layer(rooftops.ROOF_FACES.name)
     sub, params = gp.spatial_fids_sql(info, SpatialFilter((0.0, 0.0, 1.0, 1.0)))
     plan = gp.connection().execute(
         f'EXPLAIN QUERY PLAN SELECT * FROM roof_faces AS t WHERE t.fid IN ({sub})', params
@@ -85,21 +87,21 @@ def test_queries_use_the_rtree(api_build: Path) -> None:  # noqa: F811
 
 
 def test_equality_and_key_index(api_build: Path) -> None:  # noqa: F811
-    gp = GeoPackage(api_build / "rooftops.gpkg")
-    idx = gp.key_index("buildings", "building_id")
+    gp = GeoPackage(BuildFolder(api_build).rooftops)
+    idx = gp.key_index(rooftops.BUILDINGS.name, "building_id")
     assert len(idx) == 20
-    feats = gp.read("roof_faces", equals={"building_id": ["BATIMENT0000000000000003", "BATIMENT0000000000000004"]})
+    feats = gp.read(rooftops.ROOF_FACES.name, equals={"building_id": ["BATIMENT0000000000000003", "BATIMENT0000000000000004"]})
     assert sorted(p["face_id"] for p in feats.properties) == [
         "BATIMENT0000000000000003-1", "BATIMENT0000000000000003-2",
         "BATIMENT0000000000000004-1", "BATIMENT0000000000000004-2",
     ]
     with pytest.raises(KeyError):
-        gp.read("roof_faces", equals={"no_such_column": 1})
+        gp.read(rooftops.ROOF_FACES.name, equals={"no_such_column": 1})
 
 
 def test_paging_is_stable(api_build: Path) -> None:  # noqa: F811
-    gp = GeoPackage(api_build / "rooftops.gpkg")
-    pages = [gp.read("roof_faces", limit=7, offset=o, geometry=False).fids for o in range(0, 40, 7)]
+    gp = GeoPackage(BuildFolder(api_build).rooftops)
+    pages = [gp.read(rooftops.ROOF_FACES.name, limit=7, offset=o, geometry=False).fids for o in range(0, 40, 7)]
     allf = np.concatenate(pages)
     assert len(allf) == 40 and len(set(allf.tolist())) == 40 and list(allf) == sorted(allf)
 
@@ -119,13 +121,13 @@ def test_missing_or_bad_files(tmp_path: Path) -> None:
 
 def test_catalog_collections(api_build: Path) -> None:  # noqa: F811
     cat = Catalog(api_build)
-    expected = {"roof_faces", "buildings", "communes_solar", "parks", "greenways", "service_areas", "gaps",
-                "communes_access", "access_cells", "entrances"}
+    expected = {*(layer.name for layer in rooftops.SPATIAL_LAYERS), *(layer.name for layer in (
+        P.PARKS, P.GREENWAYS, P.SERVICE_AREAS, P.GAPS, P.COMMUNES_ACCESS, P.ACCESS_CELLS, P.ENTRANCES))}
     assert set(cat.collections) == expected
-    b = cat.collection("buildings").bounds_wgs84
+    b = cat.collection(rooftops.BUILDINGS.name).bounds_wgs84
     assert b is not None and 2.7 < b[0] < b[2] < 2.9 and 50.3 < b[1] < b[3] < 50.5
     with pytest.raises(NotFoundError):
         cat.collection("nope")
-    assert cat.collection("buildings").fid_of("BATIMENT0000000000000001") == 1
+    assert cat.collection(rooftops.BUILDINGS.name).fid_of("BATIMENT0000000000000001") == 1
     with pytest.raises(NotFoundError):
-        cat.collection("buildings").fid_of("BATIMENT-unknown")
+        cat.collection(rooftops.BUILDINGS.name).fid_of("BATIMENT-unknown")

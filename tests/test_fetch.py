@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import geopandas as gpd
 import httpx
 import numpy as np
 import pytest
@@ -378,8 +377,10 @@ def test_osm(services: FakeServices, tmp_path: Path) -> None:
     assert "Cavalier de Liévin" in set(greenways["nom"])
     # the parks stage of `artois build` runs on the fetched folder
     from geo.parks.build import build_parks
-    built = build_parks(tmp_path, tmp_path / "build")
-    parks_out = gpd.read_file(built[0], layer="parks")
+    from geo.pipeline import BuildContext
+    from geo.products import parks as parks_product
+    built = build_parks(BuildContext(tmp_path, tmp_path / "build"))
+    parks_out = parks_product.read_layer(built[0], parks_product.PARKS)
     assert {"Parc de la Glissoire", "Terril 94"} <= set(parks_out["nom"])
 
 

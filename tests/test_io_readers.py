@@ -187,11 +187,19 @@ def test_real_pma_communes_in_three_agglomerations(shared_real: Path) -> None:
         assert union.geom_type == "Polygon", siren
 
 
-def test_missing_commune_of_the_table_is_an_error(sample_dir: Path, tmp_path: Path) -> None:
+def test_communes_of_a_part_of_the_territory_and_a_foreign_table(sample_dir: Path, tmp_path: Path) -> None:
     table = tmp_path / "epci.csv"
     table.write_text("epci_siren,epci_nom,insee_com,nom_com,population_municipale_2025\n"
-                     "246200364,CA de Lens - Liévin,62510,Liévin,30113\n", encoding="utf-8")
-    with pytest.raises(InputError, match="1 commune.*not found: 62510"):
+                     "246200364,CA de Lens - Liévin,62510,Liévin,30113\n"
+                     "246200364,CA de Lens - Liévin,62498,Lens,32697\n", encoding="utf-8")
+    # The area holds a part of the table's territory (Liévin is not in it): the communes of both.
+    part = read_communes(sample_dir / "parks" / "communes.geojson", epci_table=table)
+    assert list(part["code_insee"]) == ["62498"] and list(part["population"]) == [32697]
+    assert list(part["epci_siren"]) == ["246200364"] and list(part["nom"]) == ["Lens"]
+    # A table of another territory altogether is an error naming the file.
+    table.write_text("epci_siren,epci_nom,insee_com,nom_com,population_municipale_2025\n"
+                     "200069037,CA du Boulonnais,62160,Boulogne-sur-Mer,40000\n", encoding="utf-8")
+    with pytest.raises(InputError, match="none of its 2 commune"):
         read_communes(sample_dir / "parks" / "communes.geojson", epci_table=table)
 
 

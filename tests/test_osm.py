@@ -11,6 +11,8 @@ from geo.errors import InputError
 from geo.io.osm import parse_other_tags, read_osm_greenways, read_osm_network, read_osm_parks
 from geo.io.parks import read_greenways, read_parks, read_streets
 from geo.parks.build import analyse_files
+from geo.products import BuildFolder
+from geo.products import parks as P
 
 # Around Lens: 0.001° of longitude ≈ 71 m, 0.001° of latitude ≈ 111 m.
 LAT0, LON0 = 50.4300, 2.8300
@@ -105,7 +107,7 @@ def test_greenways_from_osm(osm_file: Path) -> None:
 
 
 def test_analyse_an_osm_file(osm_file: Path, tmp_path: Path) -> None:
-    out = tmp_path / "parks.gpkg"
+    out = BuildFolder(tmp_path).parks
     result = analyse_files(parks=osm_file, greenways=osm_file, streets=osm_file, population=None, out=out)
     assert out.exists()
     parks = result.layers["parks"].set_index("nom")
@@ -113,7 +115,7 @@ def test_analyse_an_osm_file(osm_file: Path, tmp_path: Path) -> None:
     ent = result.layers["entrances"]
     glissoire = int(parks.loc["Parc de la Glissoire", "park_id"])
     assert "path" in set(ent.loc[ent["park_id"] == glissoire, "kind"])  # the footway enters the park
-    assert result.layers["network_edges"]["is_greenway"].any()
+    assert result.layers[P.NETWORK_EDGES.name]["is_greenway"].any()
     assert any("population vide" in w for w in result.warnings)
 
 

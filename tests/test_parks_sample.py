@@ -16,18 +16,12 @@ from geo.errors import InputError
 from geo.parks import apply_scenario, load_network, route, service_area
 from geo.parks.build import analyse_files
 from geo.pipeline import build
+from geo.products import BuildFolder
+from geo.products import parks as P
+from geo.products.schema import Layer
 
-CONTRACT = {
-    "parks": ["park_id", "nom", "ensemble", "area_ha", "on_greenway", "component", "population_10min"],
-    "greenways": ["greenway_id", "nom", "type", "length_m", "component", "in_loop"],
-    "entrances": ["entrance_id", "park_id", "kind"],
-    "service_areas": ["park_id", "minutes", "distance_m", "label"],
-    "access_cells": ["Idcar_200m", "population", "households", "poor_households", "poverty_rate", "walk_m_to_park",
-                     "within_300m", "within_10min", "priority_rank"],
-    "gaps": ["gap_id", "rank", "length_m", "links", "population_newly_linked", "score_per_km"],
-    "communes_access": ["level", "code", "nom", "epci_siren", "population", "population_within_300m",
-                        "population_within_10min", "share_within_300m", "share_within_10min"],
-}
+#: The layers every build has (gaps may be empty: the small sample's parks are all linked).
+CONTRACT = (P.PARKS, P.GREENWAYS, P.ENTRANCES, P.SERVICE_AREAS, P.ACCESS_CELLS, P.GAPS, P.COMMUNES_ACCESS)
 
 
 @pytest.fixture(scope="module")
@@ -40,51 +34,51 @@ def gpkg(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("parks_build")
     report = build(sample, out, only=["parks"])
     assert report.ok, report.lines()
-    assert report.outputs["parks"] == [out / "parks.gpkg"]
-    return out / "parks.gpkg"
+    assert report.outputs["parks"] == [BuildFolder(out).parks]
+    return BuildFolder(out).parks
 
 
-def layer(path: Path, name: str) -> gpd.GeoDataFrame:
-    return gpd.read_file(path, layer=name)
+def layer(path: Path, lyr: Layer) -> gpd.GeoDataFrame:
+    """A layer of parks.gpkg, through geo.products (InputError when a contract column is missing)."""
+    return P.read_layer(path, lyr)
 
 
 def test_contract_layers_columns_and_crs(gpkg: Path) -> None:
     names = {n for n, _ in pyogrio.list_layers(gpkg)}
-    assert set(CONTRACT) | {"network_nodes", "network_edges", "stops_access"} <= names
-    for name, cols in CONTRACT.items():
-        df = layer(gpkg, name)
-        assert df.crs.to_epsg() == 2154, name
-        assert not (set(cols) - set(df.columns)), (name, set(cols) - set(df.columns))
-        if name != "gaps":  # the small sample's parks are all linked (see test_gap_on_the_sample_without_cavalier)
-            assert len(df) > 0, name
+    assert {lyr.name for lyr in (*CONTRACT, P.NETWORK_NODES, P.NETWORK_EDGES, P.STOPS_ACCESS)} <= names
+    for lyr in CONTRACT:
+        df = layer(gpkg, lyr)  # checks the contract columns
+        assert df.crs.to_epsg() == 2154, lyr.name
+        if lyr is not P.GAPS:  # the small sample's parks are all linked (see test_gap_on_the_sample_without_cavalier)
+            assert len(df) > 0, lyr.name
 
 
 def test_sample_results_are_consistent(gpkg: Path) -> None:
-    cells = layer(gpkg, "access_cells")
+    cells = layer(gpkg, P.ACCESS_CELLS)
     total = cells["population"].sum()
     assert total > 0
     assert (cells["population_within_10min"] <= cells["population"] + 1e-9).all()
     assert (cells["population_within_300m"] <= cells["population_within_10min"] + 1e-9).all()
-    communes = layer(gpkg, "communes_access")
+    communes = layer(gpkg, P.COMMUNES_ACCESS)
     com = communes[communes["level"] == "commune"]
     assert com["population"].sum() == pytest.approx(total)  # the communes tile the sample
     assert (communes["population_within_10min"] <= communes["population"] + 1e-9).all()
     assert communes["share_within_10min"].between(0, 1).all()
     epci = communes[communes["level"] == "epci"]
     assert len(epci) >= 1 and epci["population"].sum() == pytest.approx(total)
-    parks = layer(gpkg, "parks")
+    parks = layer(gpkg, P.PARKS)
     assert (parks["population_10min"] <= total + 1e-9).all()
     assert (parks["n_entrances"] > 0).all()
     on = parks[parks["on_greenway"]]
     assert len(on) > 0 and on["component"].notna().all() and on["linked"].all()  # a park on the greenway is linked
-    sa = layer(gpkg, "service_areas")
+    sa = layer(gpkg, P.SERVICE_AREAS)
     assert set(sa["label"]) >= {"300 m", "10 min"}
     assert (sa["population"] <= total + 1e-9).all()
     ten = sa[sa["label"] == "10 min"].set_index("park_id")["population"]
     assert parks.set_index("park_id")["population_10min"].to_dict() == pytest.approx(ten.to_dict())
-    gw = layer(gpkg, "greenways")
+    gw = layer(gpkg, P.GREENWAYS)
     assert gw["component"].notna().all() and (gw["length_m"] > 0).all()
-    stops = layer(gpkg, "stops_access")
+    stops = layer(gpkg, P.STOPS_ACCESS)
     assert stops["walk_m"].notna().all()
     assert stops["walk_min"].to_numpy() == pytest.approx(stops["walk_m"].to_numpy() / 80.0)
 
@@ -92,7 +86,7 @@ def test_sample_results_are_consistent(gpkg: Path) -> None:
 def test_the_model_read_back_is_the_analysed_one(sample: Path, tmp_path: Path) -> None:
     """parks.gpkg holds the whole request-time model: network, parks, entrances, cells, service areas, gaps."""
     d = sample / "parks"
-    out = tmp_path / "parks.gpkg"
+    out = BuildFolder(tmp_path).parks
     analysed = analyse_files(parks=d / "parcs.gpkg", greenways=d / "voies_vertes.gpkg",
                              streets=d / "reseau_pietons.gpkg", population=d / "filosofi_200m.gpkg", out=out).model
     for read in (load_network(out), load_network(tmp_path)):  # the file or the folder holding it
@@ -118,8 +112,8 @@ def _values(column: pd.Series) -> list[object]:
 
 
 def test_a_product_without_its_network_is_a_clear_error(gpkg: Path, tmp_path: Path) -> None:
-    partial = tmp_path / "parks.gpkg"
-    pyogrio.write_dataframe(layer(gpkg, "parks"), partial, layer="parks")
+    partial = BuildFolder(tmp_path).parks
+    pyogrio.write_dataframe(layer(gpkg, P.PARKS), partial, layer=P.PARKS.name)
     with pytest.raises(InputError, match="missing layer.*network_edges.*artois build"):
         load_network(partial)
     with pytest.raises(InputError, match="file not found"):
@@ -133,7 +127,7 @@ def test_request_time_calls_on_the_loaded_model(gpkg: Path) -> None:
     assert r.length_m > 0 and 0 <= r.share_greenway <= 1
     assert r.geometry.length == pytest.approx(r.length_m, rel=1e-6)
     assert r.walk_min == pytest.approx(r.length_m / 80.0)
-    parks = layer(gpkg, "parks").set_index("park_id")
+    parks = layer(gpkg, P.PARKS).set_index("park_id")
     sa = service_area(model, ids[0], minutes=10)
     assert sa.population == pytest.approx(parks.loc[ids[0], "population_10min"], rel=1e-9)
     small = service_area(model, ids[0], distance_m=300)
@@ -152,17 +146,17 @@ def test_gap_on_the_sample_without_greenways(sample: Path, tmp_path: Path) -> No
     out = tmp_path / "build"
     report = build(data, out, only=["parks"])
     assert report.ok, report.lines()
-    parks = layer(out / "parks.gpkg", "parks")
+    parks = layer(BuildFolder(out).parks, P.PARKS)
     assert not parks["on_greenway"].any() and not parks["linked"].any()
-    gaps = layer(out / "parks.gpkg", "gaps")
+    gaps = layer(BuildFolder(out).parks, P.GAPS)
     assert len(gaps) == 1
     top = gaps.iloc[0]
     assert top["rank"] == 1 and top["joins"] == "p1,p2" and top["length_m"] > 0
-    served = layer(out / "parks.gpkg", "access_cells")["population_within_10min"].sum()
+    served = layer(BuildFolder(out).parks, P.ACCESS_CELLS)["population_within_10min"].sum()
     assert served > 0
     assert top["population_newly_linked"] == pytest.approx(served, rel=1e-6)
     assert top["score_per_km"] == pytest.approx(top["population_newly_linked"] / (top["length_m"] / 1000))
-    model = load_network(out / "parks.gpkg")
+    model = load_network(BuildFolder(out).parks)
     sc = apply_scenario(model, [int(top["gap_id"])])
     assert sc.linked_population_before == 0.0
     assert sc.linked_population_gain == pytest.approx(top["population_newly_linked"], rel=1e-9)
@@ -187,11 +181,11 @@ def cli_args(d: Path, out: Path, **over: Path) -> list[str]:
 
 
 def test_cli_analyse(sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "parks.gpkg"
+    out = BuildFolder(tmp_path).parks
     assert main(cli_args(sample / "parks", out)) == 0
     text = capsys.readouterr().out
     assert f"wrote {out}" in text and "within a 10-minute walk" in text
-    assert len(layer(out, "parks")) > 0
+    assert len(layer(out, P.PARKS)) > 0
 
 
 def test_cli_streets_in_another_crs_are_reprojected(sample: Path, tmp_path: Path) -> None:
@@ -202,15 +196,15 @@ def test_cli_streets_in_another_crs_are_reprojected(sample: Path, tmp_path: Path
     ref, alt = tmp_path / "ref.gpkg", tmp_path / "alt.gpkg"
     assert main(cli_args(d, ref)) == 0
     assert main(cli_args(d, alt, streets=moved)) == 0
-    a, b = layer(ref, "network_edges"), layer(alt, "network_edges")
+    a, b = layer(ref, P.NETWORK_EDGES), layer(alt, P.NETWORK_EDGES)
     assert len(a) == len(b) and b["length_m"].sum() == pytest.approx(a["length_m"].sum(), rel=1e-6)
-    pa, pb = layer(ref, "parks"), layer(alt, "parks")
+    pa, pb = layer(ref, P.PARKS), layer(alt, P.PARKS)
     assert pb["population_10min"].to_numpy() == pytest.approx(pa["population_10min"].to_numpy(), rel=1e-4)
 
 
 def test_cli_bad_inputs_are_one_line_errors(sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = sample / "parks"
-    out = tmp_path / "parks.gpkg"
+    out = BuildFolder(tmp_path).parks
     assert main(cli_args(d, out, streets=tmp_path / "nope.gpkg")) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("artois: error:") and "nope.gpkg: file not found" in err and "\n" not in err
@@ -238,9 +232,9 @@ def test_cli_zero_population_is_reported_not_fatal(sample: Path, tmp_path: Path,
         cells[col] = 0.0
     zero = tmp_path / "zero_pop.gpkg"
     pyogrio.write_dataframe(cells, zero, layer="carreaux")
-    out = tmp_path / "parks.gpkg"
+    out = BuildFolder(tmp_path).parks
     assert main(cli_args(d, out, population=zero)) == 0
     assert "population vide" in capsys.readouterr().out
-    com = layer(out, "communes_access")
+    com = layer(out, P.COMMUNES_ACCESS)
     assert (com["population"] == 0).all() and com["share_within_10min"].isna().all()
-    assert np.allclose(layer(out, "parks")["population_10min"], 0.0)
+    assert np.allclose(layer(out, P.PARKS)["population_10min"], 0.0)

@@ -10,12 +10,11 @@ from shapely.geometry import box
 
 from geo import config
 from geo.io.weather import default_weather
+from geo.products.rooftops import decode_profile, encode_profile
 from geo.roofs.classes import classify
 from geo.roofs.pv import (
     SiteModel,
     count_modules,
-    decode_profile,
-    encode_profile,
     orientation_bin,
     orientation_word,
     profile_months,

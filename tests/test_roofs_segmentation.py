@@ -10,8 +10,9 @@ import pytest
 import shapely.affinity
 from shapely.geometry import Polygon, box
 
-from geo.roofs.segmentation import detect_buildings, segment_roofs, tilt_azimuth
+from geo.roofs.segmentation import detect_buildings, segment_roofs
 from geo.roofs.synthetic import make_scene
+from geo.solar.surface import gradient_normal, tilt_azimuth
 
 
 def match_share(truth: gpd.GeoDataFrame, faces: gpd.GeoDataFrame, min_area: float = 10.0,
@@ -35,9 +36,9 @@ def match_share(truth: gpd.GeoDataFrame, faces: gpd.GeoDataFrame, min_area: floa
 
 def test_tilt_azimuth_convention() -> None:
     # z rises towards the north (b > 0): the face looks south
-    t, az = tilt_azimuth(0.0, math.tan(math.radians(30)))
+    t, az = tilt_azimuth(gradient_normal(0.0, math.tan(math.radians(30))))
     assert t == pytest.approx(30.0) and az == pytest.approx(180.0)
-    t, az = tilt_azimuth(math.tan(math.radians(45)), 0.0)  # rises to the east: looks west
+    t, az = tilt_azimuth(gradient_normal(math.tan(math.radians(45)), 0.0))  # rises to the east: looks west
     assert t == pytest.approx(45.0) and az == pytest.approx(270.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,10 @@ from affine import Affine
 from geo import config
 from geo.cli import main
 from geo.io.weather import default_weather
-from geo.solar.build import BAND_NAMES, build_irradiance, irradiance_from_files
+from geo.pipeline import BuildContext
+from geo.products import BuildFolder
+from geo.products.irradiance import BAND_NAMES, read_header
+from geo.solar.build import build_irradiance, irradiance_from_files, result_bands
 from geo.solar.irradiance import SolarSettings
 
 RES = 1.0
@@ -117,7 +121,9 @@ def test_roof_masks_footprints_and_dtm(tmp_path: Path, weather) -> None:
                                   settings=SETTINGS, weather=weather, progress=False)
     with rasterio.open(by_fp) as ds:
         computed_fp = ~ds.read(1, masked=True).mask
-    assert computed_fp[20:30, 20:40].all() and computed_fp.sum() <= 12 * 22
+    # the footprint (all touched) grown by the roofs stage's reconciliation reach, not the whole DSM
+    g = 2 * math.ceil((config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M) / RES)
+    assert computed_fp[20:30, 20:40].all() and computed_fp.sum() <= (12 + g) * (22 + g) < z.size / 4
 
 
 def test_cli_irradiance_and_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,8 +135,8 @@ def test_cli_irradiance_and_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFix
                  "--distance", "40", "--no-progress", "--out", str(out)])
     assert code == 0 and out.exists()
     assert "wrote" in capsys.readouterr().out
-    with rasterio.open(out) as ds:
-        assert ds.tags()["WEATHER_SOURCE"].startswith("CSV w.csv") and ds.tags()["WEATHER_APPROXIMATE"] == "false"
+    used = read_header(out).weather
+    assert used is not None and used.source.startswith("CSV w.csv") and not used.approximate
 
     def fails(args: list[str], message: str) -> None:
         assert main(["solar", "irradiance", *args, "--no-progress"]) == 2
@@ -166,14 +172,15 @@ def test_dsm_smaller_than_the_halo_is_computed_with_an_open_horizon_beyond(
 
 
 def test_pipeline_stage_on_the_sample(sample_dir: Path, tmp_path: Path) -> None:
-    outputs = build_irradiance(sample_dir, tmp_path)
-    assert outputs == [tmp_path / "irradiance.tif"]
+    outputs = build_irradiance(BuildContext(sample_dir, tmp_path))
+    assert outputs == [BuildFolder(tmp_path).irradiance]
     with rasterio.open(outputs[0]) as ds:
         annual = ds.read(1, masked=True)
         loss = ds.read(14, masked=True)
         assert ds.crs.to_epsg() == 2154
-        assert ds.tags()["WEATHER_APPROXIMATE"] == "true"  # the sample ships no weather file
         assert ds.overviews(1)  # COG overviews
+    used = read_header(outputs[0]).weather
+    assert used is not None and used.approximate  # the sample ships no weather file
     # Roof pixels only (the footprints), with plausible Lens values and the slag heap's shade.
     frac = (~annual.mask).mean()
     assert 0.05 < frac < 0.6
@@ -215,7 +222,7 @@ def test_streamed_build_of_four_files_equals_the_whole_mosaic_with_tile_sized_re
     assert pad < 80 and len(reads) == 4
     assert all((h, w) == (80 + pad, 80 + pad) for _, h, w in reads), (reads, pad)
     whole = read_raster(paths)
-    ref = compute_irradiance(whole, weather, settings=SETTINGS).bands()
+    ref = result_bands(compute_irradiance(whole, weather, settings=SETTINGS))
     with rasterio.open(out) as ds:
         got = ds.read(masked=True)
         assert ds.transform == whole.transform and ds.shape == whole.shape
@@ -258,7 +265,8 @@ def test_tiles_without_roofs_are_skipped_without_reading_the_dsm(
         computed = ~ds.read(1, masked=True).mask
     assert not computed[:60].any() and not computed[:, :60].any()
     assert computed[76:99, 71:89].all() and computed[96:109, 96:104].all()
-    assert computed.sum() <= 27 * 22 + 17 * 12
+    g = 2 * math.ceil((config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M) / RES)  # reconciliation reach
+    assert computed.sum() <= (27 + g) * (22 + g) + (17 + g) * (12 + g)
 
 
 def test_to_cog_keeps_metadata_and_builds_overviews_without_touching_the_source(tmp_path: Path) -> None:

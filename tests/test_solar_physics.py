@@ -11,12 +11,13 @@ import pytest
 from affine import Affine
 from rasterio.crs import CRS
 
-from geo.io.rasters import Raster
-from geo.io.weather import Weather, default_weather, read_epw
+from geo.io.weather import default_weather, read_epw
+from geo.solar.build import result_bands
 from geo.solar.horizon import horizon_angles, sky_view_factor
 from geo.solar.irradiance import SolarSettings, compute_irradiance
 from geo.solar.sky import bin_sky, unshaded_plane_wh_m2
 from geo.solar.surface import plane_normal, surface_normals, tilt_azimuth
+from geo.types import Raster, Weather
 
 CRS_M = CRS.from_epsg(2154)
 
@@ -155,10 +156,9 @@ def test_sky_view_factor_of_a_street_canyon() -> None:
 def test_result_metadata_records_the_weather(offline: Weather) -> None:
     dsm = plane_dsm(0, 180, n=11)
     res = compute_irradiance(dsm, offline, settings=SETTINGS)
-    tags = res.tags()
-    assert tags["WEATHER_APPROXIMATE"] == "true" and "offline climatology" in tags["WEATHER_SOURCE"]
-    assert tags["HORIZON_DIRECTIONS"] == "32" and tags["HORIZON_DISTANCE_M"] == "100"
-    assert res.bands().shape == (15, 11, 11)
+    assert res.weather.info.approximate and "offline climatology" in res.weather.info.source
+    assert res.settings.n_directions == 32 and res.settings.distance_m == 100
+    assert result_bands(res).shape == (15, 11, 11)
     assert np.isnan(res.annual_kwh_m2[0, 0])  # outer ring: no 3×3 neighbourhood
     # A one-step weather: monthly bands are zero for the other months.
     one = Weather(offline.data.iloc[[4000]], 1.0, offline.latitude_deg, offline.longitude_deg, 40.0, "one", "x",

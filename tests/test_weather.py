@@ -274,7 +274,7 @@ def test_plain_csv_errors(tmp_path: Path) -> None:
 
 def test_default_weather_matches_the_climatology_and_clear_sky_shape() -> None:
     w = default_weather()
-    assert w.approximate and "approximate" in w.source and w.tags()["WEATHER_APPROXIMATE"] == "true"
+    assert w.approximate and "approximate" in w.source and w.info.approximate
     assert len(w.data) == 8760 and w.data.index[0] == pd.Timestamp("2023-01-01 00:30", tz="UTC")
     monthly = w.data["ghi"].groupby(w.data.index.month).sum().to_numpy() / 1000.0
     np.testing.assert_allclose(monthly, config.PMA_MONTHLY_GHI_KWH_M2, rtol=1e-9)

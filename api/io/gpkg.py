@@ -28,8 +28,7 @@ import shapely
 from pyproj import CRS
 
 from geo.errors import InputError
-
-Bounds = tuple[float, float, float, float]  # (xmin, ymin, xmax, ymax)
+from geo.types import Bounds
 
 #: Envelope size [bytes] by the envelope-contents indicator of the GeoPackage blob flags.
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}

@@ -15,6 +15,7 @@ from api.layers import Catalog
 from api.models import ErrorBody, Legend, LegendStop
 from geo import config
 from geo.errors import NotFoundError
+from geo.products import rooftops
 
 router = APIRouter(prefix="/tiles", tags=["Tuiles"])
 
@@ -86,7 +87,7 @@ def irradiation_tile(z: Z, x: X, y: Y, catalog: Annotated[Catalog, Depends(get_c
 )
 async def vector_tile(
     request: Request,
-    collection_id: Annotated[str, Path(description="collection id", examples=["roof_faces"])],
+    collection_id: Annotated[str, Path(description="collection id", examples=[rooftops.ROOF_FACES.name])],
     z: Z, x: X, y: Y,
     catalog: Annotated[Catalog, Depends(get_catalog)],
 ) -> Response:

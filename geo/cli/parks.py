@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geo.products import BuildFolder
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("parks", help="Chaîne des Parcs: greenway network, routes, access, gaps")
@@ -22,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--communes", type=Path, help="communes (geo.api.gouv.fr GeoJSON: nom, code, codeEpci)")
     a.add_argument("--epci-table", type=Path, help="commune -> agglomeration table (pma-communes-epci.csv)")
     a.add_argument("--stops", type=Path, help="BHNS stops (nom, ligne)")
-    a.add_argument("--out", type=Path, default=Path("build/parks.gpkg"), help="output GeoPackage (default build/parks.gpkg)")
+    default_out = BuildFolder(Path("build")).parks
+    a.add_argument("--out", type=Path, default=default_out, help=f"output GeoPackage (default {default_out})")
     a.set_defaults(func=run_analyse)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 

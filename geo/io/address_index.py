@@ -107,6 +107,11 @@ class AddressStore:
         """Every word of the indexed street names, communes and codes."""
         return [str(r[0]) for r in self._con().execute("SELECT term FROM vocab")]
 
+    def codes(self) -> set[str]:
+        """Every postcode and INSEE code of the indexed streets."""
+        rows = self._con().execute("SELECT DISTINCT code_postal, code_insee FROM streets").fetchall()
+        return {str(c) for row in rows for c in row if c}
+
     def count(self, table: str) -> int:
         assert table in ("streets", "addresses")
         return int(self._con().execute(f"SELECT count(*) FROM {table}").fetchone()[0])

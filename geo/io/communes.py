@@ -108,9 +108,11 @@ def read_communes(
         geo.api.gouv.fr GeoJSON (``code``, ``nom``, optional ``codeEpci``, ``population``) or
         any vector file with an INSEE code and a name column.
     epci_table
-        A table path (see :func:`read_epci_table`) or its DataFrame. When given, only its
-        communes are kept, with their EPCI and population from the table; a commune of the
-        table missing from ``path`` is an error.
+        A table path (see :func:`read_epci_table`) or its DataFrame: the territory. The one rule
+        every stage uses: the communes both in the file and in the table are kept, with their
+        EPCI (SIREN, name) and population from the table. The file may hold more (a whole
+        department: they are outside the territory) and the table may list communes the file
+        lacks (a part of the territory); a file with no commune of the table is an error.
     crs
         CRS of the result (default Lambert-93).
 
@@ -140,11 +142,13 @@ def read_communes(
     if epci_table is not None:
         table = epci_table if isinstance(epci_table, pd.DataFrame) else read_epci_table(epci_table)
         where = "the EPCI table" if isinstance(epci_table, pd.DataFrame) else str(epci_table)
-        missing_codes = sorted(set(table["code_insee"]) - set(out["code_insee"]))
-        if missing_codes:
-            shown = ", ".join(missing_codes[:8]) + (", …" if len(missing_codes) > 8 else "")
-            raise InputError(path, f"{len(missing_codes)} commune(s) of {where} not found: {shown}")
-        out = out.drop(columns=["epci_siren", "population"]).merge(
+        inside = out["code_insee"].isin(set(table["code_insee"]))
+        if not inside.any():
+            raise InputError(path, f"none of its {len(out)} commune(s) is in {where}")
+        absent = len(set(table["code_insee"]) - set(out["code_insee"]))
+        if absent:  # the area is a part of the territory the table lists
+            log.info("%s: %d commune(s) of %s are outside this area", path, absent, where)
+        out = out[inside].drop(columns=["epci_siren", "population"]).merge(
             table[["code_insee", "epci_siren", "epci_nom", "population"]], on="code_insee", how="inner")
         out = out.rename(columns={"nom_x": "nom"}) if "nom_x" in out.columns else out
     else:

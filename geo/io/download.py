@@ -54,10 +54,10 @@ from geo.io import _http
 from geo.io._atomic import atomic_path
 from geo.io._http import DownloadError
 from geo.io.rasters import LidarTile, lidar_tile_name, parse_lidar_tile
+from geo.types import Bounds
 
 log = logging.getLogger("artois.io")
 
-Bounds = tuple[float, float, float, float]  # (xmin, ymin, xmax, ymax) [m], Lambert-93
 
 #: Sources `artois fetch` knows, in the order it fetches them.
 SOURCES = ("communes", "lidar", "batiment", "ban", "pvgis", "osm")

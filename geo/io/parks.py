@@ -1,5 +1,4 @@
-"""Readers of the Chaîne des Parcs inputs (parks, greenways, walk network, BHNS stops) and of the
-analysed product ``parks.gpkg``.
+"""Readers of the Chaîne des Parcs inputs (parks, greenways, walk network, BHNS stops).
 
 Each input reader accepts the sample formats (docs/formats.md: ``parcs.gpkg`` layer ``parcs``,
 ``voies_vertes.gpkg`` layer ``voies_vertes``, ``reseau_pietons.gpkg`` layer ``reseau``,
@@ -7,23 +6,16 @@ Each input reader accepts the sample formats (docs/formats.md: ``parcs.gpkg`` la
 (``.osm``, ``.osm.pbf``) through :mod:`geo.io.osm`. Layers are returned in Lambert-93; a layer in
 another CRS is reprojected and the reprojection is logged.
 
-:func:`read_parks_product` reads back what the request-time model needs from ``parks.gpkg``
-(:class:`ParksProduct`, plain data); :func:`network_layers` encodes the walk network into the two
-layers it is rebuilt from. :func:`geo.parks.model.load_network` turns the product into a model.
+The analysed product ``parks.gpkg`` is read and written by :mod:`geo.products.parks`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
-import pyogrio
-import shapely
 from pyproj import CRS
-from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.errors import InputError
@@ -100,112 +92,4 @@ def read_stops(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFram
     for col in ("nom", "ligne"):
         if col not in gdf.columns:
             gdf[col] = None
-    return gdf
-
-
-# -- the analysed product: parks.gpkg ---------------------------------------------------------------
-
-#: Layers :func:`read_parks_product` needs; ``greenways``, ``access_cells``, ``service_areas`` and
-#: ``gaps`` are read when present.
-PRODUCT_REQUIRED_LAYERS = ("network_nodes", "network_edges", "parks", "entrances")
-
-
-@dataclass(frozen=True)
-class ParksProduct:
-    """What the request-time parks model is rebuilt from, as stored in ``parks.gpkg``.
-
-    Attributes
-    ----------
-    path
-        The GeoPackage read.
-    nodes_xy
-        Walk-network node coordinates, shape (n, 2) [m], row i = ``node_id`` i.
-    edges
-        Network edges in ``edge_id`` order: ``u``, ``v`` (node rows, int64), ``length_m`` [m],
-        ``is_greenway`` (bool), ``highway``, ``kind``, ``greenway_id`` (int or None), lines.
-    parks
-        ``park_id`` (int64), ``nom``, ``ensemble``, ``area_ha`` [ha]…, polygons.
-    entrances
-        ``entrance_id``, ``park_id``, ``kind``, ``node`` (int64), points.
-    greenways
-        Greenway lines (``greenway_id``, ``nom``, ``type``…), possibly empty.
-    cells
-        Population cells (``population``…), possibly empty.
-    service_areas_10min
-        park_id -> 10-minute walking service-area polygon.
-    gaps
-        Candidate links (``gap_id``, ``edge_ids``…), None when the layer is absent.
-    """
-
-    path: Path
-    nodes_xy: np.ndarray
-    edges: gpd.GeoDataFrame
-    parks: gpd.GeoDataFrame
-    entrances: gpd.GeoDataFrame
-    greenways: gpd.GeoDataFrame
-    cells: gpd.GeoDataFrame
-    service_areas_10min: dict[int, BaseGeometry] = field(default_factory=dict)
-    gaps: gpd.GeoDataFrame | None = None
-
-
-def network_layers(nodes_xy: np.ndarray, edges: gpd.GeoDataFrame, crs: object) -> dict[str, gpd.GeoDataFrame]:
-    """The ``network_nodes`` and ``network_edges`` layers :func:`read_parks_product` rebuilds the network from.
-
-    ``nodes_xy`` are the node coordinates (n, 2) [m]; ``edges`` the network's edge table
-    (``u``, ``v`` node rows…). Nodes get ``node_id`` = row, edges ``edge_id`` = row.
-    """
-    nodes = gpd.GeoDataFrame({"node_id": np.arange(len(nodes_xy), dtype=np.int64)},
-                             geometry=shapely.points(nodes_xy), crs=crs)
-    out = edges.copy()
-    out.insert(0, "edge_id", np.arange(len(out), dtype=np.int64))
-    out["greenway_id"] = out["greenway_id"].astype("Int64")
-    return {"network_nodes": nodes, "network_edges": out}
-
-
-def read_parks_product(path: str | Path) -> ParksProduct:
-    """Read the analysed Chaîne des Parcs from ``parks.gpkg`` (or a build folder holding it).
-
-    Raises :class:`~geo.errors.InputError` naming the file when it is missing, unreadable or lacks
-    one of :data:`PRODUCT_REQUIRED_LAYERS` (rebuild it with ``artois build``).
-    """
-    p = Path(path)
-    if p.is_dir():
-        p = p / "parks.gpkg"
-    if not p.exists():
-        raise InputError(p, "file not found (run 'artois build' or 'artois parks analyse' first)")
-    layers = set(list_layers(p))
-    if missing := set(PRODUCT_REQUIRED_LAYERS) - layers:
-        raise InputError(p, f"missing layer(s) {', '.join(sorted(missing))}: rebuild it with 'artois build'")
-    nodes = _read_product_layer(p, "network_nodes").sort_values("node_id")
-    edges = _read_product_layer(p, "network_edges").sort_values("edge_id").drop(columns="edge_id")
-    edges = edges.reset_index(drop=True)
-    edges["u"] = edges["u"].astype(np.int64)
-    edges["v"] = edges["v"].astype(np.int64)
-    edges["is_greenway"] = edges["is_greenway"].astype(bool)
-    edges["greenway_id"] = edges["greenway_id"].astype(object).where(edges["greenway_id"].notna(), None)
-    parks = _read_product_layer(p, "parks")
-    parks["park_id"] = parks["park_id"].astype(np.int64)
-    entrances = _read_product_layer(p, "entrances")
-    entrances["node"] = entrances["node"].astype(np.int64)
-    empty = gpd.GeoDataFrame(geometry=[], crs=parks.crs)
-    greenways = _read_product_layer(p, "greenways") if "greenways" in layers else empty
-    cells = (_read_product_layer(p, "access_cells") if "access_cells" in layers
-             else gpd.GeoDataFrame({"population": []}, geometry=[], crs=parks.crs))
-    sa10: dict[int, BaseGeometry] = {}
-    if "service_areas" in layers:
-        sa = _read_product_layer(p, "service_areas")
-        for row in sa[sa["label"] == "10 min"].itertuples(index=False):
-            sa10[int(row.park_id)] = row.geometry
-    gaps = _read_product_layer(p, "gaps") if "gaps" in layers else None
-    return ParksProduct(p.resolve(), shapely.get_coordinates(nodes.geometry.values), edges, parks, entrances,
-                        greenways, cells, sa10, gaps)
-
-
-def _read_product_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
-    """One layer of a built GeoPackage as written (no repair, no reprojection)."""
-    try:
-        gdf: gpd.GeoDataFrame = pyogrio.read_dataframe(path, layer=layer)
-    except Exception as exc:  # pyogrio raises DataSourceError and plain errors alike
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(path, f"cannot read layer '{layer}' ({first})") from exc
     return gdf

@@ -1,7 +1,9 @@
 """Surface models (IGN LiDAR HD MNS/MNT tiles or any GeoTIFF) and raster outputs.
 
 Reading: find the tiles covering an area, mosaic them, read a window with a halo, with
-nodata turned into NaN. Writing: Cloud-Optimized GeoTIFF, atomically.
+nodata turned into NaN. Writing: Cloud-Optimized GeoTIFF, atomically. The in-memory types
+(:class:`~geo.types.Raster`, :class:`~geo.types.RasterGrid`, :data:`~geo.types.Bounds`) live in
+:mod:`geo.types` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ import logging
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import rasterio
@@ -28,8 +29,7 @@ from rasterio.io import MemoryFile
 from geo import config
 from geo.errors import CRSError, InputError
 from geo.io._atomic import atomic_path
-
-Bounds = tuple[float, float, float, float]  # (xmin, ymin, xmax, ymax) in the raster's CRS [m]
+from geo.types import Bounds, Raster, RasterGrid
 
 _TILE_RE = re.compile(config.LIDAR_TILE_PATTERN, re.IGNORECASE)
 log = logging.getLogger("artois.io")
@@ -86,55 +86,6 @@ def find_lidar_tiles(directory: str | Path, kind: str = "MNS", bounds: Bounds | 
         where = "" if bounds is None else f" intersecting {tuple(round(b) for b in bounds)}"
         raise InputError(directory, f"no IGN LiDAR HD {kind} tile (LHD_FXX_..._{kind}_...tif){where}")
     return [t.path for t in tiles]
-
-
-class _NorthUpGrid:
-    """Pixel size and extent of anything with a north-up ``transform`` and a ``shape`` (rows, cols)."""
-
-    transform: Affine
-
-    if TYPE_CHECKING:
-
-        @property
-        def shape(self) -> tuple[int, int]: ...
-
-    @property
-    def res_m(self) -> float:
-        """Pixel size [m] (square pixels)."""
-        return float(self.transform.a)
-
-    @property
-    def bounds(self) -> Bounds:
-        """(xmin, ymin, xmax, ymax) in the CRS [m]."""
-        rows, cols = self.shape
-        x0, y1 = self.transform.c, self.transform.f
-        return (x0, y1 + rows * self.transform.e, x0 + cols * self.transform.a, y1)
-
-
-@dataclass(frozen=True)
-class Raster(_NorthUpGrid):
-    """A single-band raster in memory: heights or values with NaN where there is no data."""
-
-    data: np.ndarray  # float32, shape (rows, cols); NaN = nodata
-    transform: Affine  # pixel -> CRS coordinates (north-up)
-    crs: CRS
-    sources: tuple[str, ...] = field(default=())
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (int(self.data.shape[0]), int(self.data.shape[1]))
-
-
-    def window(self, bounds: Bounds) -> Raster:
-        """Sub-raster covering ``bounds`` (snapped outwards to whole pixels, clipped to the raster)."""
-        xmin, ymin, xmax, ymax = bounds
-        res, x0, y1 = self.transform.a, self.transform.c, self.transform.f
-        c0 = max(int(np.floor((xmin - x0) / res + 1e-9)), 0)
-        c1 = min(int(np.ceil((xmax - x0) / res - 1e-9)), self.shape[1])
-        r0 = max(int(np.floor((y1 - ymax) / res + 1e-9)), 0)
-        r1 = min(int(np.ceil((y1 - ymin) / res - 1e-9)), self.shape[0])
-        r1, c1 = max(r1, r0), max(c1, c0)
-        return Raster(self.data[r0:r1, c0:c1], self.transform @ Affine.translation(c0, r0), self.crs, self.sources)
 
 
 def _check_square_pixels(path: Path, width_m: float, height_m: float) -> None:
@@ -260,30 +211,6 @@ def read_raster(
 def _union_bounds(bounds: Iterable[Sequence[float]]) -> Bounds:
     arr = np.array([tuple(b) for b in bounds], dtype=float)
     return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()), float(arr[:, 3].max()))
-
-
-@dataclass(frozen=True)
-class RasterGrid(_NorthUpGrid):
-    """The grid of a mosaic of single-band GeoTIFFs, known from their headers (no pixel read).
-
-    It is the grid :func:`read_raster` gives for the same files without ``bounds``.
-    """
-
-    transform: Affine  # pixel -> CRS coordinates (north-up)
-    crs: CRS
-    shape: tuple[int, int]  # (rows, cols)
-    files: tuple[tuple[Path, Bounds], ...]  # each file and its extent [m]
-
-
-    def window_bounds(self, row0: int, row1: int, col0: int, col1: int) -> Bounds:
-        """Extent [m] of the pixel window ``rows row0:row1, cols col0:col1``."""
-        x0, y1, res = self.transform.c, self.transform.f, self.transform.a
-        return (x0 + col0 * res, y1 - row1 * res, x0 + col1 * res, y1 - row0 * res)
-
-    def files_intersecting(self, bounds: Bounds) -> list[Path]:
-        """The files whose extent overlaps ``bounds`` (xmin, ymin, xmax, ymax) [m]."""
-        xmin, ymin, xmax, ymax = bounds
-        return [p for p, b in self.files if b[0] < xmax and b[2] > xmin and b[1] < ymax and b[3] > ymin]
 
 
 def read_grid(paths: str | Path | Sequence[str | Path]) -> RasterGrid:
@@ -444,6 +371,12 @@ class WindowWriter:
         self._ds.write(arr, window=window)
 
 
+def read_bands(path: str | Path) -> np.ndarray:
+    """Every band of one GeoTIFF, as stored: (bands, rows, cols) of its data type."""
+    with rasterio.open(path) as src:
+        return src.read()
+
+
 @contextlib.contextmanager
 def cog_writer(
     path: str | Path,
@@ -507,3 +440,78 @@ def _overview_factors(height: int, width: int, *, block: int) -> list[int]:
         factors.append(f)
         f *= 2
     return factors
+
+
+# ---------------------------------------------------------------------------
+# Multi-band products read on another raster's grid
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RasterHeader:
+    """What a raster file says about itself, without reading a pixel."""
+
+    path: Path
+    crs: CRS | None
+    transform: Affine
+    shape: tuple[int, int]  # (rows, cols)
+    count: int  # bands
+    nodata: float | None
+    tags: dict[str, str]  # dataset tags
+    descriptions: tuple[str | None, ...]  # band descriptions
+
+
+def read_header(path: str | Path, *, missing: str = "file not found") -> RasterHeader:
+    """The header of a raster file; :class:`InputError` (``missing`` as the message) when absent or unreadable."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, missing)
+    try:
+        with rasterio.open(path) as ds:
+            return RasterHeader(path, ds.crs, ds.transform, (ds.height, ds.width), ds.count, ds.nodata,
+                                {str(k): str(v) for k, v in ds.tags().items()}, tuple(ds.descriptions))
+    except RasterioIOError as exc:
+        raise InputError(path, f"not a readable raster ({str(exc).splitlines()[0]})") from exc
+
+
+def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Affine,
+                       shape: tuple[int, int]) -> np.ndarray:
+    """Bands 1…``bands`` of a raster over the grid (``crs``, north-up ``transform``, ``shape``) of another.
+
+    The file must have that CRS and pixel size and lie on the same pixel lattice (its window is
+    rounded to whole pixels). Returns float32 (bands, rows, cols), NaN for nodata and outside the file.
+
+    Raises
+    ------
+    InputError
+        Unreadable or corrupt file, fewer bands, another CRS or pixel size.
+    """
+    path = Path(path)
+    header = read_header(path)
+    res = abs(transform.a)
+    if header.count < bands:
+        raise InputError(path, f"{header.count} band(s); {bands} expected")
+    if header.crs is None or header.crs != crs:
+        raise CRSError(path, f"CRS {header.crs.to_string() if header.crs else 'none'} differs from the DSM's "
+                             f"({CRS.from_user_input(crs).to_string()})")
+    if abs(abs(header.transform.a) - res) > 1e-6:
+        raise InputError(path, f"pixel size {abs(header.transform.a)} m differs from the DSM's ({res} m)")
+    rows, cols = shape
+    x0, y1 = transform.c, transform.f
+    bounds = (x0, y1 + rows * transform.e, x0 + cols * transform.a, y1)
+    with rasterio.open(path) as ds:
+        win = rasterio.windows.from_bounds(*bounds, transform=ds.transform)
+        win = win.round_offsets().round_lengths()
+        inside = (win.col_off >= 0 and win.row_off >= 0 and win.col_off + win.width <= ds.width
+                  and win.row_off + win.height <= ds.height)
+        try:
+            data = ds.read(
+                list(range(1, bands + 1)), window=win, boundless=not inside,
+                out_dtype="float32", out_shape=(bands, rows, cols),
+                **({} if inside else {"fill_value": np.nan}),
+            )
+        except RasterioError as exc:
+            raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
+        if ds.nodata is not None and np.isfinite(ds.nodata):
+            data[data == np.float32(ds.nodata)] = np.nan
+    return data

@@ -30,7 +30,6 @@ import logging
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ import pandas as pd
 
 from geo import config
 from geo.errors import InputError
+from geo.types import Weather
 
 log = logging.getLogger("artois.weather")
 
@@ -49,52 +49,6 @@ _IRRADIANCE = ("ghi", "dni", "dhi")
 _MISSING_CODE = 9000.0
 #: Irradiance above this [W/m²] is not physical at the ground (solar constant ≈ 1361 W/m²).
 _MAX_IRRADIANCE = 1500.0
-
-
-@dataclass(frozen=True)
-class Weather:
-    """A weather time series for the solar engine.
-
-    Attributes
-    ----------
-    data
-        tz-aware DatetimeIndex at the **middle** of each interval; columns ``ghi``, ``dni``,
-        ``dhi`` [W/m², mean over the interval], ``temp_air`` [°C], ``wind_speed`` [m/s].
-    interval_h
-        Length of each interval [h] (1.0 for hourly data).
-    latitude_deg, longitude_deg, altitude_m
-        Location of the weather [degrees north, degrees east, m]; the sun is computed there.
-    source
-        What the data are, e.g. ``"EPW athens_2023.epw (Shiny Weather Data)"``.
-    location, period
-        Human-readable place and period (``"2023-01-01 – 2023-12-31"``).
-    approximate
-        True for the offline climatology default (every output says so).
-    """
-
-    data: pd.DataFrame
-    interval_h: float
-    latitude_deg: float
-    longitude_deg: float
-    altitude_m: float
-    source: str
-    location: str
-    period: str
-    approximate: bool = False
-
-    def tags(self) -> dict[str, str]:
-        """Metadata tags describing this weather (for raster and layer metadata)."""
-        return {
-            "WEATHER_SOURCE": self.source,
-            "WEATHER_LOCATION": self.location,
-            "WEATHER_PERIOD": self.period,
-            "WEATHER_APPROXIMATE": "true" if self.approximate else "false",
-        }
-
-    def summary(self) -> str:
-        """One line: source, location, period (and 'approximate' when it is)."""
-        s = f"{self.source} — {self.location}, {self.period}"
-        return s + " (approximate)" if self.approximate else s
 
 
 # ---------------------------------------------------------------------------

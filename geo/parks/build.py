@@ -2,8 +2,8 @@
 
 :func:`analyse` runs every analysis on layers already in memory (pure, no I/O) and returns the
 model and the output layers; :func:`analyse_files` reads the inputs with :mod:`geo.io` and
-writes the GeoPackage atomically; :func:`build_parks` is the ``artois build`` stage on the
-sample layout (docs/formats.md).
+writes ``parks.gpkg`` (:mod:`geo.products.parks`); :func:`build_parks` is the ``artois build``
+stage on the sample layout (docs/formats.md).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import shapely
 
 from geo import config
 from geo.errors import InputError
-from geo.io.parks import network_layers
-from geo.io.vectors import write_gpkg
 from geo.parks.access import (
     cell_access,
     communes_access,
@@ -31,6 +29,8 @@ from geo.parks.ensembles import tag_ensemble
 from geo.parks.gaps import candidate_gaps, linked_population
 from geo.parks.model import ParksModel
 from geo.parks.network import add_entrances, build_network
+from geo.pipeline import BuildContext
+from geo.products import parks as P
 
 log = logging.getLogger("artois.parks")
 
@@ -231,24 +231,18 @@ def analyse(
         com = com[com.intersects(shapely.union_all(cells_in.geometry.values))]
     communes_out = communes_access(access, com if com is not None and not com.empty else None, unions)
 
-    entr_out = entrances.drop(columns=[])
     layers: dict[str, gpd.GeoDataFrame] = {
-        "parks": parks[["park_id", "nom", "ensemble", "ensemble_published", "area_ha", "on_greenway", "component",
-                        "system", "linked", "population_10min", "n_entrances", "on_main_network", "who_eligible",
-                        "angst_tiers", "geometry"]],
-        "greenways": gw_out[["greenway_id", "nom", "type", "length_m", "component", "in_loop", "system", "geometry"]],
-        "entrances": entr_out[["entrance_id", "park_id", "kind", "node", "link_m", "geometry"]],
-        "service_areas": sa,
-        "access_cells": access[["Idcar_200m", "population", "households", "poor_households", "poverty_rate",
-                                "walk_m_to_park", "within_300m", "within_10min", "share_within_300m",
-                                "share_within_10min", "population_within_300m", "population_within_10min",
-                                "priority_score", "priority_rank", "geometry"]],
-        "gaps": gaps,
-        "communes_access": communes_out,
-        **network_layers(net.nodes, net.edges, net.crs),
+        P.PARKS.name: parks[[*P.PARKS.column_names, "geometry"]],
+        P.GREENWAYS.name: gw_out[[*P.GREENWAYS.column_names, "geometry"]],
+        P.ENTRANCES.name: entrances[[*P.ENTRANCES.column_names, "geometry"]],
+        P.SERVICE_AREAS.name: sa,
+        P.ACCESS_CELLS.name: access[[*P.ACCESS_CELLS.column_names, "geometry"]],
+        P.GAPS.name: gaps,
+        P.COMMUNES_ACCESS.name: communes_out,
+        **P.network_layers(net.nodes, net.edges, net.crs),
     }
     if stops is not None and not stops.empty:
-        layers["stops_access"] = stops_access(net, stops.to_crs(crs), entrances, parks)
+        layers[P.STOPS_ACCESS.name] = stops_access(net, stops.to_crs(crs), entrances, parks)
 
     total_pop = float(access["population"].sum()) if not access.empty else 0.0
     summary: dict[str, float | int] = {
@@ -287,7 +281,7 @@ def analyse_files(
     sources = {"parks": parks, "streets": streets}
     sources.update({k: p for k, p in (("greenways", greenways), ("population", population)) if p is not None})
     result = analyse(parks_df, gw_df, streets_df, cells=cells, communes=com, stops=stops_df, sources=sources)
-    write_gpkg(out, result.layers)
+    P.write_parks(out, {P.layer(name): gdf for name, gdf in result.layers.items()})
     return result
 
 
@@ -298,33 +292,22 @@ def _read_population(path: Path) -> gpd.GeoDataFrame:
 
 
 def _read_communes(path: Path, epci_table: Path | None) -> gpd.GeoDataFrame:
-    """Communes as (``code``, ``nom``, ``epci_siren``, ``epci_nom``) polygons; the EPCI from the table when given.
+    """Communes as (``code``, ``nom``, ``epci_siren``, ``epci_nom``) polygons, joined with the EPCI table
+    by :func:`geo.io.communes.read_communes` (the file's communes; the table may list more)."""
+    from geo.io.communes import read_communes
 
-    The table may list more communes than the file (the whole PMA for a part of it): only the
-    communes of the file are kept.
-    """
-    from geo.io.communes import read_communes, read_epci_table
-
-    com = read_communes(path)
-    out = gpd.GeoDataFrame({
+    com = read_communes(path, epci_table=epci_table)
+    return gpd.GeoDataFrame({
         "code": com["code_insee"].astype(str),
         "nom": com["nom"].astype(str),
         "epci_siren": com["epci_siren"].astype(object).where(com["epci_siren"].notna(), None),
         "epci_nom": com["epci_nom"].astype(object).where(com["epci_nom"].notna(), None),
     }, geometry=com.geometry.values, crs=com.crs)
-    if epci_table is not None:
-        table = read_epci_table(epci_table)
-        siren = dict(zip(table["code_insee"].astype(str), table["epci_siren"].astype(str), strict=False))
-        names = dict(zip(table["epci_siren"].astype(str), table["epci_nom"].astype(str), strict=False))
-        out["epci_siren"] = [siren.get(c, e) for c, e in zip(out["code"], out["epci_siren"], strict=True)]
-        out["epci_nom"] = [names.get(str(e), n) if e is not None else n
-                           for e, n in zip(out["epci_siren"], out["epci_nom"], strict=True)]
-    return out
 
 
-def build_parks(data_dir: Path, out_dir: Path) -> list[Path]:
-    """``artois build`` stage: ``data_dir/parks/*`` (docs/formats.md) → ``out_dir/parks.gpkg``."""
-    d = Path(data_dir) / "parks"
+def build_parks(ctx: BuildContext) -> list[Path]:
+    """``artois build`` stage: ``data_dir/parks/*`` (docs/formats.md) → ``parks.gpkg``."""
+    d = ctx.data_dir / "parks"
     if not d.is_dir():
         raise InputError(d, "folder not found (run 'artois sample --out DATA' first)")
 
@@ -332,7 +315,7 @@ def build_parks(data_dir: Path, out_dir: Path) -> list[Path]:
         p = d / name
         return p if p.exists() else None
 
-    out = Path(out_dir) / "parks.gpkg"
+    out = ctx.products.parks
     result = analyse_files(
         parks=d / "parcs.gpkg", greenways=opt("voies_vertes.gpkg"), streets=d / "reseau_pietons.gpkg",
         population=opt("filosofi_200m.gpkg"), communes=opt("communes.geojson"),

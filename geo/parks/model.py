@@ -16,9 +16,9 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import NotFoundError
-from geo.io.parks import ParksProduct, read_parks_product
 from geo.parks.connectivity import Connectivity, compute_connectivity, edge_park_pairs
 from geo.parks.network import Network
+from geo.products.parks import ParksProduct, read_parks_product
 
 
 @dataclass
@@ -102,14 +102,14 @@ class ParksModel:
 
 
 def model_from_product(product: ParksProduct) -> ParksModel:
-    """The model of an analysed network read by :func:`geo.io.parks.read_parks_product`."""
+    """The model of an analysed network read by :func:`geo.products.parks.read_parks_product`."""
     net = Network(product.nodes_xy, product.edges, product.edges.crs)
     return ParksModel(net, product.parks, product.entrances, product.greenways, product.cells,
                       dict(product.service_areas_10min), product.gaps)
 
 
 def load_network(path: str | Path) -> ParksModel:
-    """The model of ``parks.gpkg`` (or of a build folder holding it), read through :mod:`geo.io.parks`.
+    """The model of ``parks.gpkg`` (or of a build folder holding it), read through :mod:`geo.products.parks`.
 
     Not cached: a caller serving requests keeps the model (the API holds one per application).
     """

@@ -20,32 +20,28 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.errors import InputError
-from geo.io.rasters import Raster, find_lidar_tiles, read_grid, read_raster
-from geo.io.rooftops import read_irradiance, write_rooftops
+from geo.io.ban import read_ban
+from geo.io.communes import read_communes
+from geo.io.rasters import find_lidar_tiles, read_grid, read_raster
+from geo.io.weather import load_weather
+from geo.pipeline import BuildContext
+from geo.products import irradiance as irradiance_product
+from geo.products import rooftops
 from geo.roofs.aggregate import building_table, commune_table
-from geo.roofs.pv import OrientationYield, SiteModel, encode_profile
+from geo.roofs.pv import OrientationYield, SiteModel
 from geo.roofs.reconcile import WindowReader, reconcile_footprints, with_quality
-from geo.roofs.scoring import IRR_MONTH_COLS, PROD_MONTH_COLS, SiteSummary, score_faces, site_summary
+from geo.roofs.scoring import score_faces, site_summary
 from geo.roofs.segmentation import (
     ISSUE_KEYS,
     detect_buildings,
+    first_pixel_key,
     local_planes,
     prepare_footprints,
     segment_roofs,
 )
+from geo.types import Bounds, Raster, RasterGrid, Weather, WeatherInfo, bounds_intersect
 
 log = logging.getLogger("artois.roofs")
-
-#: Columns of the ``roof_faces`` layer, in order (plus geometry); see docs/data-dictionary.md.
-FACE_COLUMNS = (
-    "face_id", "building_id", "tilt_deg", "azimuth_deg", "orientation", "is_flat", "area_m2",
-    "footprint_area_m2", "obstacle_area_m2", "usable_area_m2", "irradiation_kwh_m2_yr", *IRR_MONTH_COLS,
-    "shading_loss", "sky_view_factor", "module_irradiation_kwh_m2_yr",
-    *[f"module_irradiation_m{m:02d}_kwh_m2" for m in range(1, 13)], "ratio_to_optimum", "module_layout",
-    "n_modules", "kwp", "production_kwh_yr", *PROD_MONTH_COLS, "specific_yield_kwh_kwp", "suitability",
-    "profile_id", "plane_rms_m",
-)
-
 
 @dataclass
 class RoofsReport:
@@ -92,39 +88,6 @@ _MEDIAN_KEEP = 50_000_000
 _HIST_BIN_M = 2e-4
 _HIST_BINS = 4096
 
-Bounds = tuple[float, float, float, float]
-
-
-def _intersects(a: Bounds, b: Bounds) -> bool:
-    return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
-
-
-@dataclass
-class _Mosaic:
-    """Files of a tiled raster with their extents (nothing read)."""
-
-    files: list[tuple[Path, Bounds]]
-    crs: CRS
-    res: float
-
-    @classmethod
-    def of(cls, paths: Sequence[Path]) -> _Mosaic:
-        grid = read_grid(list(paths))
-        return cls(list(grid.files), CRS.from_user_input(grid.crs), grid.res_m)
-
-    @property
-    def bounds(self) -> Bounds:
-        a = np.array([b for _, b in self.files], dtype=float)
-        return (float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 2].max()), float(a[:, 3].max()))
-
-    def paths_for(self, bounds: Bounds) -> list[Path]:
-        return [p for p, b in self.files if _intersects(b, bounds)]
-
-    def clip(self, bounds: Bounds) -> Bounds:
-        g = self.bounds
-        return (max(bounds[0], g[0]), max(bounds[1], g[1]), min(bounds[2], g[2]), min(bounds[3], g[3]))
-
-
 @dataclass
 class _Group:
     """Buildings processed together: ``members`` (positions in the footprints, ascending) and
@@ -136,7 +99,7 @@ class _Group:
     window: Bounds
 
 
-def _plan_groups(fps: gpd.GeoDataFrame, dsm: _Mosaic, tile_m: float) -> list[_Group]:
+def _plan_groups(fps: gpd.GeoDataFrame, dsm: RasterGrid, tile_m: float) -> list[_Group]:
     """Group the ``ok`` footprints by the ``tile_m`` square holding their representative point."""
     ok = np.flatnonzero((fps["status"] == "ok").to_numpy())
     if ok.size == 0:
@@ -148,10 +111,10 @@ def _plan_groups(fps: gpd.GeoDataFrame, dsm: _Mosaic, tile_m: float) -> list[_Gr
     keys = pd.DataFrame({"kx": kx, "ky": ky})
     gid = keys.groupby(["ky", "kx"], sort=True).ngroup().to_numpy()
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="dwithin", distance=dsm.res)
+    left, right = tree.query(geoms, predicate="dwithin", distance=dsm.res_m)
     by_group = np.argsort(gid[left], kind="stable")
     splits = np.searchsorted(gid[left][by_group], np.arange(gid.max() + 2))
-    pad = _WINDOW_PAD_PX * dsm.res
+    pad = _WINDOW_PAD_PX * dsm.res_m
     groups = []
     order = np.argsort(gid, kind="stable")
     msplits = np.searchsorted(gid[order], np.arange(gid.max() + 2))
@@ -166,22 +129,22 @@ def _plan_groups(fps: gpd.GeoDataFrame, dsm: _Mosaic, tile_m: float) -> list[_Gr
     return groups
 
 
-def _window_reader(dsm: _Mosaic, dtm: Sequence[Path] | None) -> WindowReader:
+def _window_reader(dsm: RasterGrid, dtm: Sequence[Path] | None) -> WindowReader:
     """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`."""
-    dtm_m = _Mosaic.of([Path(p) for p in dtm]) if dtm else None
+    dtm_grid = read_grid([Path(p) for p in dtm]) if dtm else None
 
     def read(bounds: Bounds) -> tuple[np.ndarray, np.ndarray | None, Affine] | None:
         w = _read_window(dsm, dsm.clip(bounds))
         if w is None:
             return None
-        paths = dtm_m.paths_for(w.bounds) if dtm_m is not None else []
+        paths = dtm_grid.files_intersecting(w.bounds) if dtm_grid is not None else []
         t = read_raster(paths, bounds=w.bounds).data if paths else None
         return w.data, (t if t is not None and t.shape == w.shape else None), w.transform
     return read
 
 
-def _read_window(dsm: _Mosaic, window: Bounds) -> Raster | None:
-    paths = dsm.paths_for(window)
+def _read_window(dsm: RasterGrid, window: Bounds) -> Raster | None:
+    paths = dsm.files_intersecting(window)
     return read_raster(paths, bounds=window) if paths else None
 
 
@@ -202,7 +165,7 @@ def _bins(v: np.ndarray) -> np.ndarray:
     return np.minimum((v / _HIST_BIN_M).astype(np.int64), _HIST_BINS - 1)
 
 
-def _territory_noise(dsm: _Mosaic, fps: gpd.GeoDataFrame, groups: Sequence[_Group], *,
+def _territory_noise(dsm: RasterGrid, fps: gpd.GeoDataFrame, groups: Sequence[_Group], *,
                      keep: int = _MEDIAN_KEEP) -> float:
     """Median 3 x 3 plane-fit residual [m] over all building pixels of the territory, exactly.
 
@@ -255,14 +218,10 @@ def _territory_noise(dsm: _Mosaic, fps: gpd.GeoDataFrame, groups: Sequence[_Grou
     return float(np.mean(np.array(vals if len(ranks) == 2 else vals[:1], dtype=np.float64)))
 
 
-def _first_pixel_key(g: BaseGeometry) -> tuple[float, float]:
-    """(−top, left) of a pixel-outline polygon's first pixel in raster scan order."""
-    top = g.bounds[3]
-    xy = shapely.get_coordinates(g)
-    return (-top, float(xy[np.abs(xy[:, 1] - top) < 1e-9, 0].min()))
+_first_pixel_key = first_pixel_key
 
 
-def _detect_streamed(dsm: _Mosaic, dtm: _Mosaic, tile_m: float) -> gpd.GeoDataFrame:
+def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float) -> gpd.GeoDataFrame:
     """Buildings from DSM − DTM, tile by tile, numbered as a whole-territory :func:`detect_buildings` does.
 
     Each ``tile_m`` square is detected with a margin (grown until no building of the square
@@ -270,12 +229,12 @@ def _detect_streamed(dsm: _Mosaic, dtm: _Mosaic, tile_m: float) -> gpd.GeoDataFr
     pixel (top row, leftmost), so none is counted twice or cut.
     """
     gb = dsm.bounds
-    res = dsm.res
+    res = dsm.res_m
     kept: list[BaseGeometry] = []
     for iy in range(int(np.floor(gb[3] / tile_m - 1e-9)), int(np.floor(gb[1] / tile_m)) - 1, -1):
         for ix in range(int(np.floor(gb[0] / tile_m)), int(np.floor(gb[2] / tile_m - 1e-9)) + 1):
             cell = (ix * tile_m, iy * tile_m, (ix + 1) * tile_m, (iy + 1) * tile_m)
-            if not _intersects(cell, gb) or not dsm.paths_for(cell):
+            if not bounds_intersect(cell, gb) or not dsm.files_intersecting(cell):
                 continue
             margin = _DETECT_MARGIN_M
             while True:
@@ -290,19 +249,19 @@ def _detect_streamed(dsm: _Mosaic, dtm: _Mosaic, tile_m: float) -> gpd.GeoDataFr
                 margin *= 2.0
     kept.sort(key=_first_pixel_key)
     return gpd.GeoDataFrame({"building_id": [f"dsm-{i}" for i in range(1, len(kept) + 1)]},
-                            geometry=kept, crs=dsm.crs)
+                            geometry=kept, crs=CRS.from_user_input(dsm.crs))
 
 
-def _detect_window(dsm: _Mosaic, dtm: _Mosaic, window: Bounds, cell: Bounds,
+def _detect_window(dsm: RasterGrid, dtm: RasterGrid, window: Bounds, cell: Bounds,
                    res: float) -> tuple[list[BaseGeometry], bool] | None:
     dsm_w = _read_window(dsm, window)
-    dtm_paths = dtm.paths_for(window)
+    dtm_paths = dtm.files_intersecting(window)
     if dsm_w is None or not dtm_paths:
         return None
     dtm_w = read_raster(dtm_paths, bounds=window)
     if dtm_w.shape != dsm_w.shape:
         raise InputError(dtm_paths[0], f"DTM grid {dtm_w.shape} differs from the DSM's {dsm_w.shape}")
-    found = detect_buildings(dsm_w.data, dtm_w.data, dsm_w.transform, crs=dsm.crs)
+    found = detect_buildings(dsm_w.data, dtm_w.data, dsm_w.transform, crs=CRS.from_user_input(dsm.crs))
     wb, gb = dsm_w.bounds, dsm.bounds
     edge = 4 * res
     geoms, cut = [], False
@@ -319,9 +278,130 @@ def _detect_window(dsm: _Mosaic, dtm: _Mosaic, window: Bounds, cell: Bounds,
 
 
 def _empty_faces(crs: CRS) -> gpd.GeoDataFrame:
-    cols = {c: pd.Series(dtype=float) for c in FACE_COLUMNS}
+    cols = {c: pd.Series(dtype=float) for c in rooftops.ROOF_FACES.column_names}
     cols["usable_geometry"] = pd.Series(dtype=object)
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+# ---------------------------------------------------------------------------
+# The unit of work: one group of buildings
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoofsGroupTask:
+    """Everything :func:`roofs_group` needs for one group of buildings: plain, picklable values.
+
+    Attributes
+    ----------
+    dsm
+        The DSM mosaic (files and grid; nothing read).
+    irradiance
+        ``irradiance.tif`` (on the DSM's grid).
+    window
+        Extent [m] of the DSM read: the context footprints' bounds with a margin, clipped to the mosaic.
+    footprints
+        The context footprints (``building_id``, ``cleabs``, polygons in the DSM's CRS): the
+        members and every footprint touching one, so each member gets exactly the pixels it
+        gets in a whole-territory run.
+    members
+        ``building_id`` of the buildings whose faces this task returns.
+    noise_m
+        The territory's median 3 x 3 plane-fit residual [m] (:func:`segment_roofs`'s ``noise_m``).
+    site
+        The PV model of the site and weather (orientation yields are cached in it per process).
+    """
+
+    dsm: RasterGrid
+    irradiance: Path
+    window: Bounds
+    footprints: gpd.GeoDataFrame
+    members: tuple[str, ...]
+    noise_m: float
+    site: SiteModel
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """What :func:`roofs_group` returns: the members' scored faces, the profiles they use, their status."""
+
+    faces: gpd.GeoDataFrame | None  # roof_faces rows (plus usable_geometry); None when the DSM has no data here
+    profiles: dict[str, OrientationYield]
+    status: dict[str, str]  # building_id -> ok / no_face / no_valid_pixel…
+
+
+def roofs_group(task: RoofsGroupTask) -> GroupResult:
+    """The unit of work of the roofs stage: one group of buildings → their scored roof faces.
+
+    Reads the DSM window and the irradiation bands over it, segments the context footprints
+    (:func:`geo.roofs.segmentation.segment_roofs`) and scores the members' faces
+    (:func:`geo.roofs.scoring.score_faces`). Pure function of ``task`` (no global state): groups
+    may run in any order, in other processes or on other machines, and give the same faces.
+    """
+    dsm_w = _read_window(task.dsm, task.window)
+    if dsm_w is None:
+        return GroupResult(None, {}, dict.fromkeys(task.members, "no_valid_pixel"))
+    bands = irradiance_product.read_irradiance(task.irradiance, dsm_w)
+    seg = segment_roofs(dsm_w.data, dsm_w.transform, task.footprints, crs=task.footprints.crs,
+                        id_column="building_id", noise_m=task.noise_m)
+    st = dict(zip(seg.buildings["building_id"], seg.buildings["status"], strict=True))
+    keep = np.flatnonzero(seg.faces["building_id"].isin(set(task.members)).to_numpy())
+    lut = np.zeros(len(seg.faces) + 1, dtype=np.int32)
+    lut[keep + 1] = np.arange(1, keep.size + 1, dtype=np.int32)
+    faces, profiles, _ = score_faces(seg.faces.iloc[keep].reset_index(drop=True), lut[seg.sample_pixels], bands,
+                                     task.site)
+    return GroupResult(faces, profiles, {b: st[b] for b in task.members})
+
+
+def _group_tasks(fps: gpd.GeoDataFrame, groups: Sequence[_Group], dsm: RasterGrid, irr: Path, noise: float,
+                 site: SiteModel) -> list[RoofsGroupTask]:
+    ids = fps["building_id"].to_numpy()
+    return [RoofsGroupTask(dsm, irr, g.window, fps.iloc[g.context].drop(columns="status"),
+                           tuple(str(b) for b in ids[g.members]), noise, site) for g in groups]
+
+
+def _assemble_faces(parts: Sequence[gpd.GeoDataFrame], fps: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    """The groups' faces in footprint order (faces of a building in their segmentation order)."""
+    if not parts:
+        return _empty_faces(crs)
+    faces = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+    pos = pd.Series(np.arange(len(fps)), index=fps["building_id"].to_numpy())
+    faces = faces.iloc[np.argsort(pos.loc[faces["building_id"]].to_numpy(), kind="stable")]
+    return faces.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# The stage
+# ---------------------------------------------------------------------------
+
+
+def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: RasterGrid, crs: CRS,
+               tile_m: float) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """The footprints checked against the DSM (``building_id``, ``status``), and the problems met."""
+    moved = 0
+    if footprints is not None:
+        raw, moved = _read_footprints(Path(footprints), crs)
+    else:
+        if not dtm:
+            raise InputError(None, "no footprints and no DTM: give --footprints or --dtm to find the buildings")
+        raw = _detect_streamed(grid, read_grid([Path(p) for p in dtm]), tile_m)
+        raw["cleabs"] = None
+        log.info("roofs: %d building(s) detected from DSM − DTM", len(raw))
+    fps, issues = prepare_footprints(raw, crs, grid.bounds, id_column="building_id")
+    issues["reprojected_footprints"] += moved
+    if footprints is not None:  # footprints drawn apart from the LiDAR: move them onto its roofs
+        fps, moved_issues = reconcile_footprints(fps, _window_reader(grid, dtm), res_m=grid.res_m, tile_m=tile_m)
+        issues.update(moved_issues)
+    return fps, issues
+
+
+def _weather(weather: Weather | Path | None, header: irradiance_product.IrradianceHeader) -> tuple[Weather, WeatherInfo]:
+    """The weather series and what the products report of it (the irradiation raster's, when it says)."""
+    w = weather if isinstance(weather, Weather) else load_weather(weather)
+    used = header.weather
+    if used is not None and used.source != w.source:
+        log.warning("roofs: weather %r differs from the irradiation raster's %r", w.source, used.source)
+    return w, used or w.info
 
 
 def run_roofs(
@@ -334,17 +414,17 @@ def run_roofs(
     addresses: Path | None = None,
     communes: Path | None = None,
     epci_table: Path | None = None,
-    weather: Path | None = None,
+    weather: Weather | Path | None = None,
     annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
     tile_m: float = config.LIDAR_TILE_SIZE_M,
 ) -> RoofsReport:
-    """Segment, score and aggregate the roofs, and write ``out`` (a GeoPackage).
+    """Segment, score and aggregate the roofs, and write ``out`` (:mod:`geo.products.rooftops`).
 
     The territory is processed in groups of buildings (those whose representative point lies in
-    one ``tile_m`` square), each reading only the DSM and irradiation windows covering its
-    footprints, so memory is bounded by a tile, not the territory. The results do not depend on
-    ``tile_m``: each building sees exactly the pixels and the territory-wide noise estimate of a
-    single whole-territory run.
+    one ``tile_m`` square), each a :class:`RoofsGroupTask` run by :func:`roofs_group`, reading
+    only the DSM and irradiation windows covering its footprints, so memory is bounded by a tile,
+    not the territory. The results do not depend on ``tile_m``: each building sees exactly the
+    pixels and the territory-wide noise estimate of a single whole-territory run.
 
     Parameters
     ----------
@@ -361,126 +441,55 @@ def run_roofs(
     communes, epci_table
         Commune polygons (geo.api.gouv.fr GeoJSON) and the commune → EPCI table; optional.
     weather
-        The weather file the irradiation was computed with (default: the offline climatology).
+        The weather the irradiation was computed with, or its file (default: the offline climatology).
     annual_consumption_kwh
         Household consumption for the recommended installations [kWh/yr].
     tile_m
         Side of the squares buildings are grouped by [m] (default: an IGN LiDAR HD tile).
-
-    Returns
-    -------
-    RoofsReport
     """
-    from geo.io.ban import read_ban
-    from geo.io.communes import read_communes
-    from geo.io.weather import load_weather
-
     t0 = time.perf_counter()
     if not tile_m > 0:
         raise ValueError(f"tile_m must be > 0, got {tile_m}")
-    mosaic = _Mosaic.of([Path(p) for p in dsm])
-    crs = mosaic.crs
-    gb = mosaic.bounds  # check the irradiation raster (and read its tags) before any long work
-    probe = Raster(np.zeros((1, 1), np.float32), Affine(mosaic.res, 0.0, gb[0], 0.0, -mosaic.res, gb[3]), crs)
-    _, tags = read_irradiance(irradiance, probe)
-    moved = 0
-    if footprints is not None:
-        raw, moved = _read_footprints(Path(footprints), crs)
-    else:
-        if not dtm:
-            raise InputError(None, "no footprints and no DTM: give --footprints or --dtm to find the buildings")
-        raw = _detect_streamed(mosaic, _Mosaic.of([Path(p) for p in dtm]), tile_m)
-        raw["cleabs"] = None
-        log.info("roofs: %d building(s) detected from DSM − DTM", len(raw))
-    fps, issues = prepare_footprints(raw, crs, mosaic.bounds, id_column="building_id")
-    issues["reprojected_footprints"] += moved
-    if footprints is not None:  # footprints drawn apart from the LiDAR: move them onto its roofs
-        fps, moved_issues = reconcile_footprints(fps, _window_reader(mosaic, dtm), res_m=mosaic.res, tile_m=tile_m)
-        issues.update(moved_issues)
-    groups = _plan_groups(fps, mosaic, tile_m)
-    noise = _territory_noise(mosaic, fps, groups)
+    grid = read_grid([Path(p) for p in dsm])
+    crs = CRS.from_user_input(grid.crs)
+    header = irradiance_product.read_header(irradiance, like=grid)  # checked before any long work
+    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m)
+    groups = _plan_groups(fps, grid, tile_m)
+    noise = _territory_noise(grid, fps, groups)
     log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m", int(
         (fps["status"] == "ok").sum()), len(groups), noise)
-    w = load_weather(weather)
-    if tags.get("WEATHER_SOURCE") and tags["WEATHER_SOURCE"] != w.source:
-        log.warning("roofs: weather %r differs from the irradiation raster's %r", w.source, tags["WEATHER_SOURCE"])
-    site = SiteModel(w, albedo=float(tags.get("ALBEDO", config.SOLAR_ALBEDO)))
+    w, reported = _weather(weather, header)
+    site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
+    summary = site_summary(site)  # computes and caches the site's optimum before the tasks copy it
     status = fps["status"].to_numpy().copy()
     parts: list[gpd.GeoDataFrame] = []
     all_profiles: dict[str, OrientationYield] = {}
-    summary: SiteSummary | None = None
-    ids = fps["building_id"].to_numpy()
-    for g in groups:
-        dsm_w = _read_window(mosaic, g.window)
-        if dsm_w is None:
-            status[g.members] = "no_valid_pixel"
-            continue
-        bands, _ = read_irradiance(irradiance, dsm_w)
-        ctx = fps.iloc[g.context].drop(columns="status")
-        seg = segment_roofs(dsm_w.data, dsm_w.transform, ctx, crs=crs, id_column="building_id", noise_m=noise)
-        st = dict(zip(seg.buildings["building_id"], seg.buildings["status"], strict=True))
-        status[g.members] = [st[b] for b in ids[g.members]]
-        keep = np.flatnonzero(seg.faces["building_id"].isin(set(ids[g.members])).to_numpy())
-        lut = np.zeros(len(seg.faces) + 1, dtype=np.int32)
-        lut[keep + 1] = np.arange(1, keep.size + 1, dtype=np.int32)
-        faces_g, profiles_g, summary = score_faces(
-            seg.faces.iloc[keep].reset_index(drop=True), lut[seg.sample_pixels], bands, site)
-        all_profiles.update(profiles_g)
-        parts.append(faces_g)
-        del bands, seg, dsm_w
-    if summary is None:
-        summary = site_summary(site)
+    for g, task in zip(groups, _group_tasks(fps, groups, grid, Path(irradiance), noise, site), strict=True):
+        result = roofs_group(task)
+        status[g.members] = [result.status[b] for b in task.members]
+        all_profiles.update(result.profiles)
+        if result.faces is not None:
+            parts.append(result.faces)
     issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
     fps["status"] = status
-    if parts:
-        faces = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
-        pos = pd.Series(np.arange(len(fps)), index=fps["building_id"].to_numpy())
-        faces = faces.iloc[np.argsort(pos.loc[faces["building_id"]].to_numpy(), kind="stable")]
-        faces = faces.reset_index(drop=True)
-    else:
-        faces = _empty_faces(crs)
-    profiles = {pid: all_profiles[pid] for pid in dict.fromkeys(faces["profile_id"].tolist())} if len(faces) else {}
-    crs_text = crs.to_string()
-    addr = read_ban(addresses, crs=crs_text) if addresses is not None else None
-    com = read_communes(communes, epci_table=epci_table, crs=crs_text) if communes is not None else None
-    source = tags.get("WEATHER_SOURCE", w.source)
-    if tags.get("WEATHER_APPROXIMATE", "false" if not w.approximate else "true") == "true" and "approximate" not in source:
-        source += " (approximate)"
-    buildings = building_table(
-        fps, faces, profiles, temp_air_c=site.monthly_temp_air_c, weather_source=source,
-        addresses=addr, communes=com, annual_consumption_kwh=annual_consumption_kwh,
+    faces = _assemble_faces(parts, fps, crs)
+    profiles = {pid: all_profiles[pid] for pid in dict.fromkeys(faces["profile_id"].tolist())}
+    addr = read_ban(addresses, crs=crs.to_string()) if addresses is not None else None
+    com = read_communes(communes, epci_table=epci_table, crs=crs.to_string()) if communes is not None else None
+    buildings = building_table(fps, faces, profiles, temp_air_c=site.monthly_temp_air_c,
+                               weather_source=reported.label(), addresses=addr, communes=com,
+                               annual_consumption_kwh=annual_consumption_kwh)
+    site_row = rooftops.Site(
+        summary.optimum_tilt_deg, summary.optimum_azimuth_deg, summary.optimum_irradiation_kwh_m2_yr,
+        config.FLAT_ROOF_RACK_TILT_DEG, summary.rack_pitch_m, summary.rack_gcr, summary.winter_noon_elevation_deg,
+        reported, annual_consumption_kwh, config.PV_TARIFF_QUARTER, len(buildings), len(faces),
+        site.monthly_temp_air_c, {k: int(issues.get(k, 0)) for k in ISSUE_KEYS},
     )
     buildings = with_quality(buildings, fps, faces)
-    communes_solar = commune_table(buildings, faces, com)
-    face_layer = gpd.GeoDataFrame(faces[list(FACE_COLUMNS)], geometry=faces.geometry.values, crs=crs)
-    prof_rows = []
-    for pid, p in profiles.items():
-        row: dict[str, object] = {"profile_id": pid, "tilt_deg": p.tilt_deg, "azimuth_deg": p.azimuth_deg}
-        for m in range(12):
-            row[f"poa_m{m + 1:02d}_kwh_m2"] = float(p.poa_kwh_m2[m])
-            row[f"ac_m{m + 1:02d}_kwh_kwp"] = float(p.ac_kwh_kwp[m])
-            row[f"performance_m{m + 1:02d}"] = float(p.performance[m])
-            row[f"g_eff_m{m + 1:02d}_w_m2"] = float(p.g_eff_w_m2[m])
-        row["hourly_share"] = encode_profile(p.hourly_share)
-        prof_rows.append(row)
-    site_row: dict[str, object] = {
-        "optimum_tilt_deg": summary.optimum_tilt_deg, "optimum_azimuth_deg": summary.optimum_azimuth_deg,
-        "optimum_irradiation_kwh_m2_yr": summary.optimum_irradiation_kwh_m2_yr,
-        "rack_tilt_deg": config.FLAT_ROOF_RACK_TILT_DEG, "rack_pitch_m": summary.rack_pitch_m,
-        "rack_gcr": summary.rack_gcr, "winter_noon_elevation_deg": summary.winter_noon_elevation_deg,
-        "weather_source": source, "weather_approximate": bool(w.approximate),
-        "household_consumption_kwh_yr": annual_consumption_kwh, "tariff_quarter": config.PV_TARIFF_QUARTER,
-        "n_buildings": len(buildings), "n_faces": len(face_layer),
-        **{f"temp_air_m{m + 1:02d}_c": float(site.monthly_temp_air_c[m]) for m in range(12)},
-        **{f"issue_{k}": int(issues.get(k, 0)) for k in ISSUE_KEYS},
-    }
-    path = write_rooftops(
-        out, {"roof_faces": face_layer, "buildings": buildings, "communes_solar": communes_solar},
-        {"pv_profiles": pd.DataFrame(prof_rows), "site": pd.DataFrame([site_row])},
-    )
-    n_suit = int((face_layer["suitability"] != config.SUITABILITY_UNSUITABLE).sum()) if len(face_layer) else 0
-    report = RoofsReport(Path(path), len(buildings), len(face_layer), n_suit, dict(issues),
-                         time.perf_counter() - t0)
+    path = rooftops.write_rooftops(out, faces=faces, buildings=buildings, communes=commune_table(buildings, faces, com),
+                                   profiles=profiles.values(), site=site_row)
+    n_suit = int((faces["suitability"] != config.SUITABILITY_UNSUITABLE).sum()) if len(faces) else 0
+    report = RoofsReport(Path(path), len(buildings), len(faces), n_suit, dict(issues), time.perf_counter() - t0)
     log.info("roofs: %s", report.line())
     return report
 
@@ -493,18 +502,15 @@ def _first(folder: Path, patterns: Sequence[str]) -> Path | None:
     return None
 
 
-def build_roofs(data_dir: Path, out_dir: Path) -> list[Path]:
-    """Pipeline stage: ``data_dir/rooftops`` + ``out_dir/irradiance.tif`` → ``out_dir/rooftops.gpkg``.
+def build_roofs(ctx: BuildContext) -> list[Path]:
+    """Pipeline stage: ``data_dir/rooftops`` + ``irradiance.tif`` → ``rooftops.gpkg``.
 
     Reads the LiDAR HD MNS (and MNT) tiles under ``rooftops/lidar``, ``rooftops/batiment.gpkg``
-    (else buildings are detected from DSM − DTM), ``rooftops/adresses-*.csv``, the weather file
-    the irradiance stage used (``rooftops/weather.{epw,json,csv}``, else the offline default), and
-    ``parks/communes.geojson`` + ``parks/pma-communes-epci.csv`` when present.
+    (else buildings are detected from DSM − DTM), ``rooftops/adresses-*.csv``, the build's
+    weather (:attr:`geo.pipeline.BuildContext.weather`), and ``parks/communes.geojson`` +
+    ``parks/pma-communes-epci.csv`` when present.
     """
-    from geo.solar.build import find_weather_file
-
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    roof = data_dir / "rooftops"
+    roof = ctx.data_dir / "rooftops"
     lidar = roof / "lidar"
     dsm = find_lidar_tiles(lidar, "MNS")
     try:
@@ -512,23 +518,14 @@ def build_roofs(data_dir: Path, out_dir: Path) -> list[Path]:
     except InputError:
         dtm = None
     fp = roof / "batiment.gpkg"
-    communes = data_dir / "parks" / "communes.geojson"
-    epci = data_dir / "parks" / "pma-communes-epci.csv"
+    communes = ctx.data_dir / "parks" / "communes.geojson"
+    epci = ctx.data_dir / "parks" / "pma-communes-epci.csv"
     report = run_roofs(
-        irradiance=out_dir / "irradiance.tif", dsm=dsm, dtm=dtm, out=out_dir / "rooftops.gpkg",
+        irradiance=ctx.products.irradiance, dsm=dsm, dtm=dtm, out=ctx.products.rooftops,
         footprints=fp if fp.exists() else None,
         addresses=_first(roof, ("adresses-*.csv", "adresses-*.csv.gz")),
         communes=communes if communes.exists() else None,
         epci_table=epci if (communes.exists() and epci.exists()) else None,
-        weather=find_weather_file(roof),
+        weather=ctx.weather,
     )
     return [report.path]
-
-
-def summary_figures(faces: pd.DataFrame) -> dict[str, float]:
-    """A few totals for logs and benchmarks."""
-    ok = faces["suitability"] != config.SUITABILITY_UNSUITABLE
-    return {
-        "faces": float(len(faces)), "suitable_faces": float(ok.sum()),
-        "kwp": float(faces.loc[ok, "kwp"].sum()), "mwh_yr": float(np.nansum(faces.loc[ok, "production_kwh_yr"])) / 1e3,
-    }

@@ -26,7 +26,6 @@ is the raster's (horizontal) value times the monthly transposition ratio POA(rac
 
 from __future__ import annotations
 
-import base64
 import math
 from dataclasses import dataclass, field
 
@@ -37,10 +36,8 @@ from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
 
 from geo import config
+from geo.types import PROFILE_HOURS, PROFILE_YEAR, Weather
 
-#: Canonical year of the hourly profiles: 8760 local clock hours of a non-leap year (2023 calendar).
-PROFILE_YEAR = 2023
-PROFILE_HOURS = 8760
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -103,13 +100,13 @@ class SiteModel:
     Parameters
     ----------
     weather
-        A :class:`geo.io.weather.Weather` (``data`` with ghi/dni/dhi [W/m²], temp_air [°C],
-        wind_speed [m/s] at interval midpoints; ``interval_h``; location).
+        The weather (``data`` with ghi/dni/dhi [W/m²], temp_air [°C], wind_speed [m/s] at
+        interval midpoints; ``interval_h``; location).
     albedo
         Ground albedo [0-1] (the engine's).
     """
 
-    weather: object
+    weather: Weather
     albedo: float = config.SOLAR_ALBEDO
     _cache: dict[tuple[str, float, float], OrientationYield] = field(default_factory=dict)
 
@@ -117,10 +114,10 @@ class SiteModel:
         import pvlib
 
         w = self.weather
-        data: pd.DataFrame = w.data  # type: ignore[attr-defined]
-        self._lat = float(w.latitude_deg)  # type: ignore[attr-defined]
-        self._lon = float(w.longitude_deg)  # type: ignore[attr-defined]
-        self._interval_h = float(getattr(w, "interval_h", 1.0))
+        data: pd.DataFrame = w.data
+        self._lat = float(w.latitude_deg)
+        self._lon = float(w.longitude_deg)
+        self._interval_h = float(w.interval_h)
         times = data.index
         sp = pvlib.solarposition.get_solarposition(times, self._lat, self._lon)
         self._zen = sp["apparent_zenith"].to_numpy(float)
@@ -370,20 +367,3 @@ def orientation_word(azimuth_deg: float, is_flat: bool) -> str:
     if is_flat or not math.isfinite(azimuth_deg):
         return "plat"
     return _ORIENTATION_WORDS[int(((azimuth_deg % 360.0) + 22.5) // 45.0) % 8]
-
-
-# ---------------------------------------------------------------------------
-# Profile encoding (the API reads the profiles back without the weather)
-# ---------------------------------------------------------------------------
-
-def encode_profile(share: np.ndarray) -> str:
-    """8760 hourly shares as base64 of little-endian float32."""
-    return base64.b64encode(np.asarray(share, dtype="<f4").tobytes()).decode("ascii")
-
-
-def decode_profile(text: str) -> np.ndarray:
-    """Inverse of :func:`encode_profile` (float64 array of 8760 values)."""
-    arr = np.frombuffer(base64.b64decode(text), dtype="<f4").astype(np.float64)
-    if arr.size != PROFILE_HOURS:
-        raise ValueError(f"profile has {arr.size} values, expected {PROFILE_HOURS}")
-    return arr

@@ -42,6 +42,7 @@ from shapely.geometry import MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
+from geo.solar.surface import gradient_normal, tilt_azimuth
 
 log = logging.getLogger("artois.roofs")
 
@@ -79,23 +80,6 @@ class RoofSegmentation:
     face_pixels: np.ndarray
     sample_pixels: np.ndarray
     issues: dict[str, int] = field(default_factory=dict)
-
-
-def tilt_azimuth(a: float, b: float) -> tuple[float, float]:
-    """Tilt and azimuth of the plane z = a x + b y + c (x east, y north).
-
-    Returns
-    -------
-    tilt_deg
-        From horizontal [°].
-    azimuth_deg
-        Direction the plane faces (down-slope), clockwise from north [°], 180 = south;
-        NaN for a horizontal plane.
-    """
-    tilt = math.degrees(math.atan(math.hypot(a, b)))
-    if math.hypot(a, b) < 1e-9:
-        return tilt, math.nan
-    return tilt, math.degrees(math.atan2(-a, -b)) % 360.0
 
 
 # ---------------------------------------------------------------------------
@@ -581,7 +565,7 @@ def _segment_building(
             continue
         n_out += 1
         a, b, c = plane_arr[k]
-        tilt, az = tilt_azimuth(float(a), float(b))
+        tilt, az = (float(v) for v in tilt_azimuth(gradient_normal(a, b), flat_tilt_deg=1e-7))
         is_flat = tilt < p.flat_deg
         cos_t = math.cos(math.radians(tilt))
         obst = _polygonal(shapely.union_all(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()
@@ -867,8 +851,8 @@ def detect_buildings(
     Returns
     -------
     GeoDataFrame
-        ``building_id`` (``dsm-{n}``, pieces of a row ``dsm-{n}-{k}``), geometry (pixel-outline
-        polygons, cut across rows) in ``crs``.
+        ``building_id`` (``dsm-{n}``, numbered in raster scan order of their first pixel),
+        geometry (pixel-outline polygons, cut across rows) in ``crs``.
     """
     res = float(transform.a)
     ndsm = dsm.astype(np.float64) - dtm.astype(np.float64)
@@ -902,4 +886,15 @@ def detect_buildings(
         return found
     from geo.roofs.rows import split_rows as split
 
-    return split(found, dsm, transform)
+    pieces = split(found, dsm, transform)
+    pieces = pieces.iloc[sorted(range(len(pieces)), key=lambda i: first_pixel_key(pieces.geometry.iloc[i]))]
+    pieces["building_id"] = [f"dsm-{i}" for i in range(1, len(pieces) + 1)]
+    return pieces.reset_index(drop=True)
+
+
+def first_pixel_key(g: BaseGeometry) -> tuple[float, float]:
+    """(−top, left) of an outline's first pixel in raster scan order (its top-left vertex): the order
+    buildings detected from the DSM are numbered in."""
+    top = g.bounds[3]
+    xy = shapely.get_coordinates(g)
+    return (-top, float(xy[np.abs(xy[:, 1] - top) < 1e-9, 0].min()))

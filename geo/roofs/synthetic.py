@@ -18,6 +18,8 @@ from affine import Affine
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from geo.solar.surface import gradient_normal, tilt_azimuth
+
 ROOF_TYPES = ("gable", "hip", "shed", "flat")
 
 
@@ -104,14 +106,6 @@ def _face_polygons(footprint: Polygon, planes: np.ndarray) -> list[BaseGeometry]
             poly = poly.intersection(half.intersection(frame))
         out.append(poly)
     return out
-
-
-def _tilt_azimuth(plane: np.ndarray) -> tuple[float, float]:
-    a, b = float(plane[0]), float(plane[1])
-    tilt = math.degrees(math.atan(math.hypot(a, b)))
-    if tilt < 1e-9:
-        return 0.0, math.nan
-    return tilt, math.degrees(math.atan2(-a, -b)) % 360.0
 
 
 def make_scene(
@@ -220,7 +214,7 @@ def make_scene(
             for i, (plane, poly) in enumerate(zip(planes, polys, strict=True)):
                 if poly.is_empty or poly.area < 1e-6:
                     continue
-                t, az = _tilt_azimuth(plane)
+                t, az = (float(v) for v in tilt_azimuth(gradient_normal(plane[0], plane[1]), flat_tilt_deg=1e-7))
                 obst = chimney.intersection(poly).area if chimney is not None else 0.0
                 faces.append({
                     "cleabs": cleabs, "face_id": f"{cleabs}-{i + 1}", "tilt_deg": t, "azimuth_deg": az,

@@ -27,8 +27,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.sample.geometry import Embankment, Terrain, Terril, Water
 from geo.sample.scene import Greenway, Scene, SceneBuilder, Stop
-
-Bounds = tuple[float, float, float, float]
+from geo.sample.sites import add_site_objects
+from geo.types import Bounds
 
 #: Areas of the two variants (xmin, ymin, xmax, ymax) [m], Lambert-93.
 SMALL_BOUNDS: Bounds = (685_000.0, 7_037_500.0, 685_500.0, 7_038_000.0)
@@ -411,5 +411,6 @@ def build_scene(*, small: bool, seed: int) -> Scene:
     if not small:
         builder.rng = rng
         default_rest(builder, *bounds[:2])
+    add_site_objects(builder)  # ground-PV and car-park sites (geo/sample/sites.py)
     return builder.build(COMMUNE_BOUNDARY)
 

@@ -16,8 +16,7 @@ from affine import Affine
 
 from geo.sample.geometry import Roof, Tree
 from geo.sample.scene import Scene
-
-Bounds = tuple[float, float, float, float]
+from geo.types import Bounds
 
 
 def grid_transform(bounds: Bounds, res_m: float) -> tuple[Affine, int, int]:

@@ -18,8 +18,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.sample.geometry import Building, Frame, Obstacle, Roof, Terrain, Tree, Water
-
-Bounds = tuple[float, float, float, float]
+from geo.types import Bounds
 
 
 @dataclass(frozen=True)

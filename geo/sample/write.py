@@ -25,8 +25,7 @@ from geo import config
 from geo.io._atomic import write_text_atomic
 from geo.io.rasters import lidar_tile_name, write_geotiff
 from geo.io.vectors import write_gpkg
-
-Bounds = tuple[float, float, float, float]
+from geo.types import Bounds
 
 
 @contextlib.contextmanager

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from geo import config
-from geo.io.weather import Weather
 from geo.solar.sun import solar_geometry
+from geo.types import Weather
 
 
 def perez_terms(weather: Weather, geometry: pd.DataFrame | None = None) -> pd.DataFrame:

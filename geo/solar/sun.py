@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.io.weather import Weather
+from geo.types import Weather
 
 
 def solar_geometry(weather: Weather) -> pd.DataFrame:

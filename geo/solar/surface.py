@@ -40,26 +40,33 @@ def surface_normals(z: np.ndarray, res_m: float) -> np.ndarray:
     return out
 
 
-def tilt_azimuth(normals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tilt and azimuth of surfaces from their unit normals.
+def tilt_azimuth(normals: np.ndarray, *, flat_tilt_deg: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+    """Tilt and azimuth of surfaces from their upward normals: the one definition of both.
 
     Parameters
     ----------
     normals
-        (3, ...) components (east, north, up).
+        (3, ...) components (east, north, up), unit or not (see :func:`gradient_normal` for a
+        plane given by its slopes).
+    flat_tilt_deg
+        Below this tilt [°] the azimuth is NaN.
 
     Returns
     -------
     tilt_deg, azimuth_deg
-        Tilt from horizontal [°]; azimuth of the direction the surface faces [°, clockwise from
-        north, 90 = east, 180 = south, 270 = west]. The azimuth of a flat surface (tilt < 0.01°)
-        is NaN.
+        Tilt from horizontal [°]; azimuth of the direction the surface faces (down-slope) [°,
+        clockwise from north, 90 = east, 180 = south, 270 = west]; NaN when flat.
     """
     nx, ny, nz = normals[0], normals[1], normals[2]
-    tilt = np.degrees(np.arccos(np.clip(nz, -1.0, 1.0)))
+    tilt = np.degrees(np.arctan2(np.hypot(nx, ny), nz))
     az = np.degrees(np.arctan2(nx, ny)) % 360.0
-    az = np.where(tilt < 0.01, np.nan, az)
+    az = np.where(tilt < flat_tilt_deg, np.nan, az)
     return tilt, az
+
+
+def gradient_normal(dz_dx: float | np.ndarray, dz_dy: float | np.ndarray) -> np.ndarray:
+    """Upward normal (east, north, up), not normalised, of the plane z = dz_dx·x + dz_dy·y + c (x east, y north)."""
+    return np.array([-np.asarray(dz_dx, float), -np.asarray(dz_dy, float), np.ones_like(dz_dx, dtype=float)])
 
 
 def plane_normal(tilt_deg: float, azimuth_deg: float) -> np.ndarray:

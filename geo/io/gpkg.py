@@ -1,0 +1,68 @@
+"""GeoPackages of several layers and attribute tables: written atomically, read layer by layer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo.errors import InputError
+from geo.io._atomic import atomic_path
+from geo.io.vectors import list_layers
+
+
+def write_layers(
+    path: str | Path,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write spatial ``layers`` (each with an R-tree index) and attribute ``tables`` into one GeoPackage.
+
+    Atomic: ``path`` appears complete (all layers) or not at all; an existing file is replaced
+    only once the new one is whole.
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", spatial_index=True)
+        for name, df in (tables or {}).items():
+            pyogrio.write_dataframe(pd.DataFrame(df), tmp, layer=name, driver="GPKG")
+    return path
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_layer(
+    path: str | Path,
+    layer: str,
+    *,
+    geometry: bool = True,
+    columns: Sequence[str] | None = None,
+    missing: str | None = None,
+) -> pd.DataFrame:
+    """One layer of a GeoPackage (a GeoDataFrame when ``geometry``, else a DataFrame).
+
+    Raises
+    ------
+    InputError
+        The file is missing (``missing`` as the message when given), has no such layer, or the
+        layer cannot be read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, missing or "file not found")
+    layers = list_layers(path)
+    if layer not in layers:
+        raise InputError(path, f"no layer '{layer}' (layers: {', '.join(layers) or 'none'})")
+    try:
+        df = pyogrio.read_dataframe(path, layer=layer, read_geometry=geometry,
+                                    columns=list(columns) if columns is not None else None)
+    except Exception as exc:  # pyogrio raises several kinds
+        raise InputError(path, f"cannot read layer '{layer}' ({_first_line(exc)})") from exc
+    return df if geometry else pd.DataFrame(df)

@@ -1,0 +1,50 @@
+"""The build products: what ``artois build`` writes, and the only way to read or write it.
+
+=====================  ====================================  =========================================
+file                   module                                written by (stage)
+=====================  ====================================  =========================================
+``irradiance.tif``     :mod:`geo.products.irradiance`        ``irradiance`` (:mod:`geo.solar.build`)
+``rooftops.gpkg``      :mod:`geo.products.rooftops`          ``roofs`` (:mod:`geo.roofs.build`)
+``parks.gpkg``         :mod:`geo.products.parks`             ``parks`` (:mod:`geo.parks.build`)
+``sites.gpkg``         :mod:`geo.products.sites`             ``sites`` (:mod:`geo.sites.build`)
+=====================  ====================================  =========================================
+
+Each module gives the file name (``FILE``), the layers or bands with their columns and units
+(:mod:`geo.products.schema`), the tags, and a writer and readers; the stages, the API, the tests,
+the benchmarks and the notebooks go through them, so a file or layer name is spelled once, here.
+:class:`BuildFolder` gives the paths of a build folder. Like :mod:`geo.io`, this package imports
+nothing from the computation packages (:mod:`geo.solar`, :mod:`geo.roofs`, :mod:`geo.parks`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.products import irradiance, parks, rooftops, sites
+
+
+@dataclass(frozen=True)
+class BuildFolder:
+    """The products of one build folder (``artois build --out ROOT``)."""
+
+    root: Path
+
+    @property
+    def irradiance(self) -> Path:
+        return Path(self.root) / irradiance.FILE
+
+    @property
+    def rooftops(self) -> Path:
+        return Path(self.root) / rooftops.FILE
+
+    @property
+    def parks(self) -> Path:
+        return Path(self.root) / parks.FILE
+
+    @property
+    def sites(self) -> Path:
+        return Path(self.root) / sites.FILE
+
+
+__all__ = ["BuildFolder", "irradiance", "parks", "rooftops", "sites"]

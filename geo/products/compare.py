@@ -1,0 +1,156 @@
+"""Compare two build folders product by product (is a refactoring output-neutral?).
+
+``irradiance.tif`` must be byte-identical (else the largest difference per band is reported);
+each layer of ``rooftops.gpkg`` and ``parks.gpkg`` must have the same rows with the same values:
+numbers equal to ``tol`` (absolute or relative, NaN equals NaN), text and flags equal, geometries
+equal to ``tol`` [m]. Columns only in the second build are listed as additions, not differences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import InputError
+from geo.products import BuildFolder, irradiance, parks, rooftops
+from geo.products.schema import Layer
+
+
+@dataclass
+class Comparison:
+    """What differs between build A and build B (empty ``differences``: the same outputs)."""
+
+    differences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return not self.differences
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _compare_irradiance(a: Path, b: Path, out: Comparison) -> None:
+    if _sha256(a) == _sha256(b):
+        out.checked.append(f"{irradiance.FILE}: byte-identical")
+        return
+    ha, hb = irradiance.read_header(a), irradiance.read_header(b)
+    if ha.shape != hb.shape or ha.transform != hb.transform or ha.crs != hb.crs:
+        out.differences.append(f"{irradiance.FILE}: grids differ ({ha.shape} vs {hb.shape})")
+        return
+    for k in sorted(set(ha.tags) | set(hb.tags)):
+        if ha.tags.get(k) != hb.tags.get(k):
+            out.differences.append(f"{irradiance.FILE}: tag {k}: {ha.tags.get(k)!r} vs {hb.tags.get(k)!r}")
+    from geo.types import Raster
+
+    like = Raster(np.zeros(ha.shape, np.float32), ha.transform, ha.crs)  # type: ignore[arg-type]
+    va, vb = irradiance.read_irradiance(a, like), irradiance.read_irradiance(b, like)
+    for i, band in enumerate(irradiance.BANDS):
+        x, y = va[i], vb[i]
+        if not np.array_equal(np.isnan(x), np.isnan(y)):
+            out.differences.append(f"{irradiance.FILE}: band {band.name}: computed pixels differ")
+        elif not np.array_equal(x, y, equal_nan=True):
+            d = float(np.nanmax(np.abs(x - y)))
+            out.differences.append(f"{irradiance.FILE}: band {band.name}: max |difference| {d:.3g} {band.unit}")
+    if not out.differences:
+        out.differences.append(f"{irradiance.FILE}: same pixels and tags but not byte-identical")
+
+
+def _values_equal(x: pd.Series, y: pd.Series, tol: float) -> tuple[bool, str]:
+    if pd.api.types.is_bool_dtype(x) or pd.api.types.is_bool_dtype(y):
+        same = x.astype(object).equals(y.astype(object))
+        return same, "" if same else "flags differ"
+    if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+        a, b = x.to_numpy(float, na_value=np.nan), y.to_numpy(float, na_value=np.nan)
+        nan_a, nan_b = np.isnan(a), np.isnan(b)
+        if not np.array_equal(nan_a, nan_b):
+            return False, f"{int((nan_a != nan_b).sum())} null(s) differ"
+        ok = ~nan_a
+        diff = np.abs(a[ok] - b[ok])
+        bad = diff > tol * np.maximum(1.0, np.abs(a[ok]))
+        if bad.any():
+            return False, f"{int(bad.sum())} value(s) differ, max |difference| {float(diff.max()):.3g}"
+        return True, ""
+    xs = x.astype(object).where(x.notna(), None).tolist()
+    ys = y.astype(object).where(y.notna(), None).tolist()
+    n = sum(1 for p, q in zip(xs, ys, strict=True) if p != q)
+    return n == 0, f"{n} value(s) differ" if n else ""
+
+
+def _compare_layer(name: str, layer: Layer, a: pd.DataFrame, b: pd.DataFrame, tol: float, out: Comparison) -> None:
+    where = f"{name}:{layer.name}"
+    if len(a) != len(b):
+        out.differences.append(f"{where}: {len(a)} vs {len(b)} rows")
+        return
+    geom_a = a.geometry.name if hasattr(a, "geometry") and "geometry" in a else None
+    cols_a = [c for c in a.columns if c != geom_a]
+    cols_b = [c for c in b.columns if c != geom_a]
+    gone = [c for c in cols_a if c not in cols_b]
+    if gone:
+        out.differences.append(f"{where}: column(s) missing in B: {', '.join(gone)}")
+    added = [c for c in cols_b if c not in cols_a]
+    if added:
+        out.notes.append(f"{where}: column(s) added in B: {', '.join(added)}")
+    for c in cols_a:
+        if c in cols_b:
+            same, why = _values_equal(a[c].reset_index(drop=True), b[c].reset_index(drop=True), tol)
+            if not same:
+                out.differences.append(f"{where}: column {c}: {why}")
+    if geom_a is not None:
+        ga, gb = a.geometry.to_numpy(), b.geometry.to_numpy()
+        eq = shapely.equals_exact(ga, gb, tolerance=tol) | (shapely.is_empty(ga) & shapely.is_empty(gb))
+        eq |= pd.isna(ga) & pd.isna(gb)
+        if not eq.all():
+            out.differences.append(f"{where}: {int((~eq).sum())} geometr(y/ies) differ")
+    out.checked.append(f"{where}: {len(a)} rows, {len(cols_a)} columns")
+
+
+def _compare_gpkg(name: str, a: Path, b: Path, layers: tuple[Layer, ...], read: object, tol: float,
+                  out: Comparison) -> None:
+    from geo.io.vectors import list_layers
+
+    in_a, in_b = set(list_layers(a)), set(list_layers(b))
+    for layer in layers:
+        if layer.name not in in_a and layer.name not in in_b:
+            continue
+        if layer.name not in in_b or layer.name not in in_a:
+            out.differences.append(f"{name}: layer {layer.name} only in {'A' if layer.name in in_a else 'B'}")
+            continue
+        da = read(a, layer, strict=False)  # type: ignore[operator]
+        db = read(b, layer, strict=False)  # type: ignore[operator]
+        _compare_layer(name, layer, da, db, tol, out)
+
+
+def compare_builds(a: str | Path, b: str | Path, *, tol: float = 1e-9) -> Comparison:
+    """Compare the products of build folders ``a`` and ``b`` (see the module docstring)."""
+    fa, fb = BuildFolder(Path(a)), BuildFolder(Path(b))
+    out = Comparison()
+    for kind in ("irradiance", "rooftops", "parks"):
+        pa, pb = getattr(fa, kind), getattr(fb, kind)
+        if not pa.exists() and not pb.exists():
+            continue
+        if not pa.exists() or not pb.exists():
+            out.differences.append(f"{pa.name}: only in {'A' if pa.exists() else 'B'}")
+            continue
+        try:
+            if kind == "irradiance":
+                _compare_irradiance(pa, pb, out)
+            elif kind == "rooftops":
+                _compare_gpkg(rooftops.FILE, pa, pb, rooftops.LAYERS, rooftops.read_layer, tol, out)
+            else:
+                _compare_gpkg(parks.FILE, pa, pb, parks.LAYERS, parks.read_layer, tol, out)
+        except InputError as exc:
+            out.differences.append(str(exc))
+    return out

@@ -1,0 +1,203 @@
+"""``irradiance.tif``: the irradiation raster of the ``irradiance`` stage, its bands, tags, reader and writer.
+
+A Cloud-Optimized GeoTIFF on the DSM's grid (CRS and pixels of the IGN LiDAR HD MNS tiles),
+float32, nodata :data:`NODATA` where not computed (by default only roof pixels are), 15 bands:
+
+=====  ==================  ===========  =====================================================
+band   name                unit         what
+=====  ==================  ===========  =====================================================
+1      annual_kwh_m2       kWh/m²/yr    annual global irradiation on the surface, with shading
+2–13   month_MM_kwh_m2     kWh/m²       the same per month, January first
+14     shading_loss        0–1          share of the unshaded irradiation lost to the horizon
+15     sky_view_factor     0–1          view factor from the surface to the visible sky
+=====  ==================  ===========  =====================================================
+
+Band descriptions are the names; each band also carries ``DESCRIPTION`` and ``UNITS`` tags.
+Dataset tags: the weather (:data:`WEATHER_TAGS`, read back as a :class:`~geo.types.WeatherInfo`
+by :func:`read_header`), the engine settings (``ALBEDO``, ``SKY_MODEL``, ``HORIZON_DIRECTIONS``,
+``HORIZON_DISTANCE_M``) and ``SOURCES`` (the DSM files).
+
+Read it with :func:`read_irradiance` (bands on a DSM window's grid) and :func:`read_header`
+(grid, tags, weather, without reading a pixel); write it with :func:`irradiance_writer`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from affine import Affine
+from rasterio.crs import CRS
+
+from geo import config
+from geo.errors import CRSError, InputError
+from geo.io.rasters import WindowWriter, cog_writer, read_bands_on_grid
+from geo.io.rasters import read_header as _read_raster_header
+from geo.products.schema import Band
+from geo.types import Raster, RasterGrid, WeatherInfo
+
+#: File name in a build folder.
+FILE = "irradiance.tif"
+
+#: The bands, in file order.
+BANDS: tuple[Band, ...] = (
+    (Band("annual_kwh_m2", "annual global irradiation on the surface", "kWh/m2/yr"),)
+    + tuple(Band(f"month_{m:02d}_kwh_m2", f"global irradiation on the surface, month {m:02d}", "kWh/m2")
+            for m in range(1, 13))
+    + (Band("shading_loss", "annual shading loss: fraction of the unshaded irradiation lost to the horizon", "1"),
+       Band("sky_view_factor", "sky view factor of the surface", "1"))
+)
+#: Band names (GeoTIFF band descriptions), in file order.
+BAND_NAMES: tuple[str, ...] = tuple(b.name for b in BANDS)
+N_BANDS = len(BANDS)
+#: 0-based positions of the bands in the arrays :func:`read_irradiance` returns.
+ANNUAL = 0
+MONTHS = slice(1, 13)
+SHADING_LOSS = 13
+SKY_VIEW_FACTOR = 14
+#: Nodata value in the file (read back as NaN).
+NODATA = config.IRRADIANCE_NODATA
+
+# -- dataset tags ----------------------------------------------------------------------------------
+TAG_WEATHER_SOURCE = "WEATHER_SOURCE"
+TAG_WEATHER_LOCATION = "WEATHER_LOCATION"
+TAG_WEATHER_PERIOD = "WEATHER_PERIOD"
+TAG_WEATHER_APPROXIMATE = "WEATHER_APPROXIMATE"  # "true" / "false"
+WEATHER_TAGS = (TAG_WEATHER_SOURCE, TAG_WEATHER_LOCATION, TAG_WEATHER_PERIOD, TAG_WEATHER_APPROXIMATE)
+TAG_ALBEDO = "ALBEDO"
+TAG_SKY_MODEL = "SKY_MODEL"
+TAG_HORIZON_DIRECTIONS = "HORIZON_DIRECTIONS"
+TAG_HORIZON_DISTANCE_M = "HORIZON_DISTANCE_M"
+TAG_SOURCES = "SOURCES"
+
+
+def weather_tags(weather: WeatherInfo) -> dict[str, str]:
+    """The ``WEATHER_*`` tags of a weather."""
+    return {
+        TAG_WEATHER_SOURCE: weather.source,
+        TAG_WEATHER_LOCATION: weather.location,
+        TAG_WEATHER_PERIOD: weather.period,
+        TAG_WEATHER_APPROXIMATE: "true" if weather.approximate else "false",
+    }
+
+
+def weather_from_tags(tags: Mapping[str, str]) -> WeatherInfo | None:
+    """The weather a raster's tags describe (None when it carries no ``WEATHER_SOURCE``)."""
+    source = tags.get(TAG_WEATHER_SOURCE)
+    if not source:
+        return None
+    return WeatherInfo(source, tags.get(TAG_WEATHER_LOCATION, ""), tags.get(TAG_WEATHER_PERIOD, ""),
+                       tags.get(TAG_WEATHER_APPROXIMATE, "false") == "true")
+
+
+@dataclass(frozen=True)
+class EngineTags:
+    """The engine settings recorded in the raster (what :class:`geo.solar.irradiance.SolarSettings` used)."""
+
+    albedo: float
+    sky_model: str
+    horizon_directions: int
+    horizon_distance_m: float
+
+    def tags(self) -> dict[str, str]:
+        return {
+            TAG_ALBEDO: f"{self.albedo:g}",
+            TAG_SKY_MODEL: self.sky_model,
+            TAG_HORIZON_DIRECTIONS: str(self.horizon_directions),
+            TAG_HORIZON_DISTANCE_M: f"{self.horizon_distance_m:g}",
+        }
+
+
+def dataset_tags(weather: WeatherInfo, engine: EngineTags, sources: Sequence[Path]) -> dict[str, str]:
+    """All dataset tags of ``irradiance.tif``, in file order."""
+    return {**weather_tags(weather), **engine.tags(), TAG_SOURCES: ", ".join(p.name for p in sources)}
+
+
+@dataclass(frozen=True)
+class IrradianceHeader:
+    """``irradiance.tif`` without its pixels: grid, tags and what they say."""
+
+    path: Path
+    crs: CRS | None
+    transform: Affine
+    shape: tuple[int, int]
+    tags: dict[str, str]
+
+    @property
+    def weather(self) -> WeatherInfo | None:
+        """The weather the raster was computed with (None for a raster without weather tags)."""
+        return weather_from_tags(self.tags)
+
+    @property
+    def albedo(self) -> float | None:
+        """Ground albedo the engine used [0–1], if recorded."""
+        text = self.tags.get(TAG_ALBEDO)
+        return float(text) if text else None
+
+
+_MISSING = "file not found (run the irradiance stage first: artois build --only irradiance)"
+
+
+def read_header(path: str | Path, *, like: RasterGrid | None = None) -> IrradianceHeader:
+    """Grid and tags of ``irradiance.tif`` (no pixel read).
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, fewer than 15 bands, or (with ``like``, the DSM's grid) another
+        CRS or pixel size than the DSM.
+    """
+    h = _read_raster_header(path, missing=_MISSING)
+    if h.count < N_BANDS:
+        raise InputError(h.path, f"{h.count} band(s); the irradiation raster has {N_BANDS}")
+    if like is not None:
+        if h.crs is None or h.crs != like.crs:
+            raise CRSError(h.path, f"CRS {h.crs.to_string() if h.crs else 'none'} differs from the DSM's "
+                                   f"({like.crs.to_string()})")
+        if abs(abs(h.transform.a) - like.res_m) > 1e-6:
+            raise InputError(h.path, f"pixel size {abs(h.transform.a)} m differs from the DSM's ({like.res_m} m)")
+    return IrradianceHeader(h.path, h.crs, h.transform, h.shape, h.tags)
+
+
+def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
+    """The 15 bands of ``irradiance.tif`` over the grid of ``like`` (a DSM window).
+
+    Returns
+    -------
+    ndarray
+        float32 (15, rows, cols), NaN for nodata and outside the raster; index it with
+        :data:`ANNUAL`, :data:`MONTHS`, :data:`SHADING_LOSS`, :data:`SKY_VIEW_FACTOR`.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, fewer than 15 bands, another CRS or pixel size than the DSM.
+    """
+    read_header(path)
+    return read_bands_on_grid(path, N_BANDS, crs=like.crs, transform=like.transform, shape=like.shape)
+
+
+def block_size(tile_px: int) -> int:
+    """Internal tile side [px] of a file written in ``tile_px`` windows: a multiple of 16 dividing it, ≤ 512."""
+    for b in range(512, 15, -16):
+        if tile_px % b == 0:
+            return b
+    return 512
+
+
+@contextlib.contextmanager
+def irradiance_writer(path: str | Path, grid: RasterGrid, tags: Mapping[str, str], *,
+                      tile_px: int) -> Iterator[WindowWriter]:
+    """Write ``irradiance.tif`` on ``grid`` window by window (``tile_px`` windows), then as a COG, atomically.
+
+    Yields a :class:`~geo.io.rasters.WindowWriter`: ``write(bands, row_off, col_off)`` with
+    ``bands`` (15, rows, cols), NaN = not computed. Windows never written read as nodata. On an
+    error nothing is written and an existing file is left untouched.
+    """
+    with cog_writer(path, count=N_BANDS, shape=grid.shape, transform=grid.transform, crs=grid.crs,
+                    nodata=NODATA, descriptions=BAND_NAMES, tags=tags, band_tags=[b.tags() for b in BANDS],
+                    block=block_size(tile_px)) as out:
+        yield out
