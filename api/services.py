@@ -8,14 +8,13 @@ the errors a user can cause.
 from __future__ import annotations
 
 import glob
-import importlib
 import io
 import json
 import logging
 import math
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,9 @@ from geo.errors import InputError, InvalidRequestError, NotFoundError
 from geo.parks import ParksModel, load_network, route, service_area
 from geo.products import parks as parks_product
 from geo.products import rooftops
+from geo.products import sites as sites_product
+from geo.roofs.economics import FaceSet, Options, Simulation, Tariffs, assumptions, default_options
+from geo.roofs.economics import simulate as economics_simulate
 from geo.types import WeatherInfo
 
 log = logging.getLogger("artois.api")
@@ -150,38 +152,79 @@ def building_by_id(catalog: Catalog, building_id: str) -> tuple[int, dict[str, A
     return fid, feats.properties[0], feats.geometries[0]
 
 
-def simulate(catalog: Catalog, building_id: str, *, annual_consumption_kwh: float, kwp: float | None,
-             face_ids: list[str] | None) -> dict[str, Any]:
-    """Economics of an installation on ``building_id`` recomputed by :func:`geo.roofs.economics.simulate`."""
-    _, _, footprint = building_by_id(catalog, building_id)
-    faces = roof_faces_of(catalog, building_id, footprint)
-    return simulate_faces(catalog, building_id, faces, annual_consumption_kwh=annual_consumption_kwh, kwp=kwp,
-                          face_ids=face_ids)
+@dataclass(frozen=True)
+class SimulateOptions:
+    """What a request may set (None = the building's default: its stored owner, profile and consumption)."""
+
+    annual_consumption_kwh: float | None = None
+    load_profile: str | None = None
+    owner: str | None = None
+    vat: str | None = None
+    installed_cost_eur: float | None = None
+    analysis_years: int | None = None
+    escalation: float | None = None
+    ems: bool | None = None
+    battery_kwh: float | None = None
+    loan_rate: float | None = None
+    loan_years: int | None = None
 
 
-def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, annual_consumption_kwh: float,
-                   kwp: float | None, face_ids: list[str] | None) -> dict[str, Any]:
-    """:func:`simulate` on the already read roof faces (``Features``) of ``building_id``."""
-    economics = importlib.import_module("geo.roofs.economics")
+def economics_options(props: dict[str, Any], req: SimulateOptions) -> Options:
+    """The :class:`geo.roofs.economics.Options` of a request on a building: the building's stored owner,
+    load profile and consumption (those of its stored recommendation), overridden by the request."""
+    owner = req.owner or str(props.get("owner") or "menage")
+    stored_profile = props.get("load_profile") if owner == str(props.get("owner") or "menage") else None
+    base = default_options(owner, consumption_kwh=clean_value(props.get("consumption_kwh_yr")) or None)
+    if stored_profile:
+        base = replace(base, load_profile=str(stored_profile))
+    changes = {k: v for k, v in vars(req).items() if v is not None and k != "owner"}
+    try:
+        return replace(base, **changes).checked()
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
 
+
+def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, options: Options,
+                   kwp: float | None, face_ids: list[str] | None) -> Simulation:
+    """:func:`geo.roofs.economics.simulate` on the already read roof faces (``Features``) of ``building_id``."""
     if not len(faces):
         raise NotFoundError(f"Le bâtiment {building_id} n'a aucun pan de toiture dans le cadastre.")
-    known = {str(p["face_id"]) for p in faces.properties}
-    if face_ids:
-        unknown = [f for f in face_ids if f not in known]
-        if unknown:
-            raise NotFoundError(f"Pan(s) de toiture inconnu(s) pour ce bâtiment : {', '.join(unknown[:5])}")
-    faces_df = pd.DataFrame(faces.properties)
-    profiles = pv_profiles(catalog)
     try:
-        result = economics.simulate(
-            faces_df, annual_consumption_kwh=annual_consumption_kwh, profiles=profiles, kwp=kwp, face_ids=face_ids,
-        )
-    except (InvalidRequestError, ValueError) as exc:
+        return economics_simulate(pd.DataFrame(faces.properties), profiles=pv_profiles(catalog), options=options,
+                                  kwp=kwp, face_ids=face_ids)
+    except NotFoundError as exc:
+        raise NotFoundError(f"Pan(s) de toiture inconnu(s) : {exc}") from exc
+    except InvalidRequestError as exc:
         raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
-    if not isinstance(result, dict):
-        result = asdict(result) if hasattr(result, "__dataclass_fields__") else dict(result)
-    return {k: _jsonable(v) for k, v in result.items()}
+
+
+def simulate_with_whole_roof(catalog: Catalog, building_id: str, *, options: SimulateOptions, kwp: float | None,
+                             face_ids: list[str] | None) -> tuple[Simulation, Simulation | None]:
+    """Economics of an installation on ``building_id`` (:func:`geo.roofs.economics.simulate` with the building's
+    options overridden by the request), and for a company or a public owner with no kWp asked, the whole suitable
+    roof too."""
+    _, props, footprint = building_by_id(catalog, building_id)
+    faces = roof_faces_of(catalog, building_id, footprint)
+    opts = economics_options(props, options)
+    result = simulate_faces(catalog, building_id, faces, options=opts, kwp=kwp, face_ids=face_ids)
+    whole = None
+    if opts.owner != "menage" and kwp is None and face_ids is None:
+        fs = FaceSet.from_frame(pd.DataFrame(faces.properties))
+        n = int(fs.n_modules[fs.suitable].sum()) or int(fs.n_modules.sum())
+        capacity = n * config.MODULE_PEAK_POWER_WP / 1000.0
+        if capacity > result.kwp + 1e-9:
+            whole = simulate_faces(catalog, building_id, faces, options=opts, kwp=capacity, face_ids=None)
+    return result, whole
+
+
+def economics_assumptions(result: Simulation) -> list[dict[str, str]]:
+    """The assumptions of a simulation with their sources (French), as the report and panel print them."""
+    return assumptions(Tariffs.default(result.tariff_quarter))
+
+
+def simulation_json(result: Simulation) -> dict[str, Any]:
+    """The JSON figures of a :class:`geo.roofs.economics.Simulation` (no NaN)."""
+    return {k: _jsonable(v) for k, v in result.to_dict().items()}
 
 
 def pv_profiles(catalog: Catalog) -> dict[str, np.ndarray]:
@@ -349,16 +392,18 @@ def park_service_area(catalog: Catalog, park_ref: str, *, minutes: float) -> dic
 
 
 def commune_stats(catalog: Catalog) -> list[dict[str, Any]]:
-    """Per commune and per agglomeration: the row of communes_solar and of communes_access."""
+    """Per commune and per agglomeration: the row of communes_solar, communes_access and communes_sites."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for layer, key in ((rooftops.COMMUNES_SOLAR.name, "solar"), (parks_product.COMMUNES_ACCESS.name, "access")):
+    for layer, key in ((rooftops.COMMUNES_SOLAR.name, "solar"), (parks_product.COMMUNES_ACCESS.name, "access"),
+                       (sites_product.COMMUNES_SITES.name, "sites")):
         if layer not in catalog.collections:
             continue
         feats = catalog.collection(layer).read(geometry=False)
         for p in feats.properties:
             level, code = str(p.get("level") or "commune"), str(p.get("code"))
             row = rows.setdefault((level, code), {"level": level, "code": code, "nom": p.get("nom"),
-                                                  "epci_siren": p.get("epci_siren"), "solar": None, "access": None})
+                                                  "epci_siren": p.get("epci_siren"), "solar": None, "access": None,
+                                                  "sites": None})
             row[key] = {k: v for k, v in clean_properties(p).items()
                         if k not in ("level", "code", "nom", "epci_siren")}
             row["nom"] = row["nom"] or p.get("nom")
@@ -368,13 +413,25 @@ def commune_stats(catalog: Catalog) -> list[dict[str, Any]]:
 
 # -- exports ---------------------------------------------------------------------------------------
 
-EXPORT_LAYERS = (rooftops.ROOF_FACES.name, rooftops.BUILDINGS.name)
+EXPORT_LAYERS = (rooftops.ROOF_FACES.name, rooftops.BUILDINGS.name, sites_product.FRICHES.name,
+                 sites_product.CAR_PARKS.name)
+#: Exported layers that carry their commune's INSEE code themselves (geo/sites/): layer -> column.
+_SITE_COMMUNE_COLUMN = {sites_product.FRICHES.name: "comm_insee", sites_product.CAR_PARKS.name: "code_insee"}
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
                   "gpkg": "application/geopackage+sqlite3"}
 
 
 def commune_features(catalog: Catalog, layer: str, commune: str, *, max_features: int) -> tuple[Collection, Any]:
-    """The features of ``layer`` (roof_faces or buildings) of one commune (INSEE code)."""
+    """The features of ``layer`` (roof_faces, buildings, friches or car_parks) of one commune (INSEE code)."""
+    if layer in _SITE_COMMUNE_COLUMN:
+        sites = catalog.collection(layer)
+        col = _SITE_COMMUNE_COLUMN[layer]
+        n_sites = sites.count(equals={col: commune})
+        if n_sites == 0:
+            raise NotFoundError(f"Aucun objet « {layer} » pour la commune {commune}.")
+        if n_sites > max_features:
+            raise InvalidRequestError(f"Export trop volumineux ({n_sites} objets, maximum {max_features}).")
+        return sites, sites.read(equals={col: commune})
     buildings = catalog.collection(rooftops.BUILDINGS.name)
     if "code_insee" not in buildings.info.column_names:
         raise NotFoundError("Les bâtiments n'ont pas de code commune (code_insee).")

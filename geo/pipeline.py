@@ -96,16 +96,16 @@ class Stage:
     target: str  # "module:function"
 
     def load(self) -> StageFn:
-        module_name, func_name = self.target.split(":")
-        fn: StageFn = getattr(importlib.import_module(module_name), func_name)
-        return fn
+        return _load(self.target)
 
 
-#: In dependency order: roofs read the irradiation raster.
+#: In dependency order: roofs and sites read the irradiation raster.
 STAGES: tuple[Stage, ...] = (
     Stage("irradiance", "annual irradiation raster with shading (geo.products.irradiance)",
           "geo.solar.build:build_irradiance"),
     Stage("roofs", "roof faces, buildings and commune totals (geo.products.rooftops)", "geo.roofs.build:build_roofs"),
+    Stage("sites", "ground PV on friches and terrils, APER car parks (geo.products.sites)",
+          "geo.sites.build:build_sites"),
     Stage("parks", "Chaîne des Parcs network, access and gaps (geo.products.parks)", "geo.parks.build:build_parks"),
 )
 
@@ -127,6 +127,18 @@ class BuildReport:
         for name, why in self.failed.items():
             out.append(f"FAILED {name}: {why}")
         return out
+
+
+#: The irradiance stage's units of work (looked up by name, like the stages): the plan of tiles, one tile
+#: written to the build's tile folder, the merge of the tiles into the product.
+IRRADIANCE_TASKS = ("geo.solar.build:plan_build_irradiance", "geo.solar.build:irradiance_tile_file",
+                    "geo.solar.build:merge_irradiance_tiles")
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module_name, func_name = target.split(":")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module_name), func_name)
+    return fn
 
 
 MANIFEST = "manifest.json"
@@ -208,8 +220,7 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
 
 def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, progress: bool | None) -> list[Path]:
     """Irradiance tiles (skipping those done), then the merge into ``irradiance.tif``."""
-    from geo.solar.build import irradiance_tile_file, merge_irradiance_tiles, plan_build_irradiance
-
+    plan_build_irradiance, irradiance_tile_file, merge_irradiance_tiles = (_load(t) for t in IRRADIANCE_TASKS)
     out = ctx.products.irradiance
     if state.done("irradiance", [out]):
         return [out]

@@ -10,7 +10,7 @@ malformed parameters are 422 from the app's validation handler.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,6 +20,7 @@ from api.deps import get_catalog
 from api.errors import error_response, status_for
 from api.layers import Catalog
 from api.models import ErrorBody
+from api.services import SimulateOptions
 from geo import config
 from geo.errors import ArtoisError
 
@@ -44,6 +45,22 @@ Kwp = Annotated[float | None, Query(
     description="peak power to study [kWp]; default: the recommended size", examples=[3.0])]
 
 
+# The economics options of /api/simulate, in French (docs/economics.md).
+Profile = Annotated[Literal["moyen", "sans_chauffage", "chauffage_electrique", "pompe_a_chaleur", "vehicule_electrique",
+                            "presence_journee", "tertiaire", "ecole"] | None,
+                    Query(description="load profile (as /api/simulate load_profile)", examples=["pompe_a_chaleur"])]
+Ems = Annotated[bool | None, Query(description="EMS / hot-water diverter (true/false)", examples=[True])]
+Battery = Annotated[float | None, Query(ge=0, le=5000, description="battery [kWh]", examples=[5])]
+Vat = Annotated[Literal["auto", "reduit", "normal", "recuperable"] | None,
+                Query(description="VAT regime", examples=["normal"])]
+Quote = Annotated[float | None, Query(gt=0, le=100_000_000, description="price of the quote [€]", examples=[8500])]
+Years = Annotated[int | None, Query(ge=20, le=30, description="analysis years", examples=[30])]
+Escalation = Annotated[float | None, Query(ge=-0.05, le=0.10, description="yearly price escalation [1/yr]",
+                                           examples=[0.03])]
+LoanYears = Annotated[int | None, Query(ge=0, le=25, description="loan years", examples=[10])]
+LoanRate = Annotated[float | None, Query(ge=0, le=0.2, description="loan rate [1/yr]", examples=[0.045])]
+
+
 @dataclass(frozen=True)
 class ReportQuery:
     """The parameters of both report routes (HTML and PDF)."""
@@ -51,13 +68,20 @@ class ReportQuery:
     building_id: str
     consommation: float | None
     kwp: float | None
+    options: SimulateOptions = SimulateOptions()
 
     def build(self, catalog: Catalog) -> report.Report:
-        return report.build_report(catalog, self.building_id, annual_consumption_kwh=self.consommation, kwp=self.kwp)
+        return report.build_report(catalog, self.building_id, annual_consumption_kwh=self.consommation, kwp=self.kwp,
+                                   options=self.options)
 
 
-def report_query(building_id: BuildingId, consommation: Consumption = None, kwp: Kwp = None) -> ReportQuery:
-    return ReportQuery(building_id, consommation, kwp)
+def report_query(building_id: BuildingId, consommation: Consumption = None, kwp: Kwp = None, profil: Profile = None,
+                 pilotage: Ems = None, batterie: Battery = None, tva: Vat = None, cout: Quote = None,
+                 duree: Years = None, hausse: Escalation = None, pret_duree: LoanYears = None,
+                 pret_taux: LoanRate = None) -> ReportQuery:
+    options = SimulateOptions(load_profile=profil, ems=pilotage, battery_kwh=batterie, vat=tva, installed_cost_eur=cout,
+                              analysis_years=duree, escalation=hausse, loan_years=pret_duree, loan_rate=pret_taux)
+    return ReportQuery(building_id, consommation, kwp, options)
 
 
 def _error(request: Request, exc: ArtoisError) -> Response:
@@ -104,9 +128,10 @@ def _safe_name(text: str) -> str:
     response_class=HTMLResponse,
     response_model=None,
     summary="Rapport imprimable d'une toiture",
-    description="A4 print-ready HTML report of one building for a household, in French: plan of the roof faces "
-    "coloured by class, table of the faces, recommended installation and monthly production, economics for the "
-    "household's consumption (the figures of /api/roof, or of /api/simulate for another consumption or power), "
+    description="A4 print-ready HTML report of one building for a household, a company or a public owner, in "
+    "French: plan of the roof faces coloured by class, table of the faces, recommended installation and monthly "
+    "production, economics over the panels' life (the figures of /api/roof, or of /api/simulate for other options: "
+    "consumption, power, load profile, EMS, battery, VAT, quote, years, escalation, loan), "
     "solar hot water, dated assumptions and next steps. Self-contained (inline CSS and SVG, no external asset).",
     responses=_RESPONSES,
 )
