@@ -101,7 +101,7 @@ BUILDINGS = Layer(
         Column("address_postcode", "", "BAN code_postal"),
         Column("address_city", "", "BAN nom_commune"),
         Column("code_insee", "", "commune of the building"),
-        Column("status", "", "ok, outside_dsm, no_valid_pixel, no_face"),
+        Column("status", "", "ok, outside_dsm, no_valid_pixel, no_face, no_roof"),
         Column("n_faces", "", "roof faces"),
         Column("n_suitable_faces", "", "faces classed excellent, bon or moyen"),
         Column("usable_area_m2", "m²", "usable area of the suitable faces"),
