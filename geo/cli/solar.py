@@ -244,6 +244,7 @@ def run_lookup(args: argparse.Namespace) -> int:
     from api.settings import Settings
     from geo.errors import InputError
     from geo.io._atomic import atomic_path
+    from geo.products import rooftops
 
     if not args.addresses.is_file():
         raise InputError(args.addresses, "file not found")
@@ -254,7 +255,7 @@ def run_lookup(args: argparse.Namespace) -> int:
     table, queries = batch.read_address_table(args.addresses.read_bytes(), source=str(args.addresses))
     settings = Settings(data_dir=args.data, addresses_path=args.ban)
     catalog = Catalog(settings.data_dir)
-    if "buildings" not in catalog.collections:
+    if rooftops.BUILDINGS.name not in catalog.collections:
         raise InputError(args.data, "no solar cadastre (rooftops.gpkg with a buildings layer): run 'artois build'")
     lookup = batch.BatchLookup(catalog, services.load_address_index(catalog, settings))
 
