@@ -191,6 +191,10 @@ def build(
     return report
 
 
+#: Stages that read the irradiation raster: submitted once it is merged.
+_AFTER_IRRADIANCE = ("roofs", "sites")
+
+
 def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, settings: Any,
          progress: bool | None) -> BuildReport:
     report = BuildReport()
@@ -198,8 +202,8 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
     names = [s.name for s in stages]
     # Parks do not depend on the irradiance: submitted first, they run beside its tiles.
     for stage in sorted(stages, key=lambda s: s.name != "parks"):
-        if stage.name == "irradiance" or (stage.name == "roofs" and "irradiance" in names):
-            continue  # roofs come after the irradiance
+        if stage.name == "irradiance" or (stage.name in _AFTER_IRRADIANCE and "irradiance" in names):
+            continue  # roofs and sites come after the irradiance
         log.info("== %s: %s", stage.name, stage.description)
         pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
     if "irradiance" in names:
@@ -209,10 +213,9 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
             report.seconds["irradiance"] = time.perf_counter() - t0
         except ArtoisError as exc:
             report.failed["irradiance"] = str(exc)
-        if "roofs" in names:
-            roofs = next(s for s in stages if s.name == "roofs")
-            log.info("== roofs: %s", roofs.description)
-            pending["roofs"] = ex.submit(state.stage_task, "roofs", roofs.load(), ctx)
+        for after in (s for s in stages if s.name in _AFTER_IRRADIANCE):
+            log.info("== %s: %s", after.name, after.description)
+            pending[after.name] = ex.submit(state.stage_task, after.name, after.load(), ctx)
     for name, fut in pending.items():
         try:
             report.outputs[name], report.seconds[name] = ex.result(fut)
