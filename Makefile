@@ -9,7 +9,7 @@ OUT    ?= build
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test install dev browser js sample build serve lint typecheck pytest bench clean
+.PHONY: demo test install dev browser pdf js sample build serve lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +60,14 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy geo api
 
-pytest: dev browser js
+# Debian libraries of WeasyPrint (report PDFs) and poppler-utils (the PDF tests read PDFs back with pdftotext).
+pdf:
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && command -v pdftotext >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils >/dev/null; \
+	  else echo "Pango/poppler missing: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 poppler-utils'"; fi; }
+
+pytest: dev browser pdf js
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -13,7 +13,7 @@ from api.errors import install_error_handlers
 from api.layers import Catalog
 from api.map import routes as map_routes
 from api.middleware import CacheControlMiddleware
-from api.routers import exports, lookups, ogc, parks, report, tiles
+from api.routers import batch, exports, lookups, ogc, parks, report, stats, tiles
 from api.settings import Settings
 from api.tiles import LRUCache
 from geo import __version__
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tile_cache = LRUCache(settings.tile_cache_size)
     install_error_handlers(app)
     for router in (ogc.router, tiles.router, lookups.router, parks.router, exports.router, report.router,
-                   map_routes.router):
+                   batch.router, stats.router, map_routes.router):
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5)
     app.add_middleware(

@@ -161,20 +161,42 @@ class GeocodeResponse(BaseModel):
 
 
 class SimulateRequest(BaseModel):
-    """Economics of an installation on one building, for a household's consumption."""
+    """Economics of an installation on one building; every option defaults to the building's stored one
+    (owner, load profile, consumption) or to geo/config.py section 5."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"building_id": "BATIMENT0000000312345678", "annual_consumption_kwh": 4500, "kwp": 3.0},
-        {"building_id": "BATIMENT0000000312345678", "annual_consumption_kwh": 6000,
-         "face_ids": ["BATIMENT0000000312345678-1"]},
+        {"building_id": "BATIMENT0000000312345678", "annual_consumption_kwh": 6000, "load_profile": "pompe_a_chaleur",
+         "ems": True, "battery_kwh": 5, "analysis_years": 30, "vat": "normal", "loan_rate": 0.045, "loan_years": 10},
     ]})
 
     building_id: str = Field(min_length=1, max_length=200, description="id of the building (buildings.building_id)")
-    annual_consumption_kwh: float = Field(gt=0, le=1_000_000, description="household consumption [kWh/yr]")
-    kwp: float | None = Field(None, gt=0, le=1000, description="chosen peak power [kWp]; default: recommended")
+    annual_consumption_kwh: float | None = Field(
+        None, gt=0, le=100_000_000, description="electricity use [kWh/yr]; default: the building's stored one")
+    kwp: float | None = Field(None, gt=0, le=100_000, description="chosen peak power [kWp]; default: recommended")
     face_ids: list[str] | None = Field(
         None, max_length=200, description="faces to equip (roof_faces.face_id); default: the best faces"
     )
+    load_profile: Literal["moyen", "sans_chauffage", "chauffage_electrique", "pompe_a_chaleur",
+                          "vehicule_electrique", "presence_journee", "tertiaire", "ecole"] | None = Field(
+        None, description="hourly load profile (geo/config.py LOAD_PROFILES)")
+    owner: Literal["menage", "entreprise", "collectivite"] | None = Field(None, description="owner kind")
+    vat: Literal["auto", "reduit", "normal", "recuperable"] | None = Field(
+        None, description="VAT regime: auto (5.5 % ≤ 9 kWp household, recovered by companies), reduit, normal, recuperable")
+    installed_cost_eur: float | None = Field(None, gt=0, le=100_000_000,
+                                             description="price of the PV system as paid (quote) [€]")
+    analysis_years: int | None = Field(None, ge=20, le=30, description="analysis length [yr] (default 25)")
+    escalation: float | None = Field(None, ge=-0.05, le=0.10, description="yearly retail price escalation [1/yr]")
+    ems: bool | None = Field(None, description="energy-management system / hot-water diverter")
+    battery_kwh: float | None = Field(None, ge=0, le=5000, description="battery usable capacity [kWh]")
+    loan_rate: float | None = Field(None, ge=0, le=0.2, description="loan rate [1/yr]")
+    loan_years: int | None = Field(None, ge=0, le=25, description="loan length [yr]; 0 = paid cash")
+
+
+class Assumption(BaseModel):
+    label: str
+    value: str
+    source: str
 
 
 class SimulateResponse(BaseModel):
@@ -182,15 +204,22 @@ class SimulateResponse(BaseModel):
         "building_id": "BATIMENT0000000312345678", "annual_consumption_kwh": 4500, "kwp": 3.0,
         "face_ids": ["BATIMENT0000000312345678-1"],
         "economics": {"production_kwh_yr": 3100, "cost_eur": 7200, "self_consumption_rate": 0.42,
-                      "savings_eur_yr": 520, "payback_yr": 13.8, "net_gain_20yr_eur": 3100,
-                      "co2_avoided_kg_yr": 200},
+                      "savings_eur_yr": 520, "payback_yr": 18.6, "payback_text": "rentabilisé en 19 ans",
+                      "net_gain_eur": 2300, "analysis_years": 25, "verdict": "marginal",
+                      "monthly_production_kwh": [90, 140, 250, 340, 390, 400, 400, 350, 280, 190, 100, 70],
+                      "co2_avoided_kg_yr": 160},
+        "assumptions": [{"label": "TVA", "value": "5,5 % jusqu'à 9 kWc si …", "source": "CGI art. 278-0 bis"}],
     }]})
 
     building_id: str
-    annual_consumption_kwh: float
+    annual_consumption_kwh: float | None = None
     kwp: float | None = None
     face_ids: list[str] | None = None
-    economics: dict[str, Any] = Field(description="figures from geo.roofs.economics (units in their names)")
+    economics: dict[str, Any] = Field(description="geo.roofs.economics.Simulation (units in the names; "
+                                                  "monthly_production_kwh, cash_flow year by year)")
+    whole_roof: dict[str, Any] | None = Field(
+        None, description="companies and public owners: the same economics for the whole suitable roof")
+    assumptions: list[Assumption] = Field(description="the assumptions behind the figures, with sources (French)")
 
 
 class CommuneStats(BaseModel):

@@ -9,20 +9,18 @@ Templates only format: every figure comes from :mod:`geo.roofs.economics` or the
 
 Which economics the report shows
 --------------------------------
-* No ``consommation`` (or the default household, :data:`geo.config.HOUSEHOLD_CONSUMPTION_KWH_YR`) and no
-  ``kwp``: the recommended installation of ``/api/roof`` (columns ``reco_*`` of the building). It is
-  recomputed with :func:`geo.roofs.economics.simulate` (which, like the build's
-  :func:`geo.roofs.economics.recommend`, uses the building's suitable faces) to get its monthly profile
-  and the faces it uses; the figures equal the building's ``reco_*`` (tests check it on a real build).
-* Another ``consommation`` and/or a ``kwp``: exactly what ``POST /api/simulate`` returns for them.
-* A building without recommendation (fewer than 3 modules fit on its suitable faces) and no ``kwp``: no
-  installation, and the report says why.
+:func:`api.services.simulate_with_whole_roof` — the function of ``POST /api/simulate`` — with the building's
+stored owner, load profile and consumption unless the request changes them: at the defaults its figures are the
+building's stored ``reco_*`` (tests check it). The report renders the typed
+:class:`geo.roofs.economics.Simulation` as is (monthly production included) and never recomputes. A building
+without recommendation and no ``kwp``: no installation, and the report says why. A company or a public owner
+gets the self-consumption sizing and the whole suitable roof.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import numpy as np
-import pandas as pd
 import shapely
 from markupsafe import Markup
 from pyproj import CRS, Transformer
@@ -41,8 +38,7 @@ from api.report_svg import MONTH_NAMES_FR, NBSP, PlanFace, bar_chart_svg, format
 from geo import config
 from geo.products import rooftops
 from geo.roofs.classes import CLASSES, SuitabilityClass, suitability_class
-from geo.roofs.economics import FaceSet, face_hourly_kwh
-from geo.roofs.pv import profile_months
+from geo.roofs.economics import OWNER_LABELS, Simulation, Tariffs, assumptions
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CSS_PATH = Path(__file__).resolve().parent / "static" / "report.css"
@@ -84,36 +80,16 @@ class ReportFace:
 
 @dataclass(frozen=True)
 class Installation:
-    """The installation of the report and its economics (:func:`geo.roofs.economics.simulate`'s figures).
+    """The installation of the report: :func:`geo.roofs.economics.simulate`'s typed result, rendered as is.
 
-    ``monthly_kwh``: first-year production per month [kWh] (sums to ``production_kwh_yr``);
-    ``recommended``: the size was chosen by :func:`geo.roofs.economics.recommend` (else asked with ``kwp``).
+    ``recommended``: the size was chosen by the recommendation (else asked with ``kwp``); ``whole_roof``: for a
+    company or a public owner, the same economics for the whole suitable roof.
     """
 
     recommended: bool
     requested_kwp: float | None
-    capped: bool
-    kwp: float
-    n_modules: int
-    production_kwh_yr: float
-    monthly_kwh: tuple[float, ...]
-    self_consumed_kwh_yr: float
-    surplus_kwh_yr: float
-    self_consumption_rate: float
-    self_sufficiency_rate: float
-    cost_eur: float
-    premium_eur: float
-    savings_eur_yr: float
-    sales_eur_yr: float
-    om_eur_yr: float
-    benefit_eur_yr: float
-    payback_yr: float | None
-    net_gain_20yr_eur: float
-    co2_avoided_kg_yr: float
-    surplus_tariff_eur_kwh: float
-    retail_price_eur_kwh: float
-    tariff_quarter: str
-    years: int
+    e: Simulation
+    whole_roof: Simulation | None = None
 
 
 @dataclass(frozen=True)
@@ -142,26 +118,19 @@ class HotWater:
 
 @dataclass(frozen=True)
 class Assumptions:
-    """The dated parameters behind the figures (from :mod:`geo.config` and the weather tags)."""
+    """The dated parameters behind the figures (from :mod:`geo.config` and the weather tags).
+
+    ``economics``: :func:`geo.roofs.economics.assumptions` (label, value, source), the same list the API and
+    the map panel print.
+    """
 
     tariff_quarter: str
-    tariff_valid_from: str
-    tariff_valid_to: str
-    tariff_source: str
-    surplus_eur_kwh: tuple[tuple[float, float], ...]
-    premium_eur_kwp: tuple[tuple[float, float], ...]
-    retail_price_eur_kwh: float
-    retail_price_date: str
-    retail_escalation_per_year: float
-    installed_cost_eur_kwp: tuple[tuple[float, float], ...]
-    om_share_per_year: float
-    degradation_per_year: float
-    years: int
+    economics: tuple[dict[str, str], ...]
     system_loss: float
     module_peak_power_wp: float
     module_length_m: float
     module_width_m: float
-    co2_kg_per_kwh: float
+    degradation_per_year: float
     reco_kwp_min: float
     reco_kwp_max: float
     swh_persons: int
@@ -197,6 +166,8 @@ class Report:
     notes: tuple[str, ...]
     #: How well the footprint and the LiDAR agree (:func:`api.services.data_quality`), None without.
     data_quality: dict[str, Any] | None = None
+    #: The economics options asked (those of ``/api/simulate``), carried into the PDF link.
+    options: services.SimulateOptions = services.SimulateOptions()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -223,24 +194,6 @@ def project_local(geoms: np.ndarray, crs: CRS | str, *, lon0: float, lat0: float
         return np.column_stack([x, y])
 
     return np.asarray(shapely.transform(np.asarray(geoms, dtype=object), fn), dtype=object)
-
-
-def installation_monthly_kwh(
-    faces: pd.DataFrame, modules_by_face: dict[str, int], profiles: dict[str, np.ndarray],
-) -> np.ndarray:
-    """First-year production of an installation per month [kWh] (12 values).
-
-    The installation takes ``modules_by_face[face_id]`` of each face's ``n_modules``; its hourly
-    production is that share of :func:`geo.roofs.economics.face_hourly_kwh` (as in
-    :func:`geo.roofs.economics.simulate`), summed by month, so the 12 values add up to its
-    ``production_kwh_yr``.
-    """
-    fs = FaceSet.from_frame(faces)
-    take = np.array([float(modules_by_face.get(str(f), 0)) for f in fs.face_id])
-    total = fs.n_modules.astype(float)
-    frac = np.divide(take, total, out=np.zeros(len(take)), where=total > 0)
-    hourly = face_hourly_kwh(fs, profiles)
-    return np.bincount(profile_months(), weights=frac @ hourly, minlength=12)
 
 
 def _num(v: Any) -> float | None:
@@ -276,20 +229,11 @@ def _orientation(p: dict[str, Any]) -> str:
 
 
 def _assumptions(quarter: str, weather: dict[str, Any]) -> Assumptions:
-    t = config.PV_TARIFFS[quarter]
     return Assumptions(
-        tariff_quarter=quarter, tariff_valid_from=str(t["valid_from"]), tariff_valid_to=str(t["valid_to"]),
-        tariff_source=str(t["source"]),
-        surplus_eur_kwh=tuple((float(a), float(b)) for a, b in t["surplus_eur_kwh"]),  # type: ignore[attr-defined]
-        premium_eur_kwp=tuple((float(a), float(b)) for a, b in t["premium_eur_kwp"]),  # type: ignore[attr-defined]
-        retail_price_eur_kwh=config.RETAIL_PRICES_EUR_KWH[config.RETAIL_PRICE_DATE],
-        retail_price_date=config.RETAIL_PRICE_DATE,
-        retail_escalation_per_year=config.RETAIL_PRICE_ESCALATION_PER_YEAR,
-        installed_cost_eur_kwp=tuple((float(a), float(b)) for a, b in config.INSTALLED_COST_EUR_PER_KWP),
-        om_share_per_year=config.OM_COST_SHARE_PER_YEAR, degradation_per_year=config.MODULE_DEGRADATION_PER_YEAR,
-        years=config.ANALYSIS_YEARS, system_loss=config.PV_SYSTEM_LOSS,
-        module_peak_power_wp=config.MODULE_PEAK_POWER_WP, module_length_m=config.MODULE_LENGTH_M,
-        module_width_m=config.MODULE_WIDTH_M, co2_kg_per_kwh=config.GRID_CO2_KG_PER_KWH,
+        tariff_quarter=quarter, economics=tuple(assumptions(Tariffs.default(quarter))),
+        system_loss=config.PV_SYSTEM_LOSS, module_peak_power_wp=config.MODULE_PEAK_POWER_WP,
+        module_length_m=config.MODULE_LENGTH_M, module_width_m=config.MODULE_WIDTH_M,
+        degradation_per_year=config.MODULE_DEGRADATION_PER_YEAR,
         reco_kwp_min=config.RECO_KWP_MIN, reco_kwp_max=config.RECO_KWP_MAX,
         swh_persons=config.SWH_PERSONS, swh_litres_per_person_day=config.SWH_LITRES_PER_PERSON_DAY,
         swh_hot_water_temp_c=config.SWH_HOT_WATER_TEMP_C,
@@ -299,33 +243,13 @@ def _assumptions(quarter: str, weather: dict[str, Any]) -> Assumptions:
     )
 
 
-def _installation(eco: dict[str, Any], monthly: np.ndarray, *, recommended: bool,
-                  requested_kwp: float | None) -> Installation:
-    def f(key: str) -> float:
-        return float(eco.get(key) or 0.0)
-
-    payback = eco.get("payback_yr")
-    return Installation(
-        recommended=recommended, requested_kwp=requested_kwp, capped=bool(eco.get("capped")),
-        kwp=f("kwp"), n_modules=int(round(f("n_modules"))), production_kwh_yr=f("production_kwh_yr"),
-        monthly_kwh=tuple(float(v) for v in monthly),
-        self_consumed_kwh_yr=f("self_consumed_kwh_yr"), surplus_kwh_yr=f("surplus_kwh_yr"),
-        self_consumption_rate=f("self_consumption_rate"), self_sufficiency_rate=f("self_sufficiency_rate"),
-        cost_eur=f("cost_eur"), premium_eur=f("premium_eur"), savings_eur_yr=f("savings_eur_yr"),
-        sales_eur_yr=f("sales_eur_yr"), om_eur_yr=f("om_eur_yr"), benefit_eur_yr=f("benefit_eur_yr"),
-        payback_yr=None if payback is None else float(payback), net_gain_20yr_eur=f("net_gain_eur"),
-        co2_avoided_kg_yr=f("co2_avoided_kg_yr"), surplus_tariff_eur_kwh=f("surplus_tariff_eur_kwh"),
-        retail_price_eur_kwh=f("retail_price_eur_kwh"), tariff_quarter=str(eco.get("tariff_quarter")),
-        years=int(eco.get("years") or config.ANALYSIS_YEARS),
-    )
-
-
 def build_report(
     catalog: Catalog,
     building_id: str,
     *,
     annual_consumption_kwh: float | None = None,
     kwp: float | None = None,
+    options: services.SimulateOptions | None = None,
     today: dt.date | None = None,
 ) -> Report:
     """The report of one building.
@@ -341,6 +265,8 @@ def build_report(
         (the figures of ``/api/roof``).
     kwp
         Peak power wanted [kWp] (as ``/api/simulate``); default: the recommended size.
+    options
+        The other options of ``/api/simulate`` (load profile, EMS, battery, VAT, cost, years, escalation, loan).
     today
         Date printed on the report (default: today in Paris).
 
@@ -364,9 +290,11 @@ def build_report(
     face_props = [face_props[i] for i in order]
     face_geoms = [face_geoms[i] for i in order]
 
-    default = float(config.HOUSEHOLD_CONSUMPTION_KWH_YR)
-    consumption = default if annual_consumption_kwh is None else float(annual_consumption_kwh)
-    is_default = abs(consumption - default) < 1e-6
+    req = replace(options or services.SimulateOptions(), annual_consumption_kwh=annual_consumption_kwh)
+    opts = services.economics_options(props, req)
+    consumption = opts.annual_consumption_kwh
+    stored = services.economics_options(props, services.SimulateOptions()).annual_consumption_kwh
+    is_default = abs(consumption - stored) < 1e-6
     weather = services.weather_info(catalog, props)
     notes: list[str] = []
 
@@ -380,20 +308,18 @@ def build_report(
         reason = "Aucun pan de toiture n'a été reconnu sur ce bâtiment dans le cadastre solaire."
     elif capacity == 0:
         reason = "Aucun panneau standard ne tient sur les pans de ce toit (surface utile trop petite ou encombrée)."
-    elif kwp is None and not recommendable:
+    elif kwp is None and not recommendable and props.get("reco_kwp") is not None:
         reason = (f"Moins de {config.SUITABLE_MIN_MODULES} panneaux tiennent sur les pans adaptés de ce toit : "
                   "aucune installation n'est conseillée.")
     else:
-        eco = services.simulate_faces(catalog, building_id, feats, annual_consumption_kwh=consumption, kwp=kwp,
-                                      face_ids=None)
-        used = {str(k): int(v) for k, v in dict(eco.get("faces") or {}).items()}
-        monthly = installation_monthly_kwh(pd.DataFrame(face_props), used, services.pv_profiles(catalog))
-        installation = _installation(eco, monthly, recommended=kwp is None, requested_kwp=kwp)
-        if installation.capped:
+        eco, whole = services.simulate_with_whole_roof(catalog, building_id, options=req, kwp=kwp, face_ids=None)
+        used = dict(eco.faces)
+        installation = Installation(recommended=kwp is None, requested_kwp=kwp, e=eco, whole_roof=whole)
+        if installation.e.capped:
             notes.append(f"La puissance demandée ({format_number(kwp, 1)}{NBSP}kWc) ne tient pas sur ce toit : "
-                         f"le rapport retient le maximum possible, {format_number(installation.kwp, 2)}{NBSP}kWc.")
+                         f"le rapport retient le maximum possible, {format_number(installation.e.kwp, 2)}{NBSP}kWc.")
 
-    quarter = installation.tariff_quarter if installation else config.PV_TARIFF_QUARTER
+    quarter = installation.e.tariff_quarter if installation else config.PV_TARIFF_QUARTER
     built_quarter = props.get("tariff_quarter")
     if installation and built_quarter and built_quarter != quarter:
         notes.append(f"Le cadastre a été calculé avec les tarifs {built_quarter} ; ce rapport applique ceux de "
@@ -434,7 +360,7 @@ def build_report(
         building_id=str(props.get("building_id") or building_id), cleabs=props.get("cleabs"), address=address,
         commune=_commune_name(catalog, code, props.get("address_city")), code_insee=code,
         generated_on=today or dt.datetime.now(ZoneInfo(config.PMA_TIMEZONE)).date(),
-        consumption_kwh_yr=consumption, consumption_is_default=is_default, requested_kwp=kwp,
+        consumption_kwh_yr=consumption, consumption_is_default=is_default, requested_kwp=kwp, options=req,
         faces=faces, footprint_m=footprint_m, installation=installation, no_installation_reason=reason,
         potential=Potential(
             kwp_max=_num(props.get("kwp_max")), production_kwh_yr_max=_num(props.get("production_kwh_yr_max")),
@@ -520,7 +446,7 @@ def chart_of(report: Report) -> str | None:
     """The SVG bar chart of the installation's monthly production (None without installation)."""
     if report.installation is None:
         return None
-    return bar_chart_svg(report.installation.monthly_kwh, unit="kWh",
+    return bar_chart_svg(report.installation.e.monthly_production_kwh, unit="kWh",
                          title="Production mensuelle estimée de l'installation, en kWh")
 
 
@@ -528,10 +454,29 @@ def render_report(report: Report) -> str:
     """The report as one self-contained HTML page (French, A4 print-ready, no external asset)."""
     chart = chart_of(report)
     return _environment().get_template("report.html.j2").render(
-        r=report, a=report.assumptions, i=report.installation,
+        r=report, a=report.assumptions, i=report.installation, e=report.installation.e if report.installation else None,
         plan=Markup(plan_of(report)), chart=None if chart is None else Markup(chart), css=Markup(_css()),
-        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE,
+        france_renov_phone=config.REPORT_FRANCE_RENOV_PHONE, owner_labels=OWNER_LABELS, pdf_query=pdf_query(report),
     )
+
+
+def pdf_query(report: Report) -> str:
+    """The query string (``?consommation=…&kwp=…&profil=…`` or empty) of the report's PDF link: the same figures."""
+    from urllib.parse import urlencode
+
+    params: dict[str, str] = {}
+    if not report.consumption_is_default:
+        params["consommation"] = f"{report.consumption_kwh_yr:g}"
+    if report.requested_kwp is not None:
+        params["kwp"] = f"{report.requested_kwp:g}"
+    o = report.options
+    for name, value in (("profil", o.load_profile), ("pilotage", o.ems), ("batterie", o.battery_kwh), ("tva", o.vat),
+                        ("cout", o.installed_cost_eur), ("duree", o.analysis_years), ("hausse", o.escalation),
+                        ("pret_duree", o.loan_years), ("pret_taux", o.loan_rate)):
+        if value is not None:
+            params[name] = str(value).lower() if isinstance(value, bool) else f"{value:g}" \
+                if isinstance(value, float) else str(value)
+    return "?" + urlencode(params) if params else ""
 
 
 def render_error(status: int, message: str) -> str:

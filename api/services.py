@@ -8,14 +8,13 @@ the errors a user can cause.
 from __future__ import annotations
 
 import glob
-import importlib
 import io
 import json
 import logging
 import math
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,8 @@ from geo.errors import InputError, InvalidRequestError, NotFoundError
 from geo.parks import ParksModel, load_network, route, service_area
 from geo.products import parks as parks_product
 from geo.products import rooftops
+from geo.roofs.economics import FaceSet, Options, Simulation, Tariffs, assumptions, default_options
+from geo.roofs.economics import simulate as economics_simulate
 from geo.types import WeatherInfo
 
 log = logging.getLogger("artois.api")
@@ -150,38 +151,79 @@ def building_by_id(catalog: Catalog, building_id: str) -> tuple[int, dict[str, A
     return fid, feats.properties[0], feats.geometries[0]
 
 
-def simulate(catalog: Catalog, building_id: str, *, annual_consumption_kwh: float, kwp: float | None,
-             face_ids: list[str] | None) -> dict[str, Any]:
-    """Economics of an installation on ``building_id`` recomputed by :func:`geo.roofs.economics.simulate`."""
-    _, _, footprint = building_by_id(catalog, building_id)
-    faces = roof_faces_of(catalog, building_id, footprint)
-    return simulate_faces(catalog, building_id, faces, annual_consumption_kwh=annual_consumption_kwh, kwp=kwp,
-                          face_ids=face_ids)
+@dataclass(frozen=True)
+class SimulateOptions:
+    """What a request may set (None = the building's default: its stored owner, profile and consumption)."""
+
+    annual_consumption_kwh: float | None = None
+    load_profile: str | None = None
+    owner: str | None = None
+    vat: str | None = None
+    installed_cost_eur: float | None = None
+    analysis_years: int | None = None
+    escalation: float | None = None
+    ems: bool | None = None
+    battery_kwh: float | None = None
+    loan_rate: float | None = None
+    loan_years: int | None = None
 
 
-def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, annual_consumption_kwh: float,
-                   kwp: float | None, face_ids: list[str] | None) -> dict[str, Any]:
-    """:func:`simulate` on the already read roof faces (``Features``) of ``building_id``."""
-    economics = importlib.import_module("geo.roofs.economics")
+def economics_options(props: dict[str, Any], req: SimulateOptions) -> Options:
+    """The :class:`geo.roofs.economics.Options` of a request on a building: the building's stored owner,
+    load profile and consumption (those of its stored recommendation), overridden by the request."""
+    owner = req.owner or str(props.get("owner") or "menage")
+    stored_profile = props.get("load_profile") if owner == str(props.get("owner") or "menage") else None
+    base = default_options(owner, consumption_kwh=clean_value(props.get("consumption_kwh_yr")) or None)
+    if stored_profile:
+        base = replace(base, load_profile=str(stored_profile))
+    changes = {k: v for k, v in vars(req).items() if v is not None and k != "owner"}
+    try:
+        return replace(base, **changes).checked()
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
 
+
+def simulate_faces(catalog: Catalog, building_id: str, faces: Any, *, options: Options,
+                   kwp: float | None, face_ids: list[str] | None) -> Simulation:
+    """:func:`geo.roofs.economics.simulate` on the already read roof faces (``Features``) of ``building_id``."""
     if not len(faces):
         raise NotFoundError(f"Le bâtiment {building_id} n'a aucun pan de toiture dans le cadastre.")
-    known = {str(p["face_id"]) for p in faces.properties}
-    if face_ids:
-        unknown = [f for f in face_ids if f not in known]
-        if unknown:
-            raise NotFoundError(f"Pan(s) de toiture inconnu(s) pour ce bâtiment : {', '.join(unknown[:5])}")
-    faces_df = pd.DataFrame(faces.properties)
-    profiles = pv_profiles(catalog)
     try:
-        result = economics.simulate(
-            faces_df, annual_consumption_kwh=annual_consumption_kwh, profiles=profiles, kwp=kwp, face_ids=face_ids,
-        )
-    except (InvalidRequestError, ValueError) as exc:
+        return economics_simulate(pd.DataFrame(faces.properties), profiles=pv_profiles(catalog), options=options,
+                                  kwp=kwp, face_ids=face_ids)
+    except NotFoundError as exc:
+        raise NotFoundError(f"Pan(s) de toiture inconnu(s) : {exc}") from exc
+    except InvalidRequestError as exc:
         raise InvalidRequestError(f"Simulation impossible : {exc}") from exc
-    if not isinstance(result, dict):
-        result = asdict(result) if hasattr(result, "__dataclass_fields__") else dict(result)
-    return {k: _jsonable(v) for k, v in result.items()}
+
+
+def simulate_with_whole_roof(catalog: Catalog, building_id: str, *, options: SimulateOptions, kwp: float | None,
+                             face_ids: list[str] | None) -> tuple[Simulation, Simulation | None]:
+    """Economics of an installation on ``building_id`` (:func:`geo.roofs.economics.simulate` with the building's
+    options overridden by the request), and for a company or a public owner with no kWp asked, the whole suitable
+    roof too."""
+    _, props, footprint = building_by_id(catalog, building_id)
+    faces = roof_faces_of(catalog, building_id, footprint)
+    opts = economics_options(props, options)
+    result = simulate_faces(catalog, building_id, faces, options=opts, kwp=kwp, face_ids=face_ids)
+    whole = None
+    if opts.owner != "menage" and kwp is None and face_ids is None:
+        fs = FaceSet.from_frame(pd.DataFrame(faces.properties))
+        n = int(fs.n_modules[fs.suitable].sum()) or int(fs.n_modules.sum())
+        capacity = n * config.MODULE_PEAK_POWER_WP / 1000.0
+        if capacity > result.kwp + 1e-9:
+            whole = simulate_faces(catalog, building_id, faces, options=opts, kwp=capacity, face_ids=None)
+    return result, whole
+
+
+def economics_assumptions(result: Simulation) -> list[dict[str, str]]:
+    """The assumptions of a simulation with their sources (French), as the report and panel print them."""
+    return assumptions(Tariffs.default(result.tariff_quarter))
+
+
+def simulation_json(result: Simulation) -> dict[str, Any]:
+    """The JSON figures of a :class:`geo.roofs.economics.Simulation` (no NaN)."""
+    return {k: _jsonable(v) for k, v in result.to_dict().items()}
 
 
 def pv_profiles(catalog: Catalog) -> dict[str, np.ndarray]:
@@ -440,3 +482,59 @@ def export(catalog: Catalog, settings: Settings, layer: str, commune: str, fmt: 
             return path.read_bytes(), EXPORT_FORMATS[fmt], filename
     raise InvalidRequestError(f"Format inconnu : {fmt}")
 
+
+# -- planner scenarios (issue 15) -------------------------------------------------------------------
+
+
+def park_scenario(catalog: Catalog, *, gaps: list[str] | None, line: dict[str, Any] | None) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of a planner scenario (:mod:`geo.parks.scenario`): the link built, the changed
+    routes and the new loop as features, the gains in ``properties`` (a GeoJSON foreign member)."""
+    from pyproj import Transformer
+
+    from geo.parks.scenario import gaps_scenario, line_scenario
+
+    model = parks_model(catalog)
+    try:
+        if gaps:
+            ids = [int(g) for g in gaps]
+            effect = gaps_scenario(model, ids)
+        else:
+            assert line is not None
+            geom = shapely.from_geojson(json.dumps(line))
+            tr = Transformer.from_crs(config.WGS84, model.crs, always_xy=True)
+            geom = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+            effect = line_scenario(model, geom)
+    except shapely.errors.GEOSException as exc:
+        raise InvalidRequestError(f"Scénario impossible : tracé hors de la zone projetable ({exc}).") from exc
+    except ValueError as exc:
+        raise InvalidRequestError(f"Scénario impossible : identifiant de lien invalide ({exc}).") from exc
+    except NotFoundError as exc:
+        raise NotFoundError(f"Scénario impossible : {exc}.") from exc
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"Scénario impossible : {exc}.") from exc
+    sc = effect.scenario
+    names = {int(p): str(n) for p, n in zip(model.parks["park_id"], model.parks["nom"], strict=True)}
+    features: list[dict[str, Any]] = [{
+        "type": "Feature", "geometry": _geometry_wgs84(model, sc.geometry),
+        "properties": {"role": "lien", "gap_ids": list(sc.gap_ids), "length_m": sc.length_built_m},
+    }]
+    for r in effect.routes:
+        features.append({"type": "Feature", "geometry": _geometry_wgs84(model, r.geometry), "properties": clean_properties({
+            "role": "itineraire", "from_park": r.from_park, "from_nom": names.get(r.from_park), "to_park": r.to_park,
+            "to_nom": names.get(r.to_park), "length_before_m": r.length_before_m, "length_after_m": r.length_after_m,
+            "greenway_before_m": r.greenway_before_m, "greenway_after_m": r.greenway_after_m})})
+    if not effect.new_loop.is_empty:
+        features.append({"type": "Feature", "geometry": _geometry_wgs84(model, effect.new_loop),
+                         "properties": {"role": "boucle", "length_m": float(shapely.length(effect.new_loop))}})
+    props = clean_properties({
+        "gap_ids": list(sc.gap_ids), "length_built_m": sc.length_built_m,
+        "population_newly_linked": effect.population_newly_linked,
+        "population_newly_within_10min": effect.population_newly_within_10min,
+        "linked_population_before": sc.linked_population_before, "linked_population_after": sc.linked_population_after,
+        "parks_newly_linked": [names.get(p, str(p)) for p in sc.parks_linked_after if p not in sc.parks_linked_before],
+        "n_components_before": sc.n_components_before, "n_components_after": sc.n_components_after,
+        "greenway_length_before_m": sc.greenway_length_before_m, "greenway_length_after_m": sc.greenway_length_after_m,
+        "loop_length_before_m": effect.loop_length_before_m, "loop_length_after_m": effect.loop_length_after_m,
+        "routes_changed": len(effect.routes),
+    })
+    return {"type": "FeatureCollection", "name": "scenario", "properties": props, "features": features}

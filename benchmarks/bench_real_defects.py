@@ -97,7 +97,6 @@ def main() -> None:
     from geo.pipeline import BuildContext
     from geo.products import rooftops
     from geo.roofs.build import run_roofs
-    from geo.roofs.reconcile import split_rows
     from geo.roofs.segmentation import detect_buildings
     from geo.sample import generate_sample
     from geo.solar.build import build_irradiance
@@ -141,9 +140,9 @@ def main() -> None:
               f"plane RMS median {ok.dq_plane_rms_m.median():.3f} m; trees over {int((ok.dq_tree_share > 0.02).sum())}")
     d, t = read_raster(dsm), read_raster(dtm)
     t0 = time.perf_counter()
-    blobs = detect_buildings(d.data, t.data, d.transform, crs=d.crs)
-    rows = split_rows(blobs, d.data, d.transform)
+    rows = detect_buildings(d.data, t.data, d.transform, crs=d.crs)
     secs = time.perf_counter() - t0
+    blobs = detect_buildings(d.data, t.data, d.transform, crs=d.crs, split_rows=False)
     n0, n = _separate_share(blobs, exact)
     n1, _ = _separate_share(rows, exact)
     print(f"\n== without footprints (DSM − DTM), {secs:.1f} s")

@@ -330,103 +330,245 @@ PROFILE_TILT_STEP_DEG: Final = 10.0
 PROFILE_AZIMUTH_STEP_DEG: Final = 30.0
 
 # ---------------------------------------------------------------------------
-# 5. Economics (French tariffs, dated) and CO2  (owner: roofs, geo/roofs/economics.py)
+# 5. Economics (French tariffs, dated) and CO2  (owner: economics, geo/roofs/economics.py, geo/roofs/loads.py)
 # ---------------------------------------------------------------------------
+# Every figure below was checked on 2026-11-29 against the stored copy of the web the project's search
+# tool holds (docs/economics.md lists them). That copy's newest tariff publications date from January-
+# February 2026: the 2026-Q2...Q4 surplus tariffs could NOT be verified and are not in the table.
 
-#: Obligation d'achat for rooftop PV <= 100 kWp in self-consumption with sale of the surplus
-#: (arrêté tarifaire "S21" du 6 octobre 2021 as amended; values revised each quarter by the
-#: CRE). Bands are upper bounds [kWp] of the installation's peak power; the surplus tariff in
-#: €/kWh (no VAT for small producers), the self-consumption premium (prime à
-#: l'autoconsommation) in €/kWp, paid once for <= 9 kWp. Keyed by validity quarter.
+#: Date of the newest publication the tariff, TRVE and price tables below were checked against
+#: (revolution-energetique.com / quechoisir.org, TRVE of 1 February 2026, published 2026-02-01..03).
+#: tests/test_economics_config.py fails when PV_TARIFF_QUARTER is more than two quarters older than
+#: this date: whoever re-checks the sources and moves this date must add the newer quarters.
+ECONOMICS_SOURCES_AS_OF: Final = "2026-02-03"
+
+#: Obligation d'achat of rooftop PV (arrêté "S21" du 6 octobre 2021, modified by the arrêté du 26 mars
+#: 2025, JO 27/03/2025): surplus tariff [€/kWh, no VAT] and self-consumption premium [€/kWp], by
+#: size band (upper bound [kWp] of the installation's peak power), per tariff quarter. THE QUARTER
+#: IS THAT OF THE DATE OF THE COMPLETE GRID-CONNECTION REQUEST (demande complète de raccordement,
+#: DCR); since 1 April 2025 tariff quarters are calendar quarters (CRE, "La CRE publie les nouveaux
+#: tarifs et primes ... ≤ 500 kW", 2025). The premium is paid in one instalment (arrêté du 8 février
+#: 2023; tecsol-quotidien.fr, 2026-01). 100-500 kWp: no open-window tariff since 22 September 2025
+#: (appel d'offres simplifié, pv-magazine.fr 2025-10); > 500 kWp: CRE tenders.
 PV_TARIFFS: Final[dict[str, dict[str, object]]] = {
-    "2024-Q4": {
-        "valid_from": "2024-11-01", "valid_to": "2025-01-31",
-        "source": "CRE, valeurs trimestrielles S21, 4e trimestre 2024",
-        "surplus_eur_kwh": ((9.0, 0.1269), (36.0, 0.0761), (100.0, 0.0761)),
-        "premium_eur_kwp": ((3.0, 220.0), (9.0, 160.0), (36.0, 190.0), (100.0, 100.0)),
-    },
     "2025-Q2": {
-        "valid_from": "2025-03-28", "valid_to": "2025-06-30",
-        "source": "Arrêté du 26 mars 2025 modifiant l'arrêté du 6 octobre 2021 (JO 27/03/2025); "
-                  "CRE, valeurs du 2e trimestre 2025 (checked 2026-11)",
-        "surplus_eur_kwh": ((9.0, 0.0400), (36.0, 0.0761), (100.0, 0.0761)),
-        "premium_eur_kwp": ((3.0, 80.0), (9.0, 80.0), (36.0, 190.0), (100.0, 100.0)),
+        "valid_from": "2025-04-01", "valid_to": "2025-06-30",
+        "source": "Arrêté du 26 mars 2025 (JO 27/03/2025); CRE, tarifs et primes du 1er avril au 30 juin 2025 "
+                  "(citen.fr, brico-watt.com, 2025): surplus 4 c€/kWh (≤ 9 kWc), 7,61 c€/kWh (9-100 kWc); "
+                  "primes 80 / 190 / 100 €/kWc",
+        "surplus_eur_kwh": ((9.0, 0.0400), (100.0, 0.0761)),
+        "premium_eur_kwp": ((9.0, 80.0), (36.0, 190.0), (100.0, 100.0)),
+    },
+    "2025-Q3": {
+        "valid_from": "2025-07-01", "valid_to": "2025-09-30",
+        "source": "CRE, tarifs S21 du 3e trimestre 2025 (tecsol-quotidien.fr, 2025-06; Cerfrance, 2025-07): surplus "
+                  "4 c€/kWh (≤ 9 kWc), 7,31 c€/kWh (9-100 kWc). Premiums > 9 kWc NOT verified (derived from the "
+                  "-11 % announced for 2025-Q4: 180 and 90 €/kWc)",
+        "surplus_eur_kwh": ((9.0, 0.0400), (100.0, 0.0731)),
+        "premium_eur_kwp": ((9.0, 80.0), (36.0, 180.0), (100.0, 90.0)),
+    },
+    "2025-Q4": {
+        "valid_from": "2025-10-01", "valid_to": "2025-12-31",
+        "source": "CRE, tarifs S21 du 4e trimestre 2025 (pv-magazine.fr, 2025-10): surplus 4 c€/kWh (≤ 9 kWc), "
+                  "6,17 c€/kWh (9-100 kWc); primes 80 / 160 / 80 €/kWc",
+        "surplus_eur_kwh": ((9.0, 0.0400), (100.0, 0.0617)),
+        "premium_eur_kwp": ((9.0, 80.0), (36.0, 160.0), (100.0, 80.0)),
     },
     "2026-Q1": {
         "valid_from": "2026-01-01", "valid_to": "2026-03-31",
-        "source": "CRE open data, barèmes S21 du 1er trimestre 2026 as relayed by installers' notes of "
-                  "January 2026: <= 9 kWp unchanged since 2025-Q2 (surplus 4 c€/kWh, prime 80 €/kWp); "
-                  "prime 140 €/kWp (<= 36) and 70 €/kWp (<= 100). Surplus tariffs > 9 kWp were not "
-                  "re-checked: 2025-Q2 values carried over (checked 2026-11)",
-        "surplus_eur_kwh": ((9.0, 0.0400), (36.0, 0.0761), (100.0, 0.0761)),
-        "premium_eur_kwp": ((3.0, 80.0), (9.0, 80.0), (36.0, 140.0), (100.0, 70.0)),
+        "source": "CRE open data, tarifs S21 du 1er trimestre 2026 (tecsol-quotidien.fr and "
+                  "revolution-energetique.com, 2026-01-09; kano.energy): surplus 4 c€/kWh (≤ 9 kWc), "
+                  "5,36 c€/kWh (9-100 kWc); primes 80 / 140 / 70 €/kWc",
+        "surplus_eur_kwh": ((9.0, 0.0400), (100.0, 0.0536)),
+        "premium_eur_kwp": ((9.0, 80.0), (36.0, 140.0), (100.0, 70.0)),
     },
 }
-#: The quarter used by default (the latest one whose values were checked). Update it, with a
-#: new entry above, each time the CRE publishes a quarter.
+#: The quarter used by default: the latest one in the table (see ECONOMICS_SOURCES_AS_OF). A later
+#: grid-connection request uses it too, and the result says the tariff is the latest verified one.
 PV_TARIFF_QUARTER: Final = "2026-Q1"
+#: Length of the obligation d'achat contract [yr]. Source: arrêté du 6 octobre 2021, art. 5 (20 ans).
+PV_CONTRACT_YEARS: Final = 20
+#: Value of the surplus after the contract [€/kWh]: no guaranteed buyer; counted 0 (prudence). A
+#: contract with an aggregator would pay a few c€/kWh. Project assumption (2026-11).
+PV_POST_CONTRACT_SURPLUS_EUR_KWH: Final = 0.0
+#: Installations of 100-500 kWp (appel d'offres simplifié since 22 September 2025) and > 500 kWp (CRE
+#: tenders "bâtiment"): no published open-window price. The surplus is valued at the last open-window
+#: tariff of the 100-500 kWp band, 0,0886 €/kWh from 1 July 2025 (tecsol-quotidien.fr, 2025-06),
+#: as an indication only; tender results were NOT verified.
+PV_TENDER_INDICATIVE_EUR_KWH: Final = 0.0886
+PV_OPEN_WINDOW_MAX_KWP: Final = 100.0
+PV_SIMPLIFIED_TENDER_MAX_KWP: Final = 500.0
 
-#: Retail electricity price saved by each self-consumed kWh: tarif bleu (TRVE) option Base,
-#: 6 kVA, energy price TTC [€/kWh], keyed by the date it took effect.
-#: Source: CRE, délibérations TRVE; grid of 1 Feb 2025 (0.2016) and 1 Aug 2025 (0.1952)
-#: (checked 2026-11).
-RETAIL_PRICES_EUR_KWH: Final[dict[str, float]] = {
-    "2025-02-01": 0.2016,
-    "2025-08-01": 0.1952,
+#: Retail electricity price saved by each self-consumed kWh: tarif bleu (TRVE) TTC [€/kWh] by option and
+#: the date it took effect. Base 3-6 kVA and HP/HC. Source: CRE délibération TRVE of January 2026,
+#: prices of 1 February 2026 (revolution-energetique.com 2026-02-01: Base 0,194 €/kWh for 3-6 kVA,
+#: 0,1927 for 9-36 kVA; HP 0,2065, HC 0,1579; picbleu.fr: Base 0,1952 -> 0,1940). Grid of 1 August
+#: 2025: Base 0,1952, HP 0,2081 (HC not verified). Grid of 1 February 2025: Base 0,2016.
+RETAIL_PRICES_EUR_KWH: Final[dict[str, dict[str, float]]] = {
+    "2025-02-01": {"base": 0.2016},
+    "2025-08-01": {"base": 0.1952, "hp": 0.2081},
+    "2026-02-01": {"base": 0.1940, "hp": 0.2065, "hc": 0.1579},
 }
-RETAIL_PRICE_DATE: Final = "2025-08-01"
-
-#: Installed cost of a rooftop PV system, TTC [€/kWp], by band (upper bound [kWp], price).
-#: Source: ADEME, "Coûts des énergies renouvelables et de récupération en France", 2022 ed.,
-#: and HESPUL photovoltaique.info market prices 2024 (residential 3 kWp 2,500-3,200 €/kWp,
-#: 9 kWp ~2,000, 36 kWp ~1,500, 100 kWp ~1,100 €/kWp) (checked 2026-11). Above 100 kWp the
-#: last band applies.
-INSTALLED_COST_EUR_PER_KWP: Final[tuple[tuple[float, float], ...]] = (
-    (3.0, 2800.0),
-    (9.0, 2200.0),
-    (36.0, 1600.0),
-    (100.0, 1200.0),
-)
-#: Yearly operation and maintenance as a share of the installed cost (inverter replacement
-#: and insurance spread over the years). Source: HESPUL photovoltaique.info, "Coûts", 2024.
-OM_COST_SHARE_PER_YEAR: Final = 0.01
-#: Module degradation [1/yr]. Source: Jordan & Kurtz, "Photovoltaic degradation rates - an
-#: analytical review", NREL/JA-5200-51664, 2013 (median 0.5 %/yr).
-MODULE_DEGRADATION_PER_YEAR: Final = 0.005
-#: Yearly escalation of the retail electricity price [1/yr] (assumption: long-run inflation
-#: plus 0.5 %; CRE TRVE history 2010-2024 averaged ~3 %/yr). Project assumption (2026-11).
+RETAIL_PRICE_DATE: Final = "2026-02-01"
+#: Yearly escalation of the retail electricity price [1/yr] (default; the panel offers 0-3 %).
+#: Project assumption (2026-11): long-run inflation (~2 %); CRE TRVE history 2010-2024 averaged ~3 %/yr.
 RETAIL_PRICE_ESCALATION_PER_YEAR: Final = 0.02
-#: Length of the economic analysis [yr] = duration of the obligation d'achat contract.
-#: Source: arrêté du 6 octobre 2021, art. 5 (contrat de 20 ans).
-ANALYSIS_YEARS: Final = 20
+#: VAT on the electricity a company saves is recoverable: its saved price is the TTC price / 1.2
+#: (approximation: the excise and CTA in it are not VAT). Project assumption.
+VAT_ON_ELECTRICITY: Final = 0.20
 
-#: CO2 avoided per kWh of PV: French electricity, mix moyen, consumption, life-cycle
-#: [kg CO2e/kWh]. Source: ADEME, Base Empreinte, "Électricité - 2022 - mix moyen -
-#: consommation", 2024 (checked 2026-11).
+#: VAT rates on the delivery and installation of PV equipment (equipment and labour alike).
+#: 5.5 % (CGI art. 278-0 bis, loi de finances 2025; arrêté du 8 septembre 2025, JO 09/09/2025, CGI
+#: annexe IV art. 30-0 E) since 1 October 2025 for installations ≤ 9 kWp in a dwelling completed more than
+#: two years ago, when the modules have a carbon footprint < 530 kgCO2e/kWp, < 14 mg/W of silver,
+#: < 0.1 % lead, < 0.01 % cadmium (certified), and an energy-management system that collects production
+#: and consumption in real time and drives the appliances is installed. Otherwise 20 %. The 10 % rate
+#: for ≤ 3 kWp ended on 1 January 2026 (BOFiP of 22 October 2025). Batteries: 20 %. Sources:
+#: easytax.co, pv-solaire-energie.com, solaire-en-nord.fr (2025-09/10) quoting the arrêté; checked
+#: 2026-11. Companies recover VAT (their costs are counted before VAT).
+VAT_REDUCED_RATE: Final = 0.055
+VAT_REDUCED_MAX_KWP: Final = 9.0
+VAT_NORMAL_RATE: Final = 0.20
+VAT_REDUCED_CONDITIONS: Final = (
+    "installation ≤ 9 kWc dans un logement achevé depuis plus de deux ans",
+    "modules certifiés : bilan carbone < 530 kg CO₂e/kWc, argent < 14 mg/W, plomb < 0,1 %, cadmium < 0,01 %",
+    "un gestionnaire d'énergie qui mesure production et consommation et pilote les appareils",
+)
+
+#: Installed cost of a rooftop PV system BEFORE VAT [€] = fixed + per-kWp × kWp (a continuous function,
+#: no steps). Fit of market prices "clés en main" of early 2026: 3 kWc 6,400 € HT, 6 kWc 10,300 € HT,
+#: 9 kWc 13,300 € HT (potentielsolaire.com, "Prix panneaux solaires (2026)", 2026-01-10, T1 2026): a line
+#: through 3 and 9 kWc gives 2,950 € + 1,150 €/kWc (6 kWc: 9,850 €, 4 % below the quoted 10,300).
+#: With 5.5 % VAT: 2.25 €/Wc at 3 kWc, 1.56 €/Wc at 9 kWc (the issue's 2.0-2.3 and ~1.6 €/Wc TTC).
+#: Above 9 kWp the same line (~1,150 €/kWc HT at 36 kWc, ~1,180 at 100) is an upper bound; the per-kWp part
+#: falls for large roofs: 36-100 kWc 1,000 €/kWc, > 100 kWc 800 €/kWc HT (project assumption, NOT verified).
+INSTALLED_COST_FIXED_EUR_HT: Final = 2950.0
+INSTALLED_COST_EUR_PER_KWP_HT: Final[tuple[tuple[float, float], ...]] = (
+    (36.0, 1150.0),
+    (100.0, 1000.0),
+    (float("inf"), 800.0),
+)
+#: Yearly operation and maintenance (insurance, monitoring, cleaning) as a share of the installed cost
+#: before VAT; the inverter replacement is a separate event. Project assumption (2026-11, not verified).
+OM_COST_SHARE_PER_YEAR: Final = 0.005
+#: Inverter replacement: in year INVERTER_LIFE_YEARS + 1, cost fixed + per kWp before VAT (string or micro
+#: inverters last 10-15 years; warranties 10-12 years). Project assumption (2026-11, not verified).
+INVERTER_LIFE_YEARS: Final = 12
+INVERTER_COST_FIXED_EUR_HT: Final = 500.0
+INVERTER_COST_EUR_PER_KWP_HT: Final = 150.0
+#: Module degradation [1/yr]. Source: Jordan & Kurtz, "Photovoltaic degradation rates - an analytical
+#: review", NREL/JA-5200-51664, 2013 (median 0.5 %/yr).
+MODULE_DEGRADATION_PER_YEAR: Final = 0.005
+#: Length of the analysis [yr]: the panels' life (default 25; the user picks 20-30), beyond the 20-year
+#: contract. Module warranties: 25-30 years of power (manufacturers' datasheets, 2025).
+ANALYSIS_YEARS: Final = 25
+ANALYSIS_YEARS_RANGE: Final = (20, 30)
+#: Discount rate of the net present value [1/yr, nominal]. France Stratégie, "Guide de l'évaluation
+#: socioéconomique des investissements publics" (2017): 4.5 % reduced to 2.5 % risk-free + risk premium;
+#: a household's alternative (Livret A 2.4 % in 2025, 1.7 % from Feb. 2026) is close. Project choice 3 %.
+DISCOUNT_RATE: Final = 0.03
+#: Sensitivity band shown as a range: yield ±10 %, escalation 0-3 %/yr, installed cost ±15 % (issue 16).
+SENSITIVITY_YIELD: Final = 0.10
+SENSITIVITY_ESCALATION: Final = (0.0, 0.03)
+SENSITIVITY_COST: Final = 0.15
+#: Adviser's verdict: "marginal" when the net gain over the analysis is positive but below this share
+#: of the investment. Project choice (2026-11).
+MARGINAL_GAIN_SHARE: Final = 0.5
+
+#: Home battery: installed cost TTC at 20 % VAT [€/kWh of usable capacity] (800-1,200 €/kWh installed,
+#: potentielsolaire.com "Batteries de stockage solaire", 2026-01-24), round-trip efficiency (LFP
+#: datasheets 90-95 %), power [kW per kWh] and life [yr] (replaced once at the same price when the
+#: analysis is longer). Project values from these ranges (2026-11).
+BATTERY_COST_EUR_PER_KWH_TTC: Final = 1000.0
+BATTERY_ROUND_TRIP_EFFICIENCY: Final = 0.90
+BATTERY_POWER_KW_PER_KWH: Final = 0.5
+BATTERY_LIFE_YEARS: Final = 15
+#: Energy-management system / hot-water diverter ("routeur"): this share of each day's consumption is
+#: flexible (an electric water heater is ~15-20 % of a household's electricity; ADEME/RTE ElecDom) and is
+#: moved into that day's surplus hours; what does not fit stays at night. Project value (2026-11).
+EMS_SHIFTABLE_SHARE: Final = 0.15
+#: Loan defaults (rate [1/yr], years); 0 years = paid cash. Éco-PTZ does not cover PV. Project defaults.
+LOAN_RATE: Final = 0.045
+LOAN_YEARS: Final = 0
+
+#: CO2. Gross avoided emissions per kWh produced: ADEME Base Empreinte, "Électricité - 2022 - mix moyen -
+#: consommation" (0.052 kgCO2e/kWh, life cycle). ADEME reserves the average mix for GHG inventories
+#: (bilans d'émissions); its by-usage factors ("moyenne mensualisée par usage") stopped with 2023 (Base
+#: Carbone documentation, "Mix de consommation - par usage", checked 2026-11): the figure is an order of
+#: magnitude. Net = gross minus the panels' own life-cycle footprint, 25-44 gCO2e/kWh (European vs
+#: Chinese modules, ADEME Base Empreinte photovoltaïque, as quoted in issue 16; NOT re-verified): the
+#: conservative 44 g is used.
 GRID_CO2_KG_PER_KWH: Final = 0.052
+GRID_CO2_METHOD: Final = "ADEME Base Empreinte, électricité 2022, mix moyen de consommation (ACV)"
+PV_FOOTPRINT_KG_PER_KWH: Final = 0.044
+PV_FOOTPRINT_RANGE_KG_PER_KWH: Final = (0.025, 0.044)
 
-#: Household used for the recommended installation: annual electricity use [kWh/yr]
-#: (a household without electric heating; CRE, Observatoire des marchés de détail, average
-#: residential site ~4,500 kWh/yr, 2024) and the size range of household installations [kWp].
+#: Default household: annual electricity use [kWh/yr] of an average residential site, all uses (CRE,
+#: Observatoire des marchés de détail: ~4,500 kWh/yr; RTE bilan 2023: 4,255 kWh per household; about a
+#: third of households heat with electricity), with the "moyen" profile below, and the size range of
+#: household installations [kWp].
 HOUSEHOLD_CONSUMPTION_KWH_YR: Final = 4500.0
+DEFAULT_LOAD_PROFILE: Final = "moyen"
 RECO_KWP_MIN: Final = 3.0
 RECO_KWP_MAX: Final = 9.0
-#: Household load profile (simplified shape in the spirit of Enedis's RES1 "résidentiel base"
-#: profiles, 2024): hourly weights 0-23 h local time for working days and for weekends, and a
-#: monthly factor (winter lighting and appliances: January ~1.35 x July). Normalised in code
-#: to the annual consumption. Source: Enedis, "Profils de consommation" RES1 (shape only),
-#: project simplification (2026-11).
-LOAD_HOURLY_WEEKDAY: Final[tuple[float, ...]] = (
-    0.55, 0.45, 0.40, 0.38, 0.38, 0.45, 0.75, 1.10, 1.05, 0.80, 0.70, 0.75,
-    0.90, 0.85, 0.70, 0.65, 0.75, 1.00, 1.40, 1.65, 1.60, 1.40, 1.10, 0.80,
-)
-LOAD_HOURLY_WEEKEND: Final[tuple[float, ...]] = (
-    0.60, 0.50, 0.42, 0.40, 0.40, 0.42, 0.50, 0.70, 0.95, 1.10, 1.15, 1.20,
-    1.30, 1.20, 1.05, 0.95, 0.95, 1.10, 1.40, 1.55, 1.50, 1.35, 1.10, 0.85,
-)
-LOAD_MONTHLY_FACTOR: Final[tuple[float, ...]] = (
-    1.35, 1.25, 1.12, 1.00, 0.90, 0.83, 0.80, 0.82, 0.90, 1.02, 1.18, 1.33,
-)
+
+#: Load profiles (geo/roofs/loads.py): hourly weights 0-23 h local time for working days and weekends,
+#: monthly factors, a French label and the owner it suits. Shapes in the spirit of Enedis's published
+#: profiles ("Profils de consommation": RES1 résidentiel base, RES2 HP/HC with electric heating,
+#: PRO1 professionnel, ENT tertiaire) - the shapes, not Enedis's coefficient files, which are not in the
+#: repository; project simplification (2026-11). "moyen" = 2/3 "sans chauffage électrique" + 1/3
+#: "chauffage électrique" (share of households heating with electricity: RTE, ~35 %).
+_RES_WD: Final = (0.55, 0.45, 0.40, 0.38, 0.38, 0.45, 0.75, 1.10, 1.05, 0.80, 0.70, 0.75,
+                  0.90, 0.85, 0.70, 0.65, 0.75, 1.00, 1.40, 1.65, 1.60, 1.40, 1.10, 0.80)
+_RES_WE: Final = (0.60, 0.50, 0.42, 0.40, 0.40, 0.42, 0.50, 0.70, 0.95, 1.10, 1.15, 1.20,
+                  1.30, 1.20, 1.05, 0.95, 0.95, 1.10, 1.40, 1.55, 1.50, 1.35, 1.10, 0.85)
+_RES_MONTHS: Final = (1.35, 1.25, 1.12, 1.00, 0.90, 0.83, 0.80, 0.82, 0.90, 1.02, 1.18, 1.33)
+_HEAT_WD: Final = (1.00, 0.95, 0.95, 0.95, 1.00, 1.10, 1.35, 1.45, 1.25, 0.95, 0.80, 0.80,
+                   0.85, 0.80, 0.75, 0.75, 0.85, 1.10, 1.45, 1.60, 1.55, 1.40, 1.25, 1.10)
+_HEAT_WE: Final = (1.00, 0.95, 0.95, 0.95, 1.00, 1.05, 1.15, 1.30, 1.30, 1.15, 1.05, 1.05,
+                   1.10, 1.00, 0.90, 0.90, 0.95, 1.15, 1.45, 1.55, 1.50, 1.35, 1.20, 1.05)
+_HEAT_MONTHS: Final = (2.10, 1.85, 1.50, 1.05, 0.65, 0.45, 0.40, 0.40, 0.50, 0.90, 1.50, 2.00)
+_HP_MONTHS: Final = (1.75, 1.60, 1.35, 1.05, 0.80, 0.62, 0.58, 0.58, 0.68, 0.95, 1.35, 1.70)
+_EV_WD: Final = (1.10, 1.00, 0.90, 0.80, 0.60, 0.50, 0.75, 1.05, 0.95, 0.70, 0.60, 0.65,
+                 0.80, 0.75, 0.60, 0.55, 0.65, 0.95, 1.50, 1.90, 1.95, 1.75, 1.50, 1.25)
+_DAY_WD: Final = (0.55, 0.45, 0.40, 0.38, 0.38, 0.42, 0.55, 0.80, 1.00, 1.10, 1.15, 1.25,
+                  1.35, 1.25, 1.10, 1.00, 1.00, 1.10, 1.40, 1.55, 1.50, 1.35, 1.10, 0.85)
+_TERT_WD: Final = (0.30, 0.30, 0.30, 0.30, 0.30, 0.35, 0.60, 1.20, 1.70, 1.85, 1.90, 1.90,
+                   1.80, 1.85, 1.85, 1.80, 1.65, 1.30, 0.80, 0.50, 0.40, 0.35, 0.30, 0.30)
+_TERT_WE: Final = (0.30, 0.30, 0.30, 0.30, 0.30, 0.30, 0.30, 0.35, 0.40, 0.45, 0.45, 0.45,
+                   0.45, 0.45, 0.45, 0.40, 0.40, 0.35, 0.35, 0.30, 0.30, 0.30, 0.30, 0.30)
+LOAD_PROFILES: Final[dict[str, dict[str, object]]] = {
+    "moyen": {"label": "foyer moyen (tous usages, chauffage électrique ou non)", "owner": "menage",
+              "blend": (("sans_chauffage", 2 / 3), ("chauffage_electrique", 1 / 3))},
+    "sans_chauffage": {"label": "foyer sans chauffage électrique", "owner": "menage",
+                       "weekday": _RES_WD, "weekend": _RES_WE, "monthly": _RES_MONTHS},
+    "chauffage_electrique": {"label": "foyer chauffé à l'électricité (convecteurs)", "owner": "menage",
+                             "weekday": _HEAT_WD, "weekend": _HEAT_WE, "monthly": _HEAT_MONTHS},
+    "pompe_a_chaleur": {"label": "foyer chauffé par pompe à chaleur", "owner": "menage",
+                        "weekday": _HEAT_WD, "weekend": _HEAT_WE, "monthly": _HP_MONTHS},
+    "vehicule_electrique": {"label": "foyer avec voiture électrique rechargée à domicile", "owner": "menage",
+                            "weekday": _EV_WD, "weekend": _RES_WE, "monthly": _RES_MONTHS},
+    "presence_journee": {"label": "foyer présent en journée (télétravail, retraite)", "owner": "menage",
+                         "weekday": _DAY_WD, "weekend": _RES_WE, "monthly": _RES_MONTHS},
+    "tertiaire": {"label": "entreprise, commerce ou bureaux (jours ouvrés)", "owner": "entreprise",
+                  "weekday": _TERT_WD, "weekend": _TERT_WE,
+                  "monthly": (1.15, 1.10, 1.05, 0.95, 0.90, 0.95, 1.00, 0.85, 0.95, 1.00, 1.05, 1.10)},
+    "ecole": {"label": "école ou équipement public (vacances scolaires creuses)", "owner": "collectivite",
+              "weekday": _TERT_WD, "weekend": _TERT_WE,
+              "monthly": (1.30, 1.10, 1.15, 0.95, 0.95, 0.90, 0.45, 0.25, 0.95, 1.05, 1.20, 1.15)},
+}
+
+#: Non-residential owners. A building is non-residential when its BD TOPO usage_1 is one of these
+#: (IGN, "BD TOPO v3 - Descriptif de contenu", 2024), or when its suitable flat roofs exceed
+#: NON_RESIDENTIAL_FLAT_ROOF_M2 (project threshold: a house roof is < 200 m²). Public use: collectivité.
+NON_RESIDENTIAL_USAGES: Final = {"Commercial et services": "entreprise", "Industriel": "entreprise",
+                                 "Agricole": "entreprise", "Sportif": "collectivite", "Religieux": "collectivite"}
+NON_RESIDENTIAL_FLAT_ROOF_M2: Final = 300.0
+#: Electricity use of a non-residential building when unknown [kWh per m² of footprint per storey per
+#: year]: tertiary buildings' specific electricity ~80-120 kWh/m² (ADEME/CEREN order of magnitude, NOT
+#: verified). Used only for the self-consumption sizing of a company or public owner.
+NON_RESIDENTIAL_KWH_PER_M2_YR: Final = 100.0
+NON_RESIDENTIAL_DEFAULT_PROFILE: Final = {"entreprise": "tertiaire", "collectivite": "ecole"}
 
 # ---------------------------------------------------------------------------
 # 6. Solar hot water (chauffe-eau solaire individuel, CESI)  (owner: roofs, geo/roofs/hotwater.py)
@@ -446,9 +588,14 @@ SWH_COLLECTOR_MAX_M2: Final = 4.0
 #: Source: typical Solar Keymark certificates (EN ISO 9806): η0 0.75-0.80, a1 3.5-4 W/m²K.
 SWH_ETA0: Final = 0.78
 SWH_A1_W_M2K: Final = 3.8
-#: Storage and pipe losses as a share of the heat collected. Source: ADEME guide 2023 /
-#: SOLO method (CSTB) order of magnitude 15-25 %; project value (2026-11).
-SWH_SYSTEM_LOSS: Final = 0.20
+#: f-chart factors (Duffie & Beckman, "Solar Engineering of Thermal Processes", 4th ed. 2013, §20.3):
+#: heat-exchanger factor F_R'/F_R (0.95 for a well-sized exchanger) and monthly-mean incidence-angle
+#: factor (τα)/(τα)_n (0.94 for a fixed south-facing collector; §5.10 and the f-chart examples).
+SWH_EXCHANGER_FACTOR: Final = 0.95
+SWH_INCIDENCE_FACTOR: Final = 0.94
+#: Standing heat loss of the solar store [kWh/day]: a 200-300 L tank of ErP class B-C loses 55-80 W
+#: (Regulation (EU) 812/2013, energy-label classes of hot-water storage tanks), ~1.5 kWh/day.
+SWH_TANK_LOSS_KWH_DAY: Final = 1.5
 #: Cold mains water temperature by month [°C], northern France. Source: RT 2012 Th-BCE method,
 #: zone H1a (mean ground temperature with a seasonal swing), rounded (checked 2026-11).
 SWH_COLD_WATER_TEMP_C: Final[tuple[float, ...]] = (
@@ -571,7 +718,8 @@ MAP_SUITABILITY_COLOURS: Final[dict[str, str]] = {
 #: flat uses ~1,500, an all-electric house ~10,000-15,000; CRE, "Observatoire des marchés de détail",
 #: 2023). The default shown is HOUSEHOLD_CONSUMPTION_KWH_YR (section 5), the one /api/roof uses.
 MAP_CONSUMPTION_MIN_KWH_YR: Final = 500
-MAP_CONSUMPTION_MAX_KWH_YR: Final = 30_000
+#: The maximum covers companies and public owners (a school or a supermarket uses 0.1-2 GWh/yr; issue 16).
+MAP_CONSUMPTION_MAX_KWH_YR: Final = 10_000_000
 #: Walking times offered for a park's service area [min] (10 min is the Chaîne des Parcs standard).
 MAP_SERVICE_AREA_MINUTES: Final = (5, 10, 15)
 
@@ -774,3 +922,26 @@ CADASTRE_URL_TEMPLATE: Final = (
 CADASTRE_TYPE_USAGE: Final[dict[str, str]] = {"01": "Indifférencié", "02": "Annexe"}
 #: Footprint sources `artois fetch --footprints` accepts.
 FETCH_FOOTPRINT_SOURCES: Final = ("bdtopo", "cadastre")
+
+# ---------------------------------------------------------------------------------------------------
+# Adviser and planner workflows (issue 15): batch lookups, scenarios, statistics page
+# ---------------------------------------------------------------------------------------------------
+
+#: Batch address lookups (api/batch.py: ``artois solar lookup``, ``POST /api/lookup``). Project choices
+#: (2026-11), tuned on the sample's BAN: an address is accepted from this geocoder score (0–1; exact
+#: addresses score 1, one typo per word ~0.9, an unrelated street of the same commune < 0.7)…
+LOOKUP_MIN_SCORE: Final = 0.75
+#: …and is ambiguous when another, different address scores within this margin of the best.
+LOOKUP_AMBIGUITY_MARGIN: Final = 0.03
+#: Candidates examined (and listed for an ambiguous address).
+LOOKUP_CANDIDATES: Final = 5
+#: A BAN point is usually on the façade or in the front garden: the building is the one containing it,
+#: else the nearest within this distance [m].
+LOOKUP_BUILDING_MAX_DISTANCE_M: Final = 25.0
+#: Addresses per ``POST /api/lookup`` request (the CLI has no limit).
+LOOKUP_MAX_ADDRESSES: Final = 2000
+#: Planner scenarios (geo/parks/scenario.py): a point of a drawn path is attached to the network node, else
+#: the edge, within this distance [m] (the greenway snapping distance, PARKS_GREENWAY_SNAP_M)…
+PARKS_SCENARIO_SNAP_M: Final = 15.0
+#: …and a drawn path is at most this long [m] (a planner's link, not a network; bounds the request's work).
+PARKS_SCENARIO_MAX_LENGTH_M: Final = 10_000.0

@@ -6,19 +6,37 @@ returning the files it wrote, named here by dotted path so that it lives beside 
 it drives. The :class:`BuildContext` carries what several stages share, read once per build:
 the data folder, the output folder and the weather. A stage that fails with an
 :class:`~geo.errors.ArtoisError` (e.g. a missing input) is reported and the others still run.
+
+The graph (:func:`build`): irradiance per 1 km tile (with its horizon halo) → merge into
+``irradiance.tif`` → roofs; parks alongside. With ``workers=1`` the tasks run in this process,
+in order; otherwise on a ``dask.distributed`` cluster (a ``LocalCluster`` of ``workers``
+processes, or an existing scheduler): the outputs are the same bytes either way.
+
+Resumable and atomic: every task writes its output atomically into the build folder (tiles
+under ``.build/tiles/irradiance/``, stage outputs beside the products, a ``.build/done/<stage>``
+mark when a stage completes); a task whose output exists is skipped, so a killed build re-run
+does only what is missing. ``manifest.json`` (products, sizes, SHA-256) is written last,
+atomically, when every stage succeeded: :func:`check_build` refuses a folder without it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import logging
+import os
+import shutil
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from geo.errors import ArtoisError
+from geo.io._atomic import write_text_atomic
 from geo.io.weather import load_weather
 from geo.products import BuildFolder
 from geo.types import Weather
@@ -78,9 +96,7 @@ class Stage:
     target: str  # "module:function"
 
     def load(self) -> StageFn:
-        module_name, func_name = self.target.split(":")
-        fn: StageFn = getattr(importlib.import_module(module_name), func_name)
-        return fn
+        return _load(self.target)
 
 
 #: In dependency order: roofs read the irradiation raster.
@@ -111,23 +127,318 @@ class BuildReport:
         return out
 
 
-def build(data_dir: str | Path, out_dir: str | Path, *, only: Sequence[str] | None = None) -> BuildReport:
-    """Run the stages (all, or ``only`` those named) from ``data_dir`` into ``out_dir``."""
+#: The irradiance stage's units of work (looked up by name, like the stages): the plan of tiles, one tile
+#: written to the build's tile folder, the merge of the tiles into the product.
+IRRADIANCE_TASKS = ("geo.solar.build:plan_build_irradiance", "geo.solar.build:irradiance_tile_file",
+                    "geo.solar.build:merge_irradiance_tiles")
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module_name, func_name = target.split(":")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module_name), func_name)
+    return fn
+
+
+MANIFEST = "manifest.json"
+STATE_DIR = ".build"
+
+
+def build(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    only: Sequence[str] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    settings: Any = None,
+    progress: bool | None = None,
+    fresh: bool = False,
+) -> BuildReport:
+    """Run the stages (all, or ``only`` those named) from ``data_dir`` into ``out_dir``.
+
+    Parameters
+    ----------
+    workers
+        1: in this process; N > 1: a ``dask.distributed.LocalCluster`` of N single-threaded
+        worker processes.
+    scheduler
+        Address of an existing dask scheduler (``tcp://HOST:PORT``); its workers must see
+        ``data_dir`` and ``out_dir`` at the same paths. Overrides ``workers``.
+    settings
+        :class:`geo.solar.irradiance.SolarSettings` of the irradiance stage (default ones).
+    progress
+        Tile progress bar (default: when stderr is a terminal).
+    fresh
+        Forget what a previous build of ``out_dir`` did and redo every task.
+    """
     ctx = BuildContext(Path(data_dir), Path(out_dir))
     if not ctx.data_dir.is_dir():
         raise ArtoisError(f"{ctx.data_dir}: data folder not found (run 'artois sample --out {ctx.data_dir}' first)")
+    if workers < 1:
+        raise ArtoisError(f"--workers must be at least 1 (got {workers})")
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    state = _State(ctx.out_dir, _fingerprint(ctx.data_dir, settings), fresh=fresh)
+    stages = [s for s in STAGES if not only or s.name in only]
+    with _executor(workers, scheduler) as ex:
+        report = _run(ex, stages, ctx, state, settings, progress)
+    if report.ok and not only:
+        write_manifest(ctx.out_dir, [p for paths in report.outputs.values() for p in paths], state.fingerprint)
+    return report
+
+
+def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, settings: Any,
+         progress: bool | None) -> BuildReport:
     report = BuildReport()
-    for stage in STAGES:
-        if only and stage.name not in only:
-            continue
-        fn = stage.load()
+    pending: dict[str, Any] = {}  # stage name -> future of (outputs, seconds)
+    names = [s.name for s in stages]
+    # Parks do not depend on the irradiance: submitted first, they run beside its tiles.
+    for stage in sorted(stages, key=lambda s: s.name != "parks"):
+        if stage.name == "irradiance" or (stage.name == "roofs" and "irradiance" in names):
+            continue  # roofs come after the irradiance
         log.info("== %s: %s", stage.name, stage.description)
+        pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
+    if "irradiance" in names:
         t0 = time.perf_counter()
         try:
-            report.outputs[stage.name] = fn(ctx)
+            report.outputs["irradiance"] = _irradiance(ex, ctx, state, settings, progress)
+            report.seconds["irradiance"] = time.perf_counter() - t0
         except ArtoisError as exc:
-            report.failed[stage.name] = str(exc)
-            continue
-        report.seconds[stage.name] = time.perf_counter() - t0
+            report.failed["irradiance"] = str(exc)
+        if "roofs" in names:
+            roofs = next(s for s in stages if s.name == "roofs")
+            log.info("== roofs: %s", roofs.description)
+            pending["roofs"] = ex.submit(state.stage_task, "roofs", roofs.load(), ctx)
+    for name, fut in pending.items():
+        try:
+            report.outputs[name], report.seconds[name] = ex.result(fut)
+        except ArtoisError as exc:
+            report.failed[name] = str(exc)
     return report
+
+
+def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, progress: bool | None) -> list[Path]:
+    """Irradiance tiles (skipping those done), then the merge into ``irradiance.tif``."""
+    plan_build_irradiance, irradiance_tile_file, merge_irradiance_tiles = (_load(t) for t in IRRADIANCE_TASKS)
+    out = ctx.products.irradiance
+    if state.done("irradiance", [out]):
+        return [out]
+    log.info("== irradiance: %s", STAGES[0].description)
+    plan = plan_build_irradiance(ctx, settings)
+    tile_dir = state.dir / "tiles" / "irradiance"
+    n = len(plan.tasks)
+    done = {k for k in range(n) if any((tile_dir / f"{plan.tile_name(k)}{e}").exists() for e in (".tif", ".empty"))}
+    show = progress if progress is not None else sys.stderr.isatty()
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, initial=len(done), desc="irradiance tiles", unit="tile", file=sys.stderr,
+                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} tiles [{elapsed}<{remaining}, {rate_fmt}]")
+    log.info("irradiance: %d tiles, %d already done", n, len(done))
+    try:
+        futures = [ex.submit(irradiance_tile_file, plan, k, tile_dir, key=f"irradiance-{plan.tile_name(k)}")
+                   for k in range(n) if k not in done]
+        for _ in ex.as_completed(futures):
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    ex.result(ex.submit(merge_irradiance_tiles, plan, tile_dir, out, key="irradiance-merge"))
+    state.mark("irradiance", [out])
+    return [out]
+
+
+# ---------------------------------------------------------------------------
+# Where the tasks run
+# ---------------------------------------------------------------------------
+
+
+class _Executor:
+    """Runs tasks in this process, in submission order (``workers=1``)."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> Any:
+        try:
+            return ("ok", fn(*args))
+        except ArtoisError as exc:
+            return ("error", exc)
+
+    def result(self, fut: Any) -> Any:
+        status, value = fut
+        if status == "error":
+            raise value
+        return value
+
+    def as_completed(self, futures: list[Any]) -> Iterator[Any]:
+        for f in futures:
+            self.result(f)
+            yield f
+
+
+class _DaskExecutor(_Executor):
+    """Runs tasks on a dask.distributed cluster; each worker runs one task at a time."""
+
+    def __init__(self, client: Any, threads: int) -> None:
+        self.client = client
+        self.threads = threads
+
+    def submit(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> Any:
+        return self.client.submit(_with_threads, self.threads, fn, *args, key=key, pure=False)
+
+    def result(self, fut: Any) -> Any:
+        return fut.result()
+
+    def as_completed(self, futures: list[Any]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        for f in as_completed(futures):
+            f.result()
+            yield f
+
+
+def _with_threads(threads: int, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn`` on a worker with numba limited to its share of the cores."""
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+    return fn(*args)
+
+
+class _executor:
+    """Context manager: the executor for ``workers`` / ``scheduler`` (a cluster is closed on exit)."""
+
+    def __init__(self, workers: int, scheduler: str | None) -> None:
+        self.workers, self.scheduler = workers, scheduler
+        self.cluster: Any = None
+        self.client: Any = None
+
+    def __enter__(self) -> _Executor:
+        if self.scheduler is None and self.workers == 1:
+            return _Executor()
+        from distributed import Client, LocalCluster
+
+        logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines would drown the build's
+        cores = os.cpu_count() or 1
+        if self.scheduler is not None:
+            self.client = Client(self.scheduler)
+            n = max(len(self.client.scheduler_info().get("workers", {})), 1)
+        else:
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=":0")
+            self.client = Client(self.cluster)
+            n = self.workers
+        print(f"dask dashboard: {self.client.dashboard_link}", file=sys.stderr)
+        return _DaskExecutor(self.client, max(1, cores // n))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+# ---------------------------------------------------------------------------
+# Build state (resume) and the manifest
+# ---------------------------------------------------------------------------
+
+
+def _fingerprint(data_dir: Path, settings: Any) -> str:
+    """What the build depends on: every input file's name, size and modification time, and the settings."""
+    items = []
+    for p in sorted(data_dir.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            items.append(f"{p.relative_to(data_dir)}:{st.st_size}:{st.st_mtime_ns}")
+    items.append(repr(settings))
+    return hashlib.sha256("\n".join(items).encode()).hexdigest()
+
+
+@dataclass
+class _State:
+    """``out_dir/.build``: the inputs' fingerprint, the tiles, and a mark per completed stage."""
+
+    out_dir: Path
+    fingerprint: str
+    fresh: bool = False
+
+    def __post_init__(self) -> None:
+        self.dir = self.out_dir / STATE_DIR
+        stamp = self.dir / "fingerprint"
+        if self.fresh or not stamp.exists() or stamp.read_text() != self.fingerprint:
+            if self.dir.exists():
+                log.info("inputs or settings changed since the last build: starting afresh")
+                shutil.rmtree(self.dir)
+            (self.out_dir / MANIFEST).unlink(missing_ok=True)
+            write_text_atomic(stamp, self.fingerprint)
+        else:
+            # A build resumed or redone: the products may change, the old manifest no longer holds.
+            (self.out_dir / MANIFEST).unlink(missing_ok=True)
+
+    def done(self, stage: str, outputs: Sequence[Path]) -> bool:
+        mark = self.dir / "done" / stage
+        if not mark.exists():
+            return False
+        sizes = json.loads(mark.read_text())
+        return all(p.exists() and p.stat().st_size == sizes.get(p.name) for p in outputs) and len(sizes) == len(
+            outputs
+        )
+
+    def mark(self, stage: str, outputs: Sequence[Path]) -> None:
+        write_text_atomic(self.dir / "done" / stage, json.dumps({p.name: p.stat().st_size for p in outputs}))
+
+    def stage_task(self, stage: str, fn: StageFn, ctx: BuildContext) -> tuple[list[Path], float]:
+        """Run a whole stage unless its mark says its outputs are there: (outputs, seconds)."""
+        t0 = time.perf_counter()
+        mark = self.dir / "done" / stage
+        if mark.exists():
+            outputs = [ctx.out_dir / name for name in json.loads(mark.read_text())]
+            if self.done(stage, outputs):
+                return outputs, 0.0
+        outputs = fn(ctx)
+        self.mark(stage, outputs)
+        return outputs, time.perf_counter() - t0
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_manifest(out_dir: Path, products: Sequence[Path], fingerprint: str) -> Path:
+    """``manifest.json``: every product's path (relative), size and SHA-256, written atomically, last."""
+    entries = {str(Path(p).relative_to(out_dir)): {"bytes": Path(p).stat().st_size, "sha256": _sha256(Path(p))}
+               for p in sorted(products)}
+    path = out_dir / MANIFEST
+    write_text_atomic(path, json.dumps({"inputs": fingerprint, "products": entries}, indent=1) + "\n")
+    return path
+
+
+def check_build(out_dir: str | Path) -> dict[str, Any] | None:
+    """The manifest of a complete build; :class:`ArtoisError` naming what is missing otherwise.
+
+    A folder ``artois build`` wrote into (it has ``.build/``) must have its manifest, and the
+    products must exist with their recorded sizes (the checksums are for a full audit). A folder
+    of products assembled by hand (no ``.build/``, no manifest) is not a build: None.
+    """
+    out_dir = Path(out_dir)
+    path = out_dir / MANIFEST
+    if not path.exists() and not (out_dir / STATE_DIR).exists():
+        return None
+    if not path.exists():
+        tiles = out_dir / STATE_DIR / "tiles" / "irradiance"
+        done = len(list(tiles.glob("*.tif")) + list(tiles.glob("*.empty"))) if tiles.is_dir() else 0
+        what = f" ({done} irradiance tile(s) computed so far)" if done else ""
+        raise ArtoisError(
+            f"{out_dir}: incomplete build, {MANIFEST} is missing{what}: the build was interrupted or failed. "
+            f"Run 'artois build --out {out_dir}' again: it resumes where it stopped."
+        )
+    manifest = json.loads(path.read_text())
+    bad = [name for name, e in manifest["products"].items()
+           if not (out_dir / name).exists() or (out_dir / name).stat().st_size != e["bytes"]]
+    if bad:
+        raise ArtoisError(f"{out_dir}: incomplete build, missing or changed since it was built: {', '.join(bad)}. "
+                          f"Run 'artois build --out {out_dir}' again.")
+    return dict(manifest)

@@ -102,7 +102,7 @@ def make_rooftops() -> dict[str, gpd.GeoDataFrame]:
                 "best_face_id": south["face_id"], "suitability": "excellent", "reco_kwp": 3.0,
                 "reco_production_kwh_yr": 3.0 * south["specific_yield_kwh_kwp"], "reco_cost_eur": 7500.0,
                 "reco_self_consumption_rate": 0.45, "reco_savings_eur_yr": 480.0, "reco_payback_yr": 15.6,
-                "reco_net_gain_20yr_eur": 2100.0, "co2_avoided_kg_yr": 190.0, "swh_collector_m2": 4.0,
+                "reco_net_gain_eur": 2100.0, "analysis_years": 25, "co2_avoided_kg_yr": 190.0, "swh_collector_m2": 4.0,
                 "swh_heat_kwh_yr": 1600.0, "swh_solar_fraction": 0.55,
                 "weather_source": "offline climatology (approximate)",
                 "geometry": box(x, y, x + HOUSE_W, y + HOUSE_D),

@@ -30,8 +30,8 @@ def test_errors_are_french_json_without_traceback(client: TestClient) -> None:  
         assert set(body) == {"code", "detail"} and "Traceback" not in r.text
     r = client.get("/api/roof?lon=abc&lat=50")
     assert r.status_code == 422 and "un nombre est attendu" in r.json()["detail"]
-    r = client.post("/api/simulate", json={"building_id": "x"})
-    assert r.status_code == 422 and "annual_consumption_kwh : paramètre obligatoire manquant" in r.json()["detail"]
+    r = client.post("/api/simulate", json={"annual_consumption_kwh": 4500})
+    assert r.status_code == 422 and "building_id : paramètre obligatoire manquant" in r.json()["detail"]
     r = client.delete("/ogc")
     assert r.status_code == 405 and r.json()["detail"] == "Méthode non autorisée pour cette adresse."
 

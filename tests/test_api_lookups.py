@@ -234,7 +234,8 @@ def test_simulate_errors(client: TestClient) -> None:  # noqa: F811
     assert r.status_code == 404
     r = client.post("/api/simulate", json={"building_id": bid, "annual_consumption_kwh": 4000, "face_ids": ["x"]})
     assert r.status_code == 404 and "inconnu" in r.json()["detail"]
-    for bad in ({"building_id": bid, "annual_consumption_kwh": -1}, {"building_id": bid},
+    for bad in ({"building_id": bid, "annual_consumption_kwh": -1}, {"building_id": bid, "analysis_years": 40},
+                {"building_id": bid, "load_profile": "x"}, {"building_id": bid, "battery_kwh": -1},
                 {"building_id": bid, "annual_consumption_kwh": 4000, "kwp": 0},
                 {"building_id": bid, "annual_consumption_kwh": 4000, "extra": 1}):
         assert client.post("/api/simulate", json=bad).status_code == 422, bad

@@ -67,6 +67,7 @@ def test_page_links_only_local_assets(links: _Links) -> None:
         "/static/leaflet/leaflet.js",
         "/static/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
         "/static/map/artois-map.js",
+        "/static/map/artois-planner.js",
     ]
     assert set(links.links) == {"/static/leaflet/leaflet.css", "/static/map/artois-map.css", "data:,"}
 

@@ -34,7 +34,7 @@ from fastapi.testclient import TestClient
 from pyproj import Geod, Transformer
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from api.report import date_fr, installation_monthly_kwh, project_local
+from api.report import date_fr, project_local
 from api.report_svg import (
     MONTHS_FR,
     PlanFace,
@@ -231,18 +231,6 @@ def test_project_local_keeps_geodesic_distances_and_north_up() -> None:
     north_l93 = Transformer.from_crs(config.WGS84, fx.CRS, always_xy=True).transform(lon0, lat0 + 0.001)
     north = project_local(np.array([shapely.Point(*north_l93)], dtype=object), fx.CRS, lon0=lon0, lat0=lat0)[0]
     assert abs(north.x) < 1e-6 and north.y == pytest.approx(geod.inv(lon0, lat0, lon0, lat0 + 0.001)[2], abs=1e-4)
-
-
-def test_monthly_production_sums_to_the_annual() -> None:
-    from api_fixtures import daylight_profile, make_rooftops
-
-    faces = make_rooftops()["roof_faces"]
-    one = faces[faces.building_id == fx.building_id(1, 1)].drop(columns="geometry")
-    profiles = {"t40a180": daylight_profile(), "t40a0": daylight_profile()}
-    south = one.iloc[0]
-    monthly = installation_monthly_kwh(one, {south.face_id: 4}, profiles)
-    expected = [south[f"production_m{m:02d}_kwh"] * 4 / south.n_modules for m in range(1, 13)]
-    assert monthly == pytest.approx(expected, rel=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -448,7 +436,9 @@ def test_report_errors(client: TestClient) -> None:  # noqa: F811
 def test_report_is_documented_in_openapi(client: TestClient) -> None:  # noqa: F811
     spec = client.get("/openapi.json").json()
     op = spec["paths"]["/rapport/{building_id}"]["get"]
-    assert {p["name"] for p in op["parameters"]} == {"building_id", "consommation", "kwp"}
+    assert {p["name"] for p in op["parameters"]} == {"building_id", "consommation", "kwp", "profil", "pilotage",
+                                                     "batterie", "tva", "cout", "duree", "hausse", "pret_duree",
+                                                     "pret_taux"}
     assert "text/html" in op["responses"]["200"]["content"]
 
 
@@ -510,7 +500,7 @@ def test_default_report_equals_api_roof_on_the_built_sample(built: tuple[TestCli
                                 ("eco-cost", "reco_cost_eur"), ("eco-premium", "reco_premium_eur"),
                                 ("eco-savings", "reco_savings_eur_yr"), ("eco-sales", "reco_sales_eur_yr"),
                                 ("eco-selfcons", "reco_self_consumption_rate"), ("eco-payback", "reco_payback_yr"),
-                                ("eco-gain", "reco_net_gain_20yr_eur"), ("eco-co2", "co2_avoided_kg_yr")):
+                                ("eco-gain", "reco_net_gain_eur"), ("eco-co2", "co2_avoided_kg_yr")):
             want = b[key]
             got = page.value(element_id)
             if want is None:
@@ -518,6 +508,14 @@ def test_default_report_equals_api_roof_on_the_built_sample(built: tuple[TestCli
             else:
                 assert got == pytest.approx(want, rel=1e-6, abs=1e-6), (bid, element_id)
         assert page.value("reco-modules") == b["reco_n_modules"]
+        assert int(page.ids["eco-gain"]["data-years"]) == b["analysis_years"]
+        # the panel's figures are /api/simulate's: the same numbers as the report and the stored building
+        eco = api.post("/api/simulate", json={"building_id": bid}).json()["economics"]
+        for element_id, key in (("reco-kwp", "kwp"), ("eco-cost", "cost_eur"), ("eco-gain", "net_gain_eur"),
+                                ("eco-payback", "payback_yr"), ("eco-selfcons", "self_consumption_rate")):
+            got = page.value(element_id)
+            assert (got is None and eco[key] is None) or got == pytest.approx(eco[key], rel=1e-9), (bid, key)
+        assert eco["analysis_years"] == b["analysis_years"] and eco["load_profile"] == b["load_profile"]
         chart = svgs(html)[1]
         total = sum(float(x.attrib["data-value"]) for x in chart.findall("rect[@class='bar']"))
         assert total == pytest.approx(b["reco_production_kwh_yr"], rel=1e-6)

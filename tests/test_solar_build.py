@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +121,9 @@ def test_roof_masks_footprints_and_dtm(tmp_path: Path, weather) -> None:
                                   settings=SETTINGS, weather=weather, progress=False)
     with rasterio.open(by_fp) as ds:
         computed_fp = ~ds.read(1, masked=True).mask
-    assert computed_fp[20:30, 20:40].all() and computed_fp.sum() <= 12 * 22
+    # the footprint (all touched) grown by the roofs stage's reconciliation reach, not the whole DSM
+    g = 2 * math.ceil((config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M) / RES)
+    assert computed_fp[20:30, 20:40].all() and computed_fp.sum() <= (12 + g) * (22 + g) < z.size / 4
 
 
 def test_cli_irradiance_and_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -262,7 +265,8 @@ def test_tiles_without_roofs_are_skipped_without_reading_the_dsm(
         computed = ~ds.read(1, masked=True).mask
     assert not computed[:60].any() and not computed[:, :60].any()
     assert computed[76:99, 71:89].all() and computed[96:109, 96:104].all()
-    assert computed.sum() <= 27 * 22 + 17 * 12
+    g = 2 * math.ceil((config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M) / RES)  # reconciliation reach
+    assert computed.sum() <= (27 + g) * (22 + g) + (17 + g) * (12 + g)
 
 
 def test_to_cog_keeps_metadata_and_builds_overviews_without_touching_the_source(tmp_path: Path) -> None:

@@ -17,13 +17,14 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from api.map.assets import APP_CSS, APP_JS, LEAFLET_CSS, LEAFLET_JS, VECTORGRID_JS, asset_url
+from api.map.assets import APP_CSS, APP_JS, LEAFLET_CSS, LEAFLET_JS, PLANNER_JS, VECTORGRID_JS, asset_url
 
 #: Scripts and stylesheets of every page, in load order: Leaflet, VectorGrid, our code.
 PAGE_JS: list[tuple[str, str]] = [
     ("leaflet", asset_url(LEAFLET_JS)),
     ("vectorgrid", asset_url(VECTORGRID_JS)),
     ("artois_map", asset_url(APP_JS)),
+    ("artois_planner", asset_url(PLANNER_JS)),
 ]
 PAGE_CSS: list[tuple[str, str]] = [
     ("leaflet_css", asset_url(LEAFLET_CSS)),

@@ -34,6 +34,7 @@ API_URLS: Mapping[str, str] = {
     "route": "/api/parks/route",
     "serviceArea": "/api/parks/service-area",
     "communesStats": "/api/stats/communes",
+    "scenario": "/api/parks/scenario",
 }
 
 PAGE_TITLE = "Artois Solaire & Parcs — carte"
@@ -54,28 +55,16 @@ def _fr(value: float, digits: int = 0) -> str:
 
 
 def assumptions() -> list[str]:
-    """The assumptions behind a roof's figures, in French, from :mod:`geo.config` (shown in the panel)."""
-    quarter = config.PV_TARIFFS[config.PV_TARIFF_QUARTER]
-    surplus = quarter["surplus_eur_kwh"][0]  # type: ignore[index]
-    premium = quarter["premium_eur_kwp"][0]  # type: ignore[index]
-    costs = ", ".join(f"{_fr(eur)} €/kWc jusqu'à {_fr(kwp)} kWc" for kwp, eur in config.INSTALLED_COST_EUR_PER_KWP[:2])
-    price = config.RETAIL_PRICES_EUR_KWH[config.RETAIL_PRICE_DATE]
+    """The assumptions behind a roof's figures, in French, with sources (shown in the panel): the economics
+    ones are :func:`geo.roofs.economics.assumptions`, as in the report and ``/api/simulate``."""
+    from geo.roofs.economics import assumptions as economics_assumptions
+
     return [
         f"Panneaux de {_fr(config.MODULE_PEAK_POWER_WP)} Wc ({_fr(config.MODULE_LENGTH_M, 2)} × "
         f"{_fr(config.MODULE_WIDTH_M, 2)} m), pertes du système {_fr(config.PV_SYSTEM_LOSS * 100)} %.",
-        f"Installation conseillée de {_fr(config.RECO_KWP_MIN)} à {_fr(config.RECO_KWP_MAX)} kWc sur les "
-        "meilleurs pans, dimensionnée pour la consommation du foyer indiquée ci-dessus.",
-        f"Coût installé TTC : {costs} (ADEME, HESPUL).",
-        f"Électricité économisée à {_fr(price, 4)} €/kWh TTC (tarif bleu au {config.RETAIL_PRICE_DATE}), "
-        f"en hausse de {_fr(config.RETAIL_PRICE_ESCALATION_PER_YEAR * 100)} % par an.",
-        f"Surplus vendu {_fr(float(surplus[1]), 4)} €/kWh et prime à l'autoconsommation de "
-        f"{_fr(float(premium[1]))} €/kWc (tarifs {config.PV_TARIFF_QUARTER}, installations ≤ {_fr(float(surplus[0]))} kWc).",
-        f"Calcul sur {config.ANALYSIS_YEARS} ans ; perte de rendement des panneaux "
-        f"{_fr(config.MODULE_DEGRADATION_PER_YEAR * 100, 1)} % par an ; entretien "
-        f"{_fr(config.OM_COST_SHARE_PER_YEAR * 100)} % du coût par an.",
-        f"CO₂ évité : {_fr(config.GRID_CO2_KG_PER_KWH * 1000)} g par kWh produit (ADEME, mix électrique moyen).",
+        *(f"{a['label']} : {a['value']} (source : {a['source']})." for a in economics_assumptions()),
         f"Eau chaude solaire : foyer de {config.SWH_PERSONS} personnes, "
-        f"{_fr(config.SWH_LITRES_PER_PERSON_DAY)} litres par personne et par jour.",
+        f"{_fr(config.SWH_LITRES_PER_PERSON_DAY)} litres par personne et par jour (méthode f-chart).",
     ]
 
 
@@ -98,6 +87,22 @@ def page_settings() -> dict[str, Any]:
             "max": config.MAP_CONSUMPTION_MAX_KWH_YR,
             "default": round(config.HOUSEHOLD_CONSUMPTION_KWH_YR),
         },
+        "economics": economics_form(),
+    }
+
+
+def economics_form() -> dict[str, Any]:
+    """Choices and defaults of the panel's economics options (those of ``POST /api/simulate``, from config)."""
+    lo, hi = config.ANALYSIS_YEARS_RANGE
+    return {
+        "profiles": [{"value": k, "label": str(v["label"])} for k, v in config.LOAD_PROFILES.items()],
+        "default_profile": config.DEFAULT_LOAD_PROFILE,
+        "years": {"min": lo, "max": hi, "default": config.ANALYSIS_YEARS},
+        "escalation_pct": round(config.RETAIL_PRICE_ESCALATION_PER_YEAR * 100, 1),
+        "loan_rate_pct": round(config.LOAN_RATE * 100, 2),
+        "vat": [{"value": "auto", "label": "selon le cas (5,5 % ≤ 9 kWc pour un foyer)"},
+                {"value": "reduit", "label": "5,5 %"}, {"value": "normal", "label": "20 %"},
+                {"value": "recuperable", "label": "récupérée (entreprise)"}],
     }
 
 
@@ -191,7 +196,9 @@ def build_map(*, online_basemaps: Sequence[Mapping[str, str | int]] = config.MAP
     panel = _templates.get_template("panel.html.j2").render(
         minutes=config.MAP_SERVICE_AREA_MINUTES,
         consumption=settings["consumption"],
+        economics=settings["economics"],
         suitability=settings["suitability"],
+        scenario_url=API_URLS["scenario"], gaps_url=API_URLS["items"].format(collection="gaps") + "?limit=1000",
     )
     add_body_html(fmap.get_root(), panel, name="artois_panel")  # type: ignore[arg-type]
     return fmap

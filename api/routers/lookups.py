@@ -11,6 +11,7 @@ from api.deps import get_catalog, get_settings
 from api.geocoder import AddressIndex
 from api.layers import Catalog
 from api.models import (
+    Assumption,
     ErrorBody,
     GeocodeCandidate,
     GeocodeResponse,
@@ -83,20 +84,23 @@ async def geocode(
     "/simulate",
     response_model=SimulateResponse,
     summary="Simulation économique d'une installation",
-    description="Economics of an installation on one building recomputed for a household consumption and a "
-    "chosen power (kWp) or set of faces, with geo.roofs.economics.simulate (dated French tariffs in geo/config.py).",
+    description="Economics of an installation on one building over the panels' life for a household, a company "
+    "or a public owner: consumption and load profile, EMS, battery, VAT, installed cost, analysis years, "
+    "escalation, loan; chosen power (kWp) or set of faces. Computed by geo.roofs.economics.simulate (dated French "
+    "tariffs in geo/config.py); the answer lists the assumptions with their sources.",
     responses={**_404, 400: {"model": ErrorBody, "description": "Simulation impossible"}},
 )
 def simulate(
     body: SimulateRequest, catalog: Annotated[Catalog, Depends(get_catalog)],
 ) -> SimulateResponse:
-    economics = services.simulate(
-        catalog, body.building_id, annual_consumption_kwh=body.annual_consumption_kwh, kwp=body.kwp,
-        face_ids=body.face_ids,
-    )
+    options = services.SimulateOptions(**body.model_dump(exclude={"building_id", "kwp", "face_ids"}))
+    result, whole = services.simulate_with_whole_roof(catalog, body.building_id, options=options, kwp=body.kwp,
+                                                      face_ids=body.face_ids)
     return SimulateResponse(
-        building_id=body.building_id, annual_consumption_kwh=body.annual_consumption_kwh, kwp=body.kwp,
-        face_ids=body.face_ids, economics=economics,
+        building_id=body.building_id, annual_consumption_kwh=result.annual_consumption_kwh, kwp=body.kwp,
+        face_ids=body.face_ids, economics=services.simulation_json(result),
+        whole_roof=None if whole is None else services.simulation_json(whole),
+        assumptions=[Assumption(**a) for a in services.economics_assumptions(result)],
     )
 
 

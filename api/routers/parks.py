@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field, model_validator
 
 from api import services
 from api.deps import get_catalog
@@ -56,3 +57,41 @@ def service_area(
     minutes: Annotated[float, Query(gt=0, le=60, description="walking time [min]", examples=[10])] = 10.0,
 ) -> dict[str, Any]:
     return services.park_service_area(catalog, park, minutes=minutes)
+
+
+class LineStringGeometry(BaseModel):
+    """A GeoJSON LineString in WGS84 [lon, lat] (°)."""
+
+    type: Literal["LineString"]
+    coordinates: list[tuple[Annotated[float, Field(ge=-180, le=180)], Annotated[float, Field(ge=-90, le=90)]]] = Field(
+        min_length=2, max_length=500, description="[lon, lat] positions [°]")
+
+
+class ScenarioRequest(BaseModel):
+    """Either candidate gaps to build, or a new path drawn by the planner."""
+
+    gaps: list[str] | None = Field(default=None, min_length=1, max_length=100, examples=[["1"]],
+                                   description="gap_id values of the gaps layer")
+    line: LineStringGeometry | None = Field(default=None, description="GeoJSON LineString in WGS84")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ScenarioRequest:
+        if (self.gaps is None) == (self.line is None):
+            raise ValueError("give either gaps or line")
+        return self
+
+
+@router.post(
+    "/scenario",
+    summary="Scénario : liens construits ou tracé nouveau, et ce qu'ils changent",
+    description="Build candidate gaps (`{\"gaps\": [\"1\"]}`, geo.parks.gaps.apply_scenario) or add a new greenway "
+    "path (`{\"line\": <GeoJSON LineString, WGS84>}`, attached to the walk network within "
+    "PARKS_SCENARIO_SNAP_M), and return a GeoJSON FeatureCollection: `properties` holds the people newly linked "
+    "to the Chaîne (within 10 min of a linked park), the people newly within a 10-minute walk of any park, the "
+    "loop and greenway lengths before/after; features: the link (`role = lien`), the routes between parks "
+    "that change (`itineraire`) and the new loop (`boucle`). Downloadable as is.",
+    responses=_ERRORS,
+)
+def scenario(body: ScenarioRequest, catalog: Annotated[Catalog, Depends(get_catalog)]) -> dict[str, Any]:
+    return services.park_scenario(catalog, gaps=body.gaps,
+                                  line=body.line.model_dump() if body.line is not None else None)

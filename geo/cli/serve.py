@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from geo.errors import ArtoisError, InputError
+from geo.pipeline import check_build
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ArtoisError(f"--workers must be at least 1 (got {args.workers})")
+    check_build(args.data)  # an interrupted or failed build is never served
     if args.addresses is not None and not args.addresses.is_file():
         raise InputError(args.addresses, "file not found")
     return serve(data_dir=args.data, host=args.host, port=args.port, addresses=args.addresses, workers=args.workers)

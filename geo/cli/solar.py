@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     solar_sub = p.add_subparsers(dest="solar_command", metavar="SUBCOMMAND")
     _register_irradiance(solar_sub)
     _register_roofs(solar_sub)
+    _register_lookup(solar_sub)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -127,4 +128,62 @@ def run_roofs(args: argparse.Namespace) -> int:
         annual_consumption_kwh=args.consumption,
     )
     print(f"wrote {report.line()}")
+    return 0
+
+
+# -- artois solar lookup (owner: adviser workflows, api/batch.py) ---------------------------------------
+
+
+def _register_lookup(solar_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = solar_sub.add_parser(
+        "lookup",
+        help="figures of a list of addresses (CSV in, CSV out): building, class, kWp, kWh/yr, economics",
+        description=(
+            "Geocode every address of a CSV (a column 'adresse' of free text, or BAN-like columns numero, rep, "
+            "nom_voie, code_postal, nom_commune) on the build's BAN addresses, find the building at it and write "
+            "its figures (the /api/roof ones), or a French reason: introuvable, ambigue (with the candidates), "
+            "hors_territoire, aucun_pan_adapte. One output row per input row; ';'-separated UTF-8 output."
+        ),
+    )
+    p.add_argument("--addresses", type=Path, required=True, metavar="IN.csv", help="the addresses to look up")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.csv", help="output CSV (written atomically)")
+    p.add_argument("--data", type=Path, default=Path("build"), help="folder of built layers (default: build/)")
+    p.add_argument("--ban", type=Path, default=None, metavar="FILE",
+                   help="BAN adresses-XX.csv for the geocoder (default: found beside the build, as 'artois serve')")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_lookup)
+
+
+def run_lookup(args: argparse.Namespace) -> int:
+    from collections.abc import Iterable
+
+    from tqdm import tqdm
+
+    from api import batch, services
+    from api.layers import Catalog
+    from api.settings import Settings
+    from geo.errors import InputError
+    from geo.io._atomic import atomic_path
+
+    if not args.addresses.is_file():
+        raise InputError(args.addresses, "file not found")
+    if args.out.suffix.lower() != ".csv":
+        raise InputError(args.out, "the output must be a .csv file")
+    if args.ban is not None and not args.ban.is_file():
+        raise InputError(args.ban, "file not found")
+    table, queries = batch.read_address_table(args.addresses.read_bytes(), source=str(args.addresses))
+    settings = Settings(data_dir=args.data, addresses_path=args.ban)
+    catalog = Catalog(settings.data_dir)
+    if "buildings" not in catalog.collections:
+        raise InputError(args.data, "no solar cadastre (rooftops.gpkg with a buildings layer): run 'artois build'")
+    lookup = batch.BatchLookup(catalog, services.load_address_index(catalog, settings))
+
+    def bar(items: Iterable[str]) -> Iterable[str]:
+        return tqdm(list(items), desc="adresses", unit="adr", disable=args.no_progress)
+
+    results = lookup.run(queries, progress=bar)
+    with atomic_path(args.out) as tmp:
+        tmp.write_bytes(batch.to_csv(batch.results_table(table, results)))
+    counts = ", ".join(f"{n} {s}" for s, n in batch.summary(results).items() if n)
+    print(f"wrote {args.out}: {len(results)} addresses ({counts})")
     return 0

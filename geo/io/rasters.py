@@ -371,6 +371,12 @@ class WindowWriter:
         self._ds.write(arr, window=window)
 
 
+def read_bands(path: str | Path) -> np.ndarray:
+    """Every band of one GeoTIFF, as stored: (bands, rows, cols) of its data type."""
+    with rasterio.open(path) as src:
+        return src.read()
+
+
 @contextlib.contextmanager
 def cog_writer(
     path: str | Path,

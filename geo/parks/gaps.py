@@ -254,11 +254,7 @@ def apply_scenario(model: ParksModel, gap_ids: list[int] | tuple[int, ...]) -> S
     net = model.network
     gw = net.edges["is_greenway"].to_numpy(bool)
     length = net.edges["length_m"].to_numpy(float)
-    edges = sorted({int(e) for s in rows["edge_ids"] for e in str(s).split(",") if e != ""})
-    if any(e < 0 or e >= len(gw) for e in edges):
-        raise InvalidRequestError("the gaps do not match this network (rebuild parks.gpkg)")
-    flags = gw.copy()
-    flags[edges] = True
+    edges, flags = gap_flags(model, rows)
     before = model.connectivity()
     after = model.connectivity(is_greenway=flags)
     lp_before = linked_population(model, before)
@@ -277,3 +273,16 @@ def apply_scenario(model: ParksModel, gap_ids: list[int] | tuple[int, ...]) -> S
         served_population_10min=served,
         geometry=shapely.union_all(rows.geometry.values),
     )
+
+
+def gap_flags(model: ParksModel, rows: gpd.GeoDataFrame) -> tuple[list[int], np.ndarray]:
+    """(network edge rows of the gaps ``rows``, greenway flags of the network once they are built)."""
+    gw = model.network.edges["is_greenway"].to_numpy(bool)
+    if "edge_ids" not in rows:
+        raise InvalidRequestError("the gaps layer has no edge_ids column (rebuild parks.gpkg)")
+    edges = sorted({int(e) for s in rows["edge_ids"] for e in str(s).split(",") if e != ""})
+    if any(e < 0 or e >= len(gw) for e in edges):
+        raise InvalidRequestError("the gaps do not match this network (rebuild parks.gpkg)")
+    flags = gw.copy()
+    flags[edges] = True
+    return edges, flags

@@ -11,10 +11,13 @@ pv
 classes
     The suitability classes (code, French label, colour, explanation) and the rule assigning them.
 economics
-    Household load profile, self-consumption, French tariffs, payback, 20-year gain, CO₂ and
-    :func:`~geo.roofs.economics.simulate` for the API.
+    Dated French tariffs, VAT, installed cost, the panels' whole-life cash flow (payback, net gain, NPV,
+    sensitivity band), owners (household, company, public owner), CO₂, and
+    :func:`~geo.roofs.economics.simulate`'s typed result for the API and the report.
+loads
+    Load profiles by household / building type and what PV covers of them hour by hour (EMS, battery).
 hotwater
-    Solar hot water (chauffe-eau solaire individuel) on the best face.
+    Solar hot water (chauffe-eau solaire individuel) on the best face (f-chart method).
 aggregate
     Per-building and per-commune / per-agglomeration totals.
 build

@@ -12,8 +12,9 @@ import shapely
 from geo import config
 from geo.products import rooftops
 from geo.roofs.classes import SUITABLE_CODES
-from geo.roofs.economics import FaceSet, Tariffs, face_hourly_kwh, household_load_profile, recommend
+from geo.roofs.economics import FaceSet, Tariffs, default_options, face_hourly_kwh, owner_of, recommend
 from geo.roofs.hotwater import collector_area_m2, solar_hot_water
+from geo.roofs.loads import load_profile
 from geo.roofs.pv import OrientationYield
 
 #: BAN fields copied onto each building with its address: buildings column -> BAN column.
@@ -94,12 +95,21 @@ def building_table(
 
     ``kwp_max`` / ``production_kwh_yr_max`` / ``usable_area_m2`` count the faces that are not
     unsuitable (the full-roof potential); the recommendation is :func:`geo.roofs.economics.recommend`
-    for a household using ``annual_consumption_kwh``; solar hot water goes on the face with the
+    with the default options of the building's owner (:func:`geo.roofs.economics.owner_of`: a household using
+    ``annual_consumption_kwh``, or a company / public owner whose consumption is its floor area times
+    :data:`geo.config.NON_RESIDENTIAL_KWH_PER_M2_YR`); solar hot water goes on the face with the
     highest irradiation on its modules that has room for the collector.
     """
     tariffs = tariffs or Tariffs.default()
-    load = household_load_profile(annual_consumption_kwh)
-    shares = {k: v.hourly_share for k, v in profiles.items()}
+    household = default_options("menage", consumption_kwh=annual_consumption_kwh)
+    load = load_profile(household.load_profile, household.annual_consumption_kwh)
+    usage = buildings["usage_1"].to_numpy(object) if "usage_1" in buildings.columns else np.full(len(buildings), None)
+    floors = (pd.to_numeric(buildings["nombre_d_etages"], errors="coerce").fillna(1).clip(lower=1).to_numpy(float)
+              if "nombre_d_etages" in buildings.columns else np.ones(len(buildings)))
+    flat = faces["is_flat"].fillna(False).to_numpy(bool) if len(faces) and "is_flat" in faces.columns \
+        else np.zeros(len(faces), dtype=bool)
+    # the hourly profiles as stored in pv_profiles (float32), which the API reads: stored and served figures agree
+    shares = {k: rooftops.decode_profile(rooftops.encode_profile(v.hourly_share)) for k, v in profiles.items()}
     addr = match_addresses(buildings, addresses)
     codes = commune_of(buildings, communes)
     codes = codes.where(codes.notna(), addr["ban_code_insee"])
@@ -142,17 +152,26 @@ def building_table(
         best = int(np.argmax(score))
         row["best_face_id"] = f.face_id[best]
         row["suitability"] = suit_name[idx][best]
+        owner = owner_of(usage[i], float(usable[idx][su & flat[idx]].sum()))
+        opts, b_load = household, load
+        if owner != "menage":
+            floor_m2 = float(buildings.geometry.iloc[i].area) * floors[i]
+            opts = default_options(owner, consumption_kwh=floor_m2 * config.NON_RESIDENTIAL_KWH_PER_M2_YR)
+            b_load = load_profile(opts.load_profile, opts.annual_consumption_kwh)
+        row.update(owner=owner, load_profile=opts.load_profile, consumption_kwh_yr=opts.annual_consumption_kwh,
+                   analysis_years=opts.analysis_years, reco_kwp=0.0, reco_n_modules=0.0, reco_production_kwh_yr=0.0)
         valid = np.isfinite(prod[idx])
+        reco = None
         if valid.any():
             fv = f.take(valid)
-            reco = recommend(fv, hourly=face_hourly_kwh(fv, shares), load=load, tariffs=tariffs)
+            reco = recommend(fv, hourly=face_hourly_kwh(fv, shares), load=b_load, tariffs=tariffs, options=opts)
+        if reco is not None:
             row.update(
-                reco_kwp=reco["kwp"], reco_n_modules=reco["n_modules"],
-                reco_production_kwh_yr=reco["production_kwh_yr"], reco_cost_eur=reco["cost_eur"],
-                reco_premium_eur=reco["premium_eur"], reco_self_consumption_rate=reco["self_consumption_rate"],
-                reco_savings_eur_yr=reco["savings_eur_yr"], reco_sales_eur_yr=reco["sales_eur_yr"],
-                reco_payback_yr=reco["payback_yr"], reco_net_gain_20yr_eur=reco["net_gain_eur"],
-                co2_avoided_kg_yr=reco["co2_avoided_kg_yr"],
+                reco_kwp=reco.kwp, reco_n_modules=reco.n_modules, reco_production_kwh_yr=reco.production_kwh_yr,
+                reco_cost_eur=reco.cost_eur, reco_premium_eur=reco.premium_eur,
+                reco_self_consumption_rate=reco.self_consumption_rate, reco_savings_eur_yr=reco.savings_eur_yr,
+                reco_sales_eur_yr=reco.sales_eur_yr, reco_payback_yr=reco.payback_yr,
+                reco_net_gain_eur=reco.net_gain_eur, co2_avoided_kg_yr=reco.co2_avoided_kg_yr,
             )
         # solar hot water on the best-irradiated face with room for the collector
         for k in np.argsort(-mod_irr_yr[idx], kind="stable"):
@@ -160,8 +179,7 @@ def building_table(
             area = collector_area_m2(float(usable[j]))
             if area <= 0 or not np.isfinite(mod_irr[j]).all():
                 continue
-            swh = solar_hot_water(mod_irr[j], profiles[str(f.profile_id[k])].g_eff_w_m2, temp_air_c,
-                                  collector_m2=area)
+            swh = solar_hot_water(mod_irr[j], temp_air_c, collector_m2=area)
             row.update(swh_face_id=f.face_id[k], swh_collector_m2=swh["collector_m2"],
                        swh_heat_kwh_yr=swh["heat_kwh_yr"], swh_solar_fraction=swh["solar_fraction"])
             break
@@ -169,7 +187,7 @@ def building_table(
     table = pd.DataFrame.from_records(rows, columns=list(BUILDING_COLUMNS))
     for c in BUILDING_COLUMNS:
         if c not in ("building_id", "cleabs", "address", *ADDRESS_FIELDS, "code_insee", "status", "best_face_id",
-                     "suitability", "swh_face_id", "weather_source", "tariff_quarter"):
+                     "suitability", "swh_face_id", "weather_source", "tariff_quarter", "owner", "load_profile"):
             table[c] = pd.to_numeric(table[c], errors="coerce").astype(float)
     for c in ("n_faces", "n_suitable_faces"):
         table[c] = table[c].fillna(0).astype(int)

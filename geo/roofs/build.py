@@ -34,6 +34,7 @@ from geo.roofs.scoring import score_faces, site_summary
 from geo.roofs.segmentation import (
     ISSUE_KEYS,
     detect_buildings,
+    first_pixel_key,
     local_planes,
     prepare_footprints,
     segment_roofs,
@@ -217,11 +218,7 @@ def _territory_noise(dsm: RasterGrid, fps: gpd.GeoDataFrame, groups: Sequence[_G
     return float(np.mean(np.array(vals if len(ranks) == 2 else vals[:1], dtype=np.float64)))
 
 
-def _first_pixel_key(g: BaseGeometry) -> tuple[float, float]:
-    """(−top, left) of a pixel-outline polygon's first pixel in raster scan order."""
-    top = g.bounds[3]
-    xy = shapely.get_coordinates(g)
-    return (-top, float(xy[np.abs(xy[:, 1] - top) < 1e-9, 0].min()))
+_first_pixel_key = first_pixel_key
 
 
 def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float) -> gpd.GeoDataFrame:

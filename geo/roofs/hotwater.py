@@ -1,20 +1,22 @@
-"""Solar hot water (chauffe-eau solaire individuel, CESI) on a roof face: a monthly efficiency-curve model.
+"""Solar hot water (chauffe-eau solaire individuel, CESI) on a roof face: the f-chart method.
 
-Model (parameters in :mod:`geo.config` section 6)
--------------------------------------------------
-For each month m (d_m days):
+Model (parameters in :mod:`geo.config` section 6): the f-chart correlation for liquid solar water
+heating of Klein, Beckman & Duffie (1976), as given by Duffie & Beckman, "Solar Engineering of Thermal
+Processes" (4th ed., 2013, §20.2-20.3, eq. 20.3.1 and the hot-water correction 20.3.3). For each month
+(Δt seconds, load L = the household's hot-water heat):
 
-* demand  Q_m = persons · litres · d_m · (T_hot − T_cold,m) · c_water            [kWh]
-* collector efficiency  η_m = max(0, η0 − a1 · (T_m − T_air,m) / G_m), with the mean collector
-  temperature T_m = (T_hot + T_cold,m) / 2 [°C], the month's mean air temperature T_air,m [°C]
-  and G_m the energy-weighted mean irradiance on the collector's plane [W/m²] (Σ G² / Σ G over
-  the weather's hours)
-* collected  C_m = A · H_m · η_m · (1 − losses), H_m the face's monthly irradiation [kWh/m²]
-  (with shading, from the irradiation raster)
-* useful heat  U_m = min(C_m, Q_m) (the store cannot use more than the demand)
+* X = A · F_R'U_L · (100 °C − T_air) · Δt / L, times (11.6 + 1.18 T_hot + 3.86 T_mains − 2.32 T_air)
+  / (100 − T_air) for hot water;
+* Y = A · F_R'(τα)_n · (τα)/(τα)_n · H · / L, H the month's irradiation on the collector [J/m²];
+* L includes the store's standing losses (:data:`geo.config.SWH_TANK_LOSS_KWH_DAY`), which the
+  system must also cover;
+* f = 1.029 Y − 0.065 X − 0.245 Y² + 0.0018 X² + 0.0215 Y³, clipped to [0, 1].
 
-Solar fraction = Σ U_m / Σ Q_m. A simple first-order model (no stratification, no f-chart
-storage correction); it reproduces the 40-60 % solar fractions quoted for northern France.
+F_R(τα)_n and F_R U_L are taken as the collector's η0 and a1 (EN ISO 9806), times the heat-exchanger
+factor F_R'/F_R and the monthly-mean incidence factor (τα)/(τα)_n of config. Solar fraction = Σ f L / Σ L.
+The f-chart was fitted on systems with 75 L of storage per m² of collector, which a household CESI has.
+Northern France reference: a 3-4 m² CESI covers 40-60 % of the hot water (ADEME, "Le chauffe-eau solaire",
+2023); tests/test_economics.py checks Lens against that band.
 """
 
 from __future__ import annotations
@@ -46,20 +48,17 @@ def hot_water_demand_kwh(*, persons: int = config.SWH_PERSONS) -> np.ndarray:
 
 def solar_hot_water(
     irradiation_kwh_m2: Sequence[float] | np.ndarray,
-    g_eff_w_m2: Sequence[float] | np.ndarray,
     temp_air_c: Sequence[float] | np.ndarray,
     *,
     collector_m2: float,
     persons: int = config.SWH_PERSONS,
 ) -> dict[str, object]:
-    """Useful heat and solar fraction of a CESI.
+    """Useful heat and solar fraction of a CESI (f-chart, see the module docstring).
 
     Parameters
     ----------
     irradiation_kwh_m2
         Monthly irradiation on the collector plane [kWh/m²] (12 values).
-    g_eff_w_m2
-        Monthly energy-weighted mean irradiance on that plane [W/m²] (12 values).
     temp_air_c
         Monthly mean air temperature [°C] (12 values).
     collector_m2
@@ -70,24 +69,27 @@ def solar_hot_water(
     Returns
     -------
     dict
-        ``collector_m2``, ``heat_kwh_yr`` (useful), ``demand_kwh_yr``, ``solar_fraction`` (0-1),
-        ``heat_monthly_kwh`` and ``efficiency_monthly`` (12 values each).
+        ``collector_m2``, ``heat_kwh_yr`` (useful), ``demand_kwh_yr`` (hot water + store losses), ``solar_fraction`` (0-1),
+        ``heat_monthly_kwh`` and ``fraction_monthly`` (12 values each).
     """
-    h = np.asarray(irradiation_kwh_m2, float)
-    g = np.asarray(g_eff_w_m2, float)
+    h = np.nan_to_num(np.asarray(irradiation_kwh_m2, float))
     ta = np.asarray(temp_air_c, float)
-    demand = hot_water_demand_kwh(persons=persons)
-    tm = (config.SWH_HOT_WATER_TEMP_C + np.asarray(config.SWH_COLD_WATER_TEMP_C)) / 2.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eta = np.where(g > 0, config.SWH_ETA0 - config.SWH_A1_W_M2K * (tm - ta) / g, 0.0)
-    eta = np.clip(np.nan_to_num(eta), 0.0, None)
-    collected = collector_m2 * h * eta * (1.0 - config.SWH_SYSTEM_LOSS)
-    useful = np.minimum(collected, demand)
+    demand = hot_water_demand_kwh(persons=persons) + config.SWH_TANK_LOSS_KWH_DAY * _DAYS
+    tw = np.asarray(config.SWH_COLD_WATER_TEMP_C, float)
+    dt_s = _DAYS * 86400.0
+    load_j = demand * 3.6e6
+    exch = config.SWH_EXCHANGER_FACTOR
+    x = collector_m2 * config.SWH_A1_W_M2K * exch * (100.0 - ta) * dt_s / load_j
+    x = x * (11.6 + 1.18 * config.SWH_HOT_WATER_TEMP_C + 3.86 * tw - 2.32 * ta) / (100.0 - ta)
+    y = collector_m2 * config.SWH_ETA0 * exch * config.SWH_INCIDENCE_FACTOR * h * 3.6e6 / load_j
+    f = 1.029 * y - 0.065 * x - 0.245 * y**2 + 0.0018 * x**2 + 0.0215 * y**3
+    f = np.clip(np.nan_to_num(f), 0.0, 1.0) if collector_m2 > 0 else np.zeros(12)
+    useful = f * demand
     return {
         "collector_m2": float(collector_m2),
         "heat_kwh_yr": float(useful.sum()),
         "demand_kwh_yr": float(demand.sum()),
         "solar_fraction": float(useful.sum() / demand.sum()) if collector_m2 > 0 else 0.0,
         "heat_monthly_kwh": useful,
-        "efficiency_monthly": eta,
+        "fraction_monthly": f,
     }

@@ -132,7 +132,10 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
     # its centre
     top = np.array([c for c, s_ in zip(cand, scores, strict=True) if s_ >= scores.max() - 1e-9])
     coarse_fit = (float(top[:, 0].mean()), float(top[:, 1].mean()), float(top[:, 2].mean()))
-    outline = snap_edges(moved_outline(block, *coarse_fit), xs, ys, w)
+    fits = score((0.0, 0.0, 0.0)) >= scores.max() - 1e-9  # the footprint already fits the DSM best
+    if fits:
+        coarse_fit = (0.0, 0.0, 0.0)
+    outline = snap_edges(moved_outline(block, *coarse_fit), xs, ys, w, keep=fits)
     # the offset and outer-wall move that best explain the snapped outline (reported figures)
     c0, c1 = block.centroid, outline.centroid
     dx, dy = c1.x - c0.x, c1.y - c0.y
@@ -142,10 +145,11 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
 
 
 def snap_edges(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray,
-               *, reach_m: float = 0.6) -> BaseGeometry:
+               *, reach_m: float = 0.6, keep: bool = False) -> BaseGeometry:
     """Move each edge of ``outline`` along its normal to the middle between the last roof and the
     first ground evidence (pixel centres within ``reach_m`` of it, away from its ends), by at
-    most ``reach_m``; vertices are the intersections of the moved edge lines."""
+    most ``reach_m`` (with ``keep``, not at all if it already lies between them: a footprint that
+    fits the DSM keeps its exact edges); vertices are the intersections of the moved edge lines."""
     parts = list(getattr(outline, "geoms", [outline]))
     out = []
     for part in parts:
@@ -169,7 +173,7 @@ def snap_edges(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndar
             sel = (along > 0.4) & (along < length[i] - 0.4) & (np.abs(across) < reach_m + 0.3)
             if (w[sel] > 0).sum() < 2 or (w[sel] < 0).sum() < 2:
                 continue
-            moves[i] = _best_cut(across[sel], w[sel], reach_m)
+            moves[i] = _best_cut(across[sel], w[sel], reach_m, keep)
         lines_p = v + moves[:, None] * normal
         new = np.empty_like(v)
         for i in range(n):
@@ -188,7 +192,7 @@ def snap_edges(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndar
     return _polygonal(shapely.union_all(out)) if out else outline
 
 
-def _best_cut(s: np.ndarray, w: np.ndarray, reach_m: float) -> float:
+def _best_cut(s: np.ndarray, w: np.ndarray, reach_m: float, keep: bool = False) -> float:
     """The position t in [−reach, reach] maximising Σ w over s < t; the middle of the best gap."""
     order = np.argsort(s, kind="stable")
     s, w = s[order], w[order]
@@ -208,6 +212,8 @@ def _best_cut(s: np.ndarray, w: np.ndarray, reach_m: float) -> float:
         first -= 1
     while last + 1 < g.size and g[last + 1] >= g.max() - 1e-9:
         last += 1
+    if keep and lo[first] <= 0.0 <= hi[last]:  # the edge is already where the DSM says: leave it
+        return 0.0
     return float(0.5 * (lo[first] + hi[last]))
 
 

@@ -851,8 +851,8 @@ def detect_buildings(
     Returns
     -------
     GeoDataFrame
-        ``building_id`` (``dsm-{n}``, pieces of a row ``dsm-{n}-{k}``), geometry (pixel-outline
-        polygons, cut across rows) in ``crs``.
+        ``building_id`` (``dsm-{n}``, numbered in raster scan order of their first pixel),
+        geometry (pixel-outline polygons, cut across rows) in ``crs``.
     """
     res = float(transform.a)
     ndsm = dsm.astype(np.float64) - dtm.astype(np.float64)
@@ -886,4 +886,15 @@ def detect_buildings(
         return found
     from geo.roofs.rows import split_rows as split
 
-    return split(found, dsm, transform)
+    pieces = split(found, dsm, transform)
+    pieces = pieces.iloc[sorted(range(len(pieces)), key=lambda i: first_pixel_key(pieces.geometry.iloc[i]))]
+    pieces["building_id"] = [f"dsm-{i}" for i in range(1, len(pieces) + 1)]
+    return pieces.reset_index(drop=True)
+
+
+def first_pixel_key(g: BaseGeometry) -> tuple[float, float]:
+    """(−top, left) of an outline's first pixel in raster scan order (its top-left vertex): the order
+    buildings detected from the DSM are numbered in."""
+    top = g.bounds[3]
+    xy = shapely.get_coordinates(g)
+    return (-top, float(xy[np.abs(xy[:, 1] - top) < 1e-9, 0].min()))

@@ -14,6 +14,7 @@ real-format tables) and :mod:`write` (the files).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +51,10 @@ class SampleInfo:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0, clean: bool = False) -> SampleInfo:
+def generate_sample(
+    out_dir: str | Path, *, small: bool = False, seed: int = 0, clean: bool = False,
+    size: tuple[int, int] | None = None, kinds: Sequence[str] | None = None,
+) -> SampleInfo:
     """Generate the sample territory under ``out_dir`` (``rooftops/`` and ``parks/``).
 
     Parameters
@@ -66,6 +70,12 @@ def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0, 
     clean
         Write the exact scene (no DSM noise, exact footprints…) instead of the default with the
         defects of real data (:mod:`geo.sample.defects`); the truth file is the same.
+    size
+        (W, H): instead, a territory of W × H whole 1 km LiDAR tiles mixing town centre, corons,
+        suburbs, fields, industry and slag heaps (:mod:`geo.sample.territory`).
+    kinds
+        With ``size``: the kinds of tile from the centre outwards (default
+        :data:`geo.sample.territory.KIND_ORDER`).
 
     Returns
     -------
@@ -74,16 +84,24 @@ def generate_sample(out_dir: str | Path, *, small: bool = False, seed: int = 0, 
     """
     out = Path(out_dir)
     roof_dir, parks_dir = out / "rooftops", out / "parks"
-    scene = build_scene(small=small, seed=seed)
+    if size is not None:
+        from geo.sample.territory import KIND_ORDER, build_territory_scene, write_territory_tiles
+
+        scene = build_territory_scene(*size, seed=seed, kinds=KIND_ORDER if kinds is None else kinds)
+    else:
+        scene = build_scene(small=small, seed=seed)
     rng = np.random.default_rng([seed, 2])
     tables.assign_cleabs(scene, rng)
 
-    dtm, dsm, transform = rasterise(scene, scene.bounds, config.LIDAR_PIXEL_SIZE_M)
     rng_defects = np.random.default_rng([seed, 13])  # its own stream: the rest does not depend on it
-    if not clean:
-        dsm = defects.damage_rasters(dsm, dtm, transform, scene, rng_defects)
-    tiles = write_tiles(roof_dir / "lidar", dtm, dsm, transform, scene.bounds)
-    del dtm, dsm
+    if size is not None:  # tile by tile: memory is one tile whatever the territory
+        tiles = write_territory_tiles(scene, roof_dir / "lidar", defects_seed=None if clean else [seed, 13])
+    else:
+        dtm, dsm, transform = rasterise(scene, scene.bounds, config.LIDAR_PIXEL_SIZE_M)
+        if not clean:
+            dsm = defects.damage_rasters(dsm, dtm, transform, scene, rng_defects)
+        tiles = write_tiles(roof_dir / "lidar", dtm, dsm, transform, scene.bounds)
+        del dtm, dsm
 
     communes = tables.communes(scene)
     ban = tables.addresses(scene, communes, rng)  # before the buildings: 'bis' adds dwellings

@@ -30,8 +30,9 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from geo import config
-from geo.errors import InputError
-from geo.io.rasters import find_lidar_tiles, read_grid, read_raster
+from geo.errors import ArtoisError, InputError
+from geo.io._atomic import write_text_atomic
+from geo.io.rasters import find_lidar_tiles, read_bands, read_grid, read_raster, write_geotiff
 from geo.io.vectors import list_layers, read_vector
 from geo.io.weather import load_weather
 from geo.pipeline import BuildContext
@@ -67,11 +68,14 @@ class Footprints:
         return cls(path, layer, crs, CRS.from_user_input(head.crs) if head.crs is not None else crs)
 
     def mask(self, shape: tuple[int, int], transform: Affine) -> np.ndarray:
-        """Pixels of the window (``shape``, ``transform``) touched by a footprint."""
+        """Pixels of the window (``shape``, ``transform``) touched by a footprint grown by the reach of the
+        roofs stage's reconciliation (footprints drawn off the LiDAR are moved onto their roofs there)."""
         rows, cols = shape
         res = transform.a
-        xmin, ymax = transform.c - res, transform.f + res  # one pixel of margin around the window
-        xmax, ymin = transform.c + (cols + 1) * res, transform.f - (rows + 1) * res
+        grow = config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M
+        pad = res + grow  # one pixel of margin around the window, and the growth
+        xmin, ymax = transform.c - pad, transform.f + pad
+        xmax, ymin = transform.c + cols * res + pad, transform.f - rows * res - pad
         bbox: Bounds = (xmin, ymin, xmax, ymax)
         if self.file_crs != self.crs:
             bbox = rasterio.warp.transform_bounds(self.crs, self.file_crs, *bbox, densify_pts=21)
@@ -80,7 +84,8 @@ class Footprints:
         if gdf.empty:
             return np.zeros(shape, dtype=bool)
         return rasterio.features.rasterize(
-            ((g, 1) for g in gdf.geometry), out_shape=shape, transform=transform, fill=0,
+            ((g.buffer(grow, join_style="mitre"), 1) for g in gdf.geometry), out_shape=shape, transform=transform,
+            fill=0,
             all_touched=True, dtype="uint8",
         ).astype(bool)
 
@@ -201,12 +206,13 @@ def irradiance_tile(task: IrradianceTileTask,
     core = (slice(dr, dr + core_shape[0]), slice(dc, dc + core_shape[1]))
     if not np.isfinite(tile.data[core]).any():
         return None
-    tile_mask = np.zeros(tile.shape, dtype=bool)
-    tile_mask[core] = True if mask is None else mask
-    res_t = compute_irradiance(tile, task.weather, mask=tile_mask, settings=task.settings, sky=task.sky,
-                               progress=progress)
-    # The core window only (the whole haloed tile would be 15 copies of the halo).
-    return TileResult(task.window, result_bands(res_t, core))
+    # Only the core window is computed and returned: memory is the haloed DSM, its max-filter
+    # pyramid and the core's results, not 15 bands (and the normals) over the haloed tile.
+    res_t = compute_irradiance(tile, task.weather, mask=mask if isinstance(mask, np.ndarray) else None,
+                               settings=task.settings, sky=task.sky,
+                               progress=progress, window=(dr, dr + core_shape[0], dc, dc + core_shape[1]))
+    del tile
+    return TileResult(task.window, result_bands(res_t))
 
 
 def _tile_windows(rows: int, cols: int, tile_px: int) -> list[tuple[int, int, int, int]]:
@@ -234,6 +240,95 @@ def plan_irradiance_tiles(
     return [IrradianceTileTask(grid, w, sched.pad, weather, settings, sky, all_pixels,
                                None if all_pixels else footprints, None if all_pixels or footprints else dtm)
             for w in _tile_windows(*grid.shape, tile_px)]
+
+
+@dataclass(frozen=True)
+class IrradiancePlan:
+    """The tasks of an irradiance run and what the merged file needs (grid, tags, tile size)."""
+
+    tasks: list[IrradianceTileTask]
+    grid: RasterGrid
+    tags: dict[str, str]
+    tile_px: int
+
+    def tile_name(self, k: int) -> str:
+        """File stem of tile ``k``: its window's upper-left pixel (stable whatever the schedule)."""
+        r0, _, c0, _ = self.tasks[k].window
+        return f"r{r0:07d}_c{c0:07d}"
+
+
+def plan_irradiance(
+    dsm_paths: Sequence[str | Path],
+    *,
+    dtm_paths: Sequence[str | Path] = (),
+    weather_path: str | Path | None = None,
+    footprints_path: str | Path | None = None,
+    all_pixels: bool = False,
+    settings: SolarSettings | None = None,
+    tile_px: int | None = None,
+    weather: Weather | None = None,
+) -> IrradiancePlan:
+    """The tiles of an irradiance run (the parameters are :func:`irradiance_from_files`')."""
+    settings = settings or SolarSettings()
+    paths = [Path(p) for p in dsm_paths]
+    if not paths:
+        raise InputError(None, "no DSM file given")
+    grid = read_grid(paths)  # headers only: checks every file, reads no pixel
+    dtm = read_grid(list(dtm_paths)) if dtm_paths and footprints_path is None and not all_pixels else None
+    footprints = Footprints.open(footprints_path, grid.crs) if footprints_path is not None and not all_pixels else None
+    weather = weather or load_weather(Path(weather_path) if weather_path else None)
+    log.info("weather: %s", weather.summary())
+    rows, cols = grid.shape
+    res = grid.res_m
+    tile_px = tile_px or max(int(round(config.LIDAR_TILE_SIZE_M / res)), 1)
+    if min(rows, cols) * res < settings.distance_m:
+        log.warning(
+            "the DSM (%.0f m x %.0f m) is smaller than the horizon distance (%.0f m): the horizon beyond "
+            "it is taken as open", cols * res, rows * res, settings.distance_m,
+        )
+    if footprints is None and dtm is None and not all_pixels:
+        log.info("no footprints and no DTM: computing every pixel")
+    tasks = plan_irradiance_tiles(grid, weather, settings=settings, tile_px=tile_px, all_pixels=all_pixels,
+                                  footprints=footprints, dtm=dtm)
+    return IrradiancePlan(tasks, grid, product.dataset_tags(weather.info, engine_tags(settings), paths), tile_px)
+
+
+def irradiance_tile_file(plan: IrradiancePlan, k: int, tile_dir: str | Path) -> Path:
+    """Run tile ``k`` into ``tile_dir`` unless it is already there; return its file.
+
+    The bands are written atomically as ``<name>.tif`` (15 float32 bands, NaN = not computed), or
+    ``<name>.empty`` when the tile has no pixel to compute: a file that exists is complete, so a
+    killed build re-run computes only the tiles without one.
+    """
+    tile_dir = Path(tile_dir)
+    name = plan.tile_name(k)
+    for done in (tile_dir / f"{name}.tif", tile_dir / f"{name}.empty"):
+        if done.exists():
+            return done
+    result = irradiance_tile(plan.tasks[k])
+    if result is None:
+        out = tile_dir / f"{name}.empty"
+        write_text_atomic(out, "no pixel to compute\n")
+        return out
+    r0, _, c0, _ = result.window
+    return write_geotiff(tile_dir / f"{name}.tif", result.bands,
+                         transform=plan.grid.transform @ Affine.translation(c0, r0), crs=plan.grid.crs)
+
+
+def merge_irradiance_tiles(plan: IrradiancePlan, tile_dir: str | Path, out_path: str | Path) -> Path:
+    """Merge the tile files of ``tile_dir`` into ``out_path`` (atomically), in tile order: the same
+    bytes as :func:`irradiance_from_files` writing the tiles as it computes them."""
+    tile_dir = Path(tile_dir)
+    names = [plan.tile_name(k) for k in range(len(plan.tasks))]
+    missing = [n for n in names if not (tile_dir / f"{n}.tif").exists() and not (tile_dir / f"{n}.empty").exists()]
+    if missing:
+        raise ArtoisError(f"{tile_dir}: {len(missing)} irradiance tile(s) not computed yet, e.g. {missing[0]}")
+    with product.irradiance_writer(out_path, plan.grid, plan.tags, tile_px=plan.tile_px) as out:
+        for task, name in zip(plan.tasks, names, strict=True):
+            path = tile_dir / f"{name}.tif"
+            if path.exists():
+                out.write(read_bands(path), task.window[0], task.window[2])
+    return Path(out_path)
 
 
 def irradiance_from_files(
@@ -284,28 +379,10 @@ def irradiance_from_files(
     Path
         ``out_path``.
     """
-    settings = settings or SolarSettings()
-    paths = [Path(p) for p in dsm_paths]
-    if not paths:
-        raise InputError(None, "no DSM file given")
-    grid = read_grid(paths)  # headers only: checks every file, reads no pixel
-    dtm = read_grid(list(dtm_paths)) if dtm_paths and footprints_path is None and not all_pixels else None
-    footprints = Footprints.open(footprints_path, grid.crs) if footprints_path is not None and not all_pixels else None
-    weather = weather or load_weather(Path(weather_path) if weather_path else None)
-    log.info("weather: %s", weather.summary())
-    rows, cols = grid.shape
-    res = grid.res_m
-    tile_px = tile_px or max(int(round(config.LIDAR_TILE_SIZE_M / res)), 1)
-    if min(rows, cols) * res < settings.distance_m:
-        log.warning(
-            "the DSM (%.0f m x %.0f m) is smaller than the horizon distance (%.0f m): the horizon beyond "
-            "it is taken as open", cols * res, rows * res, settings.distance_m,
-        )
-    if footprints is None and dtm is None and not all_pixels:
-        log.info("no footprints and no DTM: computing every pixel")
-    tasks = plan_irradiance_tiles(grid, weather, settings=settings, tile_px=tile_px, all_pixels=all_pixels,
-                                  footprints=footprints, dtm=dtm)
-    tags = product.dataset_tags(weather.info, engine_tags(settings), paths)
+    plan = plan_irradiance(dsm_paths, dtm_paths=dtm_paths, weather_path=weather_path,
+                           footprints_path=footprints_path, all_pixels=all_pixels, settings=settings,
+                           tile_px=tile_px, weather=weather)
+    tasks, grid, tags, tile_px = plan.tasks, plan.grid, plan.tags, plan.tile_px
     bar = None
     if progress if progress is not None else sys.stderr.isatty():
         from tqdm import tqdm
@@ -344,6 +421,12 @@ def build_irradiance(ctx: BuildContext) -> list[Path]:
     ``rooftops/batiment.gpkg`` (else height above the MNT tiles), and the build's weather
     (:attr:`geo.pipeline.BuildContext.weather`).
     """
+    out = ctx.products.irradiance
+    irradiance_from_files(**_stage_inputs(ctx), out_path=out, weather=ctx.weather)  # type: ignore[arg-type]
+    return [out]
+
+
+def _stage_inputs(ctx: BuildContext) -> dict[str, object]:
     rooftops = ctx.data_dir / "rooftops"
     dsm = find_lidar_tiles(rooftops / "lidar", "MNS")
     try:
@@ -351,9 +434,9 @@ def build_irradiance(ctx: BuildContext) -> list[Path]:
     except InputError:
         dtm = []
     footprints = rooftops / "batiment.gpkg"
-    out = ctx.products.irradiance
-    irradiance_from_files(
-        dsm, out, dtm_paths=dtm, weather=ctx.weather,
-        footprints_path=footprints if footprints.is_file() else None,
-    )
-    return [out]
+    return {"dsm_paths": dsm, "dtm_paths": dtm, "footprints_path": footprints if footprints.is_file() else None}
+
+
+def plan_build_irradiance(ctx: BuildContext, settings: SolarSettings | None = None) -> IrradiancePlan:
+    """The tiles of the pipeline's irradiance stage (the inputs of :func:`build_irradiance`)."""
+    return plan_irradiance(**_stage_inputs(ctx), settings=settings, weather=ctx.weather)  # type: ignore[arg-type]

@@ -283,6 +283,7 @@ def compute_irradiance(
     sky: SkyBins | None = None,
     progress: Callable[[int, int], None] | None = None,
     chunk_rows: int = 64,
+    window: tuple[int, int, int, int] | None = None,
 ) -> IrradianceResult:
     """Annual and monthly irradiation with shading on every (masked) pixel of a DSM.
 
@@ -306,35 +307,51 @@ def compute_irradiance(
         Called as ``progress(rows_done, rows_total)`` after each chunk of rows.
     chunk_rows
         Rows per call of the parallel kernel (granularity of ``progress``).
+    window
+        (row0, row1, col0, col1): compute only this window of the DSM and return the result on the
+        window's grid; the rest of the DSM is the halo that shades it. Memory then scales with the
+        window, not with the haloed DSM (a LiDAR tile read with 1 km of halo is 9× its area).
+        Default: the whole DSM.
 
     Returns
     -------
     IrradianceResult
-        On the DSM's grid.
+        On the DSM's grid (or the window's).
     """
     settings = settings or SolarSettings()
     if dsm.crs is None or not dsm.crs.is_projected:
         raise InputError(None, "the DSM must be in a projected CRS in metres")
     z = np.asarray(dsm.data, dtype=np.float32)
-    rows, cols = z.shape
     res = dsm.res_m
-    normals = surface_normals(z, res)
+    w0, w1, v0, v1 = window if window is not None else (0, z.shape[0], 0, z.shape[1])
+    rows, cols = w1 - w0, v1 - v0
+    # Horn's normals on the window and its 1-pixel ring (clipped to the DSM), then cropped: the same
+    # values as on the whole DSM.
+    e0, f0 = max(w0 - 1, 0), max(v0 - 1, 0)
+    ring = surface_normals(z[e0 : min(w1 + 1, z.shape[0]), f0 : min(v1 + 1, z.shape[1])], res)
+    normals = ring[:, w0 - e0 : w0 - e0 + rows, v0 - f0 : v0 - f0 + cols]
+    del ring
     tilt, azim = tilt_azimuth(normals)
-    valid = np.isfinite(normals[2]) & np.isfinite(z)
+    valid = np.isfinite(normals[2]) & np.isfinite(z[w0:w1, v0:v1])
     if mask is not None:
-        if mask.shape != z.shape:
-            raise ValueError(f"mask shape {mask.shape} differs from the DSM's {z.shape}")
+        if mask.shape == z.shape:
+            mask = mask[w0:w1, v0:v1]
+        if mask.shape != (rows, cols):
+            raise ValueError(f"mask shape {mask.shape} differs from the DSM's {z.shape} and the window's")
         valid &= mask.astype(bool)
     nan2 = np.full((rows, cols), np.nan, dtype=np.float32)
     monthly = np.full((12, rows, cols), np.nan, dtype=np.float32)
     annual, unshaded, svf = nan2.copy(), nan2.copy(), nan2.copy()
     result_kw = {"tilt_deg": tilt.astype(np.float32), "azimuth_deg": azim.astype(np.float32),
-                 "transform": dsm.transform, "crs": dsm.crs, "weather": weather, "settings": settings}
+                 "transform": dsm.transform @ Affine.translation(v0, w0), "crs": dsm.crs, "weather": weather,
+                 "settings": settings}
     if not valid.any():
         log.warning("no pixel to compute")
         return IrradianceResult(annual, monthly, nan2.copy(), svf, unshaded, **result_kw)
     rr, cc = np.nonzero(valid)
-    r0, r1, c0, c1 = int(rr.min()), int(rr.max()) + 1, int(cc.min()), int(cc.max()) + 1
+    # The computed block, in window (i, j) and DSM (r, c) coordinates.
+    i0, i1, j0, j1 = int(rr.min()), int(rr.max()) + 1, int(cc.min()), int(cc.max()) + 1
+    r0, r1, c0, c1 = i0 + w0, i1 + w0, j0 + v0, j1 + v0
     sched = horizon_schedule(settings.n_directions, settings.distance_m, res,
                              near_px=settings.near_px, samples_per_octave=settings.samples_per_octave)
     pad = sched.pad
@@ -344,8 +361,9 @@ def compute_irradiance(
     sky = sky or bin_sky(weather, bin_minutes=settings.bin_minutes, month_parts=settings.month_parts)
     bins = _bin_arrays(sky, sched.n_dir)
     phi = np.radians(sched.azimuth_deg)
-    core_valid = np.ascontiguousarray(valid[r0:r1, c0:c1])
-    core_nrm = np.ascontiguousarray(normals[:, r0:r1, c0:c1].astype(np.float32))
+    core_valid = np.ascontiguousarray(valid[i0:i1, j0:j1])
+    core_nrm = np.ascontiguousarray(normals[:, i0:i1, j0:j1].astype(np.float32))
+    del normals
     cr, ccn = r1 - r0, c1 - c0
     o_month = np.full((12, cr, ccn), np.nan, dtype=np.float32)
     o_annual = np.full((cr, ccn), np.nan, dtype=np.float32)
@@ -371,10 +389,10 @@ def compute_irradiance(
     for arr in (o_annual, o_unsh, o_svf):
         arr[inv] = np.nan
     o_month[:, inv] = np.nan
-    monthly[:, r0:r1, c0:c1] = o_month
-    annual[r0:r1, c0:c1] = o_annual
-    unshaded[r0:r1, c0:c1] = o_unsh
-    svf[r0:r1, c0:c1] = o_svf
+    monthly[:, i0:i1, j0:j1] = o_month
+    annual[i0:i1, j0:j1] = o_annual
+    unshaded[i0:i1, j0:j1] = o_unsh
+    svf[i0:i1, j0:j1] = o_svf
     with np.errstate(invalid="ignore", divide="ignore"):
         loss = np.where(unshaded > 0, 1.0 - annual / unshaded, 0.0)
     loss = np.where(np.isfinite(annual), np.clip(loss, 0.0, 1.0), np.nan).astype(np.float32)

@@ -611,7 +611,7 @@
       setTimeout(function () { map.invalidateSize(); }, 250);
     });
     $('artois-search').addEventListener('submit', function (e) { e.preventDefault(); searchAddress($('artois-search-input').value); });
-    $('artois-consumption').addEventListener('submit', function (e) { e.preventDefault(); simulate(); });
+    $('artois-consumption').addEventListener('submit', function (e) { e.preventDefault(); simulate(false); });
     $('artois-consumption-input').addEventListener('input', function () { if (state.roof) { updateReportLink(); } });
     $('artois-report').addEventListener('click', function (e) {
       if (this.getAttribute('href') === '#') { e.preventDefault(); printPanel(); }
@@ -712,8 +712,7 @@
       if (label && !state.roof.building.address) { state.roof.building.address = label; }
       renderRoof(state.roof);
       message('');
-      var input = $('artois-consumption-input');
-      if (Number(input.value) !== Number(input.defaultValue)) { simulate(); }
+      if (hasReco(state.roof.building)) { simulate(true); }
     }).catch(function (e) {
       if (seq !== lookupSeq) { return; }
       $('artois-roof').hidden = true;
@@ -740,27 +739,19 @@
     var v = first(obj, [key, 'reco_' + key]);
     return v;
   }
-  /* Monthly production [kWh] of the recommended installation: the annual figure spread like the
-     best face's monthly production (the installation sits on it). Falls back to the sum of the
-     suitable faces (whole roof) when the building has no recommendation. */
+  /* Monthly production [kWh] of the suitable faces of the whole roof, for a building without recommended
+     installation (an installation's monthly production comes from /api/simulate). */
   function monthlyKey(m) { return 'production_m' + (m < 10 ? '0' : '') + m + '_kwh'; }
-  function monthly(faces, building) {
-    var reco = first(building, ['reco_production_kwh_yr', 'production_kwh_yr']);
-    var best = faces.filter(function (f) { return f.face_id === building.best_face_id; })[0] ||
-      faces.slice().sort(function (a, b) { return (b.production_kwh_yr || 0) - (a.production_kwh_yr || 0); })[0];
+  function roofMonthly(faces) {
     var months = [];
-    var m;
-    if (isNum(reco) && best && isNum(best.production_kwh_yr) && best.production_kwh_yr > 0 && isNum(best[monthlyKey(1)])) {
-      for (m = 1; m <= 12; m++) { months.push(reco * best[monthlyKey(m)] / best.production_kwh_yr); }
-      return { values: months, label: 'installation conseillée' };
-    }
-    for (m = 1; m <= 12; m++) {
+    for (var m = 1; m <= 12; m++) {
       var sum = 0; var any = false;
       faces.forEach(function (f) { if (isNum(f[monthlyKey(m)]) && f.suitability !== 'inadapté') { sum += f[monthlyKey(m)]; any = true; } });
       months.push(any ? sum : null);
     }
-    return { values: months, label: 'pans adaptés de toute la toiture' };
+    return months;
   }
+  function hasReco(b) { return isNum(b.reco_kwp) && b.reco_kwp > 0; }
 
   function renderRoof(r) {
     var b = r.building;
@@ -778,10 +769,12 @@
     } else {
       classP.textContent = 'Classe non disponible.';
     }
+    // With a recommended installation, its figures, chart and economics come from /api/simulate (simulate()).
+    var waiting = hasReco(b);
     var kwp = eco(e, 'kwp');
     var kwh = first(e, ['production_kwh_yr', 'reco_production_kwh_yr']);
-    setFigure('artois-reco-kwp', kwp, fmt(kwp, 'kWc', 1));
-    setFigure('artois-reco-kwh', kwh, fmt(kwh, 'kWh/an'));
+    setFigure('artois-reco-kwp', waiting ? null : kwp, waiting ? '…' : fmt(kwp, 'kWc', 1));
+    setFigure('artois-reco-kwh', waiting ? null : kwh, waiting ? '…' : fmt(kwh, 'kWh/an'));
     $('artois-max').textContent = fmt(b.kwp_max, 'kWc', 1) + ' · ' + fmt(b.production_kwh_yr_max, 'kWh/an');
     $('artois-usable').textContent = fmt(b.usable_area_m2, 'm²') + ' sur ' + fmt(b.n_faces) + ' pan(s)';
 
@@ -801,10 +794,11 @@
       ]);
       tbody.appendChild(tr);
     });
-    var mon = monthly(r.faces, Object.assign({}, b, e));
-    drawChart($('artois-chart'), mon.values);
-    $('artois-chart-note').textContent = 'Production estimée de l\'' + mon.label + ', en kWh par mois.';
-    renderEconomics(e);
+    if (!waiting) {
+      drawChart($('artois-chart'), roofMonthly(r.faces));
+      $('artois-chart-note').textContent = 'Aucune installation conseillée : production estimée des pans adaptés de toute la toiture, en kWh par mois.';
+    }
+    renderEconomics(null);
     renderSwh(r.swh || b);
     renderAssumptions(r);
     updateReportLink();
@@ -821,7 +815,8 @@
     var input = $('artois-consumption-input');
     var value = Number(input.value);
     var ok = input.value !== '' && isNum(value) && value >= Number(input.min) && value <= Number(input.max);
-    return withQuery(url(template, { building_id: b.building_id }), { consommation: ok ? value : undefined });
+    return withQuery(url(template, { building_id: b.building_id }),
+      Object.assign({ consommation: ok ? value : undefined }, economicsQuery()));
   }
   function updateReportLink() {
     var report = $('artois-report');
@@ -837,14 +832,6 @@
     var dd = $(id);
     dd.textContent = text;
     dd.setAttribute('data-value', isNum(value) ? String(value) : '');
-  }
-  function renderEconomics(e) {
-    setFigure('artois-eco-cost', eco(e, 'cost_eur'), euros(eco(e, 'cost_eur')));
-    setFigure('artois-eco-savings', eco(e, 'savings_eur_yr'), fmt(eco(e, 'savings_eur_yr'), '€/an'));
-    setFigure('artois-eco-selfcons', eco(e, 'self_consumption_rate'), pct(eco(e, 'self_consumption_rate')));
-    setFigure('artois-eco-payback', eco(e, 'payback_yr'), years(eco(e, 'payback_yr')));
-    setFigure('artois-eco-gain', eco(e, 'net_gain_20yr_eur'), euros(eco(e, 'net_gain_20yr_eur')));
-    setFigure('artois-eco-co2', first(e, ['co2_avoided_kg_yr']), fmt(first(e, ['co2_avoided_kg_yr']), 'kg/an'));
   }
   function renderSwh(s) {
     var area = first(s, ['swh_collector_m2', 'collector_m2']);
@@ -908,31 +895,102 @@
     container.appendChild(svg);
   }
 
-  // ---- economics for another consumption
-  function simulate() {
+  // ==== economics (artois-economics): the panel renders POST /api/simulate's result as is =================
+  /* The options of the economics form that differ from their defaults, as /api/simulate fields. */
+  function economicsOptions() {
+    var o = {};
+    var profile = $('artois-eco-profile').value;
+    if (profile) { o.load_profile = profile; }
+    if ($('artois-eco-ems').checked) { o.ems = true; }
+    var num = function (id) { var el2 = $(id); return el2.value === '' ? null : Number(el2.value); };
+    var battery = num('artois-eco-battery');
+    if (isNum(battery) && battery > 0) { o.battery_kwh = battery; }
+    if ($('artois-eco-vat').value !== 'auto') { o.vat = $('artois-eco-vat').value; }
+    var quote = num('artois-eco-quote');
+    if (isNum(quote) && quote > 0) { o.installed_cost_eur = quote; }
+    var years = num('artois-eco-years');
+    if (isNum(years) && years !== Number($('artois-eco-years').defaultValue)) { o.analysis_years = years; }
+    var esc = num('artois-eco-escalation');
+    if (isNum(esc) && esc !== Number($('artois-eco-escalation').defaultValue)) { o.escalation = esc / 100; }
+    var loanYears = num('artois-eco-loan-years');
+    if (isNum(loanYears) && loanYears > 0) {
+      o.loan_years = loanYears;
+      var rate = num('artois-eco-loan-rate');
+      if (isNum(rate)) { o.loan_rate = rate / 100; }
+    }
+    return o;
+  }
+  /* The same options as query parameters of the printable report (GET /rapport/{id}). */
+  var REPORT_PARAMS = { load_profile: 'profil', ems: 'pilotage', battery_kwh: 'batterie', vat: 'tva',
+    installed_cost_eur: 'cout', analysis_years: 'duree', escalation: 'hausse', loan_years: 'pret_duree', loan_rate: 'pret_taux' };
+  function economicsQuery() {
+    var o = economicsOptions();
+    var q = {};
+    Object.keys(o).forEach(function (k) { q[REPORT_PARAMS[k]] = o[k]; });
+    return q;
+  }
+  function renderEconomics(e) {
+    var none = !e;
+    e = e || {};
+    setFigure('artois-eco-cost', e.investment_eur, none ? '–' : euros(e.investment_eur) + (e.vat_rate > 0 ? ' TTC' : ' HT'));
+    setFigure('artois-eco-savings', e.savings_eur_yr, none ? '–' : fmt(e.savings_eur_yr, '€/an'));
+    setFigure('artois-eco-selfcons', e.self_consumption_rate, none ? '–' : pct(e.self_consumption_rate));
+    setFigure('artois-eco-payback', e.payback_yr, none ? '–' : e.payback_text + (e.verdict === 'marginal' ? ' (gain marginal)' : ''));
+    $('artois-eco-gain-label').textContent = none ? 'Gain net' : 'Gain net sur ' + e.analysis_years + ' ans';
+    setFigure('artois-eco-gain', e.net_gain_eur, none ? '–' : euros(e.net_gain_eur));
+    setFigure('artois-eco-co2', e.co2_avoided_kg_yr, none ? '–' : fmt(e.co2_avoided_kg_yr, 'kg/an') + ' / ' + fmt(e.co2_net_kg_yr, 'kg/an'));
+    $('artois-eco-basis').textContent = none ? '' : 'Pour ' + ({ menage: 'un foyer', entreprise: 'une entreprise', collectivite: 'une collectivité' }[e.owner] || '') +
+      ' : ' + e.load_profile_label + ', ' + nf0.format(e.annual_consumption_kwh) + ' kWh/an, ' +
+      (e.ems ? 'avec pilotage' : 'sans pilotage') + ', ' + (e.battery_kwh > 0 ? 'batterie ' + fmt(e.battery_kwh, 'kWh', 1) : 'sans batterie') +
+      ', TVA ' + (e.vat_rate > 0 ? nf1.format(e.vat_rate * 100) + ' %' : 'récupérée') + ', tarifs ' + e.tariff_quarter + '.';
+    var s = e.sensitivity;
+    $('artois-eco-range').textContent = none || !s ? '' : 'Fourchette du gain net : ' + euros(s.net_gain_low_eur) + ' à ' +
+      euros(s.net_gain_high_eur) + ' (production ±10 %, hausse 0 à 3 %/an, coût ±15 %).' +
+      (e.loan ? ' Prêt : ' + euros(e.loan.monthly_payment_eur) + '/mois, ' + euros(e.loan.interest_eur) + ' d\'intérêts.' : '');
+  }
+  function renderWholeRoof(w) {
+    var p = $('artois-eco-whole');
+    p.hidden = !w;
+    p.textContent = w ? 'Toute la toiture adaptée : ' + fmt(w.kwp, 'kWc', 1) + ', ' + fmt(w.production_kwh_yr, 'kWh/an') + ', ' +
+      w.payback_text + ', gain net sur ' + w.analysis_years + ' ans ' + euros(w.net_gain_eur) + '.' : '';
+  }
+  function simulate(automatic) {
     if (!state.roof) { return; }
     var input = $('artois-consumption-input');
     var value = Number(input.value);
-    if (!isNum(value) || value < Number(input.min) || value > Number(input.max)) {
-      showError('La consommation doit être comprise entre ' + nf0.format(Number(input.min)) + ' et ' + nf0.format(Number(input.max)) + ' kWh/an.');
-      return;
+    var body = Object.assign({ building_id: state.roof.building.building_id }, economicsOptions());
+    var isDefault = input.value === input.defaultValue && automatic;
+    if (!isDefault) {
+      if (!isNum(value) || value < Number(input.min) || value > Number(input.max)) {
+        showError('La consommation doit être comprise entre ' + nf0.format(Number(input.min)) + ' et ' + nf0.format(Number(input.max)) + ' kWh/an.');
+        return;
+      }
+      body.annual_consumption_kwh = value;
     }
-    var b = state.roof.building;
-    message('Calcul des économies…');
+    var seq = state.roof;
+    if (!automatic) { message('Calcul des économies…'); }
     getJson(S.urls.simulate, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ building_id: b.building_id, annual_consumption_kwh: value }),
+      body: JSON.stringify(body),
     }).then(function (res) {
-      var e = res.economics || res;
+      if (seq !== state.roof) { return; }
+      var e = res.economics;
+      $('artois-eco-title').textContent = e.owner === 'menage' ? 'Économies' : 'Économies pour ' + (e.owner === 'entreprise' ? 'l\'entreprise' : 'la collectivité');
+      if (isDefault && e.owner !== 'menage') { input.value = Math.round(e.annual_consumption_kwh); }
       renderEconomics(e);
-      var kwp = eco(e, 'kwp');
-      var kwh = first(e, ['production_kwh_yr', 'reco_production_kwh_yr']);
-      if (isNum(kwp)) { setFigure('artois-reco-kwp', kwp, fmt(kwp, 'kWc', 1)); }
-      if (isNum(kwh)) { setFigure('artois-reco-kwh', kwh, fmt(kwh, 'kWh/an')); }
-      message('Économies recalculées pour ' + nf0.format(value) + ' kWh/an.');
+      renderWholeRoof(res.whole_roof);
+      setFigure('artois-reco-kwp', e.kwp, fmt(e.kwp, 'kWc', 1));
+      setFigure('artois-reco-kwh', e.production_kwh_yr, fmt(e.production_kwh_yr, 'kWh/an'));
+      drawChart($('artois-chart'), e.monthly_production_kwh);
+      $('artois-chart-note').textContent = 'Production estimée de l\'installation ' + (e.owner === 'menage' ? 'conseillée' : 'étudiée') + ', en kWh par mois.';
+      S.assumptions = (res.assumptions || []).map(function (a) { return a.label + ' : ' + a.value + ' (source : ' + a.source + ').'; });
+      renderAssumptions(state.roof);
+      updateReportLink();
+      if (!automatic) { message('Économies recalculées pour ' + nf0.format(e.annual_consumption_kwh) + ' kWh/an.'); }
     }).catch(function (e) { showError('Calcul impossible : ' + e.message); });
   }
+  // ==== end of the economics block ======================================================================
 
   function printPanel() {
     document.body.classList.add('artois-print');

@@ -1,0 +1,203 @@
+"""``artois sample --size WxH`` and the tile-parallel, resumable ``artois build`` (issue 11).
+
+The build tests run on a 2 × 2 km territory of sparse tiles (an industrial zone and fields) at a
+100 m horizon so that three builds (serial, a 2-worker LocalCluster, a killed-and-resumed one)
+stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import rasterio
+
+from geo.cli import main
+from geo.pipeline import MANIFEST, STATE_DIR, build, check_build
+from geo.sample import generate_sample
+from geo.sample.territory import KIND_BUILDERS, TERRITORY_ORIGIN, build_territory_scene, tile_kinds
+from geo.solar.irradiance import SolarSettings
+
+SPARSE = ("industrial", "fields", "fields", "fields")
+HORIZON_M = 100.0
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------------------
+# The sample territory
+# ---------------------------------------------------------------------------
+
+
+def test_kinds_mix_like_the_gohelle() -> None:
+    kinds = tile_kinds(5, 5)
+    assert kinds[(2, 2)] == "centre"
+    assert set(Counter(kinds.values())) == set(KIND_BUILDERS)
+
+
+@pytest.mark.parametrize(("kind", "low", "high"), [
+    # BD TOPO buildings per km² (every terraced house is one building): dense cités and centres
+    # 1,500–2,500, suburbs 500–1,200, industrial zones and fields a few dozen.
+    ("coron", 1500, 2500), ("centre", 1200, 2500), ("suburb", 500, 1200), ("industrial", 10, 80),
+    ("fields", 5, 40),
+])
+def test_building_counts_per_km2_are_realistic(kind: str, low: int, high: int) -> None:
+    scene = build_territory_scene(1, 1, kinds=(kind,))
+    assert low <= len(scene.buildings) <= high
+
+
+def test_same_seed_same_scene_other_seed_other_scene() -> None:
+    def sig(seed: int) -> list[tuple[float, float]]:
+        s = build_territory_scene(2, 1, seed=seed, kinds=("fields", "industrial"))
+        return [(round(b.footprint().centroid.x, 3), round(b.footprint().centroid.y, 3)) for b in s.buildings]
+
+    assert sig(0) == sig(0)
+    assert sig(0) != sig(1)
+
+
+@pytest.fixture(scope="module")
+def territory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("territory")
+    generate_sample(out, size=(2, 2), kinds=SPARSE)
+    return out
+
+
+def test_whole_tiles_in_the_real_formats(territory: Path) -> None:
+    x0, y0 = TERRITORY_ORIGIN
+    tiles = sorted((territory / "rooftops" / "lidar").glob("*.tif"))
+    assert len(tiles) == 8  # MNS + MNT for 4 tiles
+    corners = set()
+    for t in tiles:
+        with rasterio.open(t) as src:
+            assert src.shape == (2000, 2000) and src.res == (0.5, 0.5)
+            b = src.bounds
+            corners.add((b.left, b.bottom))
+            # named after the upper-left corner in km, as IGN does
+            assert f"_{int(b.left / 1000):04d}_{int(b.top / 1000):04d}_" in t.name
+    assert corners == {(x0 + i * 1000, y0 + j * 1000) for i in (0, 1) for j in (0, 1)}
+
+
+def test_greenway_and_its_park_cross_tile_edges(territory: Path) -> None:
+    y_edge = TERRITORY_ORIGIN[1] + 1000
+    greenways = gpd.read_file(territory / "parks" / "voies_vertes.gpkg")
+    parks = gpd.read_file(territory / "parks" / "parcs.gpkg")
+    assert any(g.bounds[1] < y_edge < g.bounds[3] for g in greenways.geometry)
+    assert any(p.bounds[1] < y_edge < p.bounds[3] for p in parks.geometry)
+
+
+def test_roofs_stay_inside_their_tile(territory: Path) -> None:
+    faces = gpd.read_file(territory / "rooftops" / "roof_faces_truth.gpkg")
+    assert len(faces) > 50
+    x0, y0 = TERRITORY_ORIGIN
+    for g in faces.geometry:
+        xmin, ymin, xmax, ymax = g.bounds
+        assert int((xmin - x0) // 1000) == int((xmax - x0) // 1000)
+        assert int((ymin - y0) // 1000) == int((ymax - y0) // 1000)
+
+
+# ---------------------------------------------------------------------------
+# The build
+# ---------------------------------------------------------------------------
+
+
+SETTINGS = SolarSettings(distance_m=HORIZON_M)
+
+
+@pytest.fixture(scope="module")
+def serial_build(territory: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("serial")
+    report = build(territory, out, workers=1, settings=SETTINGS, progress=False)
+    assert report.ok, report.lines()
+    return out
+
+
+def assert_same_outputs(a: Path, b: Path) -> None:
+    """Rasters byte-identical, vector layers with equal attributes and geometries."""
+    assert (a / "irradiance.tif").read_bytes() == (b / "irradiance.tif").read_bytes()
+    for name in ("rooftops.gpkg", "parks.gpkg"):
+        for lyr, _ in pyogrio.list_layers(a / name):
+            da, db = gpd.read_file(a / name, layer=lyr), gpd.read_file(b / name, layer=lyr)
+            pd.testing.assert_frame_equal(pd.DataFrame(da.drop(columns="geometry", errors="ignore")),
+                                          pd.DataFrame(db.drop(columns="geometry", errors="ignore")))
+            if "geometry" in da:
+                assert da.geometry.equals(db.geometry)
+
+
+def test_serial_build_writes_a_manifest_of_its_products(serial_build: Path) -> None:
+    manifest = check_build(serial_build)
+    assert manifest is not None
+    assert set(manifest["products"]) == {"irradiance.tif", "rooftops.gpkg", "parks.gpkg"}
+    with rasterio.open(serial_build / "irradiance.tif") as src:
+        assert src.shape == (4000, 4000)
+        annual = src.read(1, masked=True)
+    # roofs of the sheds and warehouses were computed: plausible annual irradiation [kWh/m²/yr]
+    assert annual.count() > 10_000
+    assert 600 < float(np.ma.median(annual)) < 1400
+
+
+def test_two_worker_cluster_gives_the_serial_outputs(territory: Path, serial_build: Path,
+                                                     tmp_path: Path) -> None:
+    out = tmp_path / "dask"
+    report = build(territory, out, workers=2, settings=SETTINGS, progress=False)
+    assert report.ok, report.lines()
+    assert_same_outputs(serial_build, out)
+
+
+def _artois(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from geo.cli import main; sys.exit(main())", *args]
+
+
+def test_killed_build_is_refused_then_resumes_to_the_same_outputs(territory: Path, serial_build: Path,
+                                                                  tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "killed"
+    tiles = out / STATE_DIR / "tiles" / "irradiance"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(_artois("build", "--data", str(territory), "--out", str(out), "--workers", "1",
+                                    "--horizon-distance", str(HORIZON_M)),
+                            env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while not list(tiles.glob("*.tif")) + list(tiles.glob("*.empty")):
+            assert proc.poll() is None, "the build ended before any tile was written"
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (out / MANIFEST).exists()
+    before = {p.name: p.stat().st_mtime_ns for p in tiles.iterdir() if not p.name.startswith(".")}
+    assert 1 <= len(before) < 4
+    # An interrupted build is never served.
+    assert main(["serve", "--data", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "incomplete build" in err and MANIFEST in err and "artois build" in err
+    # Re-run: only what is missing is done, and the outputs are the serial build's.
+    report = build(territory, out, workers=1, settings=SETTINGS, progress=False)
+    assert report.ok, report.lines()
+    after = {p.name: p.stat().st_mtime_ns for p in tiles.iterdir()}
+    assert all(after[name] == mtime for name, mtime in before.items())  # tiles done before were kept
+    assert len(after) == 4
+    assert_same_outputs(serial_build, out)
+    assert check_build(out) is not None
+
+
+def test_serve_names_a_product_missing_from_a_build(serial_build: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(serial_build, out)
+    (out / "rooftops.gpkg").unlink()
+    assert main(["serve", "--data", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "rooftops.gpkg" in err and "incomplete build" in err
