@@ -46,6 +46,7 @@ from api.layers import Catalog
 from api.services import building_at
 from geo import config
 from geo.errors import InputError, NotFoundError
+from geo.products import rooftops
 
 OK, NO_SUITABLE_FACE, NOT_FOUND, AMBIGUOUS, OUTSIDE = (
     "ok", "aucun_pan_adapte", "introuvable", "ambigue", "hors_territoire")
@@ -178,8 +179,8 @@ class BatchLookup:
     def _territory(self) -> shapely.Geometry | None:
         """The communes of the cadastre (their union, buildings' CRS), else the buildings' extent."""
         crs = self.buildings.info.crs
-        if "communes_solar" in self.catalog.collections:
-            c = self.catalog.collection("communes_solar")
+        if rooftops.COMMUNES_SOLAR.name in self.catalog.collections:
+            c = self.catalog.collection(rooftops.COMMUNES_SOLAR.name)
             if c.info.crs == crs and "level" in c.info.column_names:
                 feats = c.read(equals={"level": "commune"})
                 if len(feats):

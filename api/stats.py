@@ -31,6 +31,8 @@ from api import services
 from api.layers import Catalog
 from api.report_svg import bar_chart_svg, format_number
 from geo.errors import NotFoundError
+from geo.products import parks as parks_product
+from geo.products import rooftops
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CSS_PATH = Path(__file__).resolve().parent / "static" / "report.css"
@@ -82,9 +84,9 @@ def _f(v: Any) -> float | None:
 
 def _priority_by_area(catalog: Catalog, areas: dict[tuple[str, str], Any]) -> dict[tuple[str, str], float]:
     """Priority population [persons] of each area polygon (layer CRS of access_cells)."""
-    if "access_cells" not in catalog.collections or not areas:
+    if parks_product.ACCESS_CELLS.name not in catalog.collections or not areas:
         return {}
-    cells = catalog.collection("access_cells")
+    cells = catalog.collection(parks_product.ACCESS_CELLS.name)
     if not {"priority_rank", "population", "population_within_10min"} <= set(cells.info.column_names):
         return {}
     feats = cells.read(columns=["population", "population_within_10min", "priority_rank"])
@@ -116,9 +118,9 @@ def territory_stats(catalog: Catalog) -> list[AreaStats]:
                     setattr(a, k, v)
         rows[(a.level, a.code)] = a
     polys: dict[tuple[str, str], Any] = {}
-    if "communes_access" in catalog.collections and "access_cells" in catalog.collections:
-        c = catalog.collection("communes_access")
-        if c.info.crs == catalog.collection("access_cells").info.crs:
+    if parks_product.COMMUNES_ACCESS.name in catalog.collections and parks_product.ACCESS_CELLS.name in catalog.collections:
+        c = catalog.collection(parks_product.COMMUNES_ACCESS.name)
+        if c.info.crs == catalog.collection(parks_product.ACCESS_CELLS.name).info.crs:
             feats = c.read(columns=["level", "code"])
             polys = {(str(p["level"]), str(p["code"])): g for p, g in zip(feats.properties, feats.geometries,
                                                                           strict=True)}
@@ -153,7 +155,7 @@ def stats_gpkg(catalog: Catalog, areas: list[AreaStats], name: str) -> bytes:
 
     from geo.io.vectors import write_gpkg
 
-    layer = next((n for n in ("communes_solar", "communes_access") if n in catalog.collections), None)
+    layer = next((n for n in (rooftops.COMMUNES_SOLAR.name, parks_product.COMMUNES_ACCESS.name) if n in catalog.collections), None)
     if layer is None:
         raise NotFoundError("Pas de couche des communes dans ce dossier.")
     coll = catalog.collection(layer)
