@@ -171,7 +171,7 @@ class BatchLookup:
     def __init__(self, catalog: Catalog, index: AddressIndex) -> None:
         self.catalog = catalog
         self.index = index
-        self.buildings = catalog.collection("buildings")
+        self.buildings = catalog.collection(rooftops.BUILDINGS.name)
         addr = index.addresses
         self.codes = set(addr["code_postal"].astype(str)) | set(addr["code_insee"].astype(str))
         self.territory = self._territory()

@@ -21,7 +21,7 @@ from pyproj import Geod, Transformer
 from api.io.gpkg import Bounds, Features, GeoPackage, LayerInfo, SpatialFilter
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
-from geo.products import BuildFolder, irradiance, parks, rooftops
+from geo.products import BuildFolder, irradiance, parks, rooftops, sites
 from geo.types import WeatherInfo
 
 log = logging.getLogger("artois.api")
@@ -98,6 +98,29 @@ COLLECTIONS: tuple[CollectionDef, ...] = (
     CollectionDef(
         parks.ENTRANCES.name, parks.FILE, "Entrées des parcs", "Entrées des parcs (chemins, entrées virtuelles).",
         "entrance_id", ("entrance_id", "park_id", "kind"),
+    ),
+    # -- ground PV and APER car parks (geo/sites/, sites.gpkg) --
+    CollectionDef(
+        sites.FRICHES.name, sites.FILE, "Friches et terrils : photovoltaïque au sol",
+        "Friches (Cartofriches, standard CNIG) et flancs de terrils : surface utilisable (m²), puissance (kWc), "
+        "production (MWh/an), coût et coût de production (€/MWh) comparé aux appels d'offres de la CRE ; "
+        "drapeaux pollution et patrimoine ; approximate = estimation sans périmètre ou hors du MNS.",
+        "site_id", ("site_id", "site_nom", "site_type", "usable_area_m2", "kwp", "production_mwh_yr", "lcoe_eur_mwh",
+                    "pollution_flag", "heritage_flag", "approximate"),
+    ),
+    CollectionDef(
+        sites.CAR_PARKS.name, sites.FILE, "Parkings et obligation d'ombrières (loi APER)",
+        "Parkings extérieurs : surface comptée (places, voies ; sans espaces verts), part ombragée par les "
+        "arbres, statut au regard de l'article 40 de la loi APER et échéance, potentiel des ombrières sur la "
+        "moitié du parking (kWc, MWh/an, coût).",
+        "car_park_id", ("car_park_id", "nom", "counted_area_m2", "tree_share", "aper_status", "aper_deadline",
+                        "canopy_kwp", "canopy_production_mwh_yr"),
+    ),
+    CollectionDef(
+        sites.COMMUNES_SITES.name, sites.FILE, "Friches et parkings par commune",
+        "Totaux par commune et par agglomération (level = epci) : friches (kWc, MWh/an) et parkings concernés "
+        "par l'obligation APER (surface, ombrières).",
+        "code", ("code", "nom", "level", "n_friches", "friches_kwp", "n_aper_concerned", "aper_canopy_kwp"),
     ),
 )
 

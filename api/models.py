@@ -223,7 +223,7 @@ class SimulateResponse(BaseModel):
 
 
 class CommuneStats(BaseModel):
-    """Solar potential and park access of one commune or agglomeration (level = 'epci')."""
+    """Solar potential, park access, friches and car parks of one commune or agglomeration (level = 'epci')."""
 
     level: str
     code: str
@@ -231,6 +231,8 @@ class CommuneStats(BaseModel):
     epci_siren: str | None = None
     solar: dict[str, Any] | None = Field(None, description="row of communes_solar (without geometry)")
     access: dict[str, Any] | None = Field(None, description="row of communes_access (without geometry)")
+    sites: dict[str, Any] | None = Field(
+        None, description="row of communes_sites (without geometry): friches' ground PV, APER car parks")
 
 
 class StatsResponse(BaseModel):

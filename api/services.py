@@ -32,6 +32,7 @@ from geo.errors import InputError, InvalidRequestError, NotFoundError
 from geo.parks import ParksModel, load_network, route, service_area
 from geo.products import parks as parks_product
 from geo.products import rooftops
+from geo.products import sites as sites_product
 from geo.roofs.economics import FaceSet, Options, Simulation, Tariffs, assumptions, default_options
 from geo.roofs.economics import simulate as economics_simulate
 from geo.types import WeatherInfo
@@ -391,16 +392,18 @@ def park_service_area(catalog: Catalog, park_ref: str, *, minutes: float) -> dic
 
 
 def commune_stats(catalog: Catalog) -> list[dict[str, Any]]:
-    """Per commune and per agglomeration: the row of communes_solar and of communes_access."""
+    """Per commune and per agglomeration: the row of communes_solar, communes_access and communes_sites."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for layer, key in ((rooftops.COMMUNES_SOLAR.name, "solar"), (parks_product.COMMUNES_ACCESS.name, "access")):
+    for layer, key in ((rooftops.COMMUNES_SOLAR.name, "solar"), (parks_product.COMMUNES_ACCESS.name, "access"),
+                       (sites_product.COMMUNES_SITES.name, "sites")):
         if layer not in catalog.collections:
             continue
         feats = catalog.collection(layer).read(geometry=False)
         for p in feats.properties:
             level, code = str(p.get("level") or "commune"), str(p.get("code"))
             row = rows.setdefault((level, code), {"level": level, "code": code, "nom": p.get("nom"),
-                                                  "epci_siren": p.get("epci_siren"), "solar": None, "access": None})
+                                                  "epci_siren": p.get("epci_siren"), "solar": None, "access": None,
+                                                  "sites": None})
             row[key] = {k: v for k, v in clean_properties(p).items()
                         if k not in ("level", "code", "nom", "epci_siren")}
             row["nom"] = row["nom"] or p.get("nom")
@@ -410,13 +413,25 @@ def commune_stats(catalog: Catalog) -> list[dict[str, Any]]:
 
 # -- exports ---------------------------------------------------------------------------------------
 
-EXPORT_LAYERS = (rooftops.ROOF_FACES.name, rooftops.BUILDINGS.name)
+EXPORT_LAYERS = (rooftops.ROOF_FACES.name, rooftops.BUILDINGS.name, sites_product.FRICHES.name,
+                 sites_product.CAR_PARKS.name)
+#: Exported layers that carry their commune's INSEE code themselves (geo/sites/): layer -> column.
+_SITE_COMMUNE_COLUMN = {sites_product.FRICHES.name: "comm_insee", sites_product.CAR_PARKS.name: "code_insee"}
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
                   "gpkg": "application/geopackage+sqlite3"}
 
 
 def commune_features(catalog: Catalog, layer: str, commune: str, *, max_features: int) -> tuple[Collection, Any]:
-    """The features of ``layer`` (roof_faces or buildings) of one commune (INSEE code)."""
+    """The features of ``layer`` (roof_faces, buildings, friches or car_parks) of one commune (INSEE code)."""
+    if layer in _SITE_COMMUNE_COLUMN:
+        sites = catalog.collection(layer)
+        col = _SITE_COMMUNE_COLUMN[layer]
+        n_sites = sites.count(equals={col: commune})
+        if n_sites == 0:
+            raise NotFoundError(f"Aucun objet « {layer} » pour la commune {commune}.")
+        if n_sites > max_features:
+            raise InvalidRequestError(f"Export trop volumineux ({n_sites} objets, maximum {max_features}).")
+        return sites, sites.read(equals={col: commune})
     buildings = catalog.collection(rooftops.BUILDINGS.name)
     if "code_insee" not in buildings.info.column_names:
         raise NotFoundError("Les bâtiments n'ont pas de code commune (code_insee).")

@@ -31,8 +31,8 @@ from api import services
 from api.layers import Catalog
 from api.report_svg import bar_chart_svg, format_number
 from geo.errors import NotFoundError
-from geo.products import parks as parks_product
-from geo.products import rooftops
+from geo.parks.access import covered_share
+from geo.products import parks, rooftops
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CSS_PATH = Path(__file__).resolve().parent / "static" / "report.css"
@@ -84,9 +84,9 @@ def _f(v: Any) -> float | None:
 
 def _priority_by_area(catalog: Catalog, areas: dict[tuple[str, str], Any]) -> dict[tuple[str, str], float]:
     """Priority population [persons] of each area polygon (layer CRS of access_cells)."""
-    if parks_product.ACCESS_CELLS.name not in catalog.collections or not areas:
+    if parks.ACCESS_CELLS.name not in catalog.collections or not areas:
         return {}
-    cells = catalog.collection(parks_product.ACCESS_CELLS.name)
+    cells = catalog.collection(parks.ACCESS_CELLS.name)
     if not {"priority_rank", "population", "population_within_10min"} <= set(cells.info.column_names):
         return {}
     feats = cells.read(columns=["population", "population_within_10min", "priority_rank"])
@@ -94,17 +94,7 @@ def _priority_by_area(catalog: Catalog, areas: dict[tuple[str, str], Any]) -> di
                          if p["priority_rank"] is not None else 0.0 for p in feats.properties])
     geoms = feats.geometries
     tree = shapely.STRtree(geoms)
-    areas_cells = shapely.area(geoms)
-    out = {}
-    for key, poly in areas.items():
-        idx = tree.query(poly, predicate="intersects")
-        if not len(idx):
-            out[key] = 0.0
-            continue
-        inside = shapely.area(shapely.intersection(geoms[idx], poly)) / np.where(areas_cells[idx] > 0,
-                                                                                  areas_cells[idx], 1.0)
-        out[key] = float(np.sum(unserved[idx] * np.clip(inside, 0.0, 1.0)))
-    return out
+    return {key: float(np.sum(unserved * covered_share(geoms, poly, tree=tree))) for key, poly in areas.items()}
 
 
 def territory_stats(catalog: Catalog) -> list[AreaStats]:
@@ -118,9 +108,9 @@ def territory_stats(catalog: Catalog) -> list[AreaStats]:
                     setattr(a, k, v)
         rows[(a.level, a.code)] = a
     polys: dict[tuple[str, str], Any] = {}
-    if parks_product.COMMUNES_ACCESS.name in catalog.collections and parks_product.ACCESS_CELLS.name in catalog.collections:
-        c = catalog.collection(parks_product.COMMUNES_ACCESS.name)
-        if c.info.crs == catalog.collection(parks_product.ACCESS_CELLS.name).info.crs:
+    if parks.COMMUNES_ACCESS.name in catalog.collections and parks.ACCESS_CELLS.name in catalog.collections:
+        c = catalog.collection(parks.COMMUNES_ACCESS.name)
+        if c.info.crs == catalog.collection(parks.ACCESS_CELLS.name).info.crs:
             feats = c.read(columns=["level", "code"])
             polys = {(str(p["level"]), str(p["code"])): g for p, g in zip(feats.properties, feats.geometries,
                                                                           strict=True)}
@@ -155,7 +145,8 @@ def stats_gpkg(catalog: Catalog, areas: list[AreaStats], name: str) -> bytes:
 
     from geo.io.vectors import write_gpkg
 
-    layer = next((n for n in (rooftops.COMMUNES_SOLAR.name, parks_product.COMMUNES_ACCESS.name) if n in catalog.collections), None)
+    names = (rooftops.COMMUNES_SOLAR.name, parks.COMMUNES_ACCESS.name)
+    layer = next((n for n in names if n in catalog.collections), None)
     if layer is None:
         raise NotFoundError("Pas de couche des communes dans ce dossier.")
     coll = catalog.collection(layer)

@@ -816,6 +816,122 @@ OVERPASS_URL: Final = "https://overpass-api.de/api/interpreter"
 OVERPASS_TIMEOUT_S: Final = 180
 
 # ---------------------------------------------------------------------------
+# 11. Ground PV and APER  (owner: sites, geo/sites/, geo/io/friches.py, geo/io/car_parks.py)
+# ---------------------------------------------------------------------------
+# Brownfields (friches) and slag heaps (terrils) as ground-mounted PV sites, and outdoor car parks
+# under the APER canopy obligation. Laws and prices change: each value cites its text and date.
+
+#: Cartofriches exports follow the CNIG friches standard ("schema-friches" v1.0.1, created
+#: 2023-01-11, github.com/cnigfr/schema-friches, checked 2026-11): a ';'-separated CSV whose key is
+#: ``site_id``; ``geompoint`` (mandatory) is the WKT centroid in WGS84 and ``geomsurf`` (optional)
+#: the WKT perimeter. The standard's own example writes POINT(latitude longitude)
+#: ("POINT(49.2527 3.9815)"), so the reader accepts both axis orders (they cannot be confused in
+#: metropolitan France). Missing values: "", "NA", "NaN", "N/A" (same source).
+CNIG_FRICHES_REQUIRED: Final = ("site_id", "site_nom", "comm_insee", "geompoint")
+CNIG_FRICHES_COLUMNS: Final = (
+    "site_id", "site_nom", "site_type", "site_statut", "comm_insee", "comm_nom", "activite_libelle",
+    "unite_fonciere_surface", "sol_pollution_existe", "bati_patrimoine", "urba_zone_type", "geompoint", "geomsurf",
+)
+CNIG_MISSING_VALUES: Final = ("", "NA", "NaN", "N/A")
+#: Text encodings tried in order on a CSV (UTF-8 with or without BOM, then Windows-1252, the superset
+#: of latin-1 that spreadsheet exports on French Windows write).
+FRICHES_CSV_ENCODINGS: Final = ("utf-8-sig", "cp1252")
+#: Soil pollution values (CNIG ``sol_pollution_existe``) that flag a site "pollution to manage":
+#: PV on polluted ground needs a management plan (no excavation, ballasted footings). Same standard.
+FRICHES_POLLUTION_FLAG: Final = ("pollution supposée", "pollution avérée", "pollution traitée")
+#: Heritage values (CNIG ``bati_patrimoine``) that flag an Architecte des Bâtiments de France review.
+FRICHES_HERITAGE_FLAG: Final = ("présence d'un bâtiment d'intérêt", "présence d'un bâtiment classé")
+#: A friche known only by its point: usable ground = cadastral surface (``unite_fonciere_surface``)
+#: x this share, flagged approximate. Project assumption (2026-11): on the sample's pit-head site the
+#: computed usable share is ~0.8 of the perimeter; buildings, access and setbacks take the rest.
+FRICHES_POINT_USABLE_SHARE: Final = 0.7
+
+#: Ground PV exclusions. Trees: DSM − DTM above this height [m] outside buildings (a shrub layer
+#: under 2 m is cleared at construction). Project choice 2026-11 (same order as BUILDING_MIN_HEIGHT_M).
+SITES_TREE_MIN_HEIGHT_M: Final = 2.0
+#: Steepest ground kept [°]. Conical slag heaps stand at the schist's angle of repose, 30–35°
+#: (the sample's heaps: 32–33°); ground-screw and pile structures are offered up to ~35° by
+#: mounting-system makers (datasheets, 2025). Project assumption 2026-11: flank sites keep
+#: "earthworks and stability study needed" in their notes.
+GROUND_PV_MAX_SLOPE_DEG: Final = 35.0
+#: Ground flatter than this [°] takes south-facing racked rows; steeper ground takes rows laid along
+#: the slope (modules parallel to the ground, rows along the contour lines). As FLAT_ROOF_MAX_TILT_DEG.
+GROUND_PV_FLAT_MAX_SLOPE_DEG: Final = 5.0
+#: Setback from the site's perimeter [m] (a perimeter fire track of 4–5 m is asked by the SDIS for
+#: ground-mounted plants; e.g. SDIS 59/62 guidance as summarised in the "Guide de l'instruction des
+#: demandes d'autorisations d'urbanisme pour les centrales solaires au sol", MTE 2020). Checked 2026-11
+#: only through secondary summaries: project value.
+GROUND_PV_PERIMETER_SETBACK_M: Final = 5.0
+#: Clearance kept around buildings and trees inside a site [m] (access and shading margin). Project choice.
+GROUND_PV_OBSTACLE_CLEARANCE_M: Final = 2.0
+#: Parts of a site smaller than this [m²] after the exclusions are dropped (no row fits). Project choice.
+GROUND_PV_MIN_PART_M2: Final = 50.0
+#: Row layout on flat ground: the flat-roof racks (FLAT_ROOF_RACK_TILT_DEG, one landscape module per
+#: row, pitch for no self-shading at winter-solstice noon) — the roofs' code lays them out.
+
+#: Installed cost of ground-mounted PV, HT [€/kWp], by band (upper bound [kWp], price). Source: CRE,
+#: "État des lieux des appels d'offres PPE2" (update of January 2026: CAPEX of ground PV fell since
+#: 2023) and the PPE2 ground-PV candidates' order of magnitude of 0.6–0.9 €/Wc for 1–30 MWp plants;
+#: small plants (< 500 kWp) cost more (fixed costs of grid connection and studies). Values noted
+#: 2026-11 from secondary summaries of the CRE report; update with the report's tables.
+GROUND_PV_COST_EUR_PER_KWP: Final[tuple[tuple[float, float], ...]] = (
+    (500.0, 1000.0), (5000.0, 800.0), (float("inf"), 700.0),
+)
+#: Yearly O&M of ground PV [€/kWp/yr] (maintenance, mowing, insurance, land lease, IFER tax).
+#: Order of magnitude of the CRE PPE2 report (2026: rising OPEX); project value 2026-11.
+GROUND_PV_OM_EUR_PER_KWP_YR: Final = 20.0
+#: Discount rate for the LCOE [1/yr], real. The CRE PPE2 report (January 2026) notes interest rates
+#: of 3–4 % in 2025; with equity, a 5 % WACC is taken. Project assumption 2026-11.
+SITES_DISCOUNT_RATE: Final = 0.05
+#: Economic life for the LCOE [yr] = the 20-year "complément de rémunération" contract of the CRE
+#: tenders (cahier des charges PPE2). Degradation: MODULE_DEGRADATION_PER_YEAR (section 5).
+SITES_LCOE_YEARS: Final = 20
+#: Reference prices of the CRE tenders, to compare the LCOE with [€/MWh], keyed by tender and date.
+#: Sources: CRE, deliberation on the 4th period of "PPE2 Neutre" (closed 2025-10-10, 36 ground-PV
+#: winners, weighted mean 74.13 €/MWh); the "PPE2 PV Sol" period closed in June 2025 (79.48 €/MWh);
+#: the 6th "PPE2 PV Sol" period (closed 2024-08-30, 79.3 €/MWh). Checked 2026-11 (cre.fr news).
+CRE_TENDER_PRICES_EUR_MWH: Final[dict[str, tuple[str, float]]] = {
+    "PPE2 Neutre P4": ("2025-10-10", 74.13),
+    "PPE2 PV Sol P7": ("2025-06", 79.48),
+    "PPE2 PV Sol P6": ("2024-08-30", 79.3),
+}
+#: The tender the sites are compared with by default (ground PV): the latest one.
+CRE_TENDER_REFERENCE: Final = "PPE2 Neutre P4"
+
+#: APER car parks: loi n° 2023-175 du 10 mars 2023 relative à l'accélération de la production
+#: d'énergies renouvelables, art. 40; décret n° 2024-1023 du 13 novembre 2024 (JO 15 Nov. 2024).
+#: Outdoor car parks over 1,500 m² (existing on 1 July 2023) carry, over at least half of their
+#: surface, canopies with renewable production on their whole top. Checked 2026-11 (Légifrance notice
+#: of the décret; Gide, Adden, QSE-veille summaries). The surface counted (décret art. 1): parking
+#: spaces, traffic lanes and manoeuvring areas, pedestrian and cycle accesses within the perimeter
+#: between entrances and exits; NOT green areas, rest or logistics areas (handling, unloading, storage).
+APER_MIN_AREA_M2: Final = 1500.0
+APER_LARGE_AREA_M2: Final = 10000.0
+APER_COVER_SHARE: Final = 0.5
+#: Deadlines (art. 40, V): 1 July 2026 above 10,000 m², 1 July 2028 from 1,500 to 10,000 m². The
+#: loi n° 2023-973 "industrie verte" and décret n° 2024-1104 du 3 décembre 2024 let car parks
+#: over 10,000 m² postpone to 1 July 2028 when they use panels meeting that décret's criteria.
+APER_DEADLINE_LARGE: Final = "2026-07-01"
+APER_DEADLINE_MEDIUM: Final = "2028-07-01"
+APER_DEADLINE_LARGE_POSTPONED: Final = "2028-07-01"
+#: Exemption: car parks shaded by trees over at least half of their surface (art. 40, III).
+APER_TREE_EXEMPT_SHARE: Final = 0.5
+#: Canopy: rows of modules over the parking spaces, tilted a little (5–10°) for run-off; the whole
+#: covered surface carries modules (loi APER, "sur la totalité de leur partie supérieure"). Modules
+#: per m² of canopy: MODULE_PEAK_POWER_WP over the module's area with the gaps (MODULE_GAP_M), i.e.
+#: ~210 Wp/m². Tilt, azimuth: project choice 2026-11 (carport makers' datasheets: 5–10°).
+CANOPY_TILT_DEG: Final = 7.0
+CANOPY_AZIMUTH_DEG: Final = 180.0
+#: Installed cost of car-park canopies, HT [€/kWp], by band (upper bound [kWp], price): the steel
+#: structure doubles the cost of ground PV. Source: energie-news.fr "Quel est le vrai coût d'une
+#: ombrière solaire" (100 kWc: 1,325–2,670 €/kWc); large car parks 1,100–1,400 €/kWc (installers'
+#: 2025 offers reported by Le Moniteur, "Les ombrières sur parking, nouvel eldorado", 2024). Checked 2026-11.
+CANOPY_COST_EUR_PER_KWP: Final[tuple[tuple[float, float], ...]] = (
+    (100.0, 1900.0), (500.0, 1500.0), (float("inf"), 1250.0),
+)
+CANOPY_OM_EUR_PER_KWP_YR: Final = 20.0
+
+# ---------------------------------------------------------------------------
 # Sample defects and footprint reconciliation (issue 13)
 # ---------------------------------------------------------------------------
 #: Height noise of the sample's DSM [m] (1 σ). Source: IGN, "LiDAR HD – Descriptif de contenu"

@@ -99,11 +99,13 @@ class Stage:
         return _load(self.target)
 
 
-#: In dependency order: roofs read the irradiation raster.
+#: In dependency order: roofs and sites read the irradiation raster.
 STAGES: tuple[Stage, ...] = (
     Stage("irradiance", "annual irradiation raster with shading (geo.products.irradiance)",
           "geo.solar.build:build_irradiance"),
     Stage("roofs", "roof faces, buildings and commune totals (geo.products.rooftops)", "geo.roofs.build:build_roofs"),
+    Stage("sites", "ground PV on friches and terrils, APER car parks (geo.products.sites)",
+          "geo.sites.build:build_sites"),
     Stage("parks", "Chaîne des Parcs network, access and gaps (geo.products.parks)", "geo.parks.build:build_parks"),
 )
 

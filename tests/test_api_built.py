@@ -171,8 +171,9 @@ def test_irradiation_tile_colours_the_raster_values(built: tuple[TestClient, Pat
         band = src.read(1, masked=True)
         to_raster = Transformer.from_crs("EPSG:3857", src.crs, always_xy=True)
         transform, crs = src.transform, src.crs
-    valid_rc = np.argwhere(~np.ma.getmaskarray(band))  # the raster has values on the roofs only
-    cx, cy = rasterio.transform.xy(transform, *np.median(valid_rc, axis=0).astype(int))
+    valid_rc = np.argwhere(~np.ma.getmaskarray(band))  # the raster has values on the roofs and the sites only
+    med = np.median(valid_rc, axis=0)
+    cx, cy = rasterio.transform.xy(transform, *valid_rc[np.argmin(((valid_rc - med) ** 2).sum(axis=1))])
     lon, lat = _wgs84(crs).transform(cx, cy)
     t = TMS.tile(lon, lat, 18)
     r = client.get(f"/tiles/irradiation/{t.z}/{t.x}/{t.y}.png")

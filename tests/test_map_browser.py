@@ -58,7 +58,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-BUILT_FILES = ("rooftops.gpkg", "parks.gpkg", "irradiance.tif")
+BUILT_FILES = ("rooftops.gpkg", "parks.gpkg", "irradiance.tif", "sites.gpkg")
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,7 @@ def test_page_links_only_local_assets(links: _Links) -> None:
         "/static/leaflet/leaflet.js",
         "/static/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
         "/static/map/artois-map.js",
+        "/static/map/artois-sites.js",
         "/static/map/artois-planner.js",
     ]
     assert set(links.links) == {"/static/leaflet/leaflet.css", "/static/map/artois-map.css", "data:,"}
@@ -98,7 +99,7 @@ def test_layers_in_control_and_default_base_is_offline() -> None:
     bases = [json.loads(n) for n in re.findall(r'("[^"]+") :', layer_control.group(1))]
     overlays = [json.loads(n) for n in re.findall(r'("[^"]+") :', layer_control.group(2))]
     assert bases == ["Fond local (hors ligne)"] + [str(b["name"]) for b in config.MAP_ONLINE_BASEMAPS]
-    assert len(overlays) == 9
+    assert len(overlays) == 11  # with the friches and the APER car parks (artois-sites.js)
     assert any("MWh/an" in o for o in overlays) and any("kWh/m²/an" in o for o in overlays)
     # Only the offline base map is added to the map at start; every online one waits for the user.
     for name in bases[1:]:
@@ -137,6 +138,7 @@ def test_suitability_explanations_follow_the_thresholds() -> None:
         ("/static/leaflet/images/layers.png", "image/png"),
         ("/static/vectorgrid/Leaflet.VectorGrid.bundled.min.js", "javascript"),
         ("/static/map/artois-map.js", "javascript"),
+        ("/static/map/artois-sites.js", "javascript"),
         ("/static/map/artois-map.css", "css"),
     ],
 )

@@ -40,6 +40,9 @@ EXPECTED = (
     "parks/voies_vertes.gpkg",
     "parks/reseau_pietons.gpkg",
     "parks/arrets_bhns.geojson",
+    "sites/friches.csv",
+    "sites/parkings.osm",
+    "sites/sites_truth.gpkg",
 )
 
 

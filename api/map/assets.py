@@ -29,6 +29,7 @@ LEAFLET_CSS = ("leaflet", "leaflet.css")
 VECTORGRID_JS = ("vectorgrid", "Leaflet.VectorGrid.bundled.min.js")
 APP_JS = ("map", "artois-map.js")
 APP_CSS = ("map", "artois-map.css")
+SITES_JS = ("map", "artois-sites.js")  # friches and APER car parks (geo/sites/)
 PLANNER_JS = ("map", "artois-planner.js")
 
 #: What to do when a library is missing, in words for the error message.

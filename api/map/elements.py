@@ -17,14 +17,24 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from api.map.assets import APP_CSS, APP_JS, LEAFLET_CSS, LEAFLET_JS, PLANNER_JS, VECTORGRID_JS, asset_url
+from api.map.assets import (
+    APP_CSS,
+    APP_JS,
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    PLANNER_JS,
+    SITES_JS,
+    VECTORGRID_JS,
+    asset_url,
+)
 
-#: Scripts and stylesheets of every page, in load order: Leaflet, VectorGrid, our code.
+#: Scripts and stylesheets of every page, in load order: Leaflet, VectorGrid, our code (the sites' layers last).
 PAGE_JS: list[tuple[str, str]] = [
     ("leaflet", asset_url(LEAFLET_JS)),
     ("vectorgrid", asset_url(VECTORGRID_JS)),
     ("artois_map", asset_url(APP_JS)),
     ("artois_planner", asset_url(PLANNER_JS)),
+    ("artois_sites", asset_url(SITES_JS)),
 ]
 PAGE_CSS: list[tuple[str, str]] = [
     ("leaflet_css", asset_url(LEAFLET_CSS)),

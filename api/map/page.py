@@ -143,6 +143,15 @@ def _overlays(settings: Mapping[str, Any]) -> dict[str, ArtoisLayer]:
             "roofFaces", "Toitures : potentiel solaire", show=True,
             options={"collection": rooftops.ROOF_FACES.name, "colours": colours},
         ),
+        # ground PV and APER car parks (geo/sites/, artois-sites.js)
+        "friches": ArtoisLayer(
+            "friches", "Friches et terrils : solaire au sol", options={"collection": "friches"},
+        ),
+        "carParks": ArtoisLayer(
+            "carParks", "Parkings : obligation d'ombrières (loi APER)",
+            options={"collection": "car_parks", "deadlines": {"large": config.APER_DEADLINE_LARGE,
+                                                              "medium": config.APER_DEADLINE_MEDIUM}},
+        ),
     }
 
 

@@ -31,7 +31,7 @@ router = APIRouter(prefix="/api/export", tags=["Exports"])
     },
 )
 def export(
-    layer: Annotated[Literal["roof_faces", "buildings"], Path(description="layer to export",
+    layer: Annotated[Literal["roof_faces", "buildings", "friches", "car_parks"], Path(description="layer to export",
                                                                examples=["buildings"])],
     catalog: Annotated[Catalog, Depends(get_catalog)],
     settings: Annotated[Settings, Depends(get_settings)],

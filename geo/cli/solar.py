@@ -2,8 +2,9 @@
 
 ``artois solar irradiance --dsm FILE [--dsm FILE ...] [--dtm FILE ...] [--weather FILE]
 [--footprints FILE] [--all-pixels] --out OUT.tif`` writes the 15-band irradiation raster
-(docs/data-dictionary.md). Further sub-commands (``roofs``) register themselves below with
-``_register_<name>(solar_sub)``.
+(docs/data-dictionary.md); ``--sites FILE`` adds the ground of friches or car parks. ``artois solar
+sites`` computes ground PV and the APER car parks (geo/sites/). Further sub-commands (``roofs``)
+register themselves below with ``_register_<name>(solar_sub)``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+
+from shapely.geometry.base import BaseGeometry
 
 from geo import config
 
@@ -22,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     solar_sub = p.add_subparsers(dest="solar_command", metavar="SUBCOMMAND")
     _register_irradiance(solar_sub)
     _register_roofs(solar_sub)
+    _register_sites(solar_sub)
     _register_lookup(solar_sub)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -49,6 +53,9 @@ def _register_irradiance(solar_sub: argparse._SubParsersAction) -> None:  # type
     p.add_argument("--footprints", type=Path, metavar="FILE",
                    help="building footprints (BD TOPO batiment GeoPackage): compute the pixels they touch")
     p.add_argument("--all-pixels", action="store_true", help="compute every pixel, not only roofs")
+    p.add_argument("--sites", type=Path, action="append", default=[], metavar="FILE",
+                   help="also compute the ground of these sites: friches (CNIG CSV/GeoPackage) or car parks "
+                        "(OSM/BD TOPO); repeatable (for 'artois solar sites')")
     p.add_argument("--out", type=Path, required=True, metavar="OUT.tif", help="output GeoTIFF")
     p.add_argument("--directions", type=int, default=config.HORIZON_DIRECTIONS,
                    help=f"horizon directions (default {config.HORIZON_DIRECTIONS})")
@@ -73,9 +80,25 @@ def run_irradiance(args: argparse.Namespace) -> int:
     out = irradiance_from_files(
         args.dsm, args.out, dtm_paths=args.dtm, weather_path=args.weather, footprints_path=args.footprints,
         all_pixels=args.all_pixels, settings=settings, progress=False if args.no_progress else None,
+        extra_polygons=_site_polygons(args.sites),
     )
     print(f"wrote {out}")
     return 0
+
+
+def _site_polygons(paths: list[Path]) -> list[BaseGeometry]:
+    """Polygons of the sites files given with --sites (friches or car parks, told apart by their content)."""
+    from geo.io.car_parks import read_car_parks
+    from geo.io.friches import read_friches
+    from geo.io.osm import is_osm_file
+
+    out: list[BaseGeometry] = []
+    for p in paths:
+        if is_osm_file(p) or p.suffix.lower() in (".geojson", ".json") or "parking" in p.name.lower():
+            out += list(read_car_parks(p)[0].geometry.values)
+        else:
+            out += [g for g in read_friches(p).geometry.values if g is not None and g.geom_type.endswith("Polygon")]
+    return out
 
 
 # -- artois solar roofs (owner: roofs, geo/roofs/) ------------------------------
@@ -131,6 +154,63 @@ def run_roofs(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- artois solar sites (owner: sites, geo/sites/) ------------------------------
+
+
+def _register_sites(solar_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = solar_sub.add_parser(
+        "sites",
+        help="ground PV on friches and terrils, APER car-park canopies (sites.gpkg)",
+        description=(
+            "Ground-mounted PV on brownfields and slag heaps (usable ground, rows, kWp, MWh/yr, cost, LCOE) "
+            "and the APER car-park obligation (surface counted, tree shade, status, deadline, canopy over "
+            "half the car park); writes a GeoPackage with layers friches, car_parks, communes_sites "
+            "(docs/data-dictionary.md). The irradiation raster must cover the sites' ground: compute it "
+            "with 'artois solar irradiance --sites FILE'."
+        ),
+    )
+    p.add_argument("--friches", type=Path, metavar="FILE",
+                   help="Cartofriches export: CNIG friches CSV (';'-separated) or GeoPackage")
+    p.add_argument("--friche-surfaces", type=Path, metavar="FILE",
+                   help="Cartofriches surfaces GeoPackage (perimeters by site_id)")
+    p.add_argument("--car-parks", type=Path, metavar="FILE",
+                   help="car parks: OpenStreetMap (.osm/.pbf/GeoJSON, amenity=parking) or BD TOPO GeoPackage")
+    p.add_argument("--irradiance", type=Path, required=True, metavar="IRR.tif",
+                   help="the irradiation raster of 'artois solar irradiance' (DSM's grid)")
+    p.add_argument("--dsm", type=Path, action="append", required=True, metavar="FILE",
+                   help="surface model GeoTIFF (IGN LiDAR HD MNS tile); repeat for adjacent tiles")
+    p.add_argument("--dtm", type=Path, action="append", default=[], metavar="FILE",
+                   help="terrain model tile(s): ground slope, and trees where the DSM stands "
+                        f"{config.SITES_TREE_MIN_HEIGHT_M:g} m above it")
+    p.add_argument("--footprints", type=Path, metavar="FILE", help="building footprints (BD TOPO batiment)")
+    p.add_argument("--water", type=Path, metavar="FILE", help="water surfaces (any polygon file)")
+    p.add_argument("--communes", type=Path, metavar="FILE", help="communes GeoJSON (geo.api.gouv.fr)")
+    p.add_argument("--epci", type=Path, metavar="FILE", help="commune -> agglomeration table (pma-communes-epci.csv)")
+    p.add_argument("--weather", type=Path, metavar="FILE",
+                   help="the weather file the irradiation used (default: approximate offline climatology)")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.gpkg", help="output GeoPackage")
+    p.set_defaults(func=run_sites)
+
+
+def run_sites(args: argparse.Namespace) -> int:
+    from geo.errors import InputError
+    from geo.sites.build import run_sites as _run
+
+    if args.out.suffix.lower() != ".gpkg":
+        raise InputError(args.out, "the output must be a .gpkg file")
+    if args.friches is None and args.car_parks is None:
+        raise InputError(None, "give --friches and/or --car-parks")
+    if args.epci is not None and args.communes is None:
+        raise InputError(args.epci, "--epci needs --communes")
+    report = _run(
+        irradiance=args.irradiance, dsm=args.dsm, dtm=args.dtm or None, out=args.out, friches=args.friches,
+        friche_surfaces=args.friche_surfaces, car_parks=args.car_parks, footprints=args.footprints,
+        water=args.water, communes=args.communes, epci_table=args.epci, weather=args.weather,
+    )
+    print(f"wrote {report.line()}")
+    return 0
+
+
 # -- artois solar lookup (owner: adviser workflows, api/batch.py) ---------------------------------------
 
 
@@ -164,6 +244,7 @@ def run_lookup(args: argparse.Namespace) -> int:
     from api.settings import Settings
     from geo.errors import InputError
     from geo.io._atomic import atomic_path
+    from geo.products import rooftops
 
     if not args.addresses.is_file():
         raise InputError(args.addresses, "file not found")
@@ -174,7 +255,7 @@ def run_lookup(args: argparse.Namespace) -> int:
     table, queries = batch.read_address_table(args.addresses.read_bytes(), source=str(args.addresses))
     settings = Settings(data_dir=args.data, addresses_path=args.ban)
     catalog = Catalog(settings.data_dir)
-    if "buildings" not in catalog.collections:
+    if rooftops.BUILDINGS.name not in catalog.collections:
         raise InputError(args.data, "no solar cadastre (rooftops.gpkg with a buildings layer): run 'artois build'")
     lookup = batch.BatchLookup(catalog, services.load_address_index(catalog, settings))
 

@@ -6,6 +6,7 @@ file                   module                                written by (stage)
 ``irradiance.tif``     :mod:`geo.products.irradiance`        ``irradiance`` (:mod:`geo.solar.build`)
 ``rooftops.gpkg``      :mod:`geo.products.rooftops`          ``roofs`` (:mod:`geo.roofs.build`)
 ``parks.gpkg``         :mod:`geo.products.parks`             ``parks`` (:mod:`geo.parks.build`)
+``sites.gpkg``         :mod:`geo.products.sites`             ``sites`` (:mod:`geo.sites.build`)
 =====================  ====================================  =========================================
 
 Each module gives the file name (``FILE``), the layers or bands with their columns and units
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.products import irradiance, parks, rooftops
+from geo.products import irradiance, parks, rooftops, sites
 
 
 @dataclass(frozen=True)
@@ -41,5 +42,9 @@ class BuildFolder:
     def parks(self) -> Path:
         return Path(self.root) / parks.FILE
 
+    @property
+    def sites(self) -> Path:
+        return Path(self.root) / sites.FILE
 
-__all__ = ["BuildFolder", "irradiance", "parks", "rooftops"]
+
+__all__ = ["BuildFolder", "irradiance", "parks", "rooftops", "sites"]

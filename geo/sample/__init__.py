@@ -24,6 +24,7 @@ from geo import config
 from geo.sample import defects, tables
 from geo.sample.layout import DEFAULT_BOUNDS, SMALL_BOUNDS, build_scene
 from geo.sample.raster import rasterise
+from geo.sample.sites import write_sites
 from geo.sample.write import (
     write_communes_geojson,
     write_csv,
@@ -121,6 +122,7 @@ def generate_sample(
     files.append(write_layers(parks_dir / "voies_vertes.gpkg", {"voies_vertes": tables.voies_vertes(scene)}))
     files.append(write_layers(parks_dir / "reseau_pietons.gpkg", {"reseau": tables.reseau(scene)}))
     files.append(write_stops_geojson(parks_dir / "arrets_bhns.geojson", tables.arrets(scene)))
+    files += write_sites(out / "sites", scene, small=small)  # friches and car parks (geo/sample/sites.py)
     counts = {
         "buildings": len(batiment),
         "dwellings": int(sum(b.dwellings for b in scene.buildings)),

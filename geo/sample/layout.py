@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.sample.geometry import Embankment, Terrain, Terril, Water
 from geo.sample.scene import Greenway, Scene, SceneBuilder, Stop
+from geo.sample.sites import add_site_objects
 from geo.types import Bounds
 
 #: Areas of the two variants (xmin, ymin, xmax, ymax) [m], Lambert-93.
@@ -410,5 +411,6 @@ def build_scene(*, small: bool, seed: int) -> Scene:
     if not small:
         builder.rng = rng
         default_rest(builder, *bounds[:2])
+    add_site_objects(builder)  # ground-PV and car-park sites (geo/sample/sites.py)
     return builder.build(COMMUNE_BOUNDARY)
 

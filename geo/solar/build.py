@@ -11,6 +11,9 @@ and its halo, whatever the area (a whole territory streams). Which pixels are co
 * else a DTM given: pixels more than :data:`geo.config.ROOF_MIN_HEIGHT_ABOVE_DTM_M` above it;
 * else every pixel (logged).
 
+``extra_polygons`` (the ground-PV and car-park sites, :mod:`geo.sites`) add the pixels they touch
+to the footprint or DTM mask: only which pixels are computed changes, not how.
+
 Tiles with no pixel to compute are skipped without reading the DSM (footprints) or after
 reading only the tile itself (DTM).
 """
@@ -26,8 +29,10 @@ from pathlib import Path
 import numpy as np
 import rasterio.features
 import rasterio.warp
+import shapely
 from affine import Affine
 from rasterio.crs import CRS
+from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.errors import ArtoisError, InputError
@@ -111,6 +116,8 @@ class IrradianceTileTask:
     dtm
         Terrain model mosaic (when no footprints): compute pixels more than
         :data:`geo.config.ROOF_MIN_HEIGHT_ABOVE_DTM_M` above it.
+    extra_polygons
+        Polygons whose pixels are computed too (the sites of :mod:`geo.sites` meeting the tile).
     """
 
     grid: RasterGrid
@@ -122,6 +129,7 @@ class IrradianceTileTask:
     all_pixels: bool = False
     footprints: Footprints | None = None
     dtm: RasterGrid | None = None
+    extra_polygons: tuple[BaseGeometry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,17 @@ def _tile_mask(task: IrradianceTileTask, core_bounds: Bounds, core_shape: tuple[
     """The pixels of the core to compute (None = all), or False when the tile has none."""
     if task.all_pixels:
         return None
+    mask = _roof_mask(task, core_bounds, core_shape, core_transform, dsm_files)
+    if task.extra_polygons and mask is not None:
+        extra = rasterio.features.rasterize(((g, 1) for g in task.extra_polygons), out_shape=core_shape,
+                                            transform=core_transform, fill=0, all_touched=True,
+                                            dtype="uint8").astype(bool)
+        return extra if mask is False else np.asarray(mask | extra)
+    return mask
+
+
+def _roof_mask(task: IrradianceTileTask, core_bounds: Bounds, core_shape: tuple[int, int],
+               core_transform: Affine, dsm_files: list[Path]) -> np.ndarray | None | bool:
     if task.footprints is not None:
         return task.footprints.mask(core_shape, core_transform)
     if task.dtm is None:
@@ -232,13 +251,27 @@ def plan_irradiance_tiles(
     all_pixels: bool = False,
     footprints: Footprints | None = None,
     dtm: RasterGrid | None = None,
+    extra_polygons: Sequence[BaseGeometry] = (),
 ) -> list[IrradianceTileTask]:
-    """The tasks of a run: one per ``tile_px`` square of the mosaic, in row-major order."""
+    """The tasks of a run: one per ``tile_px`` square of the mosaic, in row-major order.
+
+    ``extra_polygons`` (e.g. ground-PV sites) add their pixels to the footprint or DTM mask; each
+    task carries those meeting its tile.
+    """
     sched = horizon_schedule(settings.n_directions, settings.distance_m, grid.res_m,
                              near_px=settings.near_px, samples_per_octave=settings.samples_per_octave)
     sky = bin_sky(weather, bin_minutes=settings.bin_minutes, month_parts=settings.month_parts)
+    index = shapely.STRtree(list(extra_polygons)) if len(extra_polygons) and not all_pixels else None
+
+    def extra_in(w: tuple[int, int, int, int]) -> tuple[BaseGeometry, ...]:
+        if index is None:
+            return ()
+        hits = index.query(shapely.box(*grid.window_bounds(*w)), predicate="intersects")
+        return tuple(index.geometries.take(np.sort(hits)))
+
     return [IrradianceTileTask(grid, w, sched.pad, weather, settings, sky, all_pixels,
-                               None if all_pixels else footprints, None if all_pixels or footprints else dtm)
+                               None if all_pixels else footprints, None if all_pixels or footprints else dtm,
+                               extra_in(w))
             for w in _tile_windows(*grid.shape, tile_px)]
 
 
@@ -267,6 +300,7 @@ def plan_irradiance(
     settings: SolarSettings | None = None,
     tile_px: int | None = None,
     weather: Weather | None = None,
+    extra_polygons: Sequence[BaseGeometry] = (),
 ) -> IrradiancePlan:
     """The tiles of an irradiance run (the parameters are :func:`irradiance_from_files`')."""
     settings = settings or SolarSettings()
@@ -289,7 +323,7 @@ def plan_irradiance(
     if footprints is None and dtm is None and not all_pixels:
         log.info("no footprints and no DTM: computing every pixel")
     tasks = plan_irradiance_tiles(grid, weather, settings=settings, tile_px=tile_px, all_pixels=all_pixels,
-                                  footprints=footprints, dtm=dtm)
+                                  footprints=footprints, dtm=dtm, extra_polygons=extra_polygons)
     return IrradiancePlan(tasks, grid, product.dataset_tags(weather.info, engine_tags(settings), paths), tile_px)
 
 
@@ -343,6 +377,7 @@ def irradiance_from_files(
     tile_px: int | None = None,
     progress: bool | None = None,
     weather: Weather | None = None,
+    extra_polygons: Sequence[BaseGeometry] = (),
 ) -> Path:
     """Compute ``irradiance.tif`` (:mod:`geo.products.irradiance`) from DSM files, tile by tile.
 
@@ -373,6 +408,9 @@ def irradiance_from_files(
         Show a progress bar (default: when stderr is a terminal).
     weather
         Already loaded weather (overrides ``weather_path``).
+    extra_polygons
+        Polygons (in the DSM's CRS) whose pixels are computed too, e.g. ground-PV sites and car
+        parks; ignored with ``all_pixels`` or when every pixel is computed anyway.
 
     Returns
     -------
@@ -381,7 +419,7 @@ def irradiance_from_files(
     """
     plan = plan_irradiance(dsm_paths, dtm_paths=dtm_paths, weather_path=weather_path,
                            footprints_path=footprints_path, all_pixels=all_pixels, settings=settings,
-                           tile_px=tile_px, weather=weather)
+                           tile_px=tile_px, weather=weather, extra_polygons=extra_polygons)
     tasks, grid, tags, tile_px = plan.tasks, plan.grid, plan.tags, plan.tile_px
     bar = None
     if progress if progress is not None else sys.stderr.isatty():
@@ -419,7 +457,8 @@ def build_irradiance(ctx: BuildContext) -> list[Path]:
 
     Reads the IGN LiDAR HD MNS tiles under ``rooftops/lidar/``, the roof mask from
     ``rooftops/batiment.gpkg`` (else height above the MNT tiles), and the build's weather
-    (:attr:`geo.pipeline.BuildContext.weather`).
+    (:attr:`geo.pipeline.BuildContext.weather`). The ground of the sites under ``sites/`` (friches,
+    car parks: :mod:`geo.sites`) is computed too.
     """
     out = ctx.products.irradiance
     irradiance_from_files(**_stage_inputs(ctx), out_path=out, weather=ctx.weather)  # type: ignore[arg-type]
@@ -434,9 +473,22 @@ def _stage_inputs(ctx: BuildContext) -> dict[str, object]:
     except InputError:
         dtm = []
     footprints = rooftops / "batiment.gpkg"
-    return {"dsm_paths": dsm, "dtm_paths": dtm, "footprints_path": footprints if footprints.is_file() else None}
+    return {"dsm_paths": dsm, "dtm_paths": dtm, "footprints_path": footprints if footprints.is_file() else None,
+            "extra_polygons": _site_polygons(ctx.data_dir)}
 
 
 def plan_build_irradiance(ctx: BuildContext, settings: SolarSettings | None = None) -> IrradiancePlan:
     """The tiles of the pipeline's irradiance stage (the inputs of :func:`build_irradiance`)."""
     return plan_irradiance(**_stage_inputs(ctx), settings=settings, weather=ctx.weather)  # type: ignore[arg-type]
+
+
+def _site_polygons(data_dir: Path) -> list[BaseGeometry]:
+    """Polygons of the ground-PV and car-park sites of ``data_dir/sites`` (none when absent or unreadable:
+    the sites stage then reports the file's problem)."""
+    try:
+        from geo.sites.build import site_polygons
+
+        return site_polygons(data_dir)
+    except InputError as exc:
+        log.warning("sites not added to the irradiance: %s", exc)
+        return []

@@ -1086,4 +1086,9 @@
     });
     if (!features.length) { ol.appendChild(el('li', { text: 'Aucun lien à créer.' })); }
   }
+  // Helpers for the layers defined in other files of the page (artois-sites.js).
+  Artois.util = {
+    remoteGeoJson: remoteGeoJson, legendEntries: legendEntries, legendBlock: legendBlock, swatchRow: swatchRow,
+    lineRow: lineRow, el: el, fmt: fmt, pct: pct, euros: euros, escapeHtml: escapeHtml, isNum: isNum,
+  };
 })();
