@@ -21,7 +21,8 @@ hotwater
 aggregate
     Per-building and per-commune / per-agglomeration totals.
 build
-    The pipeline stage :func:`~geo.roofs.build.build_roofs`.
+    The pipeline stage :func:`~geo.roofs.build.build_roofs`; its unit of work
+    :func:`~geo.roofs.build.roofs_group` (one group of buildings → their scored faces).
 synthetic
     Known-truth synthetic roofs (DSM + truth faces) for tests and benchmarks.
 """

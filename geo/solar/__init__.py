@@ -9,7 +9,8 @@ Modules, like pvlib's, are named after the physics:
 * :mod:`geo.solar.horizon` — horizon angles in N directions (multi-resolution scan, numba) and the
   sky view factor of a tilted surface;
 * :mod:`geo.solar.irradiance` — the per-pixel kernel (numba) and :func:`compute_irradiance`;
-* :mod:`geo.solar.build` — the pipeline stage ``build_irradiance`` and tiled processing of files.
+* :mod:`geo.solar.build` — the pipeline stage ``build_irradiance``; its unit of work
+  :func:`~geo.solar.build.irradiance_tile` (one DSM tile with its halo → 15 bands).
 
 See docs/solar-engine.md for the method, its accuracy and speed.
 """
