@@ -94,6 +94,8 @@ class Stage:
     name: str
     description: str
     target: str  # "module:function"
+    #: Stages whose products this one reads (when they are built in the same run).
+    needs: tuple[str, ...] = ()
 
     def load(self) -> StageFn:
         return _load(self.target)
@@ -103,13 +105,14 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("irradiance", "annual irradiation raster with shading (geo.products.irradiance)",
           "geo.solar.build:build_irradiance"),
-    Stage("roofs", "roof faces, buildings and commune totals (geo.products.rooftops)", "geo.roofs.build:build_roofs"),
+    Stage("roofs", "roof faces, buildings and commune totals (geo.products.rooftops)", "geo.roofs.build:build_roofs",
+          needs=("irradiance",)),
     Stage("sites", "ground PV on friches and terrils, APER car parks (geo.products.sites)",
-          "geo.sites.build:build_sites"),
+          "geo.sites.build:build_sites", needs=("irradiance",)),
     Stage("parks", "Chaîne des Parcs network, access and gaps (geo.products.parks)", "geo.parks.build:build_parks"),
     # after the layers it tiles; `--only tiles` re-tiles an existing build
     Stage("tiles", "vector tiles of every layer, one PMTiles archive each (build/tiles/*.pmtiles)",
-          "geo.tiles:build_tiles"),
+          "geo.tiles:build_tiles", needs=("roofs", "sites", "parks")),
 )
 
 
@@ -191,36 +194,45 @@ def build(
     return report
 
 
-#: Stages that read the irradiation raster: submitted once it is merged.
-_AFTER_IRRADIANCE = ("roofs", "sites")
-
-
 def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, settings: Any,
          progress: bool | None) -> BuildReport:
+    """Submit each stage once the stages it needs (among those of this run) are finished.
+
+    Independent stages are submitted before the irradiance, whose tiles the main process fans out,
+    so that on a cluster the parks run beside the irradiance tiles.
+    """
     report = BuildReport()
-    pending: dict[str, Any] = {}  # stage name -> future of (outputs, seconds)
-    names = [s.name for s in stages]
-    # Parks do not depend on the irradiance: submitted first, they run beside its tiles.
-    for stage in sorted(stages, key=lambda s: s.name != "parks"):
-        if stage.name == "irradiance" or (stage.name in _AFTER_IRRADIANCE and "irradiance" in names):
-            continue  # roofs and sites come after the irradiance
-        log.info("== %s: %s", stage.name, stage.description)
-        pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
-    if "irradiance" in names:
-        t0 = time.perf_counter()
-        try:
-            report.outputs["irradiance"] = _irradiance(ex, ctx, state, settings, progress)
-            report.seconds["irradiance"] = time.perf_counter() - t0
-        except ArtoisError as exc:
-            report.failed["irradiance"] = str(exc)
-        for after in (s for s in stages if s.name in _AFTER_IRRADIANCE):
-            log.info("== %s: %s", after.name, after.description)
-            pending[after.name] = ex.submit(state.stage_task, after.name, after.load(), ctx)
-    for name, fut in pending.items():
-        try:
-            report.outputs[name], report.seconds[name] = ex.result(fut)
-        except ArtoisError as exc:
-            report.failed[name] = str(exc)
+    names = {s.name for s in stages}
+    todo = sorted(stages, key=lambda s: s.name == "irradiance")
+    pending: dict[str, Any] = {}  # stage name -> future of (outputs, seconds), in submission order
+    while todo or pending:
+        finished = set(report.outputs) | set(report.failed)
+        ready = [s for s in todo if all(d in finished or d not in names for d in s.needs)]
+        for stage in ready:
+            todo.remove(stage)
+            failed_needs = [d for d in stage.needs if d in report.failed]
+            if failed_needs:
+                report.failed[stage.name] = f"not built: it needs {', '.join(failed_needs)}, which failed"
+            elif stage.name == "irradiance":
+                t0 = time.perf_counter()
+                try:
+                    report.outputs["irradiance"] = _irradiance(ex, ctx, state, settings, progress)
+                    report.seconds["irradiance"] = time.perf_counter() - t0
+                except ArtoisError as exc:
+                    report.failed["irradiance"] = str(exc)
+            else:
+                log.info("== %s: %s", stage.name, stage.description)
+                pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
+        if ready:
+            continue  # what just finished (the irradiance) may have made other stages ready
+        if pending:
+            name = next(iter(pending))
+            try:
+                report.outputs[name], report.seconds[name] = ex.result(pending.pop(name))
+            except ArtoisError as exc:
+                report.failed[name] = str(exc)
+        elif todo and not ready:
+            raise RuntimeError(f"stages {[s.name for s in todo]} wait on each other")  # a cycle in STAGES
     return report
 
 
