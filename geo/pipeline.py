@@ -198,8 +198,8 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
     names = [s.name for s in stages]
     # Parks do not depend on the irradiance: submitted first, they run beside its tiles.
     for stage in sorted(stages, key=lambda s: s.name != "parks"):
-        if stage.name == "irradiance" or (stage.name == "roofs" and "irradiance" in names):
-            continue  # roofs come after the irradiance
+        if stage.name in ("irradiance", "tiles") or (stage.name == "roofs" and "irradiance" in names):
+            continue  # roofs come after the irradiance, tiles after every layer
         log.info("== %s: %s", stage.name, stage.description)
         pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
     if "irradiance" in names:
@@ -218,6 +218,14 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
             report.outputs[name], report.seconds[name] = ex.result(fut)
         except ArtoisError as exc:
             report.failed[name] = str(exc)
+    tiles = next((s for s in stages if s.name == "tiles"), None)
+    if tiles is not None:  # last: it tiles the layers the others wrote
+        log.info("== tiles: %s", tiles.description)
+        try:
+            report.outputs["tiles"], report.seconds["tiles"] = ex.result(
+                ex.submit(state.stage_task, "tiles", tiles.load(), ctx))
+        except ArtoisError as exc:
+            report.failed["tiles"] = str(exc)
     return report
 
 
