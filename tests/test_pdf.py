@@ -46,7 +46,8 @@ def _key_figures(text: str) -> dict[str, str]:
     lines = [ln for ln in text.splitlines() if ln.strip()]
     i = next(k for k, ln in enumerate(lines) if "Production estimée" in ln and "Classe de la toiture" in ln)
     labels = [s.strip() for s in re.split(r"\s{2,}", lines[i].strip())]
-    values = [s.strip() for s in re.split(r"\s{2,}", lines[i + 1].strip())]
+    # the first line below with four columns (a label may wrap onto a second line)
+    values = next(v for ln in lines[i + 1:i + 4] if len(v := [s.strip() for s in re.split(r"\s{2,}", ln.strip())]) == 4)
     assert len(labels) == len(values) == 4, (labels, values)
     return dict(zip(labels, values, strict=True))
 
