@@ -35,18 +35,21 @@ def territory(catalog: Annotated[Catalog, Depends(get_catalog)]) -> HTMLResponse
     return HTMLResponse(stats.render_stats(_areas(catalog)))
 
 
-@router.get("/statistiques.csv", response_class=Response, summary="Statistiques du territoire (CSV)")
+@router.get("/statistiques.csv", response_class=Response, summary="Statistiques du territoire (CSV)",
+            description="One row per agglomeration and commune (the page's figures), UTF-8 CSV.")
 def territory_csv(catalog: Annotated[Catalog, Depends(get_catalog)]) -> Response:
     return _download(stats.stats_table(_areas(catalog)), "text/csv; charset=utf-8", "statistiques.csv")
 
 
-@router.get("/statistiques.gpkg", response_class=Response, summary="Statistiques du territoire (GeoPackage)")
+@router.get("/statistiques.gpkg", response_class=Response, summary="Statistiques du territoire (GeoPackage)",
+            description="The same rows as the CSV with the areas' outlines, one GeoPackage layer.")
 def territory_gpkg(catalog: Annotated[Catalog, Depends(get_catalog)]) -> Response:
     return _download(stats.stats_gpkg(catalog, _areas(catalog), "statistiques"),
                      "application/geopackage+sqlite3", "statistiques.gpkg")
 
 
 @router.get("/statistiques/{code}.csv", response_class=Response, summary="Statistiques d'une commune (CSV)",
+            description="The area's row and, for an agglomeration, its communes' rows, UTF-8 CSV.",
             responses=_RESPONSES)
 def area_csv(code: Annotated[str, _CODE], catalog: Annotated[Catalog, Depends(get_catalog)]) -> Response:
     a = stats.area(_areas(catalog), code)
@@ -54,6 +57,7 @@ def area_csv(code: Annotated[str, _CODE], catalog: Annotated[Catalog, Depends(ge
 
 
 @router.get("/statistiques/{code}.gpkg", response_class=Response, summary="Statistiques d'une commune (GeoPackage)",
+            description="The same rows as the area's CSV with their outlines, one GeoPackage layer.",
             responses=_RESPONSES)
 def area_gpkg(code: Annotated[str, _CODE], catalog: Annotated[Catalog, Depends(get_catalog)]) -> Response:
     a = stats.area(_areas(catalog), code)
