@@ -28,6 +28,7 @@ from typing import Any
 from geo import config
 from geo.errors import InputError
 from geo.io.pmtiles import export_layer, run_tippecanoe
+from geo.products import parks, rooftops
 
 log = logging.getLogger("artois.build")
 
@@ -52,22 +53,22 @@ class TileLayer:
 
 
 TILE_LAYERS: tuple[TileLayer, ...] = (
-    TileLayer("roof_faces", "rooftops.gpkg", ("face_id", "building_id", "suitability"), KEEP_ALL),
-    TileLayer("buildings", "rooftops.gpkg", ("building_id", "suitability"), THIN_DENSE),
-    TileLayer("communes_solar", "rooftops.gpkg", ("code", "nom", "level", "n_buildings", "kwp",
+    TileLayer("roof_faces", rooftops.FILE, ("face_id", "building_id", "suitability"), KEEP_ALL),
+    TileLayer("buildings", rooftops.FILE, ("building_id", "suitability"), THIN_DENSE),
+    TileLayer("communes_solar", rooftops.FILE, ("code", "nom", "level", "n_buildings", "kwp",
                                                  "production_mwh_yr"), ("--detect-shared-borders", *KEEP_ALL)),
-    TileLayer("parks", "parks.gpkg", ("park_id", "nom", "ensemble", "area_ha", "on_greenway", "population_10min"),
+    TileLayer("parks", parks.FILE, ("park_id", "nom", "ensemble", "area_ha", "on_greenway", "population_10min"),
               KEEP_ALL),
-    TileLayer("greenways", "parks.gpkg", ("greenway_id", "nom", "type", "length_m", "component", "in_loop"),
+    TileLayer("greenways", parks.FILE, ("greenway_id", "nom", "type", "length_m", "component", "in_loop"),
               KEEP_ALL),
-    TileLayer("service_areas", "parks.gpkg", ("park_id", "minutes", "distance_m", "label"), KEEP_ALL),
-    TileLayer("gaps", "parks.gpkg", ("gap_id", "rank", "length_m", "links", "population_newly_linked",
+    TileLayer("service_areas", parks.FILE, ("park_id", "minutes", "distance_m", "label"), KEEP_ALL),
+    TileLayer("gaps", parks.FILE, ("gap_id", "rank", "length_m", "links", "population_newly_linked",
                                      "score_per_km"), KEEP_ALL),
-    TileLayer("communes_access", "parks.gpkg", ("code", "nom", "level", "population", "share_within_300m",
+    TileLayer("communes_access", parks.FILE, ("code", "nom", "level", "population", "share_within_300m",
                                                 "share_within_10min"), ("--detect-shared-borders", *KEEP_ALL)),
-    TileLayer("access_cells", "parks.gpkg", ("Idcar_200m", "population", "poverty_rate", "walk_m_to_park",
+    TileLayer("access_cells", parks.FILE, ("Idcar_200m", "population", "poverty_rate", "walk_m_to_park",
                                              "within_300m", "within_10min", "priority_rank"), THIN_DENSE),
-    TileLayer("entrances", "parks.gpkg", ("entrance_id", "park_id", "kind"), KEEP_ALL),
+    TileLayer("entrances", parks.FILE, ("entrance_id", "park_id", "kind"), KEEP_ALL),
 )
 
 

@@ -26,6 +26,7 @@ from rio_tiler.colormap import cmap
 from api.app import create_app
 from api.settings import Settings
 from geo import config
+from geo.tiles import TILE_LAYERS
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 BUILT = ("rooftops.gpkg", "parks.gpkg", "irradiance.tif")
@@ -141,6 +142,7 @@ def test_vector_tiles_hold_the_faces_they_cover(built: tuple[TestClient, Path, P
     merc = faces.to_crs(3857)
     inner = shapely.get_coordinates(shapely.point_on_surface(merc.geometry.values))
     lon_min, lat_min, lon_max, lat_max = faces.to_crs(4326).total_bounds
+    tiled = next(t for t in TILE_LAYERS if t.collection == "roof_faces")
     n_full = 0
     for t in TMS.tiles(lon_min, lat_min, lon_max, lat_max, [17]):
         b = TMS.xy_bounds(t)
@@ -156,10 +158,10 @@ def test_vector_tiles_hold_the_faces_they_cover(built: tuple[TestClient, Path, P
         layer = mapbox_vector_tile.decode(r.content)["roof_faces"]
         got = {int(f["id"]): f["properties"] for f in layer["features"]}
         assert set(faces.index[inside]) <= set(got) <= set(faces.index[near])
-        for fid, props in got.items():
-            assert props["face_id"] == faces.at[fid, "face_id"]
-            assert props["suitability"] == faces.at[fid, "suitability"]
-            assert props["irradiation_kwh_m2_yr"] == pytest.approx(faces.at[fid, "irradiation_kwh_m2_yr"], rel=1e-6)
+        for fid, props in got.items():  # the prebuilt tiles carry the attributes the map draws or looks up
+            assert set(props) == set(tiled.attributes), props
+            for col, value in props.items():
+                assert value == faces.at[fid, col], (fid, col)
         n_full += 1
     assert n_full >= 1
 
