@@ -275,14 +275,14 @@ def load_address_index(catalog: Catalog, settings: Settings) -> AddressIndex:
     Built once into ``<build>/addresses.sqlite`` (a temporary folder when the build is read-only) and reused
     while the source file's size and modification time are unchanged.
     """
-    store = catalog.stores.get("rooftops.gpkg")
+    store = catalog.stores.get(rooftops.FILE)
     load: Callable[[], pd.DataFrame]
-    if store is not None and "addresses" in store.layers:
+    if store is not None and rooftops.ADDRESSES_LAYER in store.layers:
         source, origin = f"{store.path.name}:addresses", store.path
 
         def load() -> pd.DataFrame:
-            info = store.layers["addresses"]
-            feats = store.read("addresses")
+            info = store.layers[rooftops.ADDRESSES_LAYER]
+            feats = store.read(rooftops.ADDRESSES_LAYER)
             df = pd.DataFrame(feats.properties)
             if not {"lon", "lat"} <= set(df.columns):
                 from pyproj import Transformer

@@ -29,6 +29,7 @@ from geo import config
 from geo.errors import InputError
 from geo.io.pmtiles import export_layer, run_tippecanoe
 from geo.products import parks, rooftops
+from geo.products.schema import Layer
 
 log = logging.getLogger("artois.build")
 
@@ -42,10 +43,14 @@ THIN_DENSE = ("--drop-densest-as-needed",)
 class TileLayer:
     """One served collection tiled into its own archive."""
 
-    collection: str  # MVT layer name, URL segment and GeoPackage layer name
+    layer: Layer  # the product layer: its name is the MVT layer name and URL segment
     file: str  # GeoPackage of the build holding it
     attributes: tuple[str, ...]
     options: tuple[str, ...] = ()
+
+    @property
+    def collection(self) -> str:
+        return self.layer.name
 
     @property
     def zooms(self) -> tuple[int, int]:
@@ -53,22 +58,22 @@ class TileLayer:
 
 
 TILE_LAYERS: tuple[TileLayer, ...] = (
-    TileLayer("roof_faces", rooftops.FILE, ("face_id", "building_id", "suitability"), KEEP_ALL),
-    TileLayer("buildings", rooftops.FILE, ("building_id", "suitability"), THIN_DENSE),
-    TileLayer("communes_solar", rooftops.FILE, ("code", "nom", "level", "n_buildings", "kwp",
+    TileLayer(rooftops.ROOF_FACES, rooftops.FILE, ("face_id", "building_id", "suitability"), KEEP_ALL),
+    TileLayer(rooftops.BUILDINGS, rooftops.FILE, ("building_id", "suitability"), THIN_DENSE),
+    TileLayer(rooftops.COMMUNES_SOLAR, rooftops.FILE, ("code", "nom", "level", "n_buildings", "kwp",
                                                  "production_mwh_yr"), ("--detect-shared-borders", *KEEP_ALL)),
-    TileLayer("parks", parks.FILE, ("park_id", "nom", "ensemble", "area_ha", "on_greenway", "population_10min"),
+    TileLayer(parks.PARKS, parks.FILE, ("park_id", "nom", "ensemble", "area_ha", "on_greenway", "population_10min"),
               KEEP_ALL),
-    TileLayer("greenways", parks.FILE, ("greenway_id", "nom", "type", "length_m", "component", "in_loop"),
+    TileLayer(parks.GREENWAYS, parks.FILE, ("greenway_id", "nom", "type", "length_m", "component", "in_loop"),
               KEEP_ALL),
-    TileLayer("service_areas", parks.FILE, ("park_id", "minutes", "distance_m", "label"), KEEP_ALL),
-    TileLayer("gaps", parks.FILE, ("gap_id", "rank", "length_m", "links", "population_newly_linked",
+    TileLayer(parks.SERVICE_AREAS, parks.FILE, ("park_id", "minutes", "distance_m", "label"), KEEP_ALL),
+    TileLayer(parks.GAPS, parks.FILE, ("gap_id", "rank", "length_m", "links", "population_newly_linked",
                                      "score_per_km"), KEEP_ALL),
-    TileLayer("communes_access", parks.FILE, ("code", "nom", "level", "population", "share_within_300m",
+    TileLayer(parks.COMMUNES_ACCESS, parks.FILE, ("code", "nom", "level", "population", "share_within_300m",
                                                 "share_within_10min"), ("--detect-shared-borders", *KEEP_ALL)),
-    TileLayer("access_cells", parks.FILE, ("Idcar_200m", "population", "poverty_rate", "walk_m_to_park",
+    TileLayer(parks.ACCESS_CELLS, parks.FILE, ("Idcar_200m", "population", "poverty_rate", "walk_m_to_park",
                                              "within_300m", "within_10min", "priority_rank"), THIN_DENSE),
-    TileLayer("entrances", parks.FILE, ("entrance_id", "park_id", "kind"), KEEP_ALL),
+    TileLayer(parks.ENTRANCES, parks.FILE, ("entrance_id", "park_id", "kind"), KEEP_ALL),
 )
 
 
