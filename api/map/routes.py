@@ -36,7 +36,7 @@ def map_page() -> HTMLResponse:
     STATIC_PREFIX + "/{library}/{name:path}",
     response_class=FileResponse,
     summary="Fichier statique de la carte",
-    description="Leaflet (xstatic-leaflet), Leaflet.VectorGrid (npm, 'make js') and the map's own JS/CSS.",
+    description="Leaflet (xstatic-leaflet), Leaflet.VectorGrid (vendored in the package) and the map's own JS/CSS.",
     responses={404: {"description": "Unknown library or file, or library not installed"}},
 )
 def static_asset(library: str, name: str) -> FileResponse:
