@@ -122,7 +122,8 @@ def generate_sample(
     files.append(write_layers(parks_dir / "voies_vertes.gpkg", {"voies_vertes": tables.voies_vertes(scene)}))
     files.append(write_layers(parks_dir / "reseau_pietons.gpkg", {"reseau": tables.reseau(scene)}))
     files.append(write_stops_geojson(parks_dir / "arrets_bhns.geojson", tables.arrets(scene)))
-    files += write_sites(out / "sites", scene, small=small)  # friches and car parks (geo/sample/sites.py)
+    if size is None:  # friches and car parks of the Lens scene (geo/sample/sites.py); a territory has none
+        files += write_sites(out / "sites", scene, small=small)
     counts = {
         "buildings": len(batiment),
         "dwellings": int(sum(b.dwellings for b in scene.buildings)),
