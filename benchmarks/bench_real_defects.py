@@ -97,7 +97,7 @@ def main() -> None:
     from geo.pipeline import BuildContext
     from geo.products import rooftops
     from geo.roofs.build import run_roofs
-    from geo.roofs.segmentation import detect_buildings
+    from geo.roofs.detection import detect_buildings
     from geo.sample import generate_sample
     from geo.solar.build import build_irradiance
 

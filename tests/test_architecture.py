@@ -117,13 +117,10 @@ def test_the_import_walker_sees_imports() -> None:
     assert len(GRAPH) > 80
 
 
-#: Known cycles, through imports inside functions, left to their owners (remove them from here once gone):
-#: geo.roofs.rows (issue 13) and geo.roofs.segmentation call each other.
-_PENDING_CYCLES = [["geo.roofs.rows", "geo.roofs.segmentation"]]
 
 
 def test_no_import_cycle_in_geo_and_api() -> None:
-    assert [c for c in _cycles() if c not in _PENDING_CYCLES] == []
+    assert _cycles() == []
 
 
 @pytest.mark.parametrize("layer", ["geo.types", "geo.io", "geo.products"])

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from geo.io.rasters import read_raster
-from geo.roofs.segmentation import detect_buildings, segment_roofs
+from geo.roofs.detection import detect_buildings
+from geo.roofs.segmentation import segment_roofs
 
 
 @pytest.mark.shared

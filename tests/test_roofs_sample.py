@@ -356,7 +356,7 @@ def test_streamed_detection_without_footprints(sample_dir: Path, roofs_gpkg: Pat
     """Buildings detected from DSM − DTM per 150 m tile: none twice, none cut, numbered as in one piece."""
     from geo.io.rasters import read_grid
     from geo.roofs.build import _detect_streamed
-    from geo.roofs.segmentation import detect_buildings
+    from geo.roofs.detection import detect_buildings
 
     lidar = sample_dir / "rooftops" / "lidar"
     dsm, dtm = sorted(lidar.glob("*MNS*.tif")), sorted(lidar.glob("*MNT*.tif"))

@@ -10,7 +10,8 @@ import pytest
 import shapely.affinity
 from shapely.geometry import Polygon, box
 
-from geo.roofs.segmentation import detect_buildings, segment_roofs
+from geo.roofs.detection import detect_buildings
+from geo.roofs.segmentation import segment_roofs
 from geo.roofs.synthetic import make_scene
 from geo.solar.surface import gradient_normal, tilt_azimuth
 

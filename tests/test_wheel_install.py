@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import sysconfig
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ import httpx
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from test_map_browser import CHROMIUM, _free_port, _load, _open, _view
+from test_map_browser import CHROMIUM, _free_port, _load, _open, _view, serving
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORGRID = "api/map/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
@@ -115,26 +114,8 @@ def wheel_server(venv: Path, built_dir: Path, sample_dir: Path, tmp_path_factory
         proc = subprocess.Popen([str(venv / "bin" / "artois"), "serve", "--data", str(serve_dir), "--port", str(port)],
                                 stdout=out, stderr=subprocess.STDOUT, cwd=serve_dir.parent, env=_clean_env())
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"artois serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(base + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"artois serve did not answer within 120 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    with serving(proc, base, log):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture

@@ -28,12 +28,12 @@ from geo.pipeline import BuildContext
 from geo.products import irradiance as irradiance_product
 from geo.products import rooftops
 from geo.roofs.aggregate import building_table, commune_table
+from geo.roofs.detection import detect_buildings
 from geo.roofs.pv import OrientationYield, SiteModel
 from geo.roofs.reconcile import WindowReader, reconcile_footprints, with_quality
 from geo.roofs.scoring import score_faces, site_summary
 from geo.roofs.segmentation import (
     ISSUE_KEYS,
-    detect_buildings,
     first_pixel_key,
     local_planes,
     prepare_footprints,

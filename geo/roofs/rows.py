@@ -31,6 +31,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
+from geo.roofs.segmentation import segment_roofs
 
 
 def _frame(poly: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
@@ -162,8 +163,6 @@ def split_rows(blobs: gpd.GeoDataFrame, dsm: np.ndarray, transform: Affine) -> g
 
 def _blob_cuts(bid: str, poly: BaseGeometry, dsm: np.ndarray, transform: Affine, crs: object) -> list[float]:
     """Cut positions along the blob's long axis [m from its centre] (module docstring)."""
-    from geo.roofs.segmentation import segment_roofs
-
     centre, e1, _, length, _ = _frame(poly)
     if length < 2 * config.ROW_MIN_HOUSE_M:
         return []
