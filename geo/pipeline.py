@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import ArtoisError
-from geo.io._atomic import write_text_atomic
+from geo.io._atomic import file_sha256, write_text_atomic
 from geo.io.weather import load_weather
 from geo.products import BuildFolder
 from geo.types import Weather
@@ -419,17 +419,9 @@ class _State:
         return outputs, time.perf_counter() - t0
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_manifest(out_dir: Path, products: Sequence[Path], fingerprint: str) -> Path:
     """``manifest.json``: every product's path (relative), size and SHA-256, written atomically, last."""
-    entries = {str(Path(p).relative_to(out_dir)): {"bytes": Path(p).stat().st_size, "sha256": _sha256(Path(p))}
+    entries = {str(Path(p).relative_to(out_dir)): {"bytes": Path(p).stat().st_size, "sha256": file_sha256(Path(p))}
                for p in sorted(products)}
     path = out_dir / MANIFEST
     write_text_atomic(path, json.dumps({"inputs": fingerprint, "products": entries}, indent=1) + "\n")

@@ -8,7 +8,6 @@ equal to ``tol`` [m]. Columns only in the second build are listed as additions, 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputError
+from geo.io._atomic import file_sha256
 from geo.products import BuildFolder, irradiance, parks, rooftops
 from geo.products.schema import Layer
 
@@ -34,16 +34,8 @@ class Comparison:
         return not self.differences
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _compare_irradiance(a: Path, b: Path, out: Comparison) -> None:
-    if _sha256(a) == _sha256(b):
+    if file_sha256(a) == file_sha256(b):
         out.checked.append(f"{irradiance.FILE}: byte-identical")
         return
     ha, hb = irradiance.read_header(a), irradiance.read_header(b)
