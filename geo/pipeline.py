@@ -8,13 +8,14 @@ the data folder, the output folder and the weather. A stage that fails with an
 :class:`~geo.errors.ArtoisError` (e.g. a missing input) is reported and the others still run.
 
 The graph (:func:`build`): irradiance per 1 km tile (with its horizon halo) → merge into
-``irradiance.tif`` → roofs; parks alongside. With ``workers=1`` the tasks run in this process,
+``irradiance.tif`` → roofs per group of buildings (those of a 1 km tile) → assembly into
+``rooftops.gpkg``; parks alongside. With ``workers=1`` the tasks run in this process,
 in order; otherwise on a ``dask.distributed`` cluster (a ``LocalCluster`` of ``workers``
 processes, or an existing scheduler): the outputs are the same bytes either way.
 
 Resumable and atomic: every task writes its output atomically into the build folder (tiles
-under ``.build/tiles/irradiance/``, stage outputs beside the products, a ``.build/done/<stage>``
-mark when a stage completes); a task whose output exists is skipped, so a killed build re-run
+under ``.build/tiles/irradiance/``, groups of buildings under ``.build/tiles/roofs/``, stage
+outputs beside the products, a ``.build/done/<stage>`` mark when a stage completes); a task whose output exists is skipped, so a killed build re-run
 does only what is missing. ``manifest.json`` (products, sizes, SHA-256) is written last,
 atomically, when every stage succeeded: :func:`check_build` refuses a folder without it.
 """
@@ -139,6 +140,10 @@ class BuildReport:
 #: written to the build's tile folder, the merge of the tiles into the product.
 IRRADIANCE_TASKS = ("geo.solar.build:plan_build_irradiance", "geo.solar.build:irradiance_tile_file",
                     "geo.solar.build:merge_irradiance_tiles")
+#: The roofs stage's: the plan of groups of buildings (run in the main process), one group written to the
+#: build's tile folder, the assembly of the groups into the product.
+ROOFS_TASKS = ("geo.roofs.build:plan_build_roofs", "geo.roofs.build:roofs_group_file",
+               "geo.roofs.build:assemble_roofs_files")
 
 
 def _load(target: str) -> Callable[..., Any]:
@@ -198,12 +203,12 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
          progress: bool | None) -> BuildReport:
     """Submit each stage once the stages it needs (among those of this run) are finished.
 
-    Independent stages are submitted before the irradiance, whose tiles the main process fans out,
-    so that on a cluster the parks run beside the irradiance tiles.
+    Independent stages are submitted before the irradiance and the roofs, whose tiles and groups
+    the main process fans out, so that on a cluster the parks run beside them.
     """
     report = BuildReport()
     names = {s.name for s in stages}
-    todo = sorted(stages, key=lambda s: s.name == "irradiance")
+    todo = sorted(stages, key=lambda s: s.name in ("irradiance", "roofs"))
     pending: dict[str, Any] = {}  # stage name -> future of (outputs, seconds), in submission order
     while todo or pending:
         finished = set(report.outputs) | set(report.failed)
@@ -213,13 +218,14 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
             failed_needs = [d for d in stage.needs if d in report.failed]
             if failed_needs:
                 report.failed[stage.name] = f"not built: it needs {', '.join(failed_needs)}, which failed"
-            elif stage.name == "irradiance":
+            elif stage.name in ("irradiance", "roofs"):  # fanned out from this process
                 t0 = time.perf_counter()
                 try:
-                    report.outputs["irradiance"] = _irradiance(ex, ctx, state, settings, progress)
-                    report.seconds["irradiance"] = time.perf_counter() - t0
+                    report.outputs[stage.name] = (_irradiance(ex, ctx, state, settings, progress)
+                                                  if stage.name == "irradiance" else _roofs(ex, ctx, state, progress))
+                    report.seconds[stage.name] = time.perf_counter() - t0
                 except ArtoisError as exc:
-                    report.failed["irradiance"] = str(exc)
+                    report.failed[stage.name] = str(exc)
             else:
                 log.info("== %s: %s", stage.name, stage.description)
                 pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
@@ -245,28 +251,54 @@ def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, 
     log.info("== irradiance: %s", STAGES[0].description)
     plan = plan_build_irradiance(ctx, settings)
     tile_dir = state.dir / "tiles" / "irradiance"
-    n = len(plan.tasks)
-    done = {k for k in range(n) if any((tile_dir / f"{plan.tile_name(k)}{e}").exists() for e in (".tif", ".empty"))}
+    names = [plan.tile_name(k) for k in range(len(plan.tasks))]
+    done = {n for n in names if any((tile_dir / f"{n}{e}").exists() for e in (".tif", ".empty"))}
+    _fan_out(ex, "irradiance tiles", "tile", len(names), len(done), progress,
+             [(irradiance_tile_file, (plan, k, tile_dir), f"irradiance-{n}")
+              for k, n in enumerate(names) if n not in done])
+    ex.result(ex.submit(merge_irradiance_tiles, plan, tile_dir, out, key="irradiance-merge"))
+    state.mark("irradiance", [out])
+    return [out]
+
+
+def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | None) -> list[Path]:
+    """The roofs plan (in this process), one task per group of buildings (skipping those done),
+    then the assembly into ``rooftops.gpkg``."""
+    plan_build_roofs, roofs_group_file, assemble_roofs_files = (_load(t) for t in ROOFS_TASKS)
+    out = ctx.products.rooftops
+    if state.done("roofs", [out]):
+        return [out]
+    log.info("== roofs: %s", STAGES[1].description)
+    plan = plan_build_roofs(ctx)
+    group_dir = state.dir / "tiles" / "roofs"
+    done = {n for n in plan.names if (group_dir / f"{n}.parquet").exists()}
+    _fan_out(ex, "roofs groups", "group", len(plan.names), len(done), progress,
+             [(roofs_group_file, (task, n, group_dir), f"roofs-{n}")
+              for task, n in zip(plan.tasks, plan.names, strict=True) if n not in done])
+    assemble_roofs_files(plan, group_dir)  # in this process: it holds the plan (every footprint)
+    state.mark("roofs", [out])
+    return [out]
+
+
+def _fan_out(ex: _Executor, desc: str, unit: str, total: int, done: int, progress: bool | None,
+             tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str]]) -> None:
+    """Submit ``tasks`` (function, arguments, key) and wait for them, with one progress bar."""
     show = progress if progress is not None else sys.stderr.isatty()
     bar = None
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=n, initial=len(done), desc="irradiance tiles", unit="tile", file=sys.stderr,
-                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} tiles [{elapsed}<{remaining}, {rate_fmt}]")
-    log.info("irradiance: %d tiles, %d already done", n, len(done))
+        bar = tqdm(total=total, initial=done, desc=desc, unit=unit, file=sys.stderr,
+                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} " + unit + "s [{elapsed}<{remaining}, {rate_fmt}]")
+    log.info("%s: %d, %d already done", desc, total, done)
     try:
-        futures = [ex.submit(irradiance_tile_file, plan, k, tile_dir, key=f"irradiance-{plan.tile_name(k)}")
-                   for k in range(n) if k not in done]
+        futures = [ex.submit(fn, *args, key=key) for fn, args, key in tasks]
         for _ in ex.as_completed(futures):
             if bar is not None:
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
-    ex.result(ex.submit(merge_irradiance_tiles, plan, tile_dir, out, key="irradiance-merge"))
-    state.mark("irradiance", [out])
-    return [out]
 
 
 # ---------------------------------------------------------------------------

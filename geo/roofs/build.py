@@ -19,10 +19,11 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
-from geo.errors import InputError
+from geo.errors import ArtoisError, InputError
 from geo.io.ban import read_ban
 from geo.io.communes import read_communes
 from geo.io.rasters import find_lidar_tiles, read_grid, read_raster
+from geo.io.roof_groups import RoofGroupFile, read_roof_group, write_roof_group
 from geo.io.weather import load_weather
 from geo.pipeline import BuildContext
 from geo.products import irradiance as irradiance_product
@@ -31,7 +32,7 @@ from geo.roofs.aggregate import building_table, commune_table
 from geo.roofs.detection import detect_buildings
 from geo.roofs.pv import OrientationYield, SiteModel
 from geo.roofs.reconcile import WindowReader, reconcile_footprints, with_quality
-from geo.roofs.scoring import score_faces, site_summary
+from geo.roofs.scoring import SiteSummary, score_faces, site_summary
 from geo.roofs.segmentation import (
     ISSUE_KEYS,
     first_pixel_key,
@@ -97,6 +98,7 @@ class _Group:
     members: np.ndarray
     context: np.ndarray
     window: Bounds
+    name: str  # the square's lower-left corner in tile_m units, e.g. x682_y7034 (stable file name)
 
 
 def _plan_groups(fps: gpd.GeoDataFrame, dsm: RasterGrid, tile_m: float) -> list[_Group]:
@@ -125,7 +127,8 @@ def _plan_groups(fps: gpd.GeoDataFrame, dsm: RasterGrid, tile_m: float) -> list[
         b = bounds[ctx]
         window = dsm.clip((float(b[:, 0].min()) - pad, float(b[:, 1].min()) - pad,
                            float(b[:, 2].max()) + pad, float(b[:, 3].max()) + pad))
-        groups.append(_Group(ok[members], ok[ctx], window))
+        k = order[msplits[g]]
+        groups.append(_Group(ok[members], ok[ctx], window, f"x{kx[k]}_y{ky[k]}"))
     return groups
 
 
@@ -404,6 +407,139 @@ def _weather(weather: Weather | Path | None, header: irradiance_product.Irradian
     return w, used or w.info
 
 
+@dataclass
+class RoofsPlan:
+    """The roofs stage planned: its group tasks and what assembling their results needs.
+
+    Made once, in the main process, by :func:`plan_roofs`; the tasks (:class:`RoofsGroupTask`,
+    small and picklable) may then run anywhere, in any order (:func:`roofs_group`,
+    :func:`roofs_group_file`), and :func:`assemble_roofs` writes the product.
+    """
+
+    tasks: list[RoofsGroupTask]
+    names: list[str]
+    members: list[np.ndarray]  # positions in ``footprints`` of each task's members
+    footprints: gpd.GeoDataFrame  # building_id, cleabs, status (before the groups run), polygons
+    issues: dict[str, int]
+    crs: CRS
+    site: SiteModel
+    summary: SiteSummary
+    weather_info: WeatherInfo
+    out: Path
+    addresses: Path | None
+    communes: Path | None
+    epci_table: Path | None
+    annual_consumption_kwh: float
+    seconds: float = 0.0
+
+
+def plan_roofs(
+    *,
+    irradiance: Path,
+    dsm: Sequence[Path],
+    out: Path,
+    dtm: Sequence[Path] | None = None,
+    footprints: Path | None = None,
+    addresses: Path | None = None,
+    communes: Path | None = None,
+    epci_table: Path | None = None,
+    weather: Weather | Path | None = None,
+    annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
+    tile_m: float = config.LIDAR_TILE_SIZE_M,
+) -> RoofsPlan:
+    """The buildings (footprints read and checked, or detected), their groups, the territory's
+    DSM noise and the site model: the tasks of :func:`run_roofs` (same parameters)."""
+    t0 = time.perf_counter()
+    if not tile_m > 0:
+        raise ValueError(f"tile_m must be > 0, got {tile_m}")
+    grid = read_grid([Path(p) for p in dsm])
+    crs = CRS.from_user_input(grid.crs)
+    header = irradiance_product.read_header(irradiance, like=grid)  # checked before any long work
+    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m)
+    t1 = time.perf_counter()
+    groups = _plan_groups(fps, grid, tile_m)
+    t2 = time.perf_counter()
+    noise = _territory_noise(grid, fps, groups)
+    t3 = time.perf_counter()
+    w, reported = _weather(weather, header)
+    site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
+    summary = site_summary(site)  # computes and caches the site's optimum before the tasks copy it
+    tasks = _group_tasks(fps, groups, grid, Path(irradiance), noise, site)
+    seconds = time.perf_counter() - t0
+    log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m; planned in %.1f s "
+             "(buildings %.1f s, groups %.1f s, noise %.1f s)", int((fps["status"] == "ok").sum()), len(groups),
+             noise, seconds, t1 - t0, t2 - t1, t3 - t2)
+    return RoofsPlan(tasks, [g.name for g in groups], [g.members for g in groups], fps, issues, crs, site, summary,
+                     reported, Path(out), addresses, communes, epci_table, annual_consumption_kwh, seconds)
+
+
+def _profile_bins(profiles: dict[str, OrientationYield]) -> dict[str, tuple[float, float, bool]]:
+    return {pid: (p.tilt_deg, p.azimuth_deg, pid == "rack") for pid, p in profiles.items()}
+
+
+def roofs_group_file(task: RoofsGroupTask, name: str, group_dir: str | Path) -> Path:
+    """Run one group into ``group_dir/<name>.parquet`` unless it is already there; return the file.
+
+    The file (:mod:`geo.io.roof_groups`) is written atomically: one that exists is complete,
+    so a killed build re-run computes only the groups without one.
+    """
+    path = Path(group_dir) / f"{name}.parquet"
+    if path.exists():
+        return path
+    result = roofs_group(task)
+    return write_roof_group(path, RoofGroupFile(result.faces, result.status, _profile_bins(result.profiles)),
+                            crs=task.footprints.crs)
+
+
+def read_group_file(plan: RoofsPlan, path: str | Path) -> GroupResult:
+    """A group's result from its file; its profiles are recomputed from the plan's site model
+    (the same pvlib calls as in the task: the same numbers)."""
+    g = read_roof_group(path)
+    profiles = {pid: plan.site.orientation(tilt, az, rack=rack, profile_id=pid)
+                for pid, (tilt, az, rack) in g.profile_bins.items()}
+    return GroupResult(g.faces, profiles, g.status)
+
+
+def assemble_roofs(plan: RoofsPlan, results: Sequence[GroupResult]) -> RoofsReport:
+    """The groups' results (in the plan's order) → buildings, communes, quality → ``plan.out``."""
+    t0 = time.perf_counter()
+    fps = plan.footprints.copy()
+    issues = dict(plan.issues)
+    site, summary, reported = plan.site, plan.summary, plan.weather_info
+    status = fps["status"].to_numpy().copy()
+    parts: list[gpd.GeoDataFrame] = []
+    all_profiles: dict[str, OrientationYield] = {}
+    for members, task, result in zip(plan.members, plan.tasks, results, strict=True):
+        status[members] = [result.status[b] for b in task.members]
+        all_profiles.update(result.profiles)
+        if result.faces is not None:
+            parts.append(result.faces)
+    issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
+    fps["status"] = status
+    faces = _assemble_faces(parts, fps, plan.crs)
+    profiles = {pid: all_profiles[pid] for pid in dict.fromkeys(faces["profile_id"].tolist())}
+    crs_s = plan.crs.to_string()
+    addr = read_ban(plan.addresses, crs=crs_s) if plan.addresses is not None else None
+    com = read_communes(plan.communes, epci_table=plan.epci_table, crs=crs_s) if plan.communes is not None else None
+    buildings = building_table(fps, faces, profiles, temp_air_c=site.monthly_temp_air_c,
+                               weather_source=reported.label(), addresses=addr, communes=com,
+                               annual_consumption_kwh=plan.annual_consumption_kwh)
+    site_row = rooftops.Site(
+        summary.optimum_tilt_deg, summary.optimum_azimuth_deg, summary.optimum_irradiation_kwh_m2_yr,
+        config.FLAT_ROOF_RACK_TILT_DEG, summary.rack_pitch_m, summary.rack_gcr, summary.winter_noon_elevation_deg,
+        reported, plan.annual_consumption_kwh, config.PV_TARIFF_QUARTER, len(buildings), len(faces),
+        site.monthly_temp_air_c, {k: int(issues.get(k, 0)) for k in ISSUE_KEYS},
+    )
+    buildings = with_quality(buildings, fps, faces)
+    path = rooftops.write_rooftops(plan.out, faces=faces, buildings=buildings,
+                                   communes=commune_table(buildings, faces, com), profiles=profiles.values(),
+                                   site=site_row)
+    n_suit = int((faces["suitability"] != config.SUITABILITY_UNSUITABLE).sum()) if len(faces) else 0
+    report = RoofsReport(Path(path), len(buildings), len(faces), n_suit, issues, time.perf_counter() - t0)
+    log.info("roofs: %s (assembled)", report.line())
+    return report
+
+
 def run_roofs(
     *,
     irradiance: Path,
@@ -425,6 +561,10 @@ def run_roofs(
     only the DSM and irradiation windows covering its footprints, so memory is bounded by a tile,
     not the territory. The results do not depend on ``tile_m``: each building sees exactly the
     pixels and the territory-wide noise estimate of a single whole-territory run.
+
+    In this process, in order: :func:`plan_roofs`, :func:`roofs_group` per group,
+    :func:`assemble_roofs` (the pipeline runs the groups as cluster tasks through files,
+    :func:`roofs_group_file`).
 
     Parameters
     ----------
@@ -448,49 +588,11 @@ def run_roofs(
         Side of the squares buildings are grouped by [m] (default: an IGN LiDAR HD tile).
     """
     t0 = time.perf_counter()
-    if not tile_m > 0:
-        raise ValueError(f"tile_m must be > 0, got {tile_m}")
-    grid = read_grid([Path(p) for p in dsm])
-    crs = CRS.from_user_input(grid.crs)
-    header = irradiance_product.read_header(irradiance, like=grid)  # checked before any long work
-    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m)
-    groups = _plan_groups(fps, grid, tile_m)
-    noise = _territory_noise(grid, fps, groups)
-    log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m", int(
-        (fps["status"] == "ok").sum()), len(groups), noise)
-    w, reported = _weather(weather, header)
-    site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
-    summary = site_summary(site)  # computes and caches the site's optimum before the tasks copy it
-    status = fps["status"].to_numpy().copy()
-    parts: list[gpd.GeoDataFrame] = []
-    all_profiles: dict[str, OrientationYield] = {}
-    for g, task in zip(groups, _group_tasks(fps, groups, grid, Path(irradiance), noise, site), strict=True):
-        result = roofs_group(task)
-        status[g.members] = [result.status[b] for b in task.members]
-        all_profiles.update(result.profiles)
-        if result.faces is not None:
-            parts.append(result.faces)
-    issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
-    fps["status"] = status
-    faces = _assemble_faces(parts, fps, crs)
-    profiles = {pid: all_profiles[pid] for pid in dict.fromkeys(faces["profile_id"].tolist())}
-    addr = read_ban(addresses, crs=crs.to_string()) if addresses is not None else None
-    com = read_communes(communes, epci_table=epci_table, crs=crs.to_string()) if communes is not None else None
-    buildings = building_table(fps, faces, profiles, temp_air_c=site.monthly_temp_air_c,
-                               weather_source=reported.label(), addresses=addr, communes=com,
-                               annual_consumption_kwh=annual_consumption_kwh)
-    site_row = rooftops.Site(
-        summary.optimum_tilt_deg, summary.optimum_azimuth_deg, summary.optimum_irradiation_kwh_m2_yr,
-        config.FLAT_ROOF_RACK_TILT_DEG, summary.rack_pitch_m, summary.rack_gcr, summary.winter_noon_elevation_deg,
-        reported, annual_consumption_kwh, config.PV_TARIFF_QUARTER, len(buildings), len(faces),
-        site.monthly_temp_air_c, {k: int(issues.get(k, 0)) for k in ISSUE_KEYS},
-    )
-    buildings = with_quality(buildings, fps, faces)
-    path = rooftops.write_rooftops(out, faces=faces, buildings=buildings, communes=commune_table(buildings, faces, com),
-                                   profiles=profiles.values(), site=site_row)
-    n_suit = int((faces["suitability"] != config.SUITABILITY_UNSUITABLE).sum()) if len(faces) else 0
-    report = RoofsReport(Path(path), len(buildings), len(faces), n_suit, dict(issues), time.perf_counter() - t0)
-    log.info("roofs: %s", report.line())
+    plan = plan_roofs(irradiance=irradiance, dsm=dsm, out=out, dtm=dtm, footprints=footprints, addresses=addresses,
+                      communes=communes, epci_table=epci_table, weather=weather,
+                      annual_consumption_kwh=annual_consumption_kwh, tile_m=tile_m)
+    report = assemble_roofs(plan, [roofs_group(task) for task in plan.tasks])
+    report.seconds = time.perf_counter() - t0
     return report
 
 
@@ -502,14 +604,8 @@ def _first(folder: Path, patterns: Sequence[str]) -> Path | None:
     return None
 
 
-def build_roofs(ctx: BuildContext) -> list[Path]:
-    """Pipeline stage: ``data_dir/rooftops`` + ``irradiance.tif`` → ``rooftops.gpkg``.
-
-    Reads the LiDAR HD MNS (and MNT) tiles under ``rooftops/lidar``, ``rooftops/batiment.gpkg``
-    (else buildings are detected from DSM − DTM), ``rooftops/adresses-*.csv``, the build's
-    weather (:attr:`geo.pipeline.BuildContext.weather`), and ``parks/communes.geojson`` +
-    ``parks/pma-communes-epci.csv`` when present.
-    """
+def _stage_inputs(ctx: BuildContext) -> dict[str, object]:
+    """:func:`run_roofs`'s arguments for the pipeline's data folder (see :func:`build_roofs`)."""
     roof = ctx.data_dir / "rooftops"
     lidar = roof / "lidar"
     dsm = find_lidar_tiles(lidar, "MNS")
@@ -520,7 +616,7 @@ def build_roofs(ctx: BuildContext) -> list[Path]:
     fp = roof / "batiment.gpkg"
     communes = ctx.data_dir / "parks" / "communes.geojson"
     epci = ctx.data_dir / "parks" / "pma-communes-epci.csv"
-    report = run_roofs(
+    return dict(
         irradiance=ctx.products.irradiance, dsm=dsm, dtm=dtm, out=ctx.products.rooftops,
         footprints=fp if fp.exists() else None,
         addresses=_first(roof, ("adresses-*.csv", "adresses-*.csv.gz")),
@@ -528,4 +624,30 @@ def build_roofs(ctx: BuildContext) -> list[Path]:
         epci_table=epci if (communes.exists() and epci.exists()) else None,
         weather=ctx.weather,
     )
-    return [report.path]
+
+
+def plan_build_roofs(ctx: BuildContext) -> RoofsPlan:
+    """The groups of the pipeline's roofs stage (the inputs of :func:`build_roofs`)."""
+    return plan_roofs(**_stage_inputs(ctx))  # type: ignore[arg-type]
+
+
+def assemble_roofs_files(plan: RoofsPlan, group_dir: str | Path) -> Path:
+    """``rooftops.gpkg`` from the group files of ``group_dir`` (:func:`roofs_group_file`)."""
+    group_dir = Path(group_dir)
+    missing = [n for n in plan.names if not (group_dir / f"{n}.parquet").exists()]
+    if missing:
+        raise ArtoisError(f"{group_dir}: {len(missing)} roofs group(s) not computed yet, e.g. {missing[0]}")
+    report = assemble_roofs(plan, [read_group_file(plan, group_dir / f"{n}.parquet") for n in plan.names])
+    return report.path
+
+
+def build_roofs(ctx: BuildContext) -> list[Path]:
+    """Pipeline stage: ``data_dir/rooftops`` + ``irradiance.tif`` → ``rooftops.gpkg``, in this process.
+
+    Reads the LiDAR HD MNS (and MNT) tiles under ``rooftops/lidar``, ``rooftops/batiment.gpkg``
+    (else buildings are detected from DSM − DTM), ``rooftops/adresses-*.csv``, the build's
+    weather (:attr:`geo.pipeline.BuildContext.weather`), and ``parks/communes.geojson`` +
+    ``parks/pma-communes-epci.csv`` when present. (``artois build`` runs the same stage as
+    :func:`plan_build_roofs`, one :func:`roofs_group_file` task per group, :func:`assemble_roofs_files`.)
+    """
+    return [run_roofs(**_stage_inputs(ctx)).path]  # type: ignore[arg-type]
