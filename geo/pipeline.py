@@ -269,7 +269,7 @@ def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | Non
     if state.done("roofs", [out]):
         return [out]
     log.info("== roofs: %s", STAGES[1].description)
-    plan = plan_build_roofs(ctx)
+    plan = plan_build_roofs(ctx, ex.map)
     group_dir = state.dir / "tiles" / "roofs"
     done = {n for n in plan.names if (group_dir / f"{n}.parquet").exists()}
     _fan_out(ex, "roofs groups", "group", len(plan.names), len(done), progress,
@@ -326,6 +326,10 @@ class _Executor:
             self.result(f)
             yield f
 
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+        """``fn(*a)`` for each ``a`` of ``args``, as they complete (here: in order, one at a time)."""
+        return (fn(*a) for a in args)
+
 
 class _DaskExecutor(_Executor):
     """Runs tasks on a dask.distributed cluster; each worker runs one task at a time."""
@@ -346,6 +350,13 @@ class _DaskExecutor(_Executor):
         for f in as_completed(futures):
             f.result()
             yield f
+
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        for f in as_completed([self.submit(fn, *a) for a in args]):
+            yield f.result()
+            f.release()  # the result leaves the worker's memory once the caller has it
 
 
 def _with_threads(threads: int, fn: Callable[..., Any], *args: Any) -> Any:

@@ -160,38 +160,53 @@ def _artois(*args: str) -> list[str]:
     return [sys.executable, "-c", "import sys; from geo.cli import main; sys.exit(main())", *args]
 
 
-def test_killed_build_is_refused_then_resumes_to_the_same_outputs(territory: Path, serial_build: Path,
-                                                                  tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "killed"
-    tiles = out / STATE_DIR / "tiles" / "irradiance"
+def _build_killed_after_first(out: Path, territory: Path, folder: Path, suffixes: tuple[str, ...]) -> dict[str, int]:
+    """Run ``artois build`` in its own process group, SIGKILL it as soon as ``folder`` holds a
+    finished file (pathlib's glob also sees the hidden temporary file of one being written);
+    return the finished files' modification times."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(_artois("build", "--data", str(territory), "--out", str(out), "--workers", "1",
                                     "--horizon-distance", str(HORIZON_M)),
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 600
-        # a finished tile (pathlib's glob also sees the hidden temporary file of a tile being written)
-        while not [p for p in tiles.glob("*") if not p.name.startswith(".") and p.suffix in (".tif", ".empty")]:
-            assert proc.poll() is None, "the build ended before any tile was written"
+        while not [p for p in folder.glob("*") if not p.name.startswith(".") and p.suffix in suffixes]:
+            assert proc.poll() is None, f"the build ended before any file was written in {folder}"
             assert time.monotonic() < deadline
-            time.sleep(0.2)
+            time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert not (out / MANIFEST).exists()
-    before = {p.name: p.stat().st_mtime_ns for p in tiles.iterdir() if not p.name.startswith(".")}
-    assert 1 <= len(before) < 4
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if not p.name.startswith(".")}
+
+
+def test_killed_build_is_refused_then_resumes_to_the_same_outputs(territory: Path, serial_build: Path,
+                                                                  tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "killed"
+    tiles = out / STATE_DIR / "tiles" / "irradiance"
+    groups = out / STATE_DIR / "tiles" / "roofs"
+    # Killed while computing the irradiance tiles.
+    tiles_before = _build_killed_after_first(out, territory, tiles, (".tif", ".empty"))
+    assert 1 <= len(tiles_before) < 4
     # An interrupted build is never served.
     assert main(["serve", "--data", str(out)]) == 2
     err = capsys.readouterr().err
     assert "incomplete build" in err and MANIFEST in err and "artois build" in err
+    # Resumed, and killed again while computing the roofs groups (one per 1 km tile with buildings).
+    groups_before = _build_killed_after_first(out, territory, groups, (".parquet",))
+    tiles_mid = {p.name: p.stat().st_mtime_ns for p in tiles.iterdir() if not p.name.startswith(".")}
+    assert all(tiles_mid[name] == mtime for name, mtime in tiles_before.items())  # tiles done before were kept
+    assert len(tiles_mid) == 4
+    assert 1 <= len(groups_before) < 4
+    assert main(["serve", "--data", str(out)]) == 2
     # Re-run: only what is missing is done, and the outputs are the serial build's.
     report = build(territory, out, workers=1, settings=SETTINGS, progress=False)
     assert report.ok, report.lines()
-    after = {p.name: p.stat().st_mtime_ns for p in tiles.iterdir() if not p.name.startswith(".")}
-    assert all(after[name] == mtime for name, mtime in before.items())  # tiles done before were kept
-    assert len(after) == 4
+    groups_after = {p.name: p.stat().st_mtime_ns for p in groups.iterdir() if not p.name.startswith(".")}
+    assert all(groups_after[name] == mtime for name, mtime in groups_before.items())  # groups done were kept
+    assert len(groups_after) == 4
     assert_same_outputs(serial_build, out)
     assert check_build(out) is not None
 

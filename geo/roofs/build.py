@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -151,17 +152,28 @@ def _read_window(dsm: RasterGrid, window: Bounds) -> Raster | None:
     return read_raster(paths, bounds=window) if paths else None
 
 
-def _member_residuals(dsm_w: Raster, fps: gpd.GeoDataFrame, group: _Group) -> np.ndarray:
-    """3 x 3 plane-fit residuals [m] of the members' pixels, as :func:`segment_roofs` computes them."""
-    ctx_geoms = fps.geometry.to_numpy()[group.context]
+def group_residuals(dsm: RasterGrid, window: Bounds, context: gpd.GeoSeries, is_member: np.ndarray) -> np.ndarray:
+    """3 x 3 plane-fit residuals [m] of a group's member pixels, as :func:`segment_roofs` computes
+    them (a task: the context footprints' polygons and which are members; empty without DSM data)."""
+    dsm_w = _read_window(dsm, window)
+    if dsm_w is None:
+        return np.zeros(0)
     lab = rasterio.features.rasterize(
-        ((g, i + 1) for i, g in enumerate(ctx_geoms)), out_shape=dsm_w.shape, transform=dsm_w.transform,
+        ((g, i + 1) for i, g in enumerate(context)), out_shape=dsm_w.shape, transform=dsm_w.transform,
         fill=0, dtype="int32",
     )
-    is_member = np.zeros(len(ctx_geoms) + 1, dtype=bool)
-    is_member[1:] = np.isin(group.context, group.members)
+    member = np.concatenate([[False], is_member])
     _, _, rms = local_planes(dsm_w.data.astype(np.float64), dsm_w.res_m, lab)
-    return rms[is_member[lab] & np.isfinite(rms)]
+    return rms[member[lab] & np.isfinite(rms)]
+
+
+#: ``map(fn, [args, …])`` → ``fn(*args)`` for each, in any order (the pipeline's runs them as cluster tasks).
+TaskMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Iterable[Any]]
+
+
+def serial_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+    """:data:`TaskMap` in this process, in order."""
+    return (fn(*a) for a in args)
 
 
 def _bins(v: np.ndarray) -> np.ndarray:
@@ -169,23 +181,20 @@ def _bins(v: np.ndarray) -> np.ndarray:
 
 
 def _territory_noise(dsm: RasterGrid, fps: gpd.GeoDataFrame, groups: Sequence[_Group], *,
-                     keep: int = _MEDIAN_KEEP) -> float:
+                     keep: int = _MEDIAN_KEEP, map_tasks: TaskMap = serial_map) -> float:
     """Median 3 x 3 plane-fit residual [m] over all building pixels of the territory, exactly.
 
-    The value a whole-territory :func:`segment_roofs` computes; read group by group. Up to
-    ``keep`` values are held in memory; beyond, a histogram locates the median's bins and a
-    second pass collects only the values in them.
+    The value a whole-territory :func:`segment_roofs` computes; one :func:`group_residuals` task
+    per group (run by ``map_tasks``). Up to ``keep`` values are held in memory; beyond, a histogram
+    locates the median's bins and a second pass collects only the values in them.
     """
+    geoms = fps.geometry.to_numpy()
+    args = [(dsm, g.window, geoms[g.context], np.isin(g.context, g.members)) for g in groups]
     kept: list[np.ndarray] | None = []
     n_kept = 0
-    hists: list[np.ndarray | None] = []
-    for g in groups:
-        dsm_w = _read_window(dsm, g.window)
-        if dsm_w is None:
-            hists.append(None)
-            continue
-        v = _member_residuals(dsm_w, fps, g)
-        hists.append(np.bincount(_bins(v), minlength=_HIST_BINS).astype(np.int64) if v.size else None)
+    total = np.zeros(_HIST_BINS, dtype=np.int64)
+    for v in map_tasks(group_residuals, args):
+        total += np.bincount(_bins(v), minlength=_HIST_BINS)
         if kept is not None:
             n_kept += v.size
             if n_kept > keep:
@@ -195,22 +204,13 @@ def _territory_noise(dsm: RasterGrid, fps: gpd.GeoDataFrame, groups: Sequence[_G
     if kept is not None:
         allv = np.concatenate(kept) if kept else np.zeros(0)
         return float(np.median(allv)) if allv.size else 0.0
-    total = np.sum([h for h in hists if h is not None], axis=0)
     n = int(total.sum())
-    if n == 0:
-        return 0.0
     cum = np.cumsum(total)
     ranks = sorted({(n - 1) // 2, n // 2})
     b_of = [int(np.searchsorted(cum, r, side="right")) for r in ranks]
     base = {b: int(cum[b - 1]) if b > 0 else 0 for b in b_of}
-    wanted = np.array(sorted(set(b_of)))
-    found: dict[int, list[np.ndarray]] = {b: [] for b in wanted.tolist()}
-    for g, h in zip(groups, hists, strict=True):
-        if h is None or not h[wanted].any():
-            continue
-        dsm_w = _read_window(dsm, g.window)
-        assert dsm_w is not None
-        v = _member_residuals(dsm_w, fps, g)
+    found: dict[int, list[np.ndarray]] = {b: [] for b in sorted(set(b_of))}
+    for v in map_tasks(group_residuals, args):
         bv = _bins(v)
         for b in found:
             found[b].append(v[bv == b])
@@ -446,9 +446,11 @@ def plan_roofs(
     weather: Weather | Path | None = None,
     annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
     tile_m: float = config.LIDAR_TILE_SIZE_M,
+    map_tasks: TaskMap = serial_map,
 ) -> RoofsPlan:
     """The buildings (footprints read and checked, or detected), their groups, the territory's
-    DSM noise and the site model: the tasks of :func:`run_roofs` (same parameters)."""
+    DSM noise (one task per group, run by ``map_tasks``) and the site model: the tasks of
+    :func:`run_roofs` (same parameters)."""
     t0 = time.perf_counter()
     if not tile_m > 0:
         raise ValueError(f"tile_m must be > 0, got {tile_m}")
@@ -459,7 +461,7 @@ def plan_roofs(
     t1 = time.perf_counter()
     groups = _plan_groups(fps, grid, tile_m)
     t2 = time.perf_counter()
-    noise = _territory_noise(grid, fps, groups)
+    noise = _territory_noise(grid, fps, groups, map_tasks=map_tasks)
     t3 = time.perf_counter()
     w, reported = _weather(weather, header)
     site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
@@ -626,9 +628,9 @@ def _stage_inputs(ctx: BuildContext) -> dict[str, object]:
     )
 
 
-def plan_build_roofs(ctx: BuildContext) -> RoofsPlan:
+def plan_build_roofs(ctx: BuildContext, map_tasks: TaskMap = serial_map) -> RoofsPlan:
     """The groups of the pipeline's roofs stage (the inputs of :func:`build_roofs`)."""
-    return plan_roofs(**_stage_inputs(ctx))  # type: ignore[arg-type]
+    return plan_roofs(**_stage_inputs(ctx), map_tasks=map_tasks)  # type: ignore[arg-type]
 
 
 def assemble_roofs_files(plan: RoofsPlan, group_dir: str | Path) -> Path:
