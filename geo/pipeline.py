@@ -27,6 +27,7 @@ import importlib
 import json
 import logging
 import os
+import pickle
 import shutil
 import sys
 import time
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import ArtoisError
-from geo.io._atomic import file_sha256, write_text_atomic
+from geo.io._atomic import atomic_path, file_sha256, write_text_atomic
 from geo.io.weather import load_weather
 from geo.products import BuildFolder
 from geo.types import Weather
@@ -144,6 +145,9 @@ IRRADIANCE_TASKS = ("geo.solar.build:plan_build_irradiance", "geo.solar.build:ir
 #: build's tile folder, the assembly of the groups into the product.
 ROOFS_TASKS = ("geo.roofs.build:plan_build_roofs", "geo.roofs.build:roofs_group_file",
                "geo.roofs.build:assemble_roofs_files")
+#: The roofs plan, kept in the group folder so that a resumed build does not plan again (build state of
+#: this build only: the folder is cleared when the inputs change).
+ROOFS_PLAN = "plan.pickle"
 
 
 def _load(target: str) -> Callable[..., Any]:
@@ -269,8 +273,14 @@ def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | Non
     if state.done("roofs", [out]):
         return [out]
     log.info("== roofs: %s", STAGES[1].description)
-    plan = plan_build_roofs(ctx, ex.map)
     group_dir = state.dir / "tiles" / "roofs"
+    plan_file = group_dir / ROOFS_PLAN
+    if plan_file.exists():  # a resumed build: the buildings, groups and noise of the killed one
+        plan = pickle.loads(plan_file.read_bytes())
+    else:
+        plan = plan_build_roofs(ctx, ex.map)
+        with atomic_path(plan_file) as tmp:
+            tmp.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
     done = {n for n in plan.names if (group_dir / f"{n}.parquet").exists()}
     _fan_out(ex, "roofs groups", "group", len(plan.names), len(done), progress,
              [(roofs_group_file, (task, n, group_dir), f"roofs-{n}")
