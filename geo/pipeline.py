@@ -14,9 +14,10 @@ in order; otherwise on a ``dask.distributed`` cluster (a ``LocalCluster`` of ``w
 processes, or an existing scheduler): the outputs are the same bytes either way.
 
 Resumable and atomic: every task writes its output atomically into the build folder (tiles
-under ``.build/tiles/irradiance/``, groups of buildings under ``.build/tiles/roofs/``, stage
-outputs beside the products, a ``.build/done/<stage>`` mark when a stage completes); a task whose output exists is skipped, so a killed build re-run
-does only what is missing. ``manifest.json`` (products, sizes, SHA-256) is written last,
+under ``.build/tiles/irradiance/``, groups of buildings under ``.build/tiles/roofs/`` with the
+roofs plan, stage outputs beside the products, a ``.build/done/<stage>`` mark when a stage
+completes); a task whose output exists is skipped, so a killed build re-run does only what is
+missing. ``manifest.json`` (products, sizes, SHA-256) is written last,
 atomically, when every stage succeeded: :func:`check_build` refuses a folder without it.
 """
 

@@ -152,7 +152,7 @@ def _read_window(dsm: RasterGrid, window: Bounds) -> Raster | None:
     return read_raster(paths, bounds=window) if paths else None
 
 
-def group_residuals(dsm: RasterGrid, window: Bounds, context: gpd.GeoSeries, is_member: np.ndarray) -> np.ndarray:
+def group_residuals(dsm: RasterGrid, window: Bounds, context: np.ndarray, is_member: np.ndarray) -> np.ndarray:
     """3 x 3 plane-fit residuals [m] of a group's member pixels, as :func:`segment_roofs` computes
     them (a task: the context footprints' polygons and which are members; empty without DSM data)."""
     dsm_w = _read_window(dsm, window)
@@ -167,7 +167,7 @@ def group_residuals(dsm: RasterGrid, window: Bounds, context: gpd.GeoSeries, is_
     return rms[member[lab] & np.isfinite(rms)]
 
 
-#: ``map(fn, [args, …])`` → ``fn(*args)`` for each, in any order (the pipeline's runs them as cluster tasks).
+#: ``map(fn, [args, …])`` → ``fn(*args)`` for each, in any order (the pipeline runs them as cluster tasks).
 TaskMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Iterable[Any]]
 
 
