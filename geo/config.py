@@ -129,9 +129,6 @@ SUN_BIN_MONTH_PARTS: Final = 3
 #: (a storey is ~2.5–3 m; lower objects are cars, hedges, garden sheds).
 ROOF_MIN_HEIGHT_ABOVE_DTM_M: Final = 2.5
 
-#: Output raster of the engine (docs/data-dictionary.md): nodata where not computed.
-IRRADIANCE_NODATA: Final = -9999.0
-
 #: Offline default weather (no file given): pvlib Ineichen clear sky with pvlib's Linke turbidity
 #: climatology, scaled month by month to this monthly global horizontal irradiation for Lens
 #: [kWh/m²/month], split into DNI/DHI with Erbs (pvlib). Values: PVGIS-SARAH2 monthly means for
