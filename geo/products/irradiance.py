@@ -261,7 +261,7 @@ def block_size(tile_px: int) -> int:
 
 @contextlib.contextmanager
 def irradiance_writer(path: str | Path, grid: RasterGrid, tags: Mapping[str, str], *,
-                      tile_px: int) -> Iterator[WindowWriter]:
+                      tile_px: int) -> Iterator[IrradianceWriter]:
     """Write ``irradiance.tif`` on ``grid`` window by window (``tile_px`` windows), then as a COG, atomically.
 
     Yields an :class:`IrradianceWriter`: ``write(bands, row_off, col_off)`` with physical ``bands``
