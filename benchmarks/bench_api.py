@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import httpx
 import morecantile
 import numpy as np
@@ -49,7 +50,9 @@ import shapely
 from pyproj import Transformer
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from geo.products import BuildFolder, irradiance, parks, rooftops, sites  # noqa: E402
 
 #: Issue 12's targets at >= 170,000 buildings and 300,000 addresses on 2 cores.
 TARGETS = {"cold tile p95 ms": 100.0, "cold tile p95 KB": 50.0, "geocode p95 ms": 50.0,
@@ -83,50 +86,47 @@ def prepare_data(args: argparse.Namespace, tmp: Path) -> Path:
 
 
 def replicate(base: Path, out: Path, n: int, n_addresses: int) -> Path:
-    """``n`` copies of ``base``'s rooftops.gpkg side by side (ids suffixed ``_r<k>``), parks.gpkg as it is, the
-    tiles stage run on the result and a synthetic BAN file of ``n_addresses`` beside it."""
+    """``n`` copies of ``base``'s rooftops.gpkg side by side (ids suffixed ``_r<k>``), its other products as they
+    are, the tiles stage run on the result and a synthetic BAN file of ``n_addresses`` beside it."""
     import ban_synth
-    from geo.io.rooftops import write_rooftops
 
+    from geo.io.gpkg import write_layers
+    from geo.pipeline import BuildContext
     from geo.tiles import build_tiles
 
+    src, dst = BuildFolder(base), BuildFolder(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    src = base / "rooftops.gpkg"
-    spatial = {"roof_faces", "buildings"}
-    layers, tables = {}, {}
+    layers = {rooftops.COMMUNES_SOLAR.name: rooftops.read_layer(src.rooftops, rooftops.COMMUNES_SOLAR)}
+    tables = {t.name: rooftops.read_layer(src.rooftops, t) for t in rooftops.TABLES}
     side = int(np.ceil(np.sqrt(n)))
-    for name, _ in pyogrio.list_layers(src):
-        if name not in spatial:
-            df = pyogrio.read_dataframe(src, layer=name, read_geometry=name == "communes_solar")
-            (layers if name == "communes_solar" else tables)[name] = df
-            continue
-        gdf = pyogrio.read_dataframe(src, layer=name)
+    for layer in (rooftops.ROOF_FACES, rooftops.BUILDINGS):
+        gdf = rooftops.read_layer(src.rooftops, layer)
         xmin, ymin, xmax, ymax = gdf.total_bounds
         step = max(xmax - xmin, ymax - ymin) + 50.0  # [m]
+        geoms = gdf.geometry.to_numpy()
         copies = []
         for k in range(n):
-            c = gdf.copy()
-            offset = np.array([(k % side) * step, (k // side) * step])
-            c.geometry = shapely.transform(c.geometry.values, lambda xy, off=offset: xy + off)
+            c = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            off = np.array([(k % side) * step, (k // side) * step])
+            c["geometry"] = shapely.transform(geoms, lambda xy, off=off: xy + off)
             if k:
                 for col in ("face_id", "building_id", "best_face_id", "swh_face_id", "cleabs"):
                     if col in c.columns:
                         c[col] = c[col].where(c[col].isna(), c[col].astype(str) + f"_r{k}")
             copies.append(c)
-        layers[name] = pd.concat(copies, ignore_index=True).set_crs(gdf.crs, allow_override=True)
-    write_rooftops(out / "rooftops.gpkg", layers, tables)
-    if (base / "parks.gpkg").exists():
-        shutil.copy(base / "parks.gpkg", out / "parks.gpkg")
+        layers[layer.name] = gpd.GeoDataFrame(pd.concat(copies, ignore_index=True), geometry="geometry", crs=gdf.crs)
+    write_layers(dst.rooftops, layers, tables)
+    for name in (parks.FILE, sites.FILE, irradiance.FILE):
+        if (base / name).is_file():
+            shutil.copy(base / name, out / name)
     t1 = time.perf_counter()
-    from geo.pipeline import BuildContext
-
     build_tiles(BuildContext(out, out))
     t2 = time.perf_counter()
     ban_synth.write_ban(ban_synth.synthetic_ban(n_addresses, seed=0), out / "adresses-62.csv")
-    print(f"replicated x{n}: {len(layers['buildings']):,} buildings, {len(layers['roof_faces']):,} roof faces "
-          f"({t1 - t0:.0f} s); tiles stage {t2 - t1:.0f} s; BAN file of {n_addresses:,} addresses "
-          f"({time.perf_counter() - t2:.0f} s)")
+    print(f"replicated x{n}: {len(layers[rooftops.BUILDINGS.name]):,} buildings, "
+          f"{len(layers[rooftops.ROOF_FACES.name]):,} roof faces ({t1 - t0:.0f} s); tiles stage {t2 - t1:.0f} s; "
+          f"BAN file of {n_addresses:,} addresses ({time.perf_counter() - t2:.0f} s)", flush=True)
     return out
 
 

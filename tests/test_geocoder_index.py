@@ -15,6 +15,7 @@ import pytest
 
 from api.geocoder import AddressIndex
 from api.io.addresses import read_ban_csv
+from geo.products import addresses
 
 N_ADDRESSES = 6000
 
@@ -29,7 +30,7 @@ def ban(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
 @pytest.fixture(scope="module")
 def index(ban: tuple[pd.DataFrame, Path], tmp_path_factory: pytest.TempPathFactory) -> AddressIndex:
     _, path = ban
-    return AddressIndex.build(read_ban_csv(path), tmp_path_factory.mktemp("ix") / "addresses.sqlite",
+    return AddressIndex.build(read_ban_csv(path), tmp_path_factory.mktemp("ix") / addresses.FILE,
                               source="BAN test")
 
 
@@ -97,7 +98,7 @@ def test_says_when_nothing_matches(index: AddressIndex, q: str) -> None:
 
 def test_index_is_reused_until_the_source_changes(ban: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
     _, path = ban
-    target = tmp_path / "addresses.sqlite"
+    target = tmp_path / addresses.FILE
     loads = []
 
     def load() -> pd.DataFrame:
