@@ -33,9 +33,8 @@ from api.settings import Settings
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
 from geo.parks import ParksModel, load_network, route, service_area
-from geo.products import BuildFolder
+from geo.products import BuildFolder, rooftops
 from geo.products import parks as parks_product
-from geo.products import rooftops
 from geo.products import sites as sites_product
 from geo.roofs.economics import FaceSet, Options, Simulation, Tariffs, assumptions, default_options
 from geo.roofs.economics import simulate as economics_simulate

@@ -57,4 +57,5 @@ def read_ban_csv(path: str | Path) -> pd.DataFrame:
 
 def _number(s: pd.Series) -> np.ndarray:
     """Decimal numbers written with a point or a comma; NaN where empty or not a number."""
-    return pd.to_numeric(s.str.replace(",", ".", regex=False).str.strip(), errors="coerce").to_numpy(dtype=float)
+    return pd.to_numeric(s.str.replace(",", ".", regex=False).str.strip(), errors="coerce").to_numpy(dtype=float,
+                                                                                               copy=True)
