@@ -1,29 +1,33 @@
 """Load test of the Layer API on loopback: start-up, memory, roof lookups, vector tiles and geocoding.
 
 Runs ``artois serve`` (uvicorn) in a subprocess on 127.0.0.1 and drives it with an async httpx client,
-bounded in request count and time. Prints p50/p95/p99 latencies, throughput and errors.
+bounded in request count and time. Prints p50/p95/p99 latencies, throughput and errors, then a table of
+issue 12's targets (figure, target, PASS/FAIL).
 
     python benchmarks/bench_api.py --data build/            # a built folder (artois build)
     python benchmarks/bench_api.py                          # the small sample, generated and built first
     python benchmarks/bench_api.py --synthetic              # the API tests' synthetic build (fast)
-    python benchmarks/bench_api.py --scale 610              # the small sample's build replicated 610 times
-                                                            # (171,410 buildings) + 300,000 BAN addresses
+    python benchmarks/bench_api.py --scale 620 --workdir /tmp/bench-api
+                                # the small sample's build (276 buildings) replicated 620 times (171,120
+                                # buildings, 350,300 roof faces) + 300,000 BAN addresses: issue 12's targets
 
 ``--scale N`` lays N copies of the built rooftops.gpkg side by side (ids suffixed), prebuilds their
 vector tiles (the ``tiles`` stage) and writes a synthetic BAN file in the real format
-(``--addresses``, default 300,000; tests/ban_synth.py) beside them; targets of issue 12 are checked.
+(``--addresses``, default 300,000; tests/ban_synth.py) beside them. That preparation takes most of the run;
+``--workdir DIR`` keeps it in DIR and the next run with the same ``--scale`` and ``--addresses`` reuses it.
 
 Start-up is the time from launching the server to its first answer, at the first start (the address index
-is built) and at a second one (reused). Memory is the server's resident set (VmRSS, and its peak VmHWM).
-Roof lookups hit points inside random buildings (no response cache: every request queries the
-index); vector tiles are the z16 roof-face tiles holding data, each asked once ("cold": never served
-before; read from the PMTiles archive, or encoded when the build has none — the file may sit in the OS
-page cache after being written), then cycled ("warm"); sizes are the bytes sent (gzip). Geocoding sends
-full addresses typed as people do (no accents, abbreviated, a typo, postcode instead of commune).
+is built) and at a second one (reused), with the CPU time the server used by then (which contention does not
+inflate). Memory is the server's peak resident set (VmHWM). Roof lookups hit points inside random buildings
+(no response cache: every request queries the index); vector tiles are the z16 roof-face tiles holding data,
+each asked once ("cold": never served before; read from the PMTiles archive, or encoded when the build has
+none — the file may sit in the OS page cache after being written), then cycled ("warm"); sizes are the
+bytes sent (gzip). Geocoding sends full addresses typed as people do (no accents, abbreviated, a typo,
+postcode instead of commune) at 8 concurrent.
 On a shared machine the HTTP figures mostly measure waiting for a core; the script ends with the
-server-side cost measured in-process (PMTiles reads, address searches), which contention inflates less.
-The async httpx client costs more CPU per request than the server on a 2-core machine, so when ``wrk``
-is installed (Debian package ``wrk``) the same URLs are also replayed with it (p50/p90/p99).
+server-side cost measured in-process (PMTiles reads, address searches, roof lookups), which contention
+inflates less. The async httpx client costs more CPU per request than the server on a 2-core machine, so
+when ``wrk`` is installed (Debian package ``wrk``) the same URLs are also replayed with it (p50/p90/p99).
 """
 
 from __future__ import annotations
