@@ -150,7 +150,8 @@ class AddressIndex:
     def open_or_build(cls, path: Path, *, key: Mapping[str, Any], source: str,
                       load: Callable[[], pd.DataFrame]) -> AddressIndex:
         """The index in ``path`` when it was built from the source ``key`` identifies, else built from ``load()``."""
-        if address_product.source_key(path) == json.loads(json.dumps({**key, "normalisation": _normalisation_key()})):
+        wanted = json.loads(json.dumps({**key, "normalisation": _normalisation_key()}))  # as stored (JSON)
+        if address_product.source_key(path) == wanted:
             return cls(address_product.read(path), source=source)
         return cls.build(load(), path, source=source, key=key)
 

@@ -1,8 +1,8 @@
 """Vector tiles (MVT) from the prebuilt PMTiles archives or the GeoPackages, raster tiles (PNG) from the COG.
 
 A collection tiled by ``artois build`` (stage ``tiles``, product :mod:`geo.products.tiles`) is served from
-its archive ``<build>/tiles/<collection>.pmtiles`` within the archive's zooms: a byte range of a memory-mapped file,
-sent gzip-compressed as stored. Tiles are encoded live only where no archive answers: a build without the
+its archive ``<build>/tiles/<collection>.pmtiles`` within the archive's zooms: a byte range of a memory-mapped
+file, sent gzip-compressed as stored. Tiles are encoded live only where no archive answers: a build without the
 stage, zooms beyond the archive's maximum, or an archive older than its GeoPackage (stale).
 
 Tiles are in Web Mercator (OGC ``WebMercatorQuad``, :mod:`morecantile`). A vector tile reads the

@@ -1070,7 +1070,8 @@ PARKS_SCENARIO_MAX_LENGTH_M: Final = 10_000.0
 
 #: Zooms (min, max) of each collection's archive (the build product geo/products/tiles.py). Roof faces from
 #: z16 (a building is ~10 px wide at z16), buildings below them (z13-15), commune totals at the scale of the
-#: territory. Beyond the maximum, the map over-zooms the last archived tile (its 4096 units are 4 cm at z18) and the API encodes a tile live.
+#: territory. Beyond the maximum, the map over-zooms the last archived tile (its 4096 units are 4 cm at z18)
+#: and the API encodes a tile live.
 TILE_ARCHIVE_ZOOMS: Final[dict[str, tuple[int, int]]] = {
     "roof_faces": (16, 18), "buildings": (13, 16), "communes_solar": (6, 14),
     "parks": (8, 17), "greenways": (8, 17), "service_areas": (10, 16), "gaps": (8, 17),

@@ -23,8 +23,8 @@ INDEX_COLUMNS: tuple[str, ...] = ("id", "numero", "rep", "nom_voie", "code_posta
 
 
 def read_ban_csv(path: str | Path) -> pd.DataFrame:
-    """The addresses of a BAN ``adresses-XX.csv`` (or ``.csv.gz``): :data:`INDEX_COLUMNS` as text, ``lon``/``lat``
-    [° WGS84] as numbers (NaN when the row has no position).
+    """The addresses of a BAN ``adresses-XX.csv`` (or ``.csv.gz``): :data:`INDEX_COLUMNS` as text,
+    ``lon``/``lat`` [° WGS84] as numbers (NaN when the row has no position).
 
     Raises :class:`~geo.errors.InputError` naming the file when it is missing, not UTF-8 CSV, or lacks a column.
     """
@@ -57,5 +57,5 @@ def read_ban_csv(path: str | Path) -> pd.DataFrame:
 
 def _number(s: pd.Series) -> np.ndarray:
     """Decimal numbers written with a point or a comma; NaN where empty or not a number."""
-    return pd.to_numeric(s.str.replace(",", ".", regex=False).str.strip(), errors="coerce").to_numpy(dtype=float,
-                                                                                               copy=True)
+    values = pd.to_numeric(s.str.replace(",", ".", regex=False).str.strip(), errors="coerce")
+    return values.to_numpy(dtype=float, copy=True)  # writable: positions from x/y are filled in
