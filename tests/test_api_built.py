@@ -26,7 +26,7 @@ from rio_tiler.colormap import cmap
 from api.app import create_app
 from api.settings import Settings
 from geo import config
-from geo.tiles import TILE_LAYERS
+from geo.products.tiles import TILE_LAYERS
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 BUILT = ("rooftops.gpkg", "parks.gpkg", "irradiance.tif")
