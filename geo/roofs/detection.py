@@ -23,9 +23,9 @@ def detect_buildings(
 ) -> gpd.GeoDataFrame:
     """Building outlines from a surface and a terrain model (no footprints available).
 
-    A pixel is a building pixel when it stands more than ``BUILDING_MIN_HEIGHT_M`` above the
+    A pixel is a building pixel when it stands more than ``DETECT_MIN_HEIGHT_M`` above the
     terrain and its 3 x 3 plane fit is good (trees' crowns are rough); the mask is opened and
-    closed, split into 8-connected blobs, and blobs smaller than ``BUILDING_MIN_AREA_M2`` or
+    closed, split into 8-connected blobs, and blobs smaller than ``DETECT_MIN_AREA_M2`` or
     mostly rough are dropped. With ``split_rows``, terraced rows are then cut into houses where the
     DSM shows party walls or steps (:func:`geo.roofs.rows.split_rows`).
 
@@ -37,7 +37,7 @@ def detect_buildings(
     """
     res = float(transform.a)
     ndsm = dsm.astype(np.float64) - dtm.astype(np.float64)
-    high = np.nan_to_num(ndsm, nan=0.0) > config.BUILDING_MIN_HEIGHT_M
+    high = np.nan_to_num(ndsm, nan=0.0) > config.DETECT_MIN_HEIGHT_M
     _, _, rms = local_planes(dsm.astype(np.float64), res)
     planar = high & (np.nan_to_num(rms, nan=9.0) < config.BUILDING_MAX_PLANE_RMS_M / 2.5)
     # ridges and edges are not planar: grow the planar core back over them, but not over trees
@@ -50,7 +50,7 @@ def detect_buildings(
         return gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
     counts = np.bincount(lab.ravel(), minlength=n + 1)
     planar_counts = np.bincount(lab.ravel(), weights=planar.ravel(), minlength=n + 1)
-    keep = (counts * res * res >= config.BUILDING_MIN_AREA_M2) & (planar_counts >= 0.5 * counts)
+    keep = (counts * res * res >= config.DETECT_MIN_AREA_M2) & (planar_counts >= 0.5 * counts)
     keep[0] = False
     lab = np.where(keep[lab], lab, 0).astype(np.int32)
     geoms: dict[int, list[BaseGeometry]] = {}
