@@ -1003,6 +1003,10 @@ ROW_MODULE_MAX_M: Final = 12.0
 #: ≤ 1.6 m and trees are rough (BUILDING_MAX_PLANE_RMS_M). Project choices (2026-11).
 DETECT_MIN_HEIGHT_M: Final = 2.0
 DETECT_MIN_AREA_M2: Final = 12.0
+#: Cutting detected buildings along cadastral parcels: a building crossing parcel boundaries is cut
+#: when each of at least two pieces covers this much [m²] (a plausible dwelling; smaller pieces are
+#: overhangs or parcel-drawing offsets). Project choice (2026-11), issue 13.
+PARCEL_MIN_PIECE_M2: Final = 20.0
 
 # ---------------------------------------------------------------------------
 # 13. Real-data readers and `artois fetch` fixes (owner: i13-readers; geo/io/weather.py,

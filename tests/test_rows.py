@@ -115,3 +115,40 @@ def test_row_under_one_continuous_roof_stays_whole() -> None:
     found = detect_buildings(dsm, dtm, tr, crs=CRS)
     assert len(found) == 1
     assert math.isclose(found.geometry.iloc[0].area, 30.0 * DEPTH, rel_tol=0.08)
+
+
+def _plots(houses: list[shapely.Polygon], *, dx: float = 0.0, dy: float = 0.0) -> gpd.GeoDataFrame:
+    """One cadastral parcel per house: its slice of the row from the street (5 m in front) to the end
+    of its garden (8 m behind), end plots 1.5 m wider; shifted by (dx, dy) [m] as a cadastral sheet is."""
+    plots = []
+    for k, h in enumerate(houses):
+        x0, y0, x1, y1 = h.bounds
+        plots.append(shapely.box(x0 - (1.5 if k == 0 else 0.0) + dx, y0 - 5.0 + dy,
+                                 x1 + (1.5 if k == len(houses) - 1 else 0.0) + dx, y1 + 8.0 + dy))
+    ids = [f"62498000AB{k + 1:04d}" for k in range(len(plots))]
+    return gpd.GeoDataFrame({"parcel_id": ids}, geometry=plots, crs=CRS)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(0.0, 0.0), (0.8, -0.6)])
+def test_row_under_one_roof_is_cut_along_its_parcels(dx: float, dy: float) -> None:
+    """A merged row of 5 houses that the DSM cannot split, with 5 parcels (exact, or drawn 1 m off) -> 5 buildings."""
+    dsm, dtm, tr, houses = _row([6.0] * 5, seed=2)
+    found = detect_buildings(dsm, dtm, tr, crs=CRS, parcels=_plots(houses, dx=dx, dy=dy))
+    assert len(found) == 5 and _matched(found, houses) == 5
+    # nothing of the row lost or counted twice
+    assert sum(g.area for g in found.geometry) == pytest.approx(30.0 * DEPTH, rel=0.08)
+    assert shapely.union_all(list(found.geometry)).area == pytest.approx(sum(g.area for g in found.geometry))
+
+
+def test_parcels_do_not_cut_off_slivers() -> None:
+    """A pair of houses on one parcel whose outline overhangs 1 m into the next parcel (9 m² < 20 m²)
+    stays one building; a row owned as one parcel is still cut by its party walls."""
+    dsm, dtm, tr, houses = _row([6.0, 6.0], seed=3)
+    x0, y0, x1, y1 = shapely.union_all(houses).bounds
+    parcels = gpd.GeoDataFrame({"parcel_id": ["A", "B"]}, crs=CRS, geometry=[
+        shapely.box(x0 - 2, y0 - 5, x1 - 1.0, y1 + 8), shapely.box(x1 - 1.0, y0 - 5, x1 + 20, y1 + 8)])
+    assert len(detect_buildings(dsm, dtm, tr, crs=CRS, parcels=parcels)) == 1
+    dsm, dtm, tr, houses = _row([6.0] * 4, walls=[1, 2, 3], seed=4)
+    one = gpd.GeoDataFrame({"parcel_id": ["A"]}, crs=CRS, geometry=[shapely.union_all(houses).buffer(5.0)])
+    found = detect_buildings(dsm, dtm, tr, crs=CRS, parcels=one)
+    assert len(found) == 4 and _matched(found, houses) == 4

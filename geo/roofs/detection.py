@@ -20,14 +20,17 @@ from geo.roofs.segmentation import _polygonal, first_pixel_key, local_planes
 
 def detect_buildings(
     dsm: np.ndarray, dtm: np.ndarray, transform: Affine, *, crs: CRS | str, split_rows: bool = True,
+    parcels: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Building outlines from a surface and a terrain model (no footprints available).
 
     A pixel is a building pixel when it stands more than ``DETECT_MIN_HEIGHT_M`` above the
     terrain and its 3 x 3 plane fit is good (trees' crowns are rough); the mask is opened and
     closed, split into 8-connected blobs, and blobs smaller than ``DETECT_MIN_AREA_M2`` or
-    mostly rough are dropped. With ``split_rows``, terraced rows are then cut into houses where the
-    DSM shows party walls or steps (:func:`geo.roofs.rows.split_rows`).
+    mostly rough are dropped. With ``parcels`` (cadastral parcels in ``crs``), buildings are first
+    cut along parcel boundaries (:func:`geo.roofs.rows.split_by_parcels`); with ``split_rows``,
+    terraced rows are then cut into houses where the DSM shows party walls or steps, and on their
+    house module (:func:`geo.roofs.rows.split_rows`).
 
     Returns
     -------
@@ -63,10 +66,11 @@ def detect_buildings(
     if not blobs:  # every blob too small or rough
         return gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
     found = gpd.GeoDataFrame(blobs, geometry="geometry", crs=crs)
-    if not split_rows:
+    if parcels is not None:
+        found = rows.split_by_parcels(found, parcels)
+    if not split_rows and parcels is None:
         return found
-
-    pieces = rows.split_rows(found, dsm, transform)
+    pieces = rows.split_rows(found, dsm, transform) if split_rows else found
     pieces = pieces.iloc[sorted(range(len(pieces)), key=lambda i: first_pixel_key(pieces.geometry.iloc[i]))]
     pieces["building_id"] = [f"dsm-{i}" for i in range(1, len(pieces) + 1)]
     return pieces.reset_index(drop=True)

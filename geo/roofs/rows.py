@@ -38,7 +38,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
-from geo.roofs.segmentation import segment_roofs
+from geo.roofs.segmentation import _polygonal, segment_roofs
 
 
 def _frame(poly: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
@@ -178,6 +178,43 @@ def _orientation_residuals(faces: gpd.GeoDataFrame, face_of: np.ndarray, on_face
         coef, _ = _fit_plane(x[fit] - xm, y[fit] - ym, z[fit])
         r[m] = z[m] - (coef[0] * (x[m] - xm) + coef[1] * (y[m] - ym) + coef[2])
     return r
+
+
+def split_by_parcels(blobs: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The detected outlines ``blobs`` (``building_id``, geometry) cut along cadastral parcel boundaries.
+
+    A blob is cut when at least two parcels each hold a piece of it of at least
+    ``PARCEL_MIN_PIECE_M2`` (a plausible dwelling); the rest of the blob (slivers of other parcels,
+    overhangs over the street, which belongs to no parcel) joins the piece it shares the longest
+    border with. Pieces are numbered ``{id}-{k}``; other blobs are returned whole. ``parcels`` in
+    the blobs' CRS (:func:`geo.io.cadastre.read_parcels`).
+    """
+    if len(blobs) == 0 or len(parcels) == 0:
+        return blobs
+    pgeoms = parcels.geometry.to_numpy()
+    tree = shapely.STRtree(pgeoms)
+    out_ids: list[str] = []
+    out_geoms: list[BaseGeometry] = []
+    for bid, poly in zip(blobs["building_id"], blobs.geometry, strict=True):
+        pieces = [_polygonal(poly.intersection(pgeoms[int(k)]))
+                  for k in tree.query(poly, predicate="intersects")]
+        big = [p for p in pieces if p.area >= config.PARCEL_MIN_PIECE_M2]
+        if len(big) < 2:
+            out_ids.append(str(bid))
+            out_geoms.append(poly)
+            continue
+        rest = poly.difference(shapely.union_all(big))
+        for part in getattr(rest, "geoms", [rest]):
+            if part.is_empty or part.area <= 0:
+                continue
+            shared = [p.boundary.intersection(part.buffer(1e-6)).length for p in big]
+            near = [p.distance(part) for p in big]
+            k = int(np.argmax(shared)) if max(shared) > 0 else int(np.argmin(near))
+            big[k] = _polygonal(shapely.union_all([big[k], part]))
+        for k, piece in enumerate(big, start=1):
+            out_ids.append(f"{bid}-{k}")
+            out_geoms.append(piece)
+    return gpd.GeoDataFrame({"building_id": out_ids}, geometry=out_geoms, crs=blobs.crs)
 
 
 def split_rows(blobs: gpd.GeoDataFrame, dsm: np.ndarray, transform: Affine) -> gpd.GeoDataFrame:
