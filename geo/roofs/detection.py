@@ -20,7 +20,7 @@ from geo.roofs.segmentation import _polygonal, first_pixel_key, local_planes
 
 def detect_buildings(
     dsm: np.ndarray, dtm: np.ndarray, transform: Affine, *, crs: CRS | str, split_rows: bool = True,
-    parcels: gpd.GeoDataFrame | None = None,
+    parcels: gpd.GeoDataFrame | None = None, house_module: bool = True,
 ) -> gpd.GeoDataFrame:
     """Building outlines from a surface and a terrain model (no footprints available).
 
@@ -29,8 +29,8 @@ def detect_buildings(
     closed, split into 8-connected blobs, and blobs smaller than ``DETECT_MIN_AREA_M2`` or
     mostly rough are dropped. With ``parcels`` (cadastral parcels in ``crs``), buildings are first
     cut along parcel boundaries (:func:`geo.roofs.rows.split_by_parcels`); with ``split_rows``,
-    terraced rows are then cut into houses where the DSM shows party walls or steps, and on their
-    house module (:func:`geo.roofs.rows.split_rows`).
+    terraced rows are then cut into houses where the DSM shows party walls or steps, and (with
+    ``house_module``) on their house module (:func:`geo.roofs.rows.split_rows`).
 
     Returns
     -------
@@ -70,7 +70,7 @@ def detect_buildings(
         found = rows.split_by_parcels(found, parcels)
     if not split_rows and parcels is None:
         return found
-    pieces = rows.split_rows(found, dsm, transform) if split_rows else found
+    pieces = rows.split_rows(found, dsm, transform, house_module=house_module) if split_rows else found
     pieces = pieces.iloc[sorted(range(len(pieces)), key=lambda i: first_pixel_key(pieces.geometry.iloc[i]))]
     pieces["building_id"] = [f"dsm-{i}" for i in range(1, len(pieces) + 1)]
     return pieces.reset_index(drop=True)

@@ -217,7 +217,8 @@ def split_by_parcels(blobs: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.
     return gpd.GeoDataFrame({"building_id": out_ids}, geometry=out_geoms, crs=blobs.crs)
 
 
-def split_rows(blobs: gpd.GeoDataFrame, dsm: np.ndarray, transform: Affine) -> gpd.GeoDataFrame:
+def split_rows(blobs: gpd.GeoDataFrame, dsm: np.ndarray, transform: Affine, *,
+               house_module: bool = True) -> gpd.GeoDataFrame:
     """The detected outlines ``blobs`` (``building_id``, geometry in the DSM's CRS), terraced rows cut
     into houses where the DSM shows party walls or steps; pieces are numbered ``{id}-{k}`` from one
     end of the row (a blob left whole keeps its id). Each blob is read on its own window (its
@@ -228,7 +229,9 @@ def split_rows(blobs: gpd.GeoDataFrame, dsm: np.ndarray, transform: Affine) -> g
     out_geoms: list[BaseGeometry] = []
     for bid, poly in zip(blobs["building_id"], blobs.geometry, strict=True):
         centre, e1, e2, length, width = _frame(poly)
-        cuts = module_cuts(_blob_cuts(str(bid), poly, dsm, transform, blobs.crs), length)
+        cuts = _blob_cuts(str(bid), poly, dsm, transform, blobs.crs)
+        if house_module:
+            cuts = module_cuts(cuts, length)
         if not cuts:
             out_ids.append(str(bid))
             out_geoms.append(poly)
