@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio.features
 import shapely
 from affine import Affine
@@ -28,9 +29,10 @@ def detect_buildings(
     terrain and its 3 x 3 plane fit is good (trees' crowns are rough); the mask is opened and
     closed, split into 8-connected blobs, and blobs smaller than ``DETECT_MIN_AREA_M2`` or
     mostly rough are dropped. With ``parcels`` (cadastral parcels in ``crs``), buildings are first
-    cut along parcel boundaries (:func:`geo.roofs.rows.split_by_parcels`); with ``split_rows``,
-    terraced rows are then cut into houses where the DSM shows party walls or steps, and (with
-    ``house_module``) on their house module (:func:`geo.roofs.rows.split_rows`).
+    cut along parcel boundaries (:func:`geo.roofs.rows.split_by_parcels`: each piece is one
+    dwelling); with ``split_rows``, the other buildings (terraced rows) are then cut into houses
+    where the DSM shows party walls or steps, and (with ``house_module``) on their house module
+    (:func:`geo.roofs.rows.split_rows`).
 
     Returns
     -------
@@ -66,11 +68,17 @@ def detect_buildings(
     if not blobs:  # every blob too small or rough
         return gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
     found = gpd.GeoDataFrame(blobs, geometry="geometry", crs=crs)
-    if parcels is not None:
-        found = rows.split_by_parcels(found, parcels)
-    if not split_rows and parcels is None:
+    if parcels is None and not split_rows:
         return found
-    pieces = rows.split_rows(found, dsm, transform, house_module=house_module) if split_rows else found
+    if parcels is not None:  # a parcel's piece is one dwelling; a blob on one parcel may still be a row
+        found = rows.split_by_parcels(found, parcels)
+        whole = ~found.pop("by_parcel").to_numpy(bool)
+    else:
+        whole = np.ones(len(found), dtype=bool)
+    if split_rows and whole.any():
+        found = pd.concat([rows.split_rows(found[whole], dsm, transform, house_module=house_module),
+                           found[~whole]], ignore_index=True)
+    pieces = gpd.GeoDataFrame(found, geometry="geometry", crs=crs)
     pieces = pieces.iloc[sorted(range(len(pieces)), key=lambda i: first_pixel_key(pieces.geometry.iloc[i]))]
     pieces["building_id"] = [f"dsm-{i}" for i in range(1, len(pieces) + 1)]
     return pieces.reset_index(drop=True)

@@ -187,14 +187,16 @@ def split_by_parcels(blobs: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.
     ``PARCEL_MIN_PIECE_M2`` (a plausible dwelling); the rest of the blob (slivers of other parcels,
     overhangs over the street, which belongs to no parcel) joins the piece it shares the longest
     border with. Pieces are numbered ``{id}-{k}``; other blobs are returned whole. ``parcels`` in
-    the blobs' CRS (:func:`geo.io.cadastre.read_parcels`).
+    the blobs' CRS (:func:`geo.io.cadastre.read_parcels`). Column ``by_parcel``: the outline is a
+    parcel's piece of a blob (True) or a whole blob.
     """
     if len(blobs) == 0 or len(parcels) == 0:
-        return blobs
+        return blobs.assign(by_parcel=False)
     pgeoms = parcels.geometry.to_numpy()
     tree = shapely.STRtree(pgeoms)
     out_ids: list[str] = []
     out_geoms: list[BaseGeometry] = []
+    cut: list[bool] = []
     for bid, poly in zip(blobs["building_id"], blobs.geometry, strict=True):
         pieces = [_polygonal(poly.intersection(pgeoms[int(k)]))
                   for k in tree.query(poly, predicate="intersects")]
@@ -202,6 +204,7 @@ def split_by_parcels(blobs: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.
         if len(big) < 2:
             out_ids.append(str(bid))
             out_geoms.append(poly)
+            cut.append(False)
             continue
         rest = poly.difference(shapely.union_all(big))
         for part in getattr(rest, "geoms", [rest]):
@@ -214,7 +217,8 @@ def split_by_parcels(blobs: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.
         for k, piece in enumerate(big, start=1):
             out_ids.append(f"{bid}-{k}")
             out_geoms.append(piece)
-    return gpd.GeoDataFrame({"building_id": out_ids}, geometry=out_geoms, crs=blobs.crs)
+            cut.append(True)
+    return gpd.GeoDataFrame({"building_id": out_ids, "by_parcel": cut}, geometry=out_geoms, crs=blobs.crs)
 
 
 def split_rows(blobs: gpd.GeoDataFrame, dsm: np.ndarray, transform: Affine, *,

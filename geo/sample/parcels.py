@@ -50,8 +50,9 @@ def parcels(scene: Scene, communes: gpd.GeoDataFrame, errors: dict[int, Footprin
             plot: BaseGeometry = f.rect(u0, u1, -f.width / 2 - PLOT_FRONT_M, f.width / 2 + PLOT_BACK_M)
         else:
             plot = b.footprint().buffer(PLOT_AROUND_M, join_style="mitre")
-        others = [o.buffer(PLOT_CLEARANCE_M, join_style="mitre") for o, c in zip(outlines, scene.buildings, strict=True)
-                  if c.roof is not b.roof and o.distance(plot) < PLOT_CLEARANCE_M]
+        others: list[BaseGeometry] = [o.buffer(PLOT_CLEARANCE_M, join_style="mitre")
+                                      for o, c in zip(outlines, scene.buildings, strict=True)
+                                      if c.roof is not b.roof and o.distance(plot) < PLOT_CLEARANCE_M]
         plot = plot.difference(shapely.union_all(others + taken))
         plot = max(getattr(plot, "geoms", [plot]), key=lambda g: g.area)  # the piece with the house
         taken.append(plot)
