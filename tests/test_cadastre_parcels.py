@@ -78,3 +78,15 @@ def test_a_layer_without_id_or_polygons_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
     with pytest.raises(InputError, match="bad.json.gz: not a readable gzip file"):
         read_parcels(tmp_path / "bad.json.gz")
+
+
+def test_artois_check_reads_parcels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from geo.cli import main
+
+    good = _write(tmp_path / "cadastre-62498-parcelles.json", [_feature(k + 1, x, y) for k, (x, y) in enumerate(_L93)])
+    assert main(["check", str(good)]) == 0
+    assert "2 cadastral parcels in 1 commune(s)" in capsys.readouterr().out
+    bad = _write(tmp_path / "parcelles.geojson", [_feature(1, *_L93[0]), _feature(1, *_L93[1])])
+    assert main(["check", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"artois: error: {bad}: 1 duplicate parcel id(s), e.g. 62498000AB0001"]
