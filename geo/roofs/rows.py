@@ -21,7 +21,9 @@ one by one). Per blob:
    beside a party wall moves a detected cut by up to a metre), and a boundary that neither a wall
    nor a step shows is put where the module says.
 
-Without any sign (a row under one continuous roof, no cut at all) the row stays whole: the DSM cannot tell.
+Without any sign (a row under one continuous roof, no cut at all) the row stays whole: the DSM
+cannot tell. Cadastral parcels can: :func:`split_by_parcels` cuts the blobs along parcel
+boundaries first (each piece one dwelling) when the parcels are given.
 """
 
 from __future__ import annotations
