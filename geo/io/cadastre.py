@@ -19,10 +19,7 @@ column              unit   meaning
 
 from __future__ import annotations
 
-import gzip
 import logging
-import shutil
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,6 +28,7 @@ import shapely
 
 from geo import config
 from geo.errors import InputError
+from geo.io._gzip import read_gzipped
 from geo.io.vectors import read_vector, require_projected
 
 log = logging.getLogger("artois.io")
@@ -50,19 +48,7 @@ def read_parcels(path: str | Path, *, crs: str = config.WORKING_CRS) -> gpd.GeoD
     """
     path = Path(path)
     if path.suffix.lower() == ".gz":
-        with tempfile.TemporaryDirectory(prefix="artois-parcels-") as tmp:
-            plain = Path(tmp) / path.name[: -len(".gz")]
-            try:
-                with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-            except FileNotFoundError as exc:
-                raise InputError(path, "file not found") from exc
-            except (OSError, EOFError) as exc:
-                raise InputError(path, f"not a readable gzip file ({exc})") from exc
-            try:
-                return read_parcels(plain, crs=crs)
-            except InputError as exc:
-                raise type(exc)(path, exc.problem) from exc
+        return read_gzipped(path, lambda plain: read_parcels(plain, crs=crs))
     gdf = read_vector(path, crs=crs)
     polygons = gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     if not polygons.any():
