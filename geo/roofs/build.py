@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import config
 from geo.errors import ArtoisError, InputError
 from geo.io.ban import read_ban
+from geo.io.cadastre import read_parcels
 from geo.io.communes import read_communes
 from geo.io.rasters import find_lidar_tiles, read_grid, read_raster
 from geo.io.roof_groups import RoofGroupFile, read_roof_group, write_roof_group
@@ -224,7 +225,8 @@ def _territory_noise(dsm: RasterGrid, fps: gpd.GeoDataFrame, groups: Sequence[_G
 _first_pixel_key = first_pixel_key
 
 
-def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float) -> gpd.GeoDataFrame:
+def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float,
+                     parcels: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Buildings from DSM − DTM, tile by tile, numbered as a whole-territory :func:`detect_buildings` does.
 
     Each ``tile_m`` square is detected with a margin (grown until no building of the square
@@ -242,7 +244,7 @@ def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float) -> gpd.Geo
             margin = _DETECT_MARGIN_M
             while True:
                 window = dsm.clip((cell[0] - margin, cell[1] - margin, cell[2] + margin, cell[3] + margin))
-                mine = _detect_window(dsm, dtm, window, cell, res)
+                mine = _detect_window(dsm, dtm, window, cell, res, parcels)
                 if mine is None:
                     break
                 geoms, cut = mine
@@ -255,8 +257,8 @@ def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float) -> gpd.Geo
                             geometry=kept, crs=CRS.from_user_input(dsm.crs))
 
 
-def _detect_window(dsm: RasterGrid, dtm: RasterGrid, window: Bounds, cell: Bounds,
-                   res: float) -> tuple[list[BaseGeometry], bool] | None:
+def _detect_window(dsm: RasterGrid, dtm: RasterGrid, window: Bounds, cell: Bounds, res: float,
+                   parcels: gpd.GeoDataFrame | None = None) -> tuple[list[BaseGeometry], bool] | None:
     dsm_w = _read_window(dsm, window)
     dtm_paths = dtm.files_intersecting(window)
     if dsm_w is None or not dtm_paths:
@@ -264,7 +266,8 @@ def _detect_window(dsm: RasterGrid, dtm: RasterGrid, window: Bounds, cell: Bound
     dtm_w = read_raster(dtm_paths, bounds=window)
     if dtm_w.shape != dsm_w.shape:
         raise InputError(dtm_paths[0], f"DTM grid {dtm_w.shape} differs from the DSM's {dsm_w.shape}")
-    found = detect_buildings(dsm_w.data, dtm_w.data, dsm_w.transform, crs=CRS.from_user_input(dsm.crs))
+    found = detect_buildings(dsm_w.data, dtm_w.data, dsm_w.transform, crs=CRS.from_user_input(dsm.crs),
+                             parcels=parcels)
     wb, gb = dsm_w.bounds, dsm.bounds
     edge = 4 * res
     geoms, cut = [], False
@@ -379,7 +382,7 @@ def _assemble_faces(parts: Sequence[gpd.GeoDataFrame], fps: gpd.GeoDataFrame, cr
 
 
 def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: RasterGrid, crs: CRS,
-               tile_m: float) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+               tile_m: float, parcels: Path | None = None) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """The footprints checked against the DSM (``building_id``, ``status``), and the problems met."""
     moved = 0
     if footprints is not None:
@@ -387,7 +390,8 @@ def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: Raster
     else:
         if not dtm:
             raise InputError(None, "no footprints and no DTM: give --footprints or --dtm to find the buildings")
-        raw = _detect_streamed(grid, read_grid([Path(p) for p in dtm]), tile_m)
+        plots = read_parcels(parcels, crs=crs.to_string()) if parcels is not None else None
+        raw = _detect_streamed(grid, read_grid([Path(p) for p in dtm]), tile_m, plots)
         raw["cleabs"] = None
         log.info("roofs: %d building(s) detected from DSM − DTM", len(raw))
     fps, issues = prepare_footprints(raw, crs, grid.bounds, id_column="building_id")
@@ -446,6 +450,7 @@ def plan_roofs(
     weather: Weather | Path | None = None,
     annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
     tile_m: float = config.LIDAR_TILE_SIZE_M,
+    parcels: Path | None = None,
     map_tasks: TaskMap = serial_map,
 ) -> RoofsPlan:
     """The buildings (footprints read and checked, or detected), their groups, the territory's
@@ -457,7 +462,7 @@ def plan_roofs(
     grid = read_grid([Path(p) for p in dsm])
     crs = CRS.from_user_input(grid.crs)
     header = irradiance_product.read_header(irradiance, like=grid)  # checked before any long work
-    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m)
+    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m, parcels)
     t1 = time.perf_counter()
     groups = _plan_groups(fps, grid, tile_m)
     t2 = time.perf_counter()
@@ -555,6 +560,7 @@ def run_roofs(
     weather: Weather | Path | None = None,
     annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
     tile_m: float = config.LIDAR_TILE_SIZE_M,
+    parcels: Path | None = None,
 ) -> RoofsReport:
     """Segment, score and aggregate the roofs, and write ``out`` (:mod:`geo.products.rooftops`).
 
@@ -588,11 +594,14 @@ def run_roofs(
         Household consumption for the recommended installations [kWh/yr].
     tile_m
         Side of the squares buildings are grouped by [m] (default: an IGN LiDAR HD tile).
+    parcels
+        Cadastral parcels (the cadastre's ``parcelles``); optional, used without footprints:
+        detected buildings are cut along parcel boundaries (:func:`geo.roofs.rows.split_by_parcels`).
     """
     t0 = time.perf_counter()
     plan = plan_roofs(irradiance=irradiance, dsm=dsm, out=out, dtm=dtm, footprints=footprints, addresses=addresses,
                       communes=communes, epci_table=epci_table, weather=weather,
-                      annual_consumption_kwh=annual_consumption_kwh, tile_m=tile_m)
+                      annual_consumption_kwh=annual_consumption_kwh, tile_m=tile_m, parcels=parcels)
     report = assemble_roofs(plan, [roofs_group(task) for task in plan.tasks])
     report.seconds = time.perf_counter() - t0
     return report
@@ -625,6 +634,7 @@ def _stage_inputs(ctx: BuildContext) -> dict[str, object]:
         communes=communes if communes.exists() else None,
         epci_table=epci if (communes.exists() and epci.exists()) else None,
         weather=ctx.weather,
+        parcels=_first(roof, ("parcelles.geojson", "cadastre-*-parcelles.json*")),
     )
 
 
@@ -647,8 +657,9 @@ def build_roofs(ctx: BuildContext) -> list[Path]:
     """Pipeline stage: ``data_dir/rooftops`` + ``irradiance.tif`` → ``rooftops.gpkg``, in this process.
 
     Reads the LiDAR HD MNS (and MNT) tiles under ``rooftops/lidar``, ``rooftops/batiment.gpkg``
-    (else buildings are detected from DSM − DTM), ``rooftops/adresses-*.csv``, the build's
-    weather (:attr:`geo.pipeline.BuildContext.weather`), and ``parks/communes.geojson`` +
+    (else buildings are detected from DSM − DTM, cut along the parcels of
+    ``rooftops/parcelles.geojson`` when present), ``rooftops/adresses-*.csv``, the build's weather
+    (:attr:`geo.pipeline.BuildContext.weather`), and ``parks/communes.geojson`` +
     ``parks/pma-communes-epci.csv`` when present. (``artois build`` runs the same stage as
     :func:`plan_build_roofs`, one :func:`roofs_group_file` task per group, :func:`assemble_roofs_files`.)
     """
