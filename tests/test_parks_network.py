@@ -112,7 +112,7 @@ def test_park_with_no_entrance_is_reported() -> None:
     assert p.loc["Loin", "n_entrances"] == 0 and np.isnan(p.loc["Loin", "population_10min"])
     assert p.loc["Près", "n_entrances"] > 0
     assert any("sans entrée" in w and "Loin" in w for w in a.warnings)
-    with pytest.raises(NotFoundError, match="no entrance"):
+    with pytest.raises(NotFoundError, match="aucune entrée"):
         route(a.model, 1, 2)
     with pytest.raises(NotFoundError):
         service_area(a.model, 1)
@@ -247,7 +247,7 @@ def test_disconnected_fragment_is_kept_and_reported() -> None:
     assert any("2 morceaux" in w for w in a.warnings)
     p = a.layers["parks"].set_index("nom")
     assert bool(p.loc["Centre", "on_main_network"]) and not bool(p.loc["Isolé", "on_main_network"])
-    with pytest.raises(NotFoundError, match="disconnected"):
+    with pytest.raises(NotFoundError, match="non reliées"):
         route(a.model, 1, 2)
     # the isolated park's 10-minute area stops with its 300 m fragment (+ 50 m band)
     sa = a.layers["service_areas"]

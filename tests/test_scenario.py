@@ -121,6 +121,7 @@ def test_bad_scenarios_are_4xx(scene) -> None:  # type: ignore[no-untyped-def]
     assert client.post("/api/parks/scenario", json={"gaps": ["1"], "line": _wgs84((0, 0), (10, 0))}).status_code == 422
     assert client.post("/api/parks/scenario", json={"gaps": ["99"]}).status_code == 404
     assert client.post("/api/parks/scenario", json={"gaps": ["x"]}).status_code == 400
-    assert client.post("/api/parks/scenario", json={"line": _wgs84((0, 0), (0, 0.1))}).status_code == 400
+    short = client.post("/api/parks/scenario", json={"line": _wgs84((0, 0), (0, 0.1))})
+    assert short.status_code == 400 and "moins de 1 m" in short.json()["detail"]
     far = client.post("/api/parks/scenario", json={"line": _wgs84((0, 0), (20000, 0))})
-    assert far.status_code == 400 and "m" in far.json()["detail"]
+    assert far.status_code == 400 and "le tracé mesure 20000 m" in far.json()["detail"]

@@ -350,15 +350,15 @@ def service_area(model: ParksModel, park_id: int, *, minutes: float | None = Non
         Polygon (Lambert-93) and the areal-weighted population inside (None without population).
     """
     if minutes is not None and distance_m is not None:
-        raise InvalidRequestError("give either minutes or distance_m, not both")
+        raise InvalidRequestError("donnez soit minutes, soit distance_m, pas les deux")
     if distance_m is None:
         minutes = config.PARKS_WALK_10MIN_M / (config.PARKS_WALK_SPEED_KMH * 1000 / 60) if minutes is None else minutes
         distance_m = float(minutes) * config.PARKS_WALK_SPEED_KMH * 1000.0 / 60.0
     if not (0 < distance_m <= 20000):
-        raise InvalidRequestError(f"distance {distance_m:g} m out of range (0-20,000 m)")
+        raise InvalidRequestError(f"distance {distance_m:g} m hors limites (0 à 20 000 m)")
     nodes = model.entrance_nodes(park_id)
     if len(nodes) == 0:
-        raise NotFoundError(f"park {park_id} has no entrance on the walk network")
+        raise NotFoundError(f"le parc {park_id} n'a aucune entrée sur le réseau piéton")
     node_dist, _ = node_distances(model.network, nodes, limit_m=distance_m)
     poly = service_area_polygon(model.network, node_dist, distance_m)
     people = areal_population(model.cells, poly) if not model.cells.empty else None

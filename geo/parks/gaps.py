@@ -245,12 +245,12 @@ def apply_scenario(model: ParksModel, gap_ids: list[int] | tuple[int, ...]) -> S
     gaps = model.gaps
     ids = tuple(int(g) for g in gap_ids)
     if not ids:
-        raise InvalidRequestError("no gap given")
+        raise InvalidRequestError("aucune liaison manquante indiquée")
     if gaps is None or gaps.empty:
-        raise NotFoundError("there is no candidate gap in this build")
+        raise NotFoundError("cette construction ne contient aucune liaison manquante candidate")
     rows = gaps[gaps["gap_id"].astype(int).isin(ids)]
     if missing := sorted(set(ids) - set(rows["gap_id"].astype(int))):
-        raise NotFoundError(f"gap(s) {', '.join(map(str, missing))} not found")
+        raise NotFoundError(f"liaison(s) manquante(s) {', '.join(map(str, missing))} introuvable(s)")
     net = model.network
     gw = net.edges["is_greenway"].to_numpy(bool)
     length = net.edges["length_m"].to_numpy(float)
@@ -279,10 +279,10 @@ def gap_flags(model: ParksModel, rows: gpd.GeoDataFrame) -> tuple[list[int], np.
     """(network edge rows of the gaps ``rows``, greenway flags of the network once they are built)."""
     gw = model.network.edges["is_greenway"].to_numpy(bool)
     if "edge_ids" not in rows:
-        raise InvalidRequestError("the gaps layer has no edge_ids column (rebuild parks.gpkg)")
+        raise InvalidRequestError("la couche des liaisons manquantes n'a pas de colonne edge_ids (reconstruire parks.gpkg)")
     edges = sorted({int(e) for s in rows["edge_ids"] for e in str(s).split(",") if e != ""})
     if any(e < 0 or e >= len(gw) for e in edges):
-        raise InvalidRequestError("the gaps do not match this network (rebuild parks.gpkg)")
+        raise InvalidRequestError("les liaisons manquantes ne correspondent pas à ce réseau (reconstruire parks.gpkg)")
     flags = gw.copy()
     flags[edges] = True
     return edges, flags

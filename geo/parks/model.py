@@ -68,7 +68,7 @@ class ParksModel:
         """The park's row; :class:`~geo.errors.NotFoundError` if unknown."""
         rows = self.parks[self.parks["park_id"] == int(park_id)]
         if rows.empty:
-            raise NotFoundError(f"park {park_id} not found")
+            raise NotFoundError(f"parc {park_id} introuvable")
         return rows.iloc[0]
 
     def entrance_nodes(self, park_id: int) -> np.ndarray:

@@ -85,18 +85,18 @@ def route(
         parks on disconnected parts of the network.
     """
     if not (1.0 <= float(greenway_preference) <= 10.0):
-        raise InvalidRequestError(f"greenway_preference {greenway_preference:g} out of range (1-10)")
+        raise InvalidRequestError(f"greenway_preference {greenway_preference:g} hors limites (1 à 10)")
     if int(from_park) == int(to_park):
-        raise InvalidRequestError("the two parks are the same")
+        raise InvalidRequestError("les deux parcs sont identiques")
     src = model.entrance_nodes(from_park)
     dst = model.entrance_nodes(to_park)
     for pid, nodes in ((from_park, src), (to_park, dst)):
         if len(nodes) == 0:
-            raise NotFoundError(f"park {pid} has no entrance on the walk network")
+            raise NotFoundError(f"le parc {pid} n'a aucune entrée sur le réseau piéton")
     net = model.network
     found = shortest_route(net, src, dst, greenway_preference=greenway_preference)
     if found is None:
-        raise NotFoundError(f"no route from park {from_park} to park {to_park}: they are on disconnected parts of the network")
+        raise NotFoundError(f"aucun itinéraire du parc {from_park} au parc {to_park} : ils sont sur des parties non reliées du réseau")
     cost, path_nodes, path_rows = found
     length = net.edges["length_m"].to_numpy(float)[path_rows]
     gw = net.edges["is_greenway"].to_numpy(bool)[path_rows]

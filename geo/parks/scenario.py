@@ -151,11 +151,11 @@ def line_scenario(model: ParksModel, line: BaseGeometry, *,
     :data:`geo.config.PARKS_SCENARIO_MAX_LENGTH_M`.
     """
     if not isinstance(line, shapely.LineString) or not np.isfinite(shapely.get_coordinates(line)).all():
-        raise InvalidRequestError("the line must be a LineString with finite coordinates")
+        raise InvalidRequestError("le tracé doit être une ligne (LineString) aux coordonnées finies")
     if line.is_empty or line.length < 1.0:
-        raise InvalidRequestError("the line is empty or shorter than 1 m")
+        raise InvalidRequestError("le tracé est vide ou mesure moins de 1 m")
     if line.length > config.PARKS_SCENARIO_MAX_LENGTH_M:
-        raise InvalidRequestError(f"the line is {line.length:.0f} m long (at most "
+        raise InvalidRequestError(f"le tracé mesure {line.length:.0f} m (au plus "
                                   f"{config.PARKS_SCENARIO_MAX_LENGTH_M:.0f} m)")
     net = model.network.copy()
     # The line's vertices and its proper crossings with existing edges, in order along it.
@@ -170,7 +170,7 @@ def line_scenario(model: ParksModel, line: BaseGeometry, *,
         if not nodes or nodes[-1] != n:
             nodes.append(n)
     if len(nodes) < 2:
-        raise InvalidRequestError("the line joins nothing: both ends fall on the same point of the network")
+        raise InvalidRequestError("le tracé ne relie rien : ses deux extrémités tombent sur le même point du réseau")
     add_edges(net, np.array(nodes[:-1]), np.array(nodes[1:]), kind="scenario", is_greenway=True)
     new_rows = np.flatnonzero(net.edges["kind"].to_numpy(object) == "scenario")
     built = shapely.union_all(net.edges.geometry.values[new_rows])
