@@ -8,7 +8,7 @@ Method (documented for the users of ``GET /api/geocode``):
 2. Split the query into a house number (and its suffix ``bis``, ``ter``, ``a``…), a 5-digit postcode or
    INSEE code, and words.
 3. Pre-select streets (one per street name × commune) in an SQLite FTS5 index built once from the
-   addresses (:mod:`geo.io.address_index`): each query word is looked up in the index's vocabulary; a word
+   addresses (:mod:`geo.products.addresses`): each query word is looked up in the index's vocabulary; a word
    absent from it is replaced by the closest indexed words (rapidfuzz ``ratio`` ≥
    :data:`geo.config.GEOCODE_TYPO_MIN_RATIO`) or used as a prefix. Streets holding every word (or
    correction) are taken, best bm25 first; when none does, streets holding any of them.
@@ -38,9 +38,11 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from geo import config
-from geo.io.address_index import AddressStore, index_key, write_index
+from geo.io.address_index import AddressStore
+from geo.products import addresses as address_product
 
 _PUNCT = re.compile(r"[^0-9a-z]+")
+_STREET_COLUMNS = ("nom_voie", "code_postal", "code_insee", "nom_commune")
 _SUFFIXES = {"bis", "ter", "quater", "quinquies", "a", "b", "c", "d", "e", "f"}
 
 
@@ -107,7 +109,7 @@ class Candidate:
 
 
 class AddressIndex:
-    """Address search over an index file (:mod:`geo.io.address_index`), built once from BAN-like rows.
+    """Address search over an index file (:mod:`geo.products.addresses`), built once from BAN-like rows.
 
     Open one with :meth:`open_or_build` (reuses the file while its source key is unchanged) or
     :meth:`build`. ``size`` is the number of addresses, ``source`` where they come from (shown by the API).
@@ -134,22 +136,23 @@ class AddressIndex:
         first = groups[["code_postal", "nom_commune"]].first().reset_index()  # street ids = ngroup() order
         median = groups[["lon", "lat"]].median()
         streets = [(v, cp, insee, c, float(x), float(y), normalize(str(v)), normalize(str(c)))
-                   for v, cp, insee, c, x, y in zip(first["nom_voie"], first["code_postal"], first["code_insee"],
-                                                    first["nom_commune"], median["lon"], median["lat"], strict=True)]
+                   for v, cp, insee, c, x, y in zip(*(first[k].tolist() for k in _STREET_COLUMNS),
+                                                    median["lon"].tolist(), median["lat"].tolist(), strict=True)]
         has_number = (df["numero"] != "").to_numpy()
         sid = groups.ngroup().to_numpy()[has_number]
         num = df[has_number]
-        rows = zip(sid.tolist(), num["numero"], num["rep"], num["lon"].tolist(), num["lat"].tolist(), num["id"],
-                   strict=True)
-        write_index(path, streets, rows, {**(key or {}), "normalisation": _normalisation_key()})
-        return cls(AddressStore(path), source=source)
+        # lists, not the Series: iterating Arrow-backed strings row by row costs seconds per 100,000 rows
+        rows = zip(sid.tolist(), *(num[k].tolist() for k in ("numero", "rep", "lon", "lat", "id")), strict=True)
+        address_product.write(path, streets, rows, {**(key or {}), "normalisation": _normalisation_key()})
+        return cls(address_product.read(path), source=source)
 
     @classmethod
     def open_or_build(cls, path: Path, *, key: Mapping[str, Any], source: str,
                       load: Callable[[], pd.DataFrame]) -> AddressIndex:
         """The index in ``path`` when it was built from the source ``key`` identifies, else built from ``load()``."""
-        if index_key(path) == json.loads(json.dumps({**key, "normalisation": _normalisation_key()})):
-            return cls(AddressStore(path), source=source)
+        wanted = json.loads(json.dumps({**key, "normalisation": _normalisation_key()}))  # as stored (JSON)
+        if address_product.source_key(path) == wanted:
+            return cls(address_product.read(path), source=source)
         return cls.build(load(), path, source=source, key=key)
 
     def codes(self) -> set[str]:

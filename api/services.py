@@ -33,8 +33,8 @@ from api.settings import Settings
 from geo import config
 from geo.errors import InputError, InvalidRequestError, NotFoundError
 from geo.parks import ParksModel, load_network, route, service_area
+from geo.products import BuildFolder, rooftops
 from geo.products import parks as parks_product
-from geo.products import rooftops
 from geo.products import sites as sites_product
 from geo.roofs.economics import FaceSet, Options, Simulation, Tariffs, assumptions, default_options
 from geo.roofs.economics import simulate as economics_simulate
@@ -318,7 +318,7 @@ def load_address_index(catalog: Catalog, settings: Settings) -> AddressIndex:
 def address_index_path(settings: Settings) -> Path:
     """``<build>/addresses.sqlite``, or a file in the temporary folder named after the build when the build
     folder is not writable."""
-    target = settings.data_dir / config.ADDRESS_INDEX_FILE
+    target = BuildFolder(settings.data_dir).addresses
     if os.access(settings.data_dir, os.W_OK):
         return target
     digest = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:12]

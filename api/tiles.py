@@ -1,8 +1,8 @@
 """Vector tiles (MVT) from the prebuilt PMTiles archives or the GeoPackages, raster tiles (PNG) from the COG.
 
-A collection tiled by ``artois build`` (stage ``tiles``, :mod:`geo.tiles`) is served from its archive
-``<build>/tiles/<collection>.pmtiles`` within the archive's zooms: a byte range of a memory-mapped file,
-sent gzip-compressed as stored. Tiles are encoded live only where no archive answers: a build without the
+A collection tiled by ``artois build`` (stage ``tiles``, product :mod:`geo.products.tiles`) is served from
+its archive ``<build>/tiles/<collection>.pmtiles`` within the archive's zooms: a byte range of a memory-mapped
+file, sent gzip-compressed as stored. Tiles are encoded live only where no archive answers: a build without the
 stage, zooms beyond the archive's maximum, or an archive older than its GeoPackage (stale).
 
 Tiles are in Web Mercator (OGC ``WebMercatorQuad``, :mod:`morecantile`). A vector tile reads the
@@ -39,7 +39,7 @@ from api.layers import Catalog, Collection
 from geo import config
 from geo.errors import NotFoundError
 from geo.io.pmtiles import PMTilesArchive
-from geo.tiles import TILE_LAYERS, archive_path
+from geo.products.tiles import TILE_LAYERS, archive_path, read_archive
 
 log = logging.getLogger("artois.api")
 
@@ -187,7 +187,7 @@ class TileArchives:
                 log.warning("%s is older than %s: its tiles are encoded live (run 'artois build --only tiles')",
                             path, source.name)
                 continue
-            self.archives[t.collection] = PMTilesArchive(path)
+            self.archives[t.collection] = read_archive(path)
 
     def tile(self, collection: Collection, z: int, x: int, y: int) -> bytes | None:
         """The gzip-compressed MVT tile z/x/y from the collection's archive; ``None`` when no archive covers z.
@@ -255,7 +255,7 @@ def _reader(path: Path) -> Reader:
         cache = _readers.cache = {}
     reader = cache.get(path)
     if reader is None:
-        reader = Reader(str(path))
+        reader = Reader(str(path), options={"unscale": True})  # stored integers → kWh/m²/yr
         cache[path] = reader
     return reader
 

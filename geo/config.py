@@ -129,9 +129,6 @@ SUN_BIN_MONTH_PARTS: Final = 3
 #: (a storey is ~2.5–3 m; lower objects are cars, hedges, garden sheds).
 ROOF_MIN_HEIGHT_ABOVE_DTM_M: Final = 2.5
 
-#: Output raster of the engine (docs/data-dictionary.md): nodata where not computed.
-IRRADIANCE_NODATA: Final = -9999.0
-
 #: Offline default weather (no file given): pvlib Ineichen clear sky with pvlib's Linke turbidity
 #: climatology, scaled month by month to this monthly global horizontal irradiation for Lens
 #: [kWh/m²/month], split into DNI/DHI with Erbs (pvlib). Values: PVGIS-SARAH2 monthly means for
@@ -988,6 +985,25 @@ ROW_STEP_MIN_M: Final = 0.07
 ROW_STEP_WINDOW_M: Final = 2.0
 ROW_MIN_SIGMAS: Final = 5.0
 ROW_MIN_HOUSE_M: Final = 3.5
+#: A terraced row is built with houses of one width (corons: one plan repeated along the street):
+#: when ≥ ROW_MODULE_MIN_CUTS cuts all fall on the boundaries of n equal houses (each within
+#: ROW_MODULE_MAX_ERROR x w of its own boundary, median within ROW_MODULE_MEDIAN_ERROR x w, w the
+#: house width ≤ ROW_MODULE_MAX_M [m]), the row is cut into those n houses. Project choices
+#: (2026-11), after the cités of the Lens mining basin (one plan per row) and the cut errors seen on
+#: the sample (chimneys and dormers beside party walls move a cut by up to ~1 m for 6 m houses).
+ROW_MODULE_MIN_CUTS: Final = 2
+ROW_MODULE_MAX_ERROR: Final = 0.25
+ROW_MODULE_MEDIAN_ERROR: Final = 0.12
+ROW_MODULE_MAX_M: Final = 12.0
+#: Buildings detected without footprints: height above the DTM [m] and minimum area [m²]. Garages
+#: and garden sheds (BD TOPO 'Annexe', eaves from ~2.2 m, 15-20 m²) are buildings; cars stand
+#: ≤ 1.6 m and trees are rough (BUILDING_MAX_PLANE_RMS_M). Project choices (2026-11).
+DETECT_MIN_HEIGHT_M: Final = 2.0
+DETECT_MIN_AREA_M2: Final = 12.0
+#: Cutting detected buildings along cadastral parcels: a building crossing parcel boundaries is cut
+#: when each of at least two pieces covers this much [m²] (a plausible dwelling; smaller pieces are
+#: overhangs or parcel-drawing offsets). Project choice (2026-11), issue 13.
+PARCEL_MIN_PIECE_M2: Final = 20.0
 
 # ---------------------------------------------------------------------------
 # 13. Real-data readers and `artois fetch` fixes (owner: i13-readers; geo/io/weather.py,
@@ -1063,24 +1079,22 @@ PARKS_SCENARIO_SNAP_M: Final = 15.0
 PARKS_SCENARIO_MAX_LENGTH_M: Final = 10_000.0
 
 # ---------------------------------------------------------------------------
-# 11. Serving the whole territory (owner: prebuilt tiles geo/tiles.py, address index geo/io/address_index.py)
+# 11. Serving the whole territory (owner: prebuilt tiles geo/tiles.py, address index api/geocoder.py)
 # ---------------------------------------------------------------------------
 # Project choices (2026-11). Targets of issue 12 at ~170,000 buildings: a z16 roof-face tile < 50 KB,
 # served in < 100 ms cold.
 
-#: Folder of the build holding one PMTiles archive per collection (``tiles/roof_faces.pmtiles``...).
-TILE_ARCHIVE_DIR: Final = "tiles"
-#: Zooms (min, max) of each collection's archive. Roof faces from z16 (a building is ~10 px wide at z16),
-#: buildings below them (z13-15), commune totals at the scale of the territory. Beyond the maximum, the
-#: map over-zooms the last archived tile (its 4096 units are 4 cm at z18) and the API encodes a tile live.
+#: Zooms (min, max) of each collection's archive (the build product geo/products/tiles.py). Roof faces from
+#: z16 (a building is ~10 px wide at z16), buildings below them (z13-15), commune totals at the scale of the
+#: territory. Beyond the maximum, the map over-zooms the last archived tile (its 4096 units are 4 cm at z18)
+#: and the API encodes a tile live.
 TILE_ARCHIVE_ZOOMS: Final[dict[str, tuple[int, int]]] = {
     "roof_faces": (16, 18), "buildings": (13, 16), "communes_solar": (6, 14),
     "parks": (8, 17), "greenways": (8, 17), "service_areas": (10, 16), "gaps": (8, 17),
     "communes_access": (6, 14), "access_cells": (11, 16), "entrances": (14, 17),
 }
-#: Address index (SQLite FTS5) file written beside the build at first start, and how far a misspelt
-#: query word may be from a word of the index to be corrected to it (rapidfuzz ``ratio``, 0-100).
-ADDRESS_INDEX_FILE: Final = "addresses.sqlite"
+#: How far a misspelt query word may be from a word of the address index (geo/products/addresses.py) to be
+#: corrected to it (rapidfuzz ``ratio``, 0-100).
 GEOCODE_TYPO_MIN_RATIO: Final = 75.0
 #: Streets re-ranked with the full scoring after the FTS5 pre-selection (bm25 order).
 GEOCODE_FTS_CANDIDATES: Final = 60

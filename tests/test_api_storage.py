@@ -35,6 +35,28 @@ def test_metadata_matches_gdal(api_build: Path) -> None:  # noqa: F811
     assert gp.layer(rooftops.ROOF_FACES.name).column("is_flat").kind == "boolean"
 
 
+def test_metadata_without_gdal_records_is_the_same(api_build: Path, tmp_path: Path) -> None:  # noqa: F811
+    # The counts and extents GDAL records (read at start-up without scanning the tables) and the scans used
+    # when a GeoPackage lacks them agree with each other and with pyogrio.
+    import shutil
+    import sqlite3
+
+    copy = Path(shutil.copy(BuildFolder(api_build).rooftops, tmp_path / "copy.gpkg"))
+    con = sqlite3.connect(copy)
+    con.execute("DROP TABLE gpkg_ogr_contents")
+    con.execute("UPDATE gpkg_contents SET min_x = NULL, min_y = NULL, max_x = NULL, max_y = NULL")
+    con.commit()
+    con.close()
+    recorded, scanned = GeoPackage(BuildFolder(api_build).rooftops), GeoPackage(copy)
+    for layer in rooftops.SPATIAL_LAYERS:
+        ref = pyogrio.read_info(copy, layer=layer.name)
+        a, b = recorded.layer(layer.name), scanned.layer(layer.name)
+        assert a.count == b.count == ref["features"] > 0
+        assert a.bounds is not None and b.bounds is not None
+        np.testing.assert_allclose(a.bounds, ref["total_bounds"], atol=1e-6)
+        np.testing.assert_allclose(b.bounds, ref["total_bounds"], atol=1.0)  # float32 R-tree
+
+
 def test_geometries_and_attributes_equal_pyogrio(api_build: Path) -> None:  # noqa: F811
     gp = GeoPackage(BuildFolder(api_build).rooftops)
     feats = gp.read(rooftops.ROOF_FACES.name)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.products import irradiance, parks, rooftops
+from geo.products import addresses, irradiance, parks, rooftops, sites, tiles
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("geo", "api")
@@ -144,7 +144,7 @@ def test_computation_takes_no_type_from_io() -> None:
 
 
 def _product_names() -> set[str]:
-    names = {irradiance.FILE, rooftops.FILE, parks.FILE, rooftops.ADDRESSES_LAYER}
+    names = {irradiance.FILE, rooftops.FILE, parks.FILE, sites.FILE, addresses.FILE, rooftops.ADDRESSES_LAYER}
     names |= {layer.name for layer in rooftops.LAYERS + parks.LAYERS}
     names |= set(irradiance.WEATHER_TAGS)
     return names
@@ -153,6 +153,7 @@ def _product_names() -> set[str]:
 # Words that are also ordinary keys (a summary's "parks" count, a sources dict's "greenways") are
 # checked where they cannot mean anything else: as a layer argument or a file name.
 _AMBIGUOUS = {"parks", "greenways", "buildings", "gaps", "entrances", "site", "addresses"}
+_FILES = (irradiance.FILE, rooftops.FILE, parks.FILE, sites.FILE, addresses.FILE)
 
 
 def _literals(path: Path) -> Iterator[tuple[str, int]]:
@@ -183,7 +184,8 @@ def test_build_file_and_layer_names_are_spelled_in_geo_products_only() -> None:
         if str(path.relative_to(ROOT)) in _ALLOWED:
             continue
         for value, line in _literals(path):
-            if value in strict or any(value.endswith("/" + n) for n in (irradiance.FILE, rooftops.FILE, parks.FILE)):
+            if (value in strict or any(value.endswith("/" + n) for n in _FILES)
+                    or value.endswith(tiles.SUFFIX)):  # an archive's name, e.g. f"{collection}.pmtiles"
                 found.append(f"{path.relative_to(ROOT)}:{line}: {value!r}")
     assert found == []
 
@@ -191,4 +193,4 @@ def test_build_file_and_layer_names_are_spelled_in_geo_products_only() -> None:
 def test_the_name_check_finds_names() -> None:
     # The check above would pass on a code base where it sees nothing: it sees the products module.
     seen = {v for p in (ROOT / "geo" / "products").glob("*.py") for v, _ in _literals(p)}
-    assert {rooftops.FILE, "roof_faces", "communes_access", "WEATHER_SOURCE"} <= seen
+    assert {rooftops.FILE, "roof_faces", "communes_access", "WEATHER_SOURCE", addresses.FILE, tiles.SUFFIX} <= seen

@@ -10,11 +10,14 @@ import unicodedata
 from pathlib import Path
 
 import ban_synth
+import numpy as np
 import pandas as pd
 import pytest
 
 from api.geocoder import AddressIndex
 from api.io.addresses import read_ban_csv
+from geo.errors import InputError
+from geo.products import addresses
 
 N_ADDRESSES = 6000
 
@@ -29,7 +32,7 @@ def ban(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
 @pytest.fixture(scope="module")
 def index(ban: tuple[pd.DataFrame, Path], tmp_path_factory: pytest.TempPathFactory) -> AddressIndex:
     _, path = ban
-    return AddressIndex.build(read_ban_csv(path), tmp_path_factory.mktemp("ix") / "addresses.sqlite",
+    return AddressIndex.build(read_ban_csv(path), tmp_path_factory.mktemp("ix") / addresses.FILE,
                               source="BAN test")
 
 
@@ -97,7 +100,7 @@ def test_says_when_nothing_matches(index: AddressIndex, q: str) -> None:
 
 def test_index_is_reused_until_the_source_changes(ban: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
     _, path = ban
-    target = tmp_path / "addresses.sqlite"
+    target = tmp_path / addresses.FILE
     loads = []
 
     def load() -> pd.DataFrame:
@@ -110,3 +113,38 @@ def test_index_is_reused_until_the_source_changes(ban: tuple[pd.DataFrame, Path]
     assert len(loads) == 1 and ix.size == N_ADDRESSES
     ix = AddressIndex.open_or_build(target, key={**key, "size": 1}, source="s", load=load)
     assert len(loads) == 2
+
+
+def test_ban_reader_takes_positions_from_lon_lat_else_from_x_y(ban: tuple[pd.DataFrame, Path],
+                                                               tmp_path: Path) -> None:
+    # The file's own lon/lat are the reference: rows whose lon/lat are blanked get them back from the
+    # Lambert-93 x/y within the file's rounding (lon/lat to 1e-6°, about 10 cm; x/y to 1 cm); rows with neither
+    # have no position (left out of the index).
+    rows, _ = ban
+    rows = rows.iloc[:200].copy()
+    rows.loc[rows.index[:50], ["lon", "lat"]] = ""
+    rows.loc[rows.index[50:60], ["lon", "lat", "x", "y"]] = ""
+    path = ban_synth.write_ban(rows, tmp_path / "adresses-62.csv")
+    got = read_ban_csv(path)
+    truth = ban[0].iloc[:200]
+    assert list(got["id"]) == list(truth["id"]) and list(got["nom_voie"]) == list(truth["nom_voie"])
+    keep = np.r_[0:50, 60:200]
+    np.testing.assert_allclose(got["lon"].to_numpy()[keep], truth["lon"].astype(float).to_numpy()[keep], atol=1e-6,
+                               rtol=0)
+    np.testing.assert_allclose(got["lat"].to_numpy()[keep], truth["lat"].astype(float).to_numpy()[keep], atol=1e-6,
+                               rtol=0)
+    assert np.isnan(got["lon"].to_numpy()[50:60]).all()
+    ix = AddressIndex.build(got, tmp_path / addresses.FILE)
+    assert ix.size == 190
+
+
+def test_ban_reader_names_the_file_and_the_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "adresses-62.csv"
+    bad.write_text("id,numero,nom_voie\n1,2,Rue\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"adresses-62\.csv.*missing column.*';'-separated"):
+        read_ban_csv(bad)
+    bad.write_bytes(b"id;numero\n\xff\xfe;1\n")
+    with pytest.raises(InputError, match="adresses-62.csv"):
+        read_ban_csv(bad)
+    with pytest.raises(InputError, match="not found"):
+        read_ban_csv(tmp_path / "none.csv")

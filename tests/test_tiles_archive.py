@@ -29,9 +29,8 @@ from pyproj import Transformer
 from api.app import create_app
 from api.settings import Settings
 from geo import config
-from geo.io.pmtiles import PMTilesArchive
 from geo.pipeline import build
-from geo.tiles import TILE_LAYERS, archive_path
+from geo.products.tiles import TILE_LAYERS, archive_path, read_archive
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 EXTENT = 4096
@@ -99,7 +98,7 @@ def _check_tile_against_layer(build_dir: Path, collection: str, tile: morecantil
 def test_roof_face_tiles_decode_to_the_layer(built_dir: Path) -> None:
     """Every archived roof-face tile of the built sample holds the faces of the GeoPackage meeting it."""
     path = archive_path(built_dir, "roof_faces")
-    archive = PMTilesArchive(path)
+    archive = read_archive(path)
     assert (archive.minzoom, archive.maxzoom) == config.TILE_ARCHIVE_ZOOMS["roof_faces"]
     assert archive.compression == "gzip"
     layers = archive.metadata()["vector_layers"]  # what a PMTiles client (MapLibre…) reads to style it
@@ -122,7 +121,7 @@ def test_commune_and_building_tiles_at_lower_zooms(tiled_build: Path) -> None:
     for collection, z, (x, y) in (("buildings", 13, fx.house_origin(0, 0)), ("communes_solar", 10, (fx.X0, fx.Y0)),
                                   ("parks", 14, (fx.X0 + 50, fx.Y0 + 70)),
                                   ("greenways", 17, (fx.X0 + 240, fx.Y0 + 70))):  # the greenway's middle
-        archive = PMTilesArchive(archive_path(tiled_build, collection))
+        archive = read_archive(archive_path(tiled_build, collection))
         tile = TMS.tile(*to_wgs.transform(x + 1, y + 1), z)
         data = archive.get(tile.z, tile.x, tile.y)
         assert data is not None, collection
@@ -130,7 +129,7 @@ def test_commune_and_building_tiles_at_lower_zooms(tiled_build: Path) -> None:
 
 
 def test_api_serves_the_archive(tiled_build: Path) -> None:
-    archive = PMTilesArchive(archive_path(tiled_build, "roof_faces"))
+    archive = read_archive(archive_path(tiled_build, "roof_faces"))
     with TestClient(create_app(Settings(data_dir=tiled_build))) as client:
         x, y = fx.house_origin(0, 0)
         lon, lat = Transformer.from_crs(fx.CRS, "EPSG:4326", always_xy=True).transform(x + 5, y + 2)
@@ -175,4 +174,4 @@ def test_corrupt_archive_is_a_clear_error(tmp_path: Path) -> None:
     from geo.errors import InputError
 
     with pytest.raises(InputError, match="not a PMTiles v3 archive"):
-        PMTilesArchive(bad)
+        read_archive(bad)

@@ -179,6 +179,10 @@ class GeoPackage:
                 "FROM gpkg_contents c JOIN gpkg_geometry_columns g ON g.table_name = c.table_name "
                 "LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id WHERE c.data_type = 'features'"
             ).fetchall()
+            counts: dict[str, int] = {}
+            if "gpkg_ogr_contents" in tables:  # GDAL's feature counts, kept up to date by its triggers
+                counts = {str(t): int(n) for t, n in conn.execute(
+                    "SELECT table_name, feature_count FROM gpkg_ogr_contents WHERE feature_count IS NOT NULL")}
             layers: dict[str, LayerInfo] = {}
             for (table, title, geom_col, gtype, srs_id, org, org_id, definition, *_env) in rows:
                 crs = self._crs(srs_id, org, org_id, definition)
@@ -191,9 +195,13 @@ class GeoPackage:
                 rtree: str | None = f"rtree_{table}_{geom_col}"
                 if rtree not in tables:
                     rtree = None
-                count = int(conn.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0])
+                count = counts.get(table)
+                if count is None:  # not recorded: count the rows (a scan of the table)
+                    count = int(conn.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0])
                 bounds: Bounds | None = None
-                if rtree is not None and count:
+                if count and all(v is not None for v in _env):
+                    bounds = (float(_env[0]), float(_env[1]), float(_env[2]), float(_env[3]))
+                elif rtree is not None and count:  # no recorded extent: a scan of the R-tree
                     b = conn.execute(f"SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM {_q(rtree)}").fetchone()
                     if b[0] is not None:
                         bounds = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))

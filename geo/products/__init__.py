@@ -7,6 +7,8 @@ file                   module                                written by (stage)
 ``rooftops.gpkg``      :mod:`geo.products.rooftops`          ``roofs`` (:mod:`geo.roofs.build`)
 ``parks.gpkg``         :mod:`geo.products.parks`             ``parks`` (:mod:`geo.parks.build`)
 ``sites.gpkg``         :mod:`geo.products.sites`             ``sites`` (:mod:`geo.sites.build`)
+``tiles/*.pmtiles``    :mod:`geo.products.tiles`             ``tiles`` (:mod:`geo.tiles`)
+``addresses.sqlite``   :mod:`geo.products.addresses`         ``artois serve``, first start (:mod:`api.geocoder`)
 =====================  ====================================  =========================================
 
 Each module gives the file name (``FILE``), the layers or bands with their columns and units
@@ -21,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.products import irradiance, parks, rooftops, sites
+from geo.products import addresses, irradiance, parks, rooftops, sites, tiles
 
 
 @dataclass(frozen=True)
@@ -46,5 +48,13 @@ class BuildFolder:
     def sites(self) -> Path:
         return Path(self.root) / sites.FILE
 
+    def tiles(self, collection: str) -> Path:
+        """The PMTiles archive of one collection."""
+        return tiles.archive_path(self.root, collection)
 
-__all__ = ["BuildFolder", "irradiance", "parks", "rooftops", "sites"]
+    @property
+    def addresses(self) -> Path:
+        return Path(self.root) / addresses.FILE
+
+
+__all__ = ["BuildFolder", "addresses", "irradiance", "parks", "rooftops", "sites", "tiles"]
