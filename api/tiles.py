@@ -255,7 +255,7 @@ def _reader(path: Path) -> Reader:
         cache = _readers.cache = {}
     reader = cache.get(path)
     if reader is None:
-        reader = Reader(str(path))
+        reader = Reader(str(path), options={"unscale": True})  # stored integers → kWh/m²/yr
         cache[path] = reader
     return reader
 

@@ -129,9 +129,6 @@ SUN_BIN_MONTH_PARTS: Final = 3
 #: (a storey is ~2.5–3 m; lower objects are cars, hedges, garden sheds).
 ROOF_MIN_HEIGHT_ABOVE_DTM_M: Final = 2.5
 
-#: Output raster of the engine (docs/data-dictionary.md): nodata where not computed.
-IRRADIANCE_NODATA: Final = -9999.0
-
 #: Offline default weather (no file given): pvlib Ineichen clear sky with pvlib's Linke turbidity
 #: climatology, scaled month by month to this monthly global horizontal irradiation for Lens
 #: [kWh/m²/month], split into DNI/DHI with Erbs (pvlib). Values: PVGIS-SARAH2 monthly means for
@@ -988,6 +985,25 @@ ROW_STEP_MIN_M: Final = 0.07
 ROW_STEP_WINDOW_M: Final = 2.0
 ROW_MIN_SIGMAS: Final = 5.0
 ROW_MIN_HOUSE_M: Final = 3.5
+#: A terraced row is built with houses of one width (corons: one plan repeated along the street):
+#: when ≥ ROW_MODULE_MIN_CUTS cuts all fall on the boundaries of n equal houses (each within
+#: ROW_MODULE_MAX_ERROR x w of its own boundary, median within ROW_MODULE_MEDIAN_ERROR x w, w the
+#: house width ≤ ROW_MODULE_MAX_M [m]), the row is cut into those n houses. Project choices
+#: (2026-11), after the cités of the Lens mining basin (one plan per row) and the cut errors seen on
+#: the sample (chimneys and dormers beside party walls move a cut by up to ~1 m for 6 m houses).
+ROW_MODULE_MIN_CUTS: Final = 2
+ROW_MODULE_MAX_ERROR: Final = 0.25
+ROW_MODULE_MEDIAN_ERROR: Final = 0.12
+ROW_MODULE_MAX_M: Final = 12.0
+#: Buildings detected without footprints: height above the DTM [m] and minimum area [m²]. Garages
+#: and garden sheds (BD TOPO 'Annexe', eaves from ~2.2 m, 15-20 m²) are buildings; cars stand
+#: ≤ 1.6 m and trees are rough (BUILDING_MAX_PLANE_RMS_M). Project choices (2026-11).
+DETECT_MIN_HEIGHT_M: Final = 2.0
+DETECT_MIN_AREA_M2: Final = 12.0
+#: Cutting detected buildings along cadastral parcels: a building crossing parcel boundaries is cut
+#: when each of at least two pieces covers this much [m²] (a plausible dwelling; smaller pieces are
+#: overhangs or parcel-drawing offsets). Project choice (2026-11), issue 13.
+PARCEL_MIN_PIECE_M2: Final = 20.0
 
 # ---------------------------------------------------------------------------
 # 13. Real-data readers and `artois fetch` fixes (owner: i13-readers; geo/io/weather.py,

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import ArtoisError
-from geo.io._atomic import file_sha256, write_text_atomic
+from geo.io._atomic import file_sha256, remove_stale_temporaries, write_text_atomic
 from geo.io.weather import load_weather
 from geo.products import BuildFolder
 from geo.types import Weather
@@ -185,6 +185,8 @@ def build(
     if workers < 1:
         raise ArtoisError(f"--workers must be at least 1 (got {workers})")
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in remove_stale_temporaries(ctx.out_dir):  # what a killed build was writing (geo.io._atomic)
+        log.info("removed %s, left by an interrupted build", stale)
     state = _State(ctx.out_dir, _fingerprint(ctx.data_dir, settings), fresh=fresh)
     stages = [s for s in STAGES if not only or s.name in only]
     with _executor(workers, scheduler) as ex:

@@ -25,7 +25,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 from geo import config
 from geo.io.rasters import write_geotiff
 from geo.io.vectors import write_gpkg
-from geo.products import BuildFolder, rooftops
+from geo.products import BuildFolder, irradiance, rooftops
 from geo.products import parks as P
 
 CRS = config.WORKING_CRS
@@ -224,8 +224,10 @@ def make_irradiance(path: Path) -> Path:
     monthly = [annual / 12.0 for _ in range(12)]
     data = np.stack([annual, *monthly, np.full_like(annual, 0.1), np.full_like(annual, 0.9)])
     data[:, -50:, :] = np.nan
+    # stored as the irradiance stage stores it: scaled integers (the tiles must unscale them)
     return write_geotiff(
-        path, data, transform=Affine(res, 0, X0, 0, -res, Y0 + SIZE), crs=CRS, nodata=config.LIDAR_NODATA,
+        path, irradiance.encode(data), transform=Affine(res, 0, X0, 0, -res, Y0 + SIZE), crs=CRS,
+        nodata=irradiance.NODATA, scales=irradiance.SCALES, offsets=irradiance.OFFSETS,
         descriptions=["annual_kwh_m2", *[f"month_{m:02d}_kwh_m2" for m in range(1, 13)], "shading_loss",
                       "sky_view_factor"],
         tags={"WEATHER_SOURCE": "offline climatology (approximate) for Lens", "WEATHER_LOCATION": "Lens",

@@ -170,7 +170,7 @@ def test_irradiation_tile_colours_the_raster_values(built: tuple[TestClient, Pat
     """A z18 PNG tile over the raster: each pixel is the colour of the raster value under its centre."""
     client, d, _ = built
     with rasterio.open(d / "irradiance.tif") as src:
-        band = src.read(1, masked=True)
+        band = src.read(1, masked=True) * src.scales[0] + src.offsets[0]  # stored integers -> kWh/m²/yr
         to_raster = Transformer.from_crs("EPSG:3857", src.crs, always_xy=True)
         transform, crs = src.transform, src.crs
     valid_rc = np.argwhere(~np.ma.getmaskarray(band))  # the raster has values on the roofs and the sites only

@@ -273,7 +273,7 @@ def test_cli_checks_the_whole_sample(capsys: pytest.CaptureFixture[str], sample_
     assert main(["check", "--data", str(sample_dir)]) == 0
     out = capsys.readouterr().out
     assert "LiDAR HD MNS tile, 1000 x 1000 px of 0.5 m, EPSG:2154" in out
-    assert "2 communes in 1 EPCI" in out and len(out.strip().splitlines()) == 12
+    assert "2 communes in 1 EPCI" in out and len(out.strip().splitlines()) == 13
 
 
 def test_cli_reports_every_bad_file_of_a_folder(capsys: pytest.CaptureFixture[str], sample_dir: Path,

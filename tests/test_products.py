@@ -12,7 +12,6 @@ import pytest
 import rasterio
 from affine import Affine
 
-from geo import config
 from geo.errors import InputError
 from geo.io.rasters import read_grid
 from geo.io.weather import default_weather
@@ -37,7 +36,7 @@ def test_every_layer_of_the_sample_build_meets_its_contract(built_dir: Path) -> 
     header = irradiance.read_header(out.irradiance)
     with rasterio.open(out.irradiance) as ds:  # the file itself, not the module's idea of it
         assert ds.count == 15 and ds.descriptions[0] == "annual_kwh_m2" and ds.descriptions[14] == "sky_view_factor"
-        assert ds.tags(1)["UNITS"] == "kWh/m2/yr" and ds.nodata == config.IRRADIANCE_NODATA
+        assert ds.tags(1)["UNITS"] == "kWh/m2/yr" and ds.nodata == irradiance.NODATA
         assert ds.tags()["WEATHER_APPROXIMATE"] == "true"
     assert header.weather is not None and header.weather.approximate  # the sample ships no weather file
 
@@ -110,7 +109,7 @@ def test_compare_builds_finds_a_changed_value_and_a_changed_pixel(built_dir: Pat
     with rasterio.open(b / irradiance.FILE, "r+") as ds:
         band = ds.read(1)
         r, c = np.argwhere(band != ds.nodata)[0]
-        band[r, c] += 1.0
+        band[r, c] += 10  # stored in 0.1 kWh/m² steps: +1 kWh/m²/yr
         ds.write(band, 1)
     diff = compare_builds(a, b)
     text = "\n".join(diff.differences)
@@ -143,8 +142,7 @@ def test_irradiance_tiles_are_picklable_and_independent(tmp_path: Path) -> None:
         result = irradiance_tile(pickle.loads(pickle.dumps(task)))
         assert result is not None
         r0, r1, c0, c1 = result.window
-        np.testing.assert_array_equal(np.nan_to_num(result.bands, nan=config.IRRADIANCE_NODATA),
-                                      written[:, r0:r1, c0:c1])
+        np.testing.assert_array_equal(irradiance.encode(result.bands), written[:, r0:r1, c0:c1])
 
 
 def test_partial_area_with_the_full_epci_table_in_every_stage(sample_dir: Path, built_dir: Path, tmp_path: Path,

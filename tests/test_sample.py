@@ -33,6 +33,7 @@ EXPECTED = (
     "rooftops/batiment.gpkg",
     "rooftops/adresses-62.csv",
     "rooftops/roof_faces_truth.gpkg",
+    "rooftops/parcelles.geojson",
     "parks/communes.geojson",
     "parks/pma-communes-epci.csv",
     "parks/filosofi_200m.gpkg",

@@ -12,9 +12,10 @@ from affine import Affine
 
 from geo import config
 from geo.cli import main
+from geo.io.rasters import read_values
 from geo.io.weather import default_weather
 from geo.pipeline import BuildContext
-from geo.products import BuildFolder
+from geo.products import BuildFolder, irradiance
 from geo.products.irradiance import BAND_NAMES, read_header
 from geo.solar.build import build_irradiance, irradiance_from_files, result_bands
 from geo.solar.irradiance import SolarSettings
@@ -53,6 +54,13 @@ def write_dsm(path: Path, z: np.ndarray, crs: str | None = "EPSG:2154", transfor
 
 
 SETTINGS = SolarSettings(distance_m=60.0)
+#: Largest error of a stored value per band (rows): half its quantisation step, plus float32 rounding.
+HALF_STEP = np.asarray(irradiance.SCALES)[:, None] * 0.5 * (1 + 1e-4)
+
+
+def read_physical(path: Path) -> np.ma.MaskedArray:
+    """The bands of a raster as physical values (its scales and offsets applied), nodata masked."""
+    return np.ma.masked_invalid(read_values(path))
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +74,14 @@ def test_two_by_two_tiles_equal_the_mosaic(tmp_path: Path, weather) -> None:
                                   weather=weather, tile_px=10_000, progress=False)
     tiled = irradiance_from_files([dsm], tmp_path / "tiled.tif", all_pixels=True, settings=SETTINGS,
                                   weather=weather, tile_px=80, progress=False)
-    with rasterio.open(whole) as a, rasterio.open(tiled) as b:
-        wa, wb = a.read(masked=True), b.read(masked=True)
+    wa, wb = read_physical(whole), read_physical(tiled)
     assert (wa.mask == wb.mask).all()
     valid = ~wa.mask[0]
     assert valid.sum() > 0.9 * valid.size
     rel = np.abs(wb[0][valid] - wa[0][valid]) / wa[0][valid]
     assert rel.max() < 0.005, rel.max()
-    np.testing.assert_allclose(wb[14][valid], wa[14][valid], atol=1e-4)  # sky view factor
+    # sky view factor: 1e-4 apart before the quantisation, each value then within half a step
+    np.testing.assert_allclose(wb[14][valid], wa[14][valid], atol=1e-4 + 2 * HALF_STEP[14, 0])
 
 
 def test_output_raster_follows_the_data_dictionary(tmp_path: Path, weather) -> None:
@@ -83,7 +91,9 @@ def test_output_raster_follows_the_data_dictionary(tmp_path: Path, weather) -> N
     out = irradiance_from_files([dsm], tmp_path / "irr.tif", all_pixels=True, settings=SETTINGS,
                                 weather=weather, progress=False)
     with rasterio.open(out) as ds, rasterio.open(dsm) as src:
-        assert ds.count == 15 and ds.dtypes[0] == "float32" and ds.nodata == -9999
+        assert ds.count == 15 and ds.dtypes[0] == "uint16" and ds.nodata == 65535
+        # physical = stored x scale + offset: 0.1 kWh/m² steps, 1/10,000 for the fractions
+        assert ds.scales == (0.1,) * 13 + (1e-4,) * 2 and ds.offsets == (0.0,) * 15
         assert ds.crs == src.crs and ds.transform == src.transform and ds.shape == src.shape
         assert ds.descriptions == BAND_NAMES
         assert ds.tags(1)["UNITS"] == "kWh/m2/yr" and ds.tags(14)["UNITS"] == "1"
@@ -93,11 +103,13 @@ def test_output_raster_follows_the_data_dictionary(tmp_path: Path, weather) -> N
             assert tags[key]
         assert tags["WEATHER_APPROXIMATE"] == "true" and tags["HORIZON_DISTANCE_M"] == "60"
         assert ds.profile.get("tiled")  # COG (overviews only beyond one 512-px block: see the sample test)
-        b = ds.read(masked=True)
+    b = read_physical(out)
     # Nodata hole (and its 3x3 ring) and the outer ring are not computed; the rest is.
     assert b.mask[0, 49:54, 9:14].all() and b.mask[0, 0, :].all()
     assert not b.mask[0, 20:40, 20:40].any()
-    np.testing.assert_allclose(b[1:13].sum(axis=0)[~b.mask[0]], b[0][~b.mask[0]], rtol=1e-4)
+    # the months add up to the year, within the 13 values' quantisation
+    np.testing.assert_allclose(b[1:13].sum(axis=0)[~b.mask[0]], b[0][~b.mask[0]], rtol=1e-4,
+                               atol=13 * HALF_STEP[0, 0])
     assert 0 <= b[13].min() and b[13].max() <= 1 and 0 <= b[14].min() and b[14].max() <= 1
 
 
@@ -165,18 +177,17 @@ def test_dsm_smaller_than_the_halo_is_computed_with_an_open_horizon_beyond(
         out = irradiance_from_files([flat], tmp_path / "f.tif", all_pixels=True, weather=weather, progress=False,
                                     settings=SolarSettings(distance_m=500.0))
     assert "smaller than the horizon distance" in caplog.text
-    with rasterio.open(out) as ds:
-        loss = ds.read(14, masked=True)
-        svf = ds.read(15, masked=True)
+    b = read_physical(out)
+    loss, svf = b[13], b[14]
     assert loss.max() == 0 and svf.min() == pytest.approx(1.0)
 
 
 def test_pipeline_stage_on_the_sample(sample_dir: Path, tmp_path: Path) -> None:
     outputs = build_irradiance(BuildContext(sample_dir, tmp_path))
     assert outputs == [BuildFolder(tmp_path).irradiance]
+    b = read_physical(outputs[0])
+    annual, loss = b[0], b[13]
     with rasterio.open(outputs[0]) as ds:
-        annual = ds.read(1, masked=True)
-        loss = ds.read(14, masked=True)
         assert ds.crs.to_epsg() == 2154
         assert ds.overviews(1)  # COG overviews
     used = read_header(outputs[0]).weather
@@ -223,14 +234,16 @@ def test_streamed_build_of_four_files_equals_the_whole_mosaic_with_tile_sized_re
     assert all((h, w) == (80 + pad, 80 + pad) for _, h, w in reads), (reads, pad)
     whole = read_raster(paths)
     ref = result_bands(compute_irradiance(whole, weather, settings=SETTINGS))
+    got = read_physical(out)
     with rasterio.open(out) as ds:
-        got = ds.read(masked=True)
         assert ds.transform == whole.transform and ds.shape == whole.shape
         assert ds.overviews(1) == [] and ds.descriptions == BAND_NAMES
     assert (got.mask == np.isnan(ref)).all()
     valid = ~got.mask[0]
     assert 0.6 * valid.size < valid.sum() < 0.95 * valid.size
-    np.testing.assert_allclose(got.filled(np.nan)[:, valid], ref[:, valid], rtol=1e-5, atol=1e-5)
+    # equal to the in-memory mosaic (rtol = atol = 1e-5) once rounded to each band's step (half a step)
+    diff = np.abs(got.filled(np.nan)[:, valid] - ref[:, valid])
+    assert (diff <= 1e-5 + 1e-5 * np.abs(ref[:, valid]) + HALF_STEP).all()
 
 
 def test_tiles_without_roofs_are_skipped_without_reading_the_dsm(

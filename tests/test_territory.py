@@ -142,7 +142,7 @@ def test_serial_build_writes_a_manifest_of_its_products(serial_build: Path) -> N
     assert {"tiles/roof_faces.pmtiles", "tiles/buildings.pmtiles", "tiles/parks.pmtiles"} <= products
     with rasterio.open(serial_build / "irradiance.tif") as src:
         assert src.shape == (4000, 4000)
-        annual = src.read(1, masked=True)
+        annual = src.read(1, masked=True) * src.scales[0] + src.offsets[0]  # stored integers -> kWh/m²/yr
     # roofs of the sheds and warehouses were computed: plausible annual irradiation [kWh/m²/yr]
     assert annual.count() > 10_000
     assert 600 < float(np.ma.median(annual)) < 1400

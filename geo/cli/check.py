@@ -76,6 +76,13 @@ def _epci(path: Path) -> str:
     return f"{len(df)} communes in {df['epci_siren'].nunique()} EPCI"
 
 
+def _parcels(path: Path) -> str:
+    from geo.io.cadastre import read_parcels
+
+    gdf = read_parcels(path)
+    return f"{len(gdf)} cadastral parcels in {gdf['commune'].nunique()} commune(s)"
+
+
 def _vector(required: tuple[str, ...], what: str) -> Checker:
     def check(path: Path) -> str:
         from geo.io.vectors import read_vector, require_projected
@@ -93,6 +100,7 @@ CHECKS: tuple[tuple[str, Checker], ...] = (
     ("rooftops/batiment.gpkg", _footprints),
     ("rooftops/adresses-*.csv", _ban),
     ("rooftops/roof_faces_truth.gpkg", _vector(("face_id", "tilt_deg", "azimuth_deg"), "ground-truth roof faces")),
+    ("rooftops/*parcelles*", _parcels),
     ("parks/communes.geojson", _communes),
     ("parks/pma-communes-epci.csv", _epci),
     ("parks/filosofi_200m.gpkg", _filosofi),
@@ -118,6 +126,8 @@ def checker_for(path: Path) -> Checker:
         return _communes
     if "batiment" in name or "building" in name:
         return _footprints
+    if "parcelle" in name or "parcel" in name:
+        return _parcels
     for pattern, fn in CHECKS:  # same stem, any vector format (parcs.shp, reseau_pietons.fgb…)
         if Path(pattern).stem == path.stem.lower():
             return fn

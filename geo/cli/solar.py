@@ -121,8 +121,11 @@ def _register_roofs(solar_sub: argparse._SubParsersAction) -> None:  # type: ign
                    help="surface model GeoTIFF (IGN LiDAR HD MNS tile); repeat for adjacent tiles")
     p.add_argument("--dtm", type=Path, action="append", default=[], metavar="FILE",
                    help="terrain model tile(s): without --footprints, buildings are found where the DSM stands "
-                        f"more than {config.BUILDING_MIN_HEIGHT_M:g} m above it")
+                        f"more than {config.DETECT_MIN_HEIGHT_M:g} m above it")
     p.add_argument("--footprints", type=Path, metavar="FILE", help="building footprints (BD TOPO batiment)")
+    p.add_argument("--parcels", type=Path, metavar="FILE",
+                   help="cadastral parcels (cadastre.data.gouv.fr parcelles GeoJSON): without --footprints, "
+                        "detected buildings are cut along parcel boundaries")
     p.add_argument("--addresses", type=Path, metavar="FILE", help="BAN adresses-XX.csv")
     p.add_argument("--communes", type=Path, metavar="FILE", help="communes GeoJSON (geo.api.gouv.fr)")
     p.add_argument("--epci", type=Path, metavar="FILE", help="commune -> agglomeration table (pma-communes-epci.csv)")
@@ -148,7 +151,7 @@ def run_roofs(args: argparse.Namespace) -> int:
     report = _run(
         irradiance=args.irradiance, dsm=args.dsm, dtm=args.dtm or None, out=args.out, footprints=args.footprints,
         addresses=args.addresses, communes=args.communes, epci_table=args.epci, weather=args.weather,
-        annual_consumption_kwh=args.consumption,
+        annual_consumption_kwh=args.consumption, parcels=args.parcels,
     )
     print(f"wrote {report.line()}")
     return 0

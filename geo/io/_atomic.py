@@ -1,7 +1,11 @@
 """Atomic output: write to a temporary file beside the target, then rename.
 
 A crash or an error half-way never leaves a truncated output behind, and a previous
-good output is only replaced once the new one is complete.
+good output is only replaced once the new one is complete. A process killed outright (SIGKILL)
+cannot remove its temporaries: they are named ``.<stem>.partial-<8 random chars><suffix>`` (files,
+with SQLite's ``-journal``/``-wal``/``-shm`` companions) or ``.<stem>.partial-<8 random chars>``
+(folders of :func:`atomic_tempdir`), a pattern :func:`remove_stale_temporaries` recognises and
+clears before the next run.
 """
 
 from __future__ import annotations
@@ -9,9 +13,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+#: Marker between the target's stem and the random part of a temporary's name.
+_MARK = "partial-"
+#: Names of the temporaries of this module: ``tempfile``'s 8 random characters (``[a-z0-9_]``),
+#: then the target's suffix (files) and SQLite's companions.
+_TEMPORARY = re.compile(rf"^\..*\.{_MARK}[a-z0-9_]{{8}}(\.[^./]*)?(-journal|-wal|-shm)?$")
+
+
+def _prefix(target: Path) -> str:
+    return f".{target.stem}.{_MARK}"
 
 
 @contextlib.contextmanager
@@ -24,7 +40,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=_prefix(target), suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # drivers such as GPKG refuse to open an existing empty file
@@ -35,6 +51,51 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+
+
+@contextlib.contextmanager
+def atomic_tempdir(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target`` (for multi-file work towards it), removed afterwards.
+
+    Named like :func:`atomic_path`'s temporaries, so that a killed process's leftover is found by
+    :func:`remove_stale_temporaries`.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=_prefix(target), dir=target.parent) as tmpdir:
+        yield Path(tmpdir)
+
+
+def is_temporary(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path``'s name is one of this module's temporaries (of :func:`atomic_path` or
+    :func:`atomic_tempdir`)."""
+    return _TEMPORARY.match(Path(path).name) is not None
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str], *, recursive: bool = True) -> list[Path]:
+    """Remove the temporaries a killed writer left in ``folder`` (and its sub-folders when ``recursive``).
+
+    Only names matching this module's pattern (:func:`is_temporary`) are removed, files and folders;
+    nothing else is touched. Call it when no other process writes into ``folder``: a running
+    writer's temporary looks the same as a dead one's. Returns what was removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        for name in [d for d in dirs if is_temporary(d)]:
+            shutil.rmtree(Path(root) / name, ignore_errors=True)
+            removed.append(Path(root) / name)
+            dirs.remove(name)
+        for name in files:
+            if is_temporary(name):
+                with contextlib.suppress(FileNotFoundError):
+                    (Path(root) / name).unlink()
+                removed.append(Path(root) / name)
+        if not recursive:
+            break
+    return sorted(removed)
 
 
 def write_text_atomic(target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:

@@ -28,12 +28,9 @@ MultiPolygon Z; the Z is dropped).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -43,6 +40,7 @@ import shapely
 
 from geo import config
 from geo.errors import InputError
+from geo.io._gzip import read_gzipped
 from geo.io.vectors import list_layers, read_vector, require_projected
 
 log = logging.getLogger("artois.io")
@@ -161,7 +159,7 @@ def read_footprints(
     """
     path = Path(path)
     if path.suffix.lower() == ".gz":
-        return _read_gzipped(path, layer=layer, crs=crs, id_column=id_column)
+        return read_gzipped(path, lambda plain: read_footprints(plain, layer=layer, crs=crs, id_column=id_column))
     layers = list_layers(path)
     if layer is None:
         layer = next((name for name in layers if name.lower() == "batiment"), layers[0] if layers else None)
@@ -196,23 +194,6 @@ def read_footprints(
     log.info("%s: %d footprints (%s), identifier %s", path, len(out), source,
              f"column '{used}'" if used else "generated from the outlines (stable)")
     return out
-
-
-def _read_gzipped(path: Path, **kw: object) -> gpd.GeoDataFrame:
-    """Read a gzipped layer (``cadastre-XXXXX-batiments.json.gz``) through a decompressed copy; errors name ``path``."""
-    with tempfile.TemporaryDirectory(prefix="artois-footprints-") as tmp:
-        plain = Path(tmp) / path.name[: -len(".gz")]
-        try:
-            with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        except FileNotFoundError as exc:
-            raise InputError(path, "file not found") from exc
-        except (OSError, EOFError) as exc:
-            raise InputError(path, f"not a readable gzip file ({exc})") from exc
-        try:
-            return read_footprints(plain, **kw)  # type: ignore[arg-type]
-        except InputError as exc:
-            raise type(exc)(path, exc.problem) from exc
 
 
 def _outline_ids(geoms: gpd.GeoSeries, prefix: str = "bat-") -> pd.Series:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from rasterio.io import MemoryFile
 
 from geo import config
 from geo.errors import CRSError, InputError
-from geo.io._atomic import atomic_path
+from geo.io._atomic import atomic_path, atomic_tempdir
 from geo.types import Bounds, Raster, RasterGrid
 
 _TILE_RE = re.compile(config.LIDAR_TILE_PATTERN, re.IGNORECASE)
@@ -260,6 +259,8 @@ def write_geotiff(
     descriptions: Sequence[str] | None = None,
     tags: Mapping[str, str] | None = None,
     band_tags: Sequence[Mapping[str, str]] | None = None,
+    scales: Sequence[float] | None = None,
+    offsets: Sequence[float] | None = None,
     cog: bool = False,
     overviews: bool = True,
     compress: str = "DEFLATE",
@@ -271,7 +272,9 @@ def write_geotiff(
     **band-interleaved** so that a tiler reading one band of a multi-band raster decompresses
     only that band (GDAL's COG driver before 3.11 only writes pixel interleave, hence the GTiff
     driver with ``COPY_SRC_OVERVIEWS``, the classic COG recipe). NaN values are written as
-    ``nodata`` when one is given.
+    ``nodata`` when one is given. ``scales``/``offsets`` (one per band) are the GeoTIFF's band
+    scale and offset: physical value = stored × scale + offset (GDAL, QGIS and
+    :func:`read_bands_on_grid` apply them).
     """
     path = Path(path)
     arr = np.asarray(data)
@@ -289,7 +292,7 @@ def write_geotiff(
     with MemoryFile() as mem:
         with mem.open(**profile) as dst:
             dst.write(arr)
-            _set_metadata(dst, descriptions, tags, band_tags)
+            _set_metadata(dst, descriptions, tags, band_tags, scales, offsets)
             if cog and overviews:
                 factors = _overview_factors(height, width, block=512)
                 if factors:
@@ -336,8 +339,8 @@ def to_cog(src_path: str | Path, dst_path: str | Path, *, overviews: bool = True
     with rasterio.open(src_path) as src:
         height, width, dtype = src.height, src.width, src.dtypes[0]
     dst_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{dst_path.stem}.", dir=dst_path.parent) as tmpdir:
-        vrt = Path(tmpdir) / "source.vrt"
+    with atomic_tempdir(dst_path) as tmpdir:
+        vrt = tmpdir / "source.vrt"
         rasterio.shutil.copy(src_path, vrt, driver="VRT")
         factors = _overview_factors(height, width, block=512) if overviews else []
         if factors:
@@ -371,10 +374,25 @@ class WindowWriter:
         self._ds.write(arr, window=window)
 
 
-def read_bands(path: str | Path) -> np.ndarray:
-    """Every band of one GeoTIFF, as stored: (bands, rows, cols) of its data type."""
+def read_values(path: str | Path) -> np.ndarray:
+    """Every band of one GeoTIFF as physical values: float32 (bands, rows, cols), the bands' scales and
+    offsets applied, NaN for nodata."""
     with rasterio.open(path) as src:
-        return src.read()
+        return _physical(src, src.read(out_dtype="float32"))
+
+
+def _physical(ds: rasterio.io.DatasetReader, data: np.ndarray) -> np.ndarray:
+    """Stored values read as float32 (bands 1…len(data)) → physical: nodata → NaN, then × scale + offset."""
+    if ds.nodata is not None and np.isfinite(ds.nodata):
+        data[data == np.float32(ds.nodata)] = np.nan
+    n = len(data)
+    scales, offsets = ds.scales[:n], ds.offsets[:n]
+    if any(s != 1.0 for s in scales) or any(o != 0.0 for o in offsets):
+        # float64 arithmetic, then float32: the stored integer times the scale, correctly rounded
+        scaled = data * np.asarray(scales, dtype=np.float64)[:, None, None]
+        scaled += np.asarray(offsets, dtype=np.float64)[:, None, None]
+        data = scaled.astype(np.float32)
+    return data
 
 
 @contextlib.contextmanager
@@ -390,6 +408,8 @@ def cog_writer(
     descriptions: Sequence[str] | None = None,
     tags: Mapping[str, str] | None = None,
     band_tags: Sequence[Mapping[str, str]] | None = None,
+    scales: Sequence[float] | None = None,
+    offsets: Sequence[float] | None = None,
     block: int = 512,
     compress: str = "DEFLATE",
 ) -> Iterator[WindowWriter]:
@@ -410,10 +430,10 @@ def cog_writer(
         "compress": compress, "predictor": _predictor(dtype, compress), "zlevel": 1, "sparse_ok": True,
         "bigtiff": "IF_SAFER",
     }
-    with tempfile.TemporaryDirectory(prefix=f".{path.stem}.", dir=path.parent) as tmpdir:
-        tmp = Path(tmpdir) / "stream.tif"
+    with atomic_tempdir(path) as tmpdir:
+        tmp = tmpdir / "stream.tif"
         with rasterio.open(tmp, "w", **profile) as dst:
-            _set_metadata(dst, descriptions, tags, band_tags)
+            _set_metadata(dst, descriptions, tags, band_tags, scales, offsets)
             yield WindowWriter(dst, nodata)
         to_cog(tmp, path, compress=compress)
 
@@ -423,14 +443,20 @@ def _set_metadata(
     descriptions: Sequence[str] | None,
     tags: Mapping[str, str] | None,
     band_tags: Sequence[Mapping[str, str]] | None,
+    scales: Sequence[float] | None = None,
+    offsets: Sequence[float] | None = None,
 ) -> None:
-    """Band descriptions, dataset tags and per-band tags of a raster being written."""
+    """Band descriptions, dataset tags, per-band tags and scales/offsets of a raster being written."""
     for i, d in enumerate(descriptions or (), start=1):
         dst.set_band_description(i, d)
     if tags:
         dst.update_tags(**{k: str(v) for k, v in tags.items()})
     for i, bt in enumerate(band_tags or (), start=1):
         dst.update_tags(i, **{k: str(v) for k, v in bt.items()})
+    if scales is not None:
+        dst.scales = tuple(float(v) for v in scales)
+    if offsets is not None:
+        dst.offsets = tuple(float(v) for v in offsets)
 
 
 def _overview_factors(height: int, width: int, *, block: int) -> list[int]:
@@ -479,7 +505,8 @@ def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Aff
     """Bands 1…``bands`` of a raster over the grid (``crs``, north-up ``transform``, ``shape``) of another.
 
     The file must have that CRS and pixel size and lie on the same pixel lattice (its window is
-    rounded to whole pixels). Returns float32 (bands, rows, cols), NaN for nodata and outside the file.
+    rounded to whole pixels). Returns physical values (the bands' scales and offsets applied), float32
+    (bands, rows, cols), NaN for nodata and outside the file.
 
     Raises
     ------
@@ -497,21 +524,19 @@ def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Aff
     if abs(abs(header.transform.a) - res) > 1e-6:
         raise InputError(path, f"pixel size {abs(header.transform.a)} m differs from the DSM's ({res} m)")
     rows, cols = shape
-    x0, y1 = transform.c, transform.f
-    bounds = (x0, y1 + rows * transform.e, x0 + cols * transform.a, y1)
     with rasterio.open(path) as ds:
-        win = rasterio.windows.from_bounds(*bounds, transform=ds.transform)
-        win = win.round_offsets().round_lengths()
-        inside = (win.col_off >= 0 and win.row_off >= 0 and win.col_off + win.width <= ds.width
-                  and win.row_off + win.height <= ds.height)
-        try:
-            data = ds.read(
-                list(range(1, bands + 1)), window=win, boundless=not inside,
-                out_dtype="float32", out_shape=(bands, rows, cols),
-                **({} if inside else {"fill_value": np.nan}),
-            )
-        except RasterioError as exc:
-            raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
-        if ds.nodata is not None and np.isfinite(ds.nodata):
-            data[data == np.float32(ds.nodata)] = np.nan
+        # the grid's upper-left pixel in the file's pixels (same pixel size: a whole-pixel offset)
+        col0 = int(round((transform.c - ds.transform.c) / res))
+        row0 = int(round((ds.transform.f - transform.f) / res))
+        # the part of the grid inside the file; the rest stays NaN
+        r_lo, r_hi = max(row0, 0), min(row0 + rows, ds.height)
+        c_lo, c_hi = max(col0, 0), min(col0 + cols, ds.width)
+        data = np.full((bands, rows, cols), np.nan, dtype=np.float32)
+        if r_lo < r_hi and c_lo < c_hi:
+            win = rasterio.windows.Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo)
+            try:
+                part = ds.read(list(range(1, bands + 1)), window=win, out_dtype="float32")
+            except RasterioError as exc:
+                raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
+            data[:, r_lo - row0:r_hi - row0, c_lo - col0:c_hi - col0] = _physical(ds, part)
     return data

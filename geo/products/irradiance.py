@@ -1,16 +1,23 @@
 """``irradiance.tif``: the irradiation raster of the ``irradiance`` stage, its bands, tags, reader and writer.
 
 A Cloud-Optimized GeoTIFF on the DSM's grid (CRS and pixels of the IGN LiDAR HD MNS tiles),
-float32, nodata :data:`NODATA` where not computed (by default only roof pixels are), 15 bands:
+nodata where not computed (by default only roof pixels are), 15 bands stored as scaled integers
+(:data:`DTYPE`, stored :data:`NODATA` = not computed; physical value = stored × scale + offset,
+the GeoTIFF band scale and offset, which GDAL, QGIS and rio-tiler's ``unscale`` apply):
 
-=====  ==================  ===========  =====================================================
-band   name                unit         what
-=====  ==================  ===========  =====================================================
-1      annual_kwh_m2       kWh/m²/yr    annual global irradiation on the surface, with shading
-2–13   month_MM_kwh_m2     kWh/m²       the same per month, January first
-14     shading_loss        0–1          share of the unshaded irradiation lost to the horizon
-15     sky_view_factor     0–1          view factor from the surface to the visible sky
-=====  ==================  ===========  =====================================================
+=====  ==================  ===========  ==========  ======  ===================================================
+band   name                unit         scale       offset  what
+=====  ==================  ===========  ==========  ======  ===================================================
+1      annual_kwh_m2       kWh/m²/yr    0.1         0       annual global irradiation on the surface, shaded
+2–13   month_MM_kwh_m2     kWh/m²       0.1         0       the same per month, January first
+14     shading_loss        0–1          0.0001      0       share of the unshaded irradiation lost to the horizon
+15     sky_view_factor     0–1          0.0001      0       view factor from the surface to the visible sky
+=====  ==================  ===========  ==========  ======  ===================================================
+
+The scale is the quantisation step: a stored value is the physical one rounded to the nearest step
+(error ≤ half a step: 0.05 kWh/m², 0.00005), and clipped to the range a band can hold
+(:meth:`BandEncoding.max_value`: 6,553.4 kWh/m², 6.5534 for the fractions, which are within 0–1).
+:func:`encode` turns float bands into stored ones; the readers return physical values.
 
 Band descriptions are the names; each band also carries ``DESCRIPTION`` and ``UNITS`` tags.
 Dataset tags: the weather (:data:`WEATHER_TAGS`, read back as a :class:`~geo.types.WeatherInfo`
@@ -32,9 +39,8 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
-from geo import config
 from geo.errors import CRSError, InputError
-from geo.io.rasters import WindowWriter, cog_writer, read_bands_on_grid
+from geo.io.rasters import WindowWriter, cog_writer, read_bands_on_grid, read_values, write_geotiff
 from geo.io.rasters import read_header as _read_raster_header
 from geo.products.schema import Band
 from geo.types import Raster, RasterGrid, WeatherInfo
@@ -58,8 +64,61 @@ ANNUAL = 0
 MONTHS = slice(1, 13)
 SHADING_LOSS = 13
 SKY_VIEW_FACTOR = 14
-#: Nodata value in the file (read back as NaN).
-NODATA = config.IRRADIANCE_NODATA
+
+
+# -- storage: scaled integers ----------------------------------------------------------------------
+#: Data type of every band in the file (one type per GeoTIFF).
+DTYPE = "uint16"
+#: Stored value of a pixel not computed (read back as NaN); the largest value of :data:`DTYPE`.
+NODATA = int(np.iinfo(DTYPE).max)
+#: Quantisation step of the irradiation bands [kWh/m² (per year for band 1)]: 0.1 kWh/m² is < 0.01 % of
+#: an annual value (~1,000 kWh/m²/yr) and ≤ 0.5 % of a December one (~20 kWh/m²), far below the
+#: weather's own uncertainty (a few %). Project choice 2026-11 (issue 11: ≤ 6 MB per km²).
+KWH_STEP = 0.1
+#: Quantisation step of the 0–1 bands (shading loss, sky view factor): 1/10,000, i.e. 0.01 % point.
+FRACTION_STEP = 1e-4
+
+
+@dataclass(frozen=True)
+class BandEncoding:
+    """How one band is stored: physical value = stored × ``scale`` + ``offset`` (the GeoTIFF band's own
+    scale and offset); ``scale`` is also the quantisation step."""
+
+    scale: float
+    offset: float = 0.0
+
+    @property
+    def step(self) -> float:
+        return self.scale
+
+    @property
+    def max_value(self) -> float:
+        """Largest physical value the band holds (above it values are clipped)."""
+        return (NODATA - 1) * self.scale + self.offset
+
+
+#: The encoding of each band, in file order.
+ENCODINGS: tuple[BandEncoding, ...] = (BandEncoding(KWH_STEP),) * 13 + (BandEncoding(FRACTION_STEP),) * 2
+SCALES: tuple[float, ...] = tuple(e.scale for e in ENCODINGS)
+OFFSETS: tuple[float, ...] = tuple(e.offset for e in ENCODINGS)
+
+
+def encode(bands: np.ndarray) -> np.ndarray:
+    """Physical bands (15, rows, cols), NaN = not computed → the stored :data:`DTYPE` values.
+
+    Each value is rounded to the nearest step of its band (half-way cases to even, numpy's rule) and
+    clipped to the band's range; NaN becomes :data:`NODATA`.
+    """
+    values = np.asarray(bands, dtype=np.float64)
+    if values.shape[0] != N_BANDS:
+        raise ValueError(f"expected {N_BANDS} bands, got shape {values.shape}")
+    scale = np.asarray(SCALES)[:, None, None]
+    offset = np.asarray(OFFSETS)[:, None, None]
+    stored = np.rint((values - offset) / scale)
+    np.clip(stored, 0, NODATA - 1, out=stored)
+    stored[np.isnan(values)] = NODATA
+    return stored.astype(DTYPE)
+
 
 # -- dataset tags ----------------------------------------------------------------------------------
 TAG_WEATHER_SOURCE = "WEATHER_SOURCE"
@@ -180,6 +239,18 @@ def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
     return read_bands_on_grid(path, N_BANDS, crs=like.crs, transform=like.transform, shape=like.shape)
 
 
+def write_tile(path: str | Path, bands: np.ndarray, *, transform: Affine, crs: CRS) -> Path:
+    """Write one tile's bands (15, rows, cols; NaN = not computed) as a GeoTIFF in the encoding of
+    ``irradiance.tif`` (:func:`encode`, with the bands' scales and offsets), atomically."""
+    return write_geotiff(path, encode(bands), transform=transform, crs=crs, nodata=NODATA,
+                         scales=SCALES, offsets=OFFSETS)
+
+
+def read_tile(path: str | Path) -> np.ndarray:
+    """A tile of :func:`write_tile` (or any 15-band GeoTIFF) as physical float32 bands, NaN = not computed."""
+    return read_values(path)
+
+
 def block_size(tile_px: int) -> int:
     """Internal tile side [px] of a file written in ``tile_px`` windows: a multiple of 16 dividing it, ≤ 512."""
     for b in range(512, 15, -16):
@@ -190,14 +261,26 @@ def block_size(tile_px: int) -> int:
 
 @contextlib.contextmanager
 def irradiance_writer(path: str | Path, grid: RasterGrid, tags: Mapping[str, str], *,
-                      tile_px: int) -> Iterator[WindowWriter]:
+                      tile_px: int) -> Iterator[IrradianceWriter]:
     """Write ``irradiance.tif`` on ``grid`` window by window (``tile_px`` windows), then as a COG, atomically.
 
-    Yields a :class:`~geo.io.rasters.WindowWriter`: ``write(bands, row_off, col_off)`` with
-    ``bands`` (15, rows, cols), NaN = not computed. Windows never written read as nodata. On an
-    error nothing is written and an existing file is left untouched.
+    Yields an :class:`IrradianceWriter`: ``write(bands, row_off, col_off)`` with physical ``bands``
+    (15, rows, cols), NaN = not computed, stored as :func:`encode` says. Windows never written read
+    as nodata. On an error nothing is written and an existing file is left untouched.
     """
     with cog_writer(path, count=N_BANDS, shape=grid.shape, transform=grid.transform, crs=grid.crs,
-                    nodata=NODATA, descriptions=BAND_NAMES, tags=tags, band_tags=[b.tags() for b in BANDS],
+                    nodata=NODATA, dtype=DTYPE, descriptions=BAND_NAMES, tags=tags,
+                    band_tags=[b.tags() for b in BANDS], scales=SCALES, offsets=OFFSETS,
                     block=block_size(tile_px)) as out:
-        yield out
+        yield IrradianceWriter(out)
+
+
+class IrradianceWriter:
+    """``irradiance.tif`` being written (see :func:`irradiance_writer`)."""
+
+    def __init__(self, out: WindowWriter) -> None:
+        self._out = out
+
+    def write(self, bands: np.ndarray, row_off: int, col_off: int) -> None:
+        """Write physical ``bands`` (15, rows, cols; NaN = not computed) at (``row_off``, ``col_off``)."""
+        self._out.write(encode(bands), row_off, col_off)

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import config
 from geo.errors import InputError
 from geo.io.ban import read_ban
+from geo.io.cadastre import read_parcels
 from geo.io.communes import read_communes
 from geo.io.rasters import find_lidar_tiles, read_grid, read_raster
 from geo.io.weather import load_weather
@@ -221,7 +222,8 @@ def _territory_noise(dsm: RasterGrid, fps: gpd.GeoDataFrame, groups: Sequence[_G
 _first_pixel_key = first_pixel_key
 
 
-def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float) -> gpd.GeoDataFrame:
+def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float,
+                     parcels: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Buildings from DSM − DTM, tile by tile, numbered as a whole-territory :func:`detect_buildings` does.
 
     Each ``tile_m`` square is detected with a margin (grown until no building of the square
@@ -239,7 +241,7 @@ def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float) -> gpd.Geo
             margin = _DETECT_MARGIN_M
             while True:
                 window = dsm.clip((cell[0] - margin, cell[1] - margin, cell[2] + margin, cell[3] + margin))
-                mine = _detect_window(dsm, dtm, window, cell, res)
+                mine = _detect_window(dsm, dtm, window, cell, res, parcels)
                 if mine is None:
                     break
                 geoms, cut = mine
@@ -252,8 +254,8 @@ def _detect_streamed(dsm: RasterGrid, dtm: RasterGrid, tile_m: float) -> gpd.Geo
                             geometry=kept, crs=CRS.from_user_input(dsm.crs))
 
 
-def _detect_window(dsm: RasterGrid, dtm: RasterGrid, window: Bounds, cell: Bounds,
-                   res: float) -> tuple[list[BaseGeometry], bool] | None:
+def _detect_window(dsm: RasterGrid, dtm: RasterGrid, window: Bounds, cell: Bounds, res: float,
+                   parcels: gpd.GeoDataFrame | None = None) -> tuple[list[BaseGeometry], bool] | None:
     dsm_w = _read_window(dsm, window)
     dtm_paths = dtm.files_intersecting(window)
     if dsm_w is None or not dtm_paths:
@@ -261,7 +263,8 @@ def _detect_window(dsm: RasterGrid, dtm: RasterGrid, window: Bounds, cell: Bound
     dtm_w = read_raster(dtm_paths, bounds=window)
     if dtm_w.shape != dsm_w.shape:
         raise InputError(dtm_paths[0], f"DTM grid {dtm_w.shape} differs from the DSM's {dsm_w.shape}")
-    found = detect_buildings(dsm_w.data, dtm_w.data, dsm_w.transform, crs=CRS.from_user_input(dsm.crs))
+    found = detect_buildings(dsm_w.data, dtm_w.data, dsm_w.transform, crs=CRS.from_user_input(dsm.crs),
+                             parcels=parcels)
     wb, gb = dsm_w.bounds, dsm.bounds
     edge = 4 * res
     geoms, cut = [], False
@@ -376,7 +379,7 @@ def _assemble_faces(parts: Sequence[gpd.GeoDataFrame], fps: gpd.GeoDataFrame, cr
 
 
 def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: RasterGrid, crs: CRS,
-               tile_m: float) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+               tile_m: float, parcels: Path | None = None) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """The footprints checked against the DSM (``building_id``, ``status``), and the problems met."""
     moved = 0
     if footprints is not None:
@@ -384,7 +387,8 @@ def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: Raster
     else:
         if not dtm:
             raise InputError(None, "no footprints and no DTM: give --footprints or --dtm to find the buildings")
-        raw = _detect_streamed(grid, read_grid([Path(p) for p in dtm]), tile_m)
+        plots = read_parcels(parcels, crs=crs.to_string()) if parcels is not None else None
+        raw = _detect_streamed(grid, read_grid([Path(p) for p in dtm]), tile_m, plots)
         raw["cleabs"] = None
         log.info("roofs: %d building(s) detected from DSM − DTM", len(raw))
     fps, issues = prepare_footprints(raw, crs, grid.bounds, id_column="building_id")
@@ -417,6 +421,7 @@ def run_roofs(
     weather: Weather | Path | None = None,
     annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
     tile_m: float = config.LIDAR_TILE_SIZE_M,
+    parcels: Path | None = None,
 ) -> RoofsReport:
     """Segment, score and aggregate the roofs, and write ``out`` (:mod:`geo.products.rooftops`).
 
@@ -446,6 +451,9 @@ def run_roofs(
         Household consumption for the recommended installations [kWh/yr].
     tile_m
         Side of the squares buildings are grouped by [m] (default: an IGN LiDAR HD tile).
+    parcels
+        Cadastral parcels (the cadastre's ``parcelles``); optional, used without footprints:
+        detected buildings are cut along parcel boundaries (:func:`geo.roofs.rows.split_by_parcels`).
     """
     t0 = time.perf_counter()
     if not tile_m > 0:
@@ -453,7 +461,7 @@ def run_roofs(
     grid = read_grid([Path(p) for p in dsm])
     crs = CRS.from_user_input(grid.crs)
     header = irradiance_product.read_header(irradiance, like=grid)  # checked before any long work
-    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m)
+    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m, parcels)
     groups = _plan_groups(fps, grid, tile_m)
     noise = _territory_noise(grid, fps, groups)
     log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m", int(
@@ -506,8 +514,9 @@ def build_roofs(ctx: BuildContext) -> list[Path]:
     """Pipeline stage: ``data_dir/rooftops`` + ``irradiance.tif`` → ``rooftops.gpkg``.
 
     Reads the LiDAR HD MNS (and MNT) tiles under ``rooftops/lidar``, ``rooftops/batiment.gpkg``
-    (else buildings are detected from DSM − DTM), ``rooftops/adresses-*.csv``, the build's
-    weather (:attr:`geo.pipeline.BuildContext.weather`), and ``parks/communes.geojson`` +
+    (else buildings are detected from DSM − DTM, cut along the parcels of
+    ``rooftops/parcelles.geojson`` when present), ``rooftops/adresses-*.csv``, the build's weather
+    (:attr:`geo.pipeline.BuildContext.weather`), and ``parks/communes.geojson`` +
     ``parks/pma-communes-epci.csv`` when present.
     """
     roof = ctx.data_dir / "rooftops"
@@ -527,5 +536,6 @@ def build_roofs(ctx: BuildContext) -> list[Path]:
         communes=communes if communes.exists() else None,
         epci_table=epci if (communes.exists() and epci.exists()) else None,
         weather=ctx.weather,
+        parcels=_first(roof, ("parcelles.geojson", "cadastre-*-parcelles.json*")),
     )
     return [report.path]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio.features
 import shapely
 from affine import Affine
@@ -20,14 +21,18 @@ from geo.roofs.segmentation import _polygonal, first_pixel_key, local_planes
 
 def detect_buildings(
     dsm: np.ndarray, dtm: np.ndarray, transform: Affine, *, crs: CRS | str, split_rows: bool = True,
+    parcels: gpd.GeoDataFrame | None = None, house_module: bool = True,
 ) -> gpd.GeoDataFrame:
     """Building outlines from a surface and a terrain model (no footprints available).
 
-    A pixel is a building pixel when it stands more than ``BUILDING_MIN_HEIGHT_M`` above the
+    A pixel is a building pixel when it stands more than ``DETECT_MIN_HEIGHT_M`` above the
     terrain and its 3 x 3 plane fit is good (trees' crowns are rough); the mask is opened and
-    closed, split into 8-connected blobs, and blobs smaller than ``BUILDING_MIN_AREA_M2`` or
-    mostly rough are dropped. With ``split_rows``, terraced rows are then cut into houses where the
-    DSM shows party walls or steps (:func:`geo.roofs.rows.split_rows`).
+    closed, split into 8-connected blobs, and blobs smaller than ``DETECT_MIN_AREA_M2`` or
+    mostly rough are dropped. With ``parcels`` (cadastral parcels in ``crs``), buildings are first
+    cut along parcel boundaries (:func:`geo.roofs.rows.split_by_parcels`: each piece is one
+    dwelling); with ``split_rows``, the other buildings (terraced rows) are then cut into houses
+    where the DSM shows party walls or steps, and (with ``house_module``) on their house module
+    (:func:`geo.roofs.rows.split_rows`).
 
     Returns
     -------
@@ -37,7 +42,7 @@ def detect_buildings(
     """
     res = float(transform.a)
     ndsm = dsm.astype(np.float64) - dtm.astype(np.float64)
-    high = np.nan_to_num(ndsm, nan=0.0) > config.BUILDING_MIN_HEIGHT_M
+    high = np.nan_to_num(ndsm, nan=0.0) > config.DETECT_MIN_HEIGHT_M
     _, _, rms = local_planes(dsm.astype(np.float64), res)
     planar = high & (np.nan_to_num(rms, nan=9.0) < config.BUILDING_MAX_PLANE_RMS_M / 2.5)
     # ridges and edges are not planar: grow the planar core back over them, but not over trees
@@ -50,7 +55,7 @@ def detect_buildings(
         return gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
     counts = np.bincount(lab.ravel(), minlength=n + 1)
     planar_counts = np.bincount(lab.ravel(), weights=planar.ravel(), minlength=n + 1)
-    keep = (counts * res * res >= config.BUILDING_MIN_AREA_M2) & (planar_counts >= 0.5 * counts)
+    keep = (counts * res * res >= config.DETECT_MIN_AREA_M2) & (planar_counts >= 0.5 * counts)
     keep[0] = False
     lab = np.where(keep[lab], lab, 0).astype(np.int32)
     geoms: dict[int, list[BaseGeometry]] = {}
@@ -63,10 +68,17 @@ def detect_buildings(
     if not blobs:  # every blob too small or rough
         return gpd.GeoDataFrame({"building_id": []}, geometry=[], crs=crs)
     found = gpd.GeoDataFrame(blobs, geometry="geometry", crs=crs)
-    if not split_rows:
+    if parcels is None and not split_rows:
         return found
-
-    pieces = rows.split_rows(found, dsm, transform)
+    if parcels is not None:  # a parcel's piece is one dwelling; a blob on one parcel may still be a row
+        found = rows.split_by_parcels(found, parcels)
+        whole = ~found.pop("by_parcel").to_numpy(bool)
+    else:
+        whole = np.ones(len(found), dtype=bool)
+    if split_rows and whole.any():
+        found = pd.concat([rows.split_rows(found[whole], dsm, transform, house_module=house_module),
+                           found[~whole]], ignore_index=True)
+    pieces = gpd.GeoDataFrame(found, geometry="geometry", crs=crs)
     pieces = pieces.iloc[sorted(range(len(pieces)), key=lambda i: first_pixel_key(pieces.geometry.iloc[i]))]
     pieces["building_id"] = [f"dsm-{i}" for i in range(1, len(pieces) + 1)]
     return pieces.reset_index(drop=True)

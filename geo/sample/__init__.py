@@ -23,6 +23,7 @@ import numpy as np
 from geo import config
 from geo.sample import defects, tables
 from geo.sample.layout import DEFAULT_BOUNDS, SMALL_BOUNDS, build_scene
+from geo.sample.parcels import parcels, write_parcels_geojson
 from geo.sample.raster import rasterise
 from geo.sample.sites import write_sites
 from geo.sample.write import (
@@ -115,6 +116,9 @@ def generate_sample(
     files.append(write_layers(roof_dir / "batiment.gpkg", {"batiment": batiment}))
     files.append(write_csv(roof_dir / "adresses-62.csv", ban, sep=";"))
     files.append(write_layers(roof_dir / "roof_faces_truth.gpkg", {"roof_faces_truth": truth}))
+    if size is None:  # cadastral parcels, one per plot (geo/sample/parcels.py), offset as the footprints are
+        errs = None if clean else defects.footprint_errors(scene, np.random.default_rng([seed, 14]))
+        files.append(write_parcels_geojson(roof_dir / "parcelles.geojson", parcels(scene, communes, errs)))
     files.append(write_communes_geojson(parks_dir / "communes.geojson", communes))
     files.append(write_csv(parks_dir / "pma-communes-epci.csv", tables.epci_table(communes), sep=","))
     files.append(write_layers(parks_dir / "filosofi_200m.gpkg", {"carreaux": filosofi}))

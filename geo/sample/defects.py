@@ -69,11 +69,14 @@ def drawn_footprint(b: Building, err: FootprintError) -> Polygon:
 def _demolished(scene: Scene, taken: list[Polygon], n: int, rng: np.random.Generator) -> list[Polygon]:
     """``n`` rectangles of 6-12 m x 5-9 m on free ground (no roof, tree or other outline within 3 m)."""
     xmin, ymin, xmax, ymax = scene.bounds
-    blocked = shapely.union_all([p.buffer(3.0) for p in taken]
-                                + [shapely.Point(t.x, t.y).buffer(t.radius_m + 1.0) for t in scene.trees]
-                                + [w.polygon.buffer(3.0) for w in scene.water])
-    shapely.prepare(blocked)
+    # what blocks a rectangle, in a spatial index (a candidate is tested against the few near it:
+    # the same answer as against their union, without building one over the whole territory)
+    blockers = ([p.buffer(3.0) for p in taken]
+                + [shapely.Point(t.x, t.y).buffer(t.radius_m + 1.0) for t in scene.trees]
+                + [w.polygon.buffer(3.0) for w in scene.water])
+    index = shapely.STRtree(blockers)
     out: list[Polygon] = []
+    placed: list[Polygon] = []  # the rectangles already drawn, 3 m around
     for _ in range(2000):
         if len(out) >= n:
             break
@@ -81,12 +84,11 @@ def _demolished(scene: Scene, taken: list[Polygon], n: int, rng: np.random.Gener
         lx, ly, az = rng.uniform(6.0, 12.0), rng.uniform(5.0, 9.0), rng.uniform(0.0, 90.0)
         poly = shapely.affinity.rotate(shapely.box(cx - lx / 2, cy - ly / 2, cx + lx / 2, cy + ly / 2), az)
         # on flat open ground only: not on a slag heap's flank
-        if blocked.intersects(poly) or any(t.height(np.array([cx]), np.array([cy]))[0] > 0
-                                           for t in scene.terrain.terrils):
+        if (len(index.query(poly, predicate="intersects")) or any(p.intersects(poly) for p in placed)
+                or any(t.height(np.array([cx]), np.array([cy]))[0] > 0 for t in scene.terrain.terrils)):
             continue
         out.append(poly)
-        blocked = shapely.union_all([blocked, poly.buffer(3.0)])
-        shapely.prepare(blocked)
+        placed.append(poly.buffer(3.0))
     return out
 
 
@@ -147,6 +149,15 @@ def roof_trees(scene: Scene, rng: np.random.Generator) -> list[Tree]:
     return trees
 
 
+def _on_raster(bounds: tuple[float, float, float, float], transform: Affine, shape: tuple[int, ...]) -> bool:
+    """Whether the box ``bounds`` (xmin, ymin, xmax, ymax) [m] reaches the raster (one pixel of margin):
+    an object off it changes no pixel (every pixel centre is outside the object)."""
+    res = transform.a
+    x0, y1 = transform.c, transform.f
+    x1, y0 = x0 + shape[1] * res, y1 - shape[0] * res
+    return bounds[2] >= x0 - res and bounds[0] <= x1 + res and bounds[3] >= y0 - res and bounds[1] <= y1 + res
+
+
 def _row_details(out: np.ndarray, transform: Affine, scene: Scene, rng: np.random.Generator,
                  xs: np.ndarray, ys: np.ndarray) -> None:
     """What a real terraced row shows between its houses (in place on the DSM ``out``).
@@ -162,15 +173,26 @@ def _row_details(out: np.ndarray, transform: Affine, scene: Scene, rng: np.rando
     for b in scene.buildings:
         by_roof.setdefault(id(b.roof), []).append(b)
     inv = ~transform
+    rows, cols = out.shape
     for houses in by_roof.values():
         if len(houses) < 2:
             continue
         houses = sorted(houses, key=lambda h: h.u0)
         roof = houses[0].roof
         f = roof.frame
-        c0, r0 = inv @ (f.outline().bounds[0], f.outline().bounds[3])
-        c1, r1 = inv @ (f.outline().bounds[2], f.outline().bounds[1])
-        rows, cols = out.shape
+        bounds = f.outline().bounds
+        if not _on_raster(bounds, transform, out.shape):
+            # nothing to draw here (a tile of a territory): only the draws, so that the rows on the
+            # raster get the numbers they get on a raster of the whole scene
+            for _ in houses[1:]:
+                if rng.random() < config.SAMPLE_ROW_STEP_SHARE:
+                    rng.choice([-1.0, 1.0])
+                    rng.uniform(0.1, 0.3)
+            for _ in houses[1:]:
+                rng.random()  # a party wall off the raster is never drawn
+            continue
+        c0, r0 = inv @ (bounds[0], bounds[3])
+        c1, r1 = inv @ (bounds[2], bounds[1])
         rs = slice(max(int(r0) - 1, 0), min(int(math.ceil(r1)) + 1, rows))
         cs = slice(max(int(c0) - 1, 0), min(int(math.ceil(c1)) + 1, cols))
         gx, gy = np.meshgrid(xs[cs], ys[rs])
@@ -223,6 +245,9 @@ def damage_rasters(dsm: np.ndarray, dtm: np.ndarray, transform: Affine, scene: S
 
     _row_details(out, transform, scene, rng, xs, ys)
     for t in roof_trees(scene, rng):
+        if not _on_raster((t.x - t.radius_m, t.y - t.radius_m, t.x + t.radius_m, t.y + t.radius_m), transform,
+                          out.shape):
+            continue
         rs, cs, gx, gy = window(t.x, t.y, t.radius_m)
         h = t.height(gx, gy)
         out[rs, cs] = np.where(np.isfinite(h), np.fmax(out[rs, cs], dtm[rs, cs] + h), out[rs, cs])
@@ -234,6 +259,8 @@ def damage_rasters(dsm: np.ndarray, dtm: np.ndarray, transform: Affine, scene: S
         v = float(rng.uniform(-f.width / 2 + 1.0, f.width / 2 - 1.0))
         x, y = f.to_world(np.array(u), np.array(v))
         r = float(rng.uniform(0.6, 1.5))
+        if not _on_raster((float(x) - r, float(y) - r, float(x) + r, float(y) + r), transform, out.shape):
+            continue
         rs, cs, gx, gy = window(float(x), float(y), r)
         out[rs, cs] = np.where(np.hypot(gx - x, gy - y) <= r, np.nan, out[rs, cs])
     for w in scene.water:

@@ -21,8 +21,11 @@ Same ``(width, height, seed)`` → byte-identical files.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -290,27 +293,88 @@ def build_territory_scene(
     return Scene(bounds, terrain, roofs, buildings, trees, parks, greenways, all_ways, stops, boundary)
 
 
-def write_territory_tiles(scene: Scene, lidar_dir: Path, *, defects_seed: list[int] | None = None) -> list[Path]:
+def _tile_scene(scene: Scene, tb: Bounds, tree_boxes: np.ndarray, roof_boxes: np.ndarray) -> Scene:
+    """``scene`` with only the trees and roofs that reach the tile ``tb`` (one metre of margin), in
+    their order: the rasteriser gives the same pixels as with the whole scene, without visiting
+    every object of the territory for every tile."""
+    x0, y0, x1, y1 = tb[0] - 1.0, tb[1] - 1.0, tb[2] + 1.0, tb[3] + 1.0
+
+    def near(boxes: np.ndarray) -> np.ndarray:
+        if len(boxes) == 0:
+            return np.zeros(0, dtype=np.int64)
+        hit = (boxes[:, 2] >= x0) & (boxes[:, 0] <= x1) & (boxes[:, 3] >= y0) & (boxes[:, 1] <= y1)
+        return np.flatnonzero(hit)
+
+    return replace(scene, trees=[scene.trees[k] for k in near(tree_boxes)],
+                   roofs=[scene.roofs[k] for k in near(roof_boxes)])
+
+
+@dataclass(frozen=True)
+class _TileJob:
+    """What every tile of :func:`write_territory_tiles` needs (shared with forked workers)."""
+
+    scene: Scene
+    lidar_dir: Path
+    defects_seed: list[int] | None
+    tree_boxes: np.ndarray  # (xmin, ymin, xmax, ymax) of every tree's crown [m]
+    roof_boxes: np.ndarray  # (xmin, ymin, xmax, ymax) of every roof's outline [m]
+
+
+#: The job of the running :func:`write_territory_tiles`, inherited by its forked workers.
+_JOB: _TileJob | None = None
+
+
+def _write_tile(x: float, y: float) -> list[Path]:
+    """Rasterise, damage and write the tile whose south-west corner is (x, y) [m]; its two paths."""
+    job = _JOB
+    if job is None:
+        raise RuntimeError("no territory tile job is running")
+    tb = (x, y, x + TILE, y + TILE)
+    dtm, dsm, transform = rasterise(_tile_scene(job.scene, tb, job.tree_boxes, job.roof_boxes), tb,
+                                    config.LIDAR_PIXEL_SIZE_M)
+    if job.defects_seed is not None:
+        dsm = defects.damage_rasters(dsm, dtm, transform, job.scene, np.random.default_rng(job.defects_seed))
+    paths = []
+    for kind, arr in (("MNS", dsm), ("MNT", dtm)):
+        path = job.lidar_dir / lidar_tile_name(int(math.floor(x / 1000)), int(math.ceil((y + TILE) / 1000)), kind)
+        write_geotiff(path, arr, transform=transform, crs=config.WORKING_CRS, nodata=config.LIDAR_NODATA)
+        paths.append(path)
+    return paths
+
+
+def default_workers(n_tiles: int) -> int:
+    """Processes for ``n_tiles`` tiles: the cores this process may use, at most one per tile."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, n_tiles))
+
+
+def write_territory_tiles(scene: Scene, lidar_dir: Path, *, defects_seed: list[int] | None = None,
+                          workers: int | None = None) -> list[Path]:
     """Rasterise the scene one 1 km tile at a time (same pixel centres as a whole-area grid) and
     write the IGN LiDAR HD MNS / MNT tiles.
 
     ``defects_seed``: the DSM gets the defects of a real survey (:func:`geo.sample.defects.damage_rasters`),
     drawn tile by tile from a generator of this seed (buildings keep inside their tile, so each one's
     defects come from the one tile that shows it).
+
+    ``workers``: processes writing tiles (default :func:`default_workers`; 1: in this process). A
+    tile depends only on the scene, so the files are the same whatever the number.
     """
+    global _JOB
     xmin, ymin, xmax, ymax = scene.bounds
-    paths: list[Path] = []
-    res = config.LIDAR_PIXEL_SIZE_M
-    for x in np.arange(xmin, xmax - 1e-6, TILE):
-        for y in np.arange(ymin, ymax - 1e-6, TILE):
-            tb = (float(x), float(y), float(x + TILE), float(y + TILE))
-            dtm, dsm, transform = rasterise(scene, tb, res)
-            if defects_seed is not None:
-                dsm = defects.damage_rasters(dsm, dtm, transform, scene, np.random.default_rng(defects_seed))
-            for kind, arr in (("MNS", dsm), ("MNT", dtm)):
-                path = lidar_dir / lidar_tile_name(int(math.floor(x / 1000)), int(math.ceil((y + TILE) / 1000)), kind)
-                write_geotiff(path, arr, transform=transform, crs=config.WORKING_CRS, nodata=config.LIDAR_NODATA)
-                paths.append(path)
-    return sorted(paths)
-
-
+    corners = [(float(x), float(y)) for x in np.arange(xmin, xmax - 1e-6, TILE)
+               for y in np.arange(ymin, ymax - 1e-6, TILE)]
+    tree_boxes = np.array([(t.x - t.radius_m, t.y - t.radius_m, t.x + t.radius_m, t.y + t.radius_m)
+                           for t in scene.trees], dtype=float).reshape(-1, 4)
+    roof_boxes = np.array([r.frame.outline().bounds for r in scene.roofs], dtype=float).reshape(-1, 4)
+    n = default_workers(len(corners)) if workers is None else max(1, min(workers, len(corners)))
+    _JOB = _TileJob(scene, lidar_dir, defects_seed, tree_boxes, roof_boxes)
+    try:
+        if n == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            done = [_write_tile(x, y) for x, y in corners]
+        else:  # forked workers inherit the scene; each returns only its two paths
+            with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+                done = list(pool.map(_write_tile, *zip(*corners, strict=True)))
+    finally:
+        _JOB = None
+    return sorted(p for paths in done for p in paths)

@@ -16,7 +16,7 @@ from pyproj import Transformer
 from shapely.geometry import Polygon
 
 from geo import config
-from geo.sample.geometry import Building, Terrain
+from geo.sample.geometry import Building, RoofFaceGeom, Terrain
 from geo.sample.scene import Scene
 
 #: A face is "in the heap's winter shadow" when shaded at this many of the 9 winter instants.
@@ -45,12 +45,21 @@ class FaceTruth:
     polygon: Polygon
 
 
-def building_faces(b: Building) -> list[FaceTruth]:
-    """The roof faces over building ``b`` (its roof's faces cut to its slice), in order."""
+def building_faces(b: Building, faces: list[RoofFaceGeom] | None = None,
+                   obstacles: list[tuple[str, Polygon]] | None = None) -> list[FaceTruth]:
+    """The roof faces over building ``b`` (its roof's faces cut to its slice), in order.
+
+    ``faces`` and ``obstacles`` (kind, local polygon): those of ``b.roof`` when already computed
+    (the houses of a terraced row share them).
+    """
     roof = b.roof
     cut = b.local_box()
+    if faces is None:
+        faces = roof.faces()
+    if obstacles is None:
+        obstacles = [(ob.kind, ob.local_polygon) for ob in roof.obstacles]
     out: list[FaceTruth] = []
-    for geom in roof.faces():
+    for geom in faces:
         local = geom.local_polygon.intersection(cut)
         if local.is_empty or local.area < 0.5:
             continue
@@ -60,10 +69,14 @@ def building_faces(b: Building) -> list[FaceTruth]:
                 continue
         flags = dict.fromkeys(_OBSTACLE_FLAGS.values(), False)
         obstacle_area = 0.0
-        for ob in roof.obstacles:
-            inter = ob.local_polygon.intersection(local).area
+        lx0, ly0, lx1, ly1 = local.bounds
+        for kind, poly in obstacles:
+            ox0, oy0, ox1, oy1 = poly.bounds
+            if ox0 >= lx1 or ox1 <= lx0 or oy0 >= ly1 or oy1 <= ly0:
+                continue  # boxes apart or touching: no common area
+            inter = poly.intersection(local).area
             if inter > 1e-6:
-                flags[_OBSTACLE_FLAGS[ob.kind]] = True
+                flags[_OBSTACLE_FLAGS[kind]] = True
                 obstacle_area += inter
         c = local.centroid
         cz = float(roof.surface(np.array(c.x), np.array(c.y)))
@@ -145,8 +158,12 @@ def terril_shadow_flags(
 def faces_truth(scene: Scene) -> list[FaceTruth]:
     """All faces of all buildings of the scene (buildings must have their ``cleabs``)."""
     faces: list[FaceTruth] = []
+    shared: dict[int, tuple[list[RoofFaceGeom], list[tuple[str, Polygon]]]] = {}
     for b in scene.buildings:
-        faces.extend(building_faces(b))
+        roof = b.roof
+        if id(roof) not in shared:
+            shared[id(roof)] = (roof.faces(), [(ob.kind, ob.local_polygon) for ob in roof.obstacles])
+        faces.extend(building_faces(b, *shared[id(roof)]))
     return faces
 
 

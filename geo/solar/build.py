@@ -37,7 +37,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import config
 from geo.errors import ArtoisError, InputError
 from geo.io._atomic import write_text_atomic
-from geo.io.rasters import find_lidar_tiles, read_bands, read_grid, read_raster, write_geotiff
+from geo.io.rasters import find_lidar_tiles, read_grid, read_raster
 from geo.io.vectors import list_layers, read_vector
 from geo.io.weather import load_weather
 from geo.pipeline import BuildContext
@@ -330,7 +330,8 @@ def plan_irradiance(
 def irradiance_tile_file(plan: IrradiancePlan, k: int, tile_dir: str | Path) -> Path:
     """Run tile ``k`` into ``tile_dir`` unless it is already there; return its file.
 
-    The bands are written atomically as ``<name>.tif`` (15 float32 bands, NaN = not computed), or
+    The bands are written atomically as ``<name>.tif`` (in ``irradiance.tif``'s encoding:
+    :func:`geo.products.irradiance.write_tile`), or
     ``<name>.empty`` when the tile has no pixel to compute: a file that exists is complete, so a
     killed build re-run computes only the tiles without one.
     """
@@ -345,8 +346,8 @@ def irradiance_tile_file(plan: IrradiancePlan, k: int, tile_dir: str | Path) -> 
         write_text_atomic(out, "no pixel to compute\n")
         return out
     r0, _, c0, _ = result.window
-    return write_geotiff(tile_dir / f"{name}.tif", result.bands,
-                         transform=plan.grid.transform @ Affine.translation(c0, r0), crs=plan.grid.crs)
+    return product.write_tile(tile_dir / f"{name}.tif", result.bands,
+                              transform=plan.grid.transform @ Affine.translation(c0, r0), crs=plan.grid.crs)
 
 
 def merge_irradiance_tiles(plan: IrradiancePlan, tile_dir: str | Path, out_path: str | Path) -> Path:
@@ -361,7 +362,7 @@ def merge_irradiance_tiles(plan: IrradiancePlan, tile_dir: str | Path, out_path:
         for task, name in zip(plan.tasks, names, strict=True):
             path = tile_dir / f"{name}.tif"
             if path.exists():
-                out.write(read_bands(path), task.window[0], task.window[2])
+                out.write(product.read_tile(path), task.window[0], task.window[2])
     return Path(out_path)
 
 

@@ -1,0 +1,250 @@
+"""``irradiance.tif`` stored as scaled integers: what the file holds, what readers get back, how close to
+the physics; per-tile files merge into the same bytes; a killed writer's temporaries are cleared."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from test_solar_physics import plane_dsm, pvlib_annual_kwh
+
+from geo.io._atomic import is_temporary, remove_stale_temporaries
+from geo.io.rasters import read_grid, read_raster, write_geotiff
+from geo.io.weather import default_weather
+from geo.pipeline import STATE_DIR, build
+from geo.products import irradiance
+from geo.solar.build import (
+    IrradiancePlan,
+    irradiance_from_files,
+    irradiance_tile_file,
+    merge_irradiance_tiles,
+    plan_irradiance_tiles,
+    result_bands,
+)
+from geo.solar.irradiance import SolarSettings, compute_irradiance
+from geo.types import RasterGrid
+
+ROOT = Path(__file__).resolve().parents[1]
+X0, Y0 = 685000.0, 7038000.0
+SETTINGS = SolarSettings(distance_m=30.0, n_directions=16)
+#: Half the quantisation step of each band (rows), with float32 rounding of the decoded value.
+HALF_STEP = np.array([0.05] * 13 + [0.00005] * 2)[:, None] * (1 + 1e-4)
+
+
+def _grid(shape: tuple[int, int] = (8, 8), res: float = 0.5) -> RasterGrid:
+    return RasterGrid(Affine(res, 0, X0, 0, -res, Y0), rasterio.crs.CRS.from_epsg(2154), shape, ())
+
+
+def _write(path: Path, bands: np.ndarray, grid: RasterGrid) -> Path:
+    with irradiance.irradiance_writer(path, grid, {"WEATHER_SOURCE": "test"}, tile_px=grid.shape[0]) as out:
+        out.write(bands, 0, 0)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# The encoding, by hand
+# ---------------------------------------------------------------------------
+
+
+def test_stored_integers_and_physical_values_by_hand(tmp_path: Path) -> None:
+    bands = np.full((15, 8, 8), np.nan, dtype=np.float32)
+    bands[:13, 2, 3] = [1234.56, 0.0, 0.04, 0.149, 0.151, 99.99, 150.0, 200.149, 180.0, 120.0, 60.0, 25.0, 12.3]
+    bands[13:, 2, 3] = [0.123456, 1.0]  # shading loss, sky view factor
+    bands[13:, 5, 5] = [0.0, 0.00004]
+    bands[:13, 5, 5] = 7000.0  # beyond what the kWh bands hold: clipped to 6553.4
+    path = _write(tmp_path / "irr.tif", bands, _grid())
+    with rasterio.open(path) as ds:
+        assert ds.dtypes == ("uint16",) * 15 and ds.nodata == 65535
+        assert ds.scales == (0.1,) * 13 + (0.0001,) * 2 and ds.offsets == (0.0,) * 15
+        stored = ds.read()
+        # The documented recipe for rasterio users: stored × scale + offset, nodata masked.
+        recipe = ds.read(masked=True) * np.array(ds.scales)[:, None, None] + np.array(ds.offsets)[:, None, None]
+    # 1234.56 -> 12346; 0.04 -> 0; 0.149 -> 1; 0.151 -> 2; 200.149 -> 2001; 0.123456 -> 1235 (nearest step)
+    assert stored[:, 2, 3].tolist() == [12346, 0, 0, 1, 2, 1000, 1500, 2001, 1800, 1200, 600, 250, 123, 1235, 10000]
+    assert stored[:, 5, 5].tolist() == [65534] * 13 + [0, 0]
+    assert (stored[:, 0, 0] == 65535).all() and (stored == 65535).sum() == 15 * (64 - 2)
+    like = read_raster_like(path)
+    got = irradiance.read_irradiance(path, like)
+    assert np.array_equal(np.isnan(got), np.isnan(bands))
+    assert got[0, 2, 3] == np.float32(1234.6) and got[14, 2, 3] == 1.0 and got[13, 2, 3] == np.float32(0.1235)
+    assert got[0, 5, 5] == np.float32(6553.4) == np.float32(irradiance.ENCODINGS[0].max_value)
+    assert np.allclose(recipe.filled(np.nan), got, equal_nan=True)
+    inside = ~np.isnan(bands) & (bands < 6000)
+    assert (np.abs(got - bands)[inside] <= np.broadcast_to(HALF_STEP[:, :, None], bands.shape)[inside]).all()
+
+
+def read_raster_like(path: Path):  # type: ignore[no-untyped-def]
+    """A DSM-like raster on the grid of ``path`` (what read_irradiance reads the bands onto)."""
+    from geo.types import Raster
+
+    with rasterio.open(path) as ds:
+        return Raster(np.zeros(ds.shape, np.float32), ds.transform, ds.crs)
+
+
+@pytest.mark.skipif(shutil.which("gdal_translate") is None, reason="GDAL command-line tools not installed")
+def test_gdal_reads_physical_values(tmp_path: Path) -> None:
+    """What a GDAL (or QGIS) user gets: ``gdal_translate -unscale`` applies the file's scale and offset."""
+    bands = np.full((15, 8, 8), np.nan, dtype=np.float32)
+    bands[0, 1:7, 1:7] = 987.65
+    bands[14, 1:7, 1:7] = 0.5123
+    src = _write(tmp_path / "irr.tif", bands, _grid())
+    for b, expected in ((1, 987.7), (15, 0.5123)):
+        out = tmp_path / f"b{b}.tif"
+        subprocess.run(["gdal_translate", "-q", "-b", str(b), "-unscale", "-ot", "Float32", str(src), str(out)],
+                       check=True)
+        with rasterio.open(out) as ds:
+            values = ds.read(1, masked=True)
+        assert values.count() == 36 and np.allclose(values.compressed(), expected, rtol=0, atol=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# Physics through the file: pvlib and the analytic sky view factor, within half a step
+# ---------------------------------------------------------------------------
+
+
+def test_an_open_plane_through_the_file_matches_pvlib_within_the_step(tmp_path: Path) -> None:
+    weather = default_weather()
+    tilt, azimuth = 30.0, 180.0
+    dsm = plane_dsm(tilt, azimuth, n=41)
+    path = write_geotiff(tmp_path / "dsm.tif", dsm.data, transform=dsm.transform, crs=dsm.crs)
+    out = irradiance_from_files([path], tmp_path / "irr.tif", all_pixels=True, settings=SETTINGS, weather=weather,
+                                progress=False)
+    got = irradiance.read_irradiance(out, read_raster(path))
+    ref = result_bands(compute_irradiance(read_raster(path), weather, settings=SETTINGS))
+    assert np.array_equal(np.isnan(got), np.isnan(ref)) and np.isfinite(got[:, 15:26, 15:26]).all()
+    # the file holds the engine's values rounded to the step of each band: never more than half a step off
+    valid = np.isfinite(ref[0])
+    assert (np.abs(got[:, valid] - ref[:, valid]) <= HALF_STEP).all()
+    # and against the independent references, with the physics tests' tolerances (plus half a step)
+    centre = got[:, 15:26, 15:26].reshape(15, -1)
+    pv = pvlib_annual_kwh(weather, tilt, azimuth)
+    assert np.all(np.abs(centre[0] / pv - 1) < 0.01), (pv, centre[0].min(), centre[0].max())
+    svf = (1 + np.cos(np.radians(tilt))) / 2
+    assert np.all(np.abs(centre[14] - svf) <= 2e-3 + HALF_STEP[14, 0])
+    assert centre[13].max() < 0.005 + HALF_STEP[13, 0]
+
+
+# ---------------------------------------------------------------------------
+# Per-tile files merge into the bytes of the direct build
+# ---------------------------------------------------------------------------
+
+
+def _town(tmp_path: Path) -> Path:
+    rows, cols = np.mgrid[0:60, 0:60]
+    z = 40 + 0.1 * cols + np.where((rows > 15) & (rows < 45) & (cols > 10) & (cols < 30), 9.0, 0.0)
+    z = z + np.where((rows > 20) & (rows < 50) & (cols > 35) & (cols < 55), 5.0 + 0.3 * (rows - 20), 0.0)
+    return write_geotiff(tmp_path / "dsm.tif", z.astype(np.float32), transform=Affine(1.0, 0, X0, 0, -1.0, Y0),
+                         crs="EPSG:2154")
+
+
+def test_tile_files_merge_into_the_bytes_of_the_direct_build(tmp_path: Path) -> None:
+    dsm = _town(tmp_path)
+    weather = default_weather()
+    direct = irradiance_from_files([dsm], tmp_path / "direct.tif", all_pixels=True, settings=SETTINGS,
+                                   weather=weather, tile_px=30, progress=False)
+    grid = read_grid([dsm])
+    tasks = plan_irradiance_tiles(grid, weather, settings=SETTINGS, tile_px=30, all_pixels=True)
+    with rasterio.open(direct) as ds:
+        tags = ds.tags()
+    plan = IrradiancePlan(tasks, grid, tags, 30)
+    tile_dir = tmp_path / "tiles"
+    files = [irradiance_tile_file(plan, k, tile_dir) for k in reversed(range(len(tasks)))]
+    with rasterio.open(files[0]) as ds:  # tiles are stored in the product's encoding already
+        assert ds.dtypes[0] == irradiance.DTYPE and ds.scales == irradiance.SCALES
+    merged = merge_irradiance_tiles(plan, tile_dir, tmp_path / "merged.tif")
+    assert merged.read_bytes() == direct.read_bytes()
+    # Tiles of an earlier build (15 float32 bands, nodata -9999) merge into the same bytes too.
+    old_dir = tmp_path / "old"
+    for f in files:
+        with rasterio.open(f) as ds:
+            write_geotiff(old_dir / f.name, irradiance.read_tile(f), transform=ds.transform, crs=ds.crs,
+                          nodata=-9999.0)
+    again = merge_irradiance_tiles(plan, old_dir, tmp_path / "again.tif")
+    assert again.read_bytes() == direct.read_bytes()
+
+
+# ---------------------------------------------------------------------------
+# A killed writer's temporaries
+# ---------------------------------------------------------------------------
+
+_KILLED_WRITER = textwrap.dedent("""
+    import os, signal, sys
+    import numpy as np
+    from affine import Affine
+    from rasterio.crs import CRS
+    from geo.io._atomic import atomic_path
+    from geo.products import irradiance
+    from geo.types import RasterGrid
+
+    out = sys.argv[1]
+    if sys.argv[2] == "cog":  # killed while irradiance.tif streams into its temporary folder
+        grid = RasterGrid(Affine(0.5, 0, 685000, 0, -0.5, 7038000), CRS.from_epsg(2154), (32, 32), ())
+        with irradiance.irradiance_writer(out, grid, {}, tile_px=32) as w:
+            w.write(np.ones((15, 16, 16), np.float32), 0, 0)
+            os.kill(os.getpid(), signal.SIGKILL)
+    with atomic_path(out) as tmp:  # killed half-way through a file
+        tmp.write_bytes(b"half a file")
+        os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+
+def _killed_writer(out: Path, kind: str) -> None:
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(out), kind], cwd=ROOT,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+
+
+def test_a_rerun_build_clears_what_a_killed_writer_left_and_nothing_else(tmp_path: Path) -> None:
+    data, out = tmp_path / "data", tmp_path / "build"
+    data.mkdir()
+    tiles = out / STATE_DIR / "tiles" / "irradiance"
+    # a first build (of a folder without DSM: the irradiance fails) leaves its state, which a re-run keeps
+    assert "irradiance" in build(data, out, only=["irradiance"], progress=False).failed
+    stamp = (out / STATE_DIR / "fingerprint").read_text()
+    _killed_writer(out / irradiance.FILE, "cog")
+    _killed_writer(tiles / "r0000000_c0000000.tif", "file")
+    _killed_writer(out / STATE_DIR / "done" / "roofs", "file")
+    left = sorted(p for p in out.rglob("*") if is_temporary(p))
+    assert len(left) == 3, left  # the streaming folder, two half files
+    assert sorted(p.parent for p in left) == sorted([out, tiles, out / STATE_DIR / "done"])
+    assert all(p.name.startswith(".") and ".partial-" in p.name for p in left)
+    assert [p for p in left if p.is_dir()] == [p.parent for p in out.glob(".irradiance.partial-*/stream.tif")]
+    # look-alikes that are not the writer's temporaries stay
+    keep = [out / ".keep.tif", out / "notes.partial-abcdefgh.txt", tiles / ".r0.partial-abc.tif",
+            tiles / "r0000000_c0000030.empty", out / STATE_DIR / ".x.partial-ABCDEFGH.tif"]
+    for p in keep:
+        p.write_text("x")
+    assert "irradiance" in build(data, out, only=["irradiance"], progress=False).failed
+    assert (out / STATE_DIR / "fingerprint").read_text() == stamp  # the state was resumed, not wiped
+    assert not [p for p in out.rglob("*") if is_temporary(p)]
+    assert all(p.exists() for p in keep)
+
+
+def test_remove_stale_temporaries_outside_a_build(tmp_path: Path) -> None:
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    stale = [tmp_path / ".x.partial-abcd_123.gpkg", tmp_path / ".x.partial-abcd_123.gpkg-journal",
+             sub / ".t.partial-zzzzzzzz.tif", sub / ".noext.partial-00000000"]
+    for p in stale:
+        p.write_text("x")
+    folder = tmp_path / ".irradiance.partial-qwertyui"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "deep" / "stream.tif").write_text("x")
+    others = [tmp_path / ".x.partial-ABCDEFGH.gpkg", tmp_path / "x.partial-abcdefgh.tif", sub / "data.tif",
+              tmp_path / ".x.partial-abcdefghi.tif"]
+    for p in others:
+        p.write_text("x")
+    assert remove_stale_temporaries(tmp_path / "missing") == []
+    assert remove_stale_temporaries(sub, recursive=False) == [sub / ".noext.partial-00000000",
+                                                               sub / ".t.partial-zzzzzzzz.tif"]
+    removed = remove_stale_temporaries(tmp_path)
+    assert removed == sorted([*stale[:2], folder])
+    assert not folder.exists() and all(p.exists() for p in others)
