@@ -13,6 +13,7 @@ per thread, as :mod:`sqlite3` connections must not be shared between threads.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -62,7 +63,7 @@ class LayerInfo:
     bounds: Bounds | None  # in the layer's CRS; None for an empty layer
     rtree: str | None  # name of the R-tree table, None when the layer has no spatial index
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
@@ -109,8 +110,9 @@ class SpatialFilter:
         return cls(bounds, bounds, shapely.box(*bounds))
 
 
+@functools.lru_cache(maxsize=4096)
 def _q(identifier: str) -> str:
-    """Quote an SQL identifier (table or column name)."""
+    """Quote an SQL identifier (table or column name); cached, as every read quotes each of its columns."""
     return '"' + identifier.replace('"', '""') + '"'
 
 

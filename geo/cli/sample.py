@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--size", type=_size, default=None, metavar="WxH",
                    help="a territory of W x H whole 1 km LiDAR tiles (e.g. 5x5) mixing town centre, corons, "
                         "suburbs, fields, industry and slag heaps")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="with --size: processes writing the LiDAR tiles (default: the cores); same files whatever N")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same files")
     p.set_defaults(func=run)
 
@@ -53,9 +55,12 @@ def run(args: argparse.Namespace) -> int:
         raise ArtoisError("--small and --size are exclusive")
     if args.seed < 0:
         raise ArtoisError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.workers is not None and args.workers < 1:
+        raise ArtoisError(f"--workers must be at least 1, got {args.workers}")
     t0 = time.perf_counter()
     try:
-        info = generate_sample(out, small=args.small, seed=args.seed, clean=args.clean, size=args.size)
+        info = generate_sample(out, small=args.small, seed=args.seed, clean=args.clean, size=args.size,
+                               workers=args.workers)
     except PermissionError as exc:
         raise ArtoisError(f"{exc.filename or out}: permission denied") from exc
     xmin, ymin, xmax, ymax = info.bounds

@@ -55,7 +55,7 @@ class SampleInfo:
 
 def generate_sample(
     out_dir: str | Path, *, small: bool = False, seed: int = 0, clean: bool = False,
-    size: tuple[int, int] | None = None, kinds: Sequence[str] | None = None,
+    size: tuple[int, int] | None = None, kinds: Sequence[str] | None = None, workers: int | None = None,
 ) -> SampleInfo:
     """Generate the sample territory under ``out_dir`` (``rooftops/`` and ``parks/``).
 
@@ -78,6 +78,9 @@ def generate_sample(
     kinds
         With ``size``: the kinds of tile from the centre outwards (default
         :data:`geo.sample.territory.KIND_ORDER`).
+    workers
+        With ``size``: processes writing the LiDAR tiles (default: the cores, at most one per
+        tile); the files do not depend on it.
 
     Returns
     -------
@@ -97,7 +100,8 @@ def generate_sample(
 
     rng_defects = np.random.default_rng([seed, 13])  # its own stream: the rest does not depend on it
     if size is not None:  # tile by tile: memory is one tile whatever the territory
-        tiles = write_territory_tiles(scene, roof_dir / "lidar", defects_seed=None if clean else [seed, 13])
+        tiles = write_territory_tiles(scene, roof_dir / "lidar", defects_seed=None if clean else [seed, 13],
+                                      workers=workers)
     else:
         dtm, dsm, transform = rasterise(scene, scene.bounds, config.LIDAR_PIXEL_SIZE_M)
         if not clean:

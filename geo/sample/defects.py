@@ -180,8 +180,8 @@ def _row_details(out: np.ndarray, transform: Affine, scene: Scene, rng: np.rando
         houses = sorted(houses, key=lambda h: h.u0)
         roof = houses[0].roof
         f = roof.frame
-        bounds = f.outline().bounds
-        if not _on_raster(bounds, transform, out.shape):
+        reach = math.hypot(f.length, f.width) / 2  # the outline is within this of the centre [m]
+        if not _on_raster((f.cx - reach, f.cy - reach, f.cx + reach, f.cy + reach), transform, out.shape):
             # nothing to draw here (a tile of a territory): only the draws, so that the rows on the
             # raster get the numbers they get on a raster of the whole scene
             for _ in houses[1:]:
@@ -191,6 +191,7 @@ def _row_details(out: np.ndarray, transform: Affine, scene: Scene, rng: np.rando
             for _ in houses[1:]:
                 rng.random()  # a party wall off the raster is never drawn
             continue
+        bounds = f.outline().bounds
         c0, r0 = inv @ (bounds[0], bounds[3])
         c1, r1 = inv @ (bounds[2], bounds[1])
         rs = slice(max(int(r0) - 1, 0), min(int(math.ceil(r1)) + 1, rows))

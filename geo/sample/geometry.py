@@ -342,10 +342,14 @@ class Building:
     dwellings: int
     address: tuple[str, int, str, tuple[float, float]] | None = None  # street, number, rep, (x, y)
     cleabs: str = ""
+    _footprint: Polygon | None = field(default=None, init=False, repr=False, compare=False)
 
     def footprint(self) -> Polygon:
-        f = self.roof.frame
-        return f.rect(self.u0, self.u1, -f.width / 2, f.width / 2)
+        """The building's outline (computed once: the tables and the defects all ask for it)."""
+        if self._footprint is None:
+            f = self.roof.frame
+            self._footprint = f.rect(self.u0, self.u1, -f.width / 2, f.width / 2)
+        return self._footprint
 
     def local_box(self) -> Polygon:
         f = self.roof.frame

@@ -3,8 +3,8 @@
 One parcel per plot: a house's slice of its row from ``PLOT_FRONT_M`` in front of the walls to
 ``PLOT_BACK_M`` behind them (the row's end plots ``PLOT_END_M`` wider), a non-residential building's
 footprint grown by ``PLOT_AROUND_M``. Garages and garden sheds ('Annexe') get no parcel of their own;
-plots keep ``PLOT_CLEARANCE_M`` off other rows' buildings and do not overlap (first drawn wins).
-With ``errors`` (the realistic sample) each row's plots are shifted as its cadastral sheet is.
+plots keep ``PLOT_CLEARANCE_M`` off other rows' buildings and do not overlap (the first drawn keeps
+the ground). With ``errors`` (the realistic sample) each row's plots are shifted as its cadastral sheet is.
 
 Scene in, table out (:func:`parcels`), written by :func:`write_parcels_geojson`.
 """
@@ -38,24 +38,27 @@ def parcels(scene: Scene, communes: gpd.GeoDataFrame, errors: dict[int, Footprin
     ``arpente``, ``created``, ``updated``. ``errors``: offset per roof index (:func:`geo.sample.defects.footprint_errors`)."""
     roof_index = {id(r): i for i, r in enumerate(scene.roofs)}
     built = [b for b in scene.buildings if b.category != "annexe"]
-    outlines = [b.footprint() for b in scene.buildings]
-    plots: list[BaseGeometry] = []
-    taken: list[BaseGeometry] = []
+    raw: list[BaseGeometry] = []
     for b in built:
         f = b.roof.frame
         if b.category in ("coron", "semi", "house"):
             hl = f.length / 2
             u0 = b.u0 - PLOT_END_M if b.u0 <= -hl + 1e-9 else b.u0
             u1 = b.u1 + PLOT_END_M if b.u1 >= hl - 1e-9 else b.u1
-            plot: BaseGeometry = f.rect(u0, u1, -f.width / 2 - PLOT_FRONT_M, f.width / 2 + PLOT_BACK_M)
+            raw.append(f.rect(u0, u1, -f.width / 2 - PLOT_FRONT_M, f.width / 2 + PLOT_BACK_M))
         else:
-            plot = b.footprint().buffer(PLOT_AROUND_M, join_style="mitre")
-        others: list[BaseGeometry] = [o.buffer(PLOT_CLEARANCE_M, join_style="mitre")
-                                      for o, c in zip(outlines, scene.buildings, strict=True)
-                                      if c.roof is not b.roof and o.distance(plot) < PLOT_CLEARANCE_M]
-        plot = plot.difference(shapely.union_all(others + taken))
+            raw.append(b.footprint().buffer(PLOT_AROUND_M, join_style="mitre"))
+    clear = [b.footprint().buffer(PLOT_CLEARANCE_M, join_style="mitre") for b in scene.buildings]
+    clear_tree, raw_tree = shapely.STRtree(clear), shapely.STRtree(raw)
+    plots: list[BaseGeometry] = []
+    for i, (b, plot) in enumerate(zip(built, raw, strict=True)):
+        # other rows' buildings stay out; where plots overlap, the first drawn keeps the ground
+        cut: list[BaseGeometry] = [clear[int(k)] for k in clear_tree.query(plot, predicate="intersects")
+                                   if scene.buildings[int(k)].roof is not b.roof]
+        cut += [raw[int(k)] for k in raw_tree.query(plot, predicate="intersects") if int(k) < i]
+        if cut:
+            plot = plot.difference(shapely.union_all(cut))
         plot = max(getattr(plot, "geoms", [plot]), key=lambda g: g.area)  # the piece with the house
-        taken.append(plot)
         if errors is not None:
             e = errors[roof_index[id(b.roof)]]
             plot = translate(plot, e.dx_m, e.dy_m)

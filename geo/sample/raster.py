@@ -59,7 +59,7 @@ def rasterise(scene: Scene, bounds: Bounds, res_m: float) -> tuple[np.ndarray, n
     transform, rows, cols = grid_transform(bounds, res_m)
     full = (slice(0, rows), slice(0, cols))
     x, y = _centres(transform, *full)
-    dtm = scene.terrain.ground(x, y)
+    dtm = _ground(scene, x, y, transform, rows, cols)
     for w in scene.water:
         rs, cs = _window(w.polygon.bounds, transform, rows, cols)
         if rs.stop <= rs.start or cs.stop <= cs.start:
@@ -72,6 +72,26 @@ def rasterise(scene: Scene, bounds: Bounds, res_m: float) -> tuple[np.ndarray, n
     for roof in scene.roofs:
         _burn_roof(dsm, roof, x, y, transform, rows, cols)
     return dtm.astype(np.float32), dsm.astype(np.float32), transform
+
+
+def _ground(scene: Scene, x: np.ndarray, y: np.ndarray, transform: Affine, rows: int, cols: int) -> np.ndarray:
+    """``scene.terrain.ground(x, y)`` on the grid: the same values, with each heap and embankment
+    evaluated only in the window around its foot (beyond it, it adds nothing)."""
+    terrain = scene.terrain
+    h = np.zeros(x.shape)
+    reliefs = [((t.x - t.base_radius_m, t.y - t.base_radius_m, t.x + t.base_radius_m, t.y + t.base_radius_m),
+                t.height) for t in terrain.terrils]
+    for e in terrain.embankments:
+        xs, ys = zip(*e.coords, strict=True)
+        reliefs.append(((min(xs) - e.reach_m, min(ys) - e.reach_m, max(xs) + e.reach_m, max(ys) + e.reach_m),
+                        e.height))
+    res = transform.a
+    for (bx0, by0, bx1, by1), height in reliefs:
+        rs, cs = _window((bx0 - res, by0 - res, bx1 + res, by1 + res), transform, rows, cols)
+        if rs.stop > rs.start and cs.stop > cs.start:
+            h[rs, cs] = np.maximum(h[rs, cs], height(x[rs, cs], y[rs, cs]))
+    out: np.ndarray = terrain.natural(x, y) + h
+    return out
 
 
 def _burn_tree(dsm: np.ndarray, dtm: np.ndarray, t: Tree, x: np.ndarray, y: np.ndarray,

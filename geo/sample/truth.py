@@ -7,16 +7,17 @@ The slag-heap shadow flag comes from a simple ray test documented in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import pvlib
+import shapely
 from pyproj import Transformer
 from shapely.geometry import Polygon
 
 from geo import config
-from geo.sample.geometry import Building, RoofFaceGeom, Terrain
+from geo.sample.geometry import Building, Frame, RoofFaceGeom, Terrain
 from geo.sample.scene import Scene
 
 #: A face is "in the heap's winter shadow" when shaded at this many of the 9 winter instants.
@@ -46,11 +47,12 @@ class FaceTruth:
 
 
 def building_faces(b: Building, faces: list[RoofFaceGeom] | None = None,
-                   obstacles: list[tuple[str, Polygon]] | None = None) -> list[FaceTruth]:
+                   obstacles: list[tuple[str, Polygon]] | None = None, *, world: bool = True) -> list[FaceTruth]:
     """The roof faces over building ``b`` (its roof's faces cut to its slice), in order.
 
     ``faces`` and ``obstacles`` (kind, local polygon): those of ``b.roof`` when already computed
-    (the houses of a terraced row share them).
+    (the houses of a terraced row share them). ``world=False``: polygons left in the roof's frame
+    (:func:`faces_truth` moves them all at once).
     """
     roof = b.roof
     cut = b.local_box()
@@ -90,7 +92,7 @@ def building_faces(b: Building, faces: list[RoofFaceGeom] | None = None,
             area_m2=round(local.area / math.cos(math.radians(tilt)), 3),
             footprint_area_m2=round(local.area, 3), roof_type=roof.kind,
             obstacle_area_m2=round(obstacle_area, 3), centroid_x=float(cx), centroid_y=float(cy),
-            centroid_z=round(cz, 3), polygon=roof.frame.polygon_to_world(local), **flags,
+            centroid_z=round(cz, 3), polygon=roof.frame.polygon_to_world(local) if world else local, **flags,
         ))
     return out
 
@@ -158,13 +160,35 @@ def terril_shadow_flags(
 def faces_truth(scene: Scene) -> list[FaceTruth]:
     """All faces of all buildings of the scene (buildings must have their ``cleabs``)."""
     faces: list[FaceTruth] = []
+    frames: list[Frame] = []
     shared: dict[int, tuple[list[RoofFaceGeom], list[tuple[str, Polygon]]]] = {}
     for b in scene.buildings:
         roof = b.roof
         if id(roof) not in shared:
             shared[id(roof)] = (roof.faces(), [(ob.kind, ob.local_polygon) for ob in roof.obstacles])
-        faces.extend(building_faces(b, *shared[id(roof)]))
-    return faces
+        mine = building_faces(b, *shared[id(roof)], world=False)
+        faces.extend(mine)
+        frames.extend([roof.frame] * len(mine))
+    world = _frames_to_world(np.array([f.polygon for f in faces], dtype=object), frames)
+    return [replace(f, polygon=w) for f, w in zip(faces, world, strict=True)]
+
+
+def _frames_to_world(polygons: np.ndarray, frames: list[Frame]) -> np.ndarray:
+    """``frames[k].polygon_to_world(polygons[k])`` for every k, in one pass over the coordinates
+    (the same arithmetic as shapely's ``affine_transform``, coordinate by coordinate)."""
+    if len(polygons) == 0:
+        return polygons
+    n = shapely.get_num_coordinates(polygons)
+    sc = np.array([f._sc for f in frames]).reshape(-1, 2)
+    s, c = np.repeat(sc[:, 0], n), np.repeat(sc[:, 1], n)
+    cx, cy = np.repeat([f.cx for f in frames], n), np.repeat([f.cy for f in frames], n)
+
+    def move(coords: np.ndarray) -> np.ndarray:
+        x, y = coords.T
+        return np.stack([s * x + c * y + cx, c * x + -s * y + cy]).T
+
+    out: np.ndarray = shapely.transform(polygons, move)
+    return out
 
 
 def scene_sun(scene: Scene) -> pd.DataFrame:
