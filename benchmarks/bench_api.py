@@ -1,7 +1,9 @@
 """Load test of the Layer API on loopback: start-up, memory, roof lookups, vector tiles and geocoding.
 
-Runs ``artois serve`` (uvicorn) in a subprocess on 127.0.0.1 and drives it with an async httpx client,
-bounded in request count and time. Prints p50/p95/p99 latencies, throughput and errors, then a table of
+Runs ``artois serve`` (uvicorn, ``--workers 2`` by default on 2 cores) in a subprocess on 127.0.0.1 and drives
+it with ``wrk`` (Debian package ``wrk``: a C load generator; a Lua script asks a list of URLs, each once, and
+prints wrk's p50/p95/p99), or with an async httpx client when wrk is absent (``--python-client``: on 2 cores
+that client costs more CPU per request than the server and becomes the bottleneck), bounded in request count and time. Prints p50/p95/p99 latencies, throughput and errors, then a table of
 issue 12's targets (figure, target, PASS/FAIL).
 
     python benchmarks/bench_api.py --data build/            # a built folder (artois build)
@@ -24,10 +26,10 @@ each asked once ("cold": never served before; read from the PMTiles archive, or 
 none — the file may sit in the OS page cache after being written), then cycled ("warm"); sizes are the
 bytes sent (gzip). Geocoding sends full addresses typed as people do (no accents, abbreviated, a typo,
 postcode instead of commune) at 8 concurrent.
+Memory is summed over the server's processes (uvicorn's supervisor and its workers).
 On a shared machine the HTTP figures mostly measure waiting for a core; the script ends with the
 server-side cost measured in-process (PMTiles reads, address searches, roof lookups), which contention
-inflates less. The async httpx client costs more CPU per request than the server on a 2-core machine, so
-when ``wrk`` is installed (Debian package ``wrk``) the same URLs are also replayed with it (p50/p90/p99).
+inflates less.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -258,36 +261,62 @@ async def run_load(base: str, urls: list[str], *, concurrency: int, total: int, 
             "kb_p95": pct(kb, 95), "kb_max": float(kb.max()) if len(kb) else float("nan")}
 
 
-def run_wrk(base: str, urls: list[str], *, concurrency: int, seconds: float, tmp: Path) -> dict:
-    """Same load with wrk (a C client using far less CPU than httpx), cycling over ``urls``."""
-    lua = tmp / "paths.lua"
-    paths = ",".join('"' + u.replace('"', "") + '"' for u in urls)
-    lua.write_text(
-        f"local paths = {{{paths}}}\nlocal i = 0\n"
-        "request = function()\n  i = (i % #paths) + 1\n"
-        "  return wrk.format('GET', paths[i], {['Accept-Encoding'] = 'gzip'})\nend\n"
-    )
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", str(lua), base],
-        capture_output=True, text=True, timeout=seconds + 30, check=True,
-    ).stdout
-    res: dict = {"n": 0, "rps": 0.0, "errors": 0, "statuses": {}, "p50": float("nan"), "p95": float("nan"),
-                 "p99": float("nan")}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
-            v = parts[1]
-            ms = float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
-            res[{"50%": "p50", "90%": "p90", "99%": "p99"}[parts[0]]] = ms
-        if "requests in" in line:
-            res["n"] = int(parts[0])
-        if line.startswith("Requests/sec"):
-            res["rps"] = float(parts[1])
-        if "Non-2xx" in line or "Socket errors" in line:
-            res["errors"] += sum(int(x.strip(",")) for x in parts if x.strip(",").isdigit())
-    res["p95"] = res.pop("p90")  # wrk prints p90, not p95: shown in the p95 column, marked
-    res["statuses"] = "wrk: p95 column is p90"
-    return res
+_WRK_LUA = """\
+local paths = {%(paths)s}
+local once = %(once)s
+local i, got = 0, 0
+request = function()
+  i = i + 1
+  return wrk.format('GET', paths[(i - 1) %% #paths + 1], {['Accept-Encoding'] = 'gzip'})
+end
+if once then
+  response = function(status, headers, body)
+    got = got + 1
+    if got == #paths then
+      io.write('WRK-ALL-ANSWERED\\n'); io.flush(); wrk.thread:stop()
+    end
+  end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK-RESULT %%d %%d %%d %%d %%d %%d %%d %%d %%d\\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status, e.timeout, latency.max))
+end
+"""
+
+
+def run_wrk(base: str, urls: list[str], *, concurrency: int, seconds: float, tmp: Path, once: bool = False) -> dict:
+    """Load ``base`` with wrk (a C client: far less CPU per request than a Python one on the same cores),
+    ``concurrency`` connections in a closed loop, one thread; p50/p95/p99 from wrk's latency histogram (Lua
+    ``done``). Cycles over ``urls`` for ``seconds``, or with ``once`` asks each URL once in order: the run is
+    stopped when as many responses as URLs have come back (the last up to ``concurrency - 1`` of them may be
+    repeats of the first URLs, asked by connections that had nothing left to ask)."""
+    lua = tmp / "wrk-paths.lua"
+    lua.write_text(_WRK_LUA % {"paths": ",".join('"' + u.replace('"', "") + '"' for u in urls),
+                               "once": "true" if once else "false"})
+    cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "--timeout", "30s", "-s", str(lua), base]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:  # wrk's main thread sleeps the whole duration: interrupt it once all came back
+        lines.append(line)
+        if line.startswith("WRK-ALL-ANSWERED"):
+            proc.send_signal(signal.SIGINT)
+    if proc.wait(timeout=seconds + 60) != 0:
+        raise SystemExit(f"wrk failed ({proc.returncode}):\n{''.join(lines)}")
+    fields = next(line.split()[1:] for line in lines if line.startswith("WRK-RESULT"))
+    n, duration_us, p50, p95, p99, socket_errors, status_errors, _, _ = (int(v) for v in fields)
+    return {"n": n, "wall_s": duration_us / 1e6, "rps": n / (duration_us / 1e6), "errors": socket_errors + status_errors,
+            "statuses": f"non-2xx/3xx {status_errors}", "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000}
+
+
+def bytes_sent(base: str, urls: list[str]) -> dict:
+    """Bytes of the bodies sent (gzip when the server compresses) for ``urls``, asked one after another
+    [KB]: p95 and max."""
+    with httpx.Client(base_url=base, timeout=60.0) as client:
+        kb = np.array([client.get(u, headers={"Accept-Encoding": "gzip"}).num_bytes_downloaded for u in urls]) / 1000
+    return {"kb_p95": float(np.percentile(kb, 95)), "kb_max": float(kb.max())}
 
 
 def show(name: str, r: dict, *, sizes: bool = False) -> None:
@@ -374,6 +403,23 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's supervisor and its worker processes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
 def stop(server: subprocess.Popen) -> None:
     server.terminate()
     try:
@@ -395,8 +441,10 @@ def main() -> int:
     ap.add_argument("--geocode-concurrency", type=int, default=8)
     ap.add_argument("--requests", type=int, default=3000, help="requests per scenario (bounded)")
     ap.add_argument("--max-seconds", type=float, default=40.0, help="time limit per scenario")
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    ap.add_argument("--wrk-seconds", type=float, default=10.0, help="also load with wrk (if installed) this long")
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                    help="uvicorn worker processes (artois serve --workers; default: 2, or 1 on one core)")
+    ap.add_argument("--python-client", action="store_true",
+                    help="load with the async httpx client even when wrk is installed")
     args = ap.parse_args()
     t_start = time.perf_counter()
 
@@ -405,6 +453,7 @@ def main() -> int:
         points, z16_urls, deeper_urls = targets(data, args.requests, seed=0)
         queries = geocode_queries(data, min(args.requests, 2000), seed=0)
         BuildFolder(data).addresses.unlink(missing_ok=True)
+        use_wrk = shutil.which("wrk") is not None and not args.python_client
         server, base, first_start, first_cpu = start_server(data, args.workers)
         stop(server)
         server, base, second_start, second_cpu = start_server(data, args.workers)
@@ -414,47 +463,47 @@ def main() -> int:
             n_bld = pyogrio.read_info(BuildFolder(data).rooftops, layer=rooftops.BUILDINGS.name)["features"]
             print(f"data: {data}  ({n_bld:,} buildings, {len(z16_urls)} z16 roof tiles with data, "
                   f"{len(queries)} addresses asked)  concurrency {args.concurrency} (geocoding "
-                  f"{args.geocode_concurrency}), uvicorn workers {args.workers}, cores {os.cpu_count()}, "
+                  f"{args.geocode_concurrency}), load generator {'wrk' if use_wrk else 'httpx (Python)'}, "
+                  f"uvicorn workers {args.workers}, cores {os.cpu_count()}, "
                   f"load average {os.getloadavg()[0]:.1f}")
             print(f"start-up: {first_start:.1f} s (first start, address index built; server CPU {first_cpu:.1f} s), "
                   f"{second_start:.1f} s (second start, index reused; server CPU {second_cpu:.1f} s)")
             roof_urls = [f"/api/roof?lon={lon:.7f}&lat={lat:.7f}" for lon, lat in points]
-            asyncio.run(run_load(base, roof_urls[:200], concurrency=args.concurrency, total=200, max_seconds=10))
-            r = asyncio.run(run_load(base, roof_urls, concurrency=args.concurrency, total=args.requests,
-                                     max_seconds=args.max_seconds))
+            tmp = Path(tmp_name)
+
+            def load(urls: list[str], concurrency: int) -> dict:
+                """Each URL asked once, ``concurrency`` connections in a closed loop."""
+                if use_wrk:
+                    return run_wrk(base, urls, concurrency=concurrency, seconds=args.max_seconds, tmp=tmp, once=True)
+                return asyncio.run(run_load(base, urls, concurrency=concurrency, total=len(urls),
+                                            max_seconds=args.max_seconds))
+
+            load(roof_urls[-200:], args.concurrency)  # warm-up: connections, imports, first queries
+            r = load(roof_urls[:args.requests], args.concurrency)
             show("roof lookup", r)
             figures["roof lookup p95"] = r["p95"]
             cold = z16_urls[:args.requests]
-            r = asyncio.run(run_load(base, cold, concurrency=args.concurrency, total=len(cold),
-                                     max_seconds=args.max_seconds))
+            r = {**load(cold, args.concurrency), **bytes_sent(base, cold)}
             show("z16 tile (cold, 1st hit)", r, sizes=True)
             figures["cold z16 tile p95"] = r["p95"]
             figures["cold z16 tile size p95 (gzip)"], figures["cold z16 tile size max (gzip)"] = r["kb_p95"], r["kb_max"]
-            show("z17-18 tiles (cold)", asyncio.run(run_load(
-                base, deeper_urls[:args.requests], concurrency=args.concurrency, total=args.requests,
-                max_seconds=args.max_seconds)), sizes=True)
-            cycled = [cold[i % len(cold)] for i in range(args.requests)]
-            r = asyncio.run(run_load(base, cycled, concurrency=args.concurrency, total=args.requests,
-                                     max_seconds=args.max_seconds))
-            show("z16 tile (warm)", r, sizes=True)
+            deeper = deeper_urls[:args.requests]
+            show("z17-18 tiles (cold)", {**load(deeper, args.concurrency), **bytes_sent(base, deeper)}, sizes=True)
+            r = load([cold[i % len(cold)] for i in range(args.requests)], args.concurrency)
+            show("z16 tile (warm)", r)
             figures["warm z16 tile p95"] = r["p95"]
             if queries:
                 urls = ["/api/geocode?" + str(httpx.QueryParams({"q": q, "limit": 5})) for q, _ in queries]
-                r = asyncio.run(run_load(base, urls, concurrency=args.geocode_concurrency, total=len(urls),
-                                         max_seconds=args.max_seconds))
+                r = load(urls, args.geocode_concurrency)
                 show("geocode (full addresses)", r)
                 figures["geocode p95"] = r["p95"]
                 found = asyncio.run(_found_share(base, queries[:200]))
                 print(f"geocode: the asked address first in {found:.0%} of 200 queries")
-            if shutil.which("wrk") and args.wrk_seconds > 0:
-                tmp = Path(tmp_name)
-                show("roof lookup [wrk]", run_wrk(base, roof_urls, concurrency=args.concurrency,
-                                                  seconds=args.wrk_seconds, tmp=tmp))
-                show("z16 tile warm [wrk]", run_wrk(base, cold, concurrency=args.concurrency,
-                                                    seconds=args.wrk_seconds, tmp=tmp))
-            rss, hwm = memory_mb(server.pid)
+            pids = process_tree(server.pid)
+            rss, hwm = (sum(m) for m in zip(*(memory_mb(p) for p in pids), strict=True))
             figures["server memory, peak resident"] = hwm
-            print(f"server memory: resident {rss:.0f} MB, peak {hwm:.0f} MB")
+            print(f"server memory ({len(pids)} processes: uvicorn's and its workers): resident {rss:.0f} MB, "
+                  f"sum of the processes' peaks {hwm:.0f} MB")
         finally:
             stop(server)
         in_process(data, cold, queries, points)
