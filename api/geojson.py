@@ -18,6 +18,11 @@ COORD_DECIMALS = 7
 
 def clean_value(value: Any) -> Any:
     """JSON-safe attribute value: NaN/inf → None, numpy scalars → Python."""
+    kind = type(value)  # fast paths for the Python values SQLite gives
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str or kind is int or value is None:
+        return value
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):

@@ -105,7 +105,8 @@ def _bounds(geom: shapely.Geometry) -> tuple[float, float, float, float]:
 
 
 def roof_at(catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
-    """The building under (lon, lat) [°] with its faces (best production first) and the weather source."""
+    """The building under (lon, lat) [°] with its faces (best production first) and the weather source: the
+    body of ``GET /api/roof`` (api.models.RoofResponse), JSON-ready."""
     buildings = catalog.collection(rooftops.BUILDINGS.name)
     fid, props, footprint = building_at(buildings, lon, lat)
     building = features_to_geojson(buildings, _one(fid, props, footprint))[0]
@@ -114,6 +115,8 @@ def roof_at(catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
         faces = roof_faces_of(catalog, str(props["building_id"]), footprint)
         faces_out = features_to_geojson(catalog.collection(rooftops.ROOF_FACES.name), faces)
         faces_out.sort(key=lambda f: -(f["properties"].get("production_kwh_yr") or 0.0))
+    for feature in (building, *faces_out):
+        feature["links"] = None  # as api.models.Feature renders it: the body is sent without a model pass
     return {"building": building, "faces": faces_out, "weather": weather_info(catalog, props),
             "data_quality": data_quality(props)}
 

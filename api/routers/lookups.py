@@ -21,6 +21,7 @@ from api.models import (
     StatsResponse,
     SuitabilityClassInfo,
 )
+from api.responses import FastJSONResponse
 from api.settings import Settings
 from geo import config
 from geo.roofs.classes import CLASSES
@@ -47,8 +48,9 @@ async def roof(
     catalog: Annotated[Catalog, Depends(get_catalog)],
     lon: Annotated[float, Query(ge=-180, le=180, description="longitude [°]", examples=[2.8327])],
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude [°]", examples=[50.4301])],
-) -> dict[str, Any]:
-    return services.roof_at(catalog, lon, lat)
+) -> FastJSONResponse:
+    # roof_at builds plain JSON-safe dicts: sent as they are, RoofResponse documents them (tests check the shape)
+    return FastJSONResponse(services.roof_at(catalog, lon, lat))
 
 
 async def address_index(
