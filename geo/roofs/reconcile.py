@@ -178,7 +178,7 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
         if outline.is_empty:
             part[:] = -math.inf
             continue
-        inside = shapely.contains_xy(outline, gx, gy)
+        inside = np.asarray(shapely.contains_xy(outline, gx, gy), dtype=bool)
         part[:] = (inside[rows, cols] * w[None, :]).sum(axis=1)
     return out
 
