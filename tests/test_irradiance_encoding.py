@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 X0, Y0 = 685000.0, 7038000.0
 SETTINGS = SolarSettings(distance_m=30.0, n_directions=16)
 #: Half the quantisation step of each band (rows), with float32 rounding of the decoded value.
-HALF_STEP = np.array([0.05] * 13 + [0.00005] * 2)[:, None] * (1 + 1e-4)
+HALF_STEP = np.array([0.05] + [0.25] * 12 + [0.0005] * 2)[:, None] * (1 + 1e-4)
 
 
 def _grid(shape: tuple[int, int] = (8, 8), res: float = 0.5) -> RasterGrid:
@@ -56,25 +56,26 @@ def _write(path: Path, bands: np.ndarray, grid: RasterGrid) -> Path:
 
 def test_stored_integers_and_physical_values_by_hand(tmp_path: Path) -> None:
     bands = np.full((15, 8, 8), np.nan, dtype=np.float32)
-    bands[:13, 2, 3] = [1234.56, 0.0, 0.04, 0.149, 0.151, 99.99, 150.0, 200.149, 180.0, 120.0, 60.0, 25.0, 12.3]
+    bands[:13, 2, 3] = [1234.56, 0.0, 0.2, 0.24, 0.26, 99.99, 150.0, 200.149, 180.0, 120.0, 60.0, 25.0, 12.3]
     bands[13:, 2, 3] = [0.123456, 1.0]  # shading loss, sky view factor
     bands[13:, 5, 5] = [0.0, 0.00004]
-    bands[:13, 5, 5] = 7000.0  # beyond what the kWh bands hold: clipped to 6553.4
+    bands[:13, 5, 5] = 7000.0  # beyond what the annual band holds: clipped to 6553.4 (a month holds 32,767)
     path = _write(tmp_path / "irr.tif", bands, _grid())
     with rasterio.open(path) as ds:
         assert ds.dtypes == ("uint16",) * 15 and ds.nodata == 65535
-        assert ds.scales == (0.1,) * 13 + (0.0001,) * 2 and ds.offsets == (0.0,) * 15
+        assert ds.scales == (0.1,) + (0.5,) * 12 + (0.001,) * 2 and ds.offsets == (0.0,) * 15
         stored = ds.read()
         # The documented recipe for rasterio users: stored × scale + offset, nodata masked.
         recipe = ds.read(masked=True) * np.array(ds.scales)[:, None, None] + np.array(ds.offsets)[:, None, None]
-    # 1234.56 -> 12346; 0.04 -> 0; 0.149 -> 1; 0.151 -> 2; 200.149 -> 2001; 0.123456 -> 1235 (nearest step)
-    assert stored[:, 2, 3].tolist() == [12346, 0, 0, 1, 2, 1000, 1500, 2001, 1800, 1200, 600, 250, 123, 1235, 10000]
-    assert stored[:, 5, 5].tolist() == [65534] * 13 + [0, 0]
+    # annual 1234.56 -> 12346 (0.1 steps); months in 0.5 steps: 0.2 -> 0; 0.24 -> 0; 0.26 -> 1; 99.99 -> 200;
+    # 200.149 -> 400; 12.3 -> 25; fractions in 0.001 steps: 0.123456 -> 123 (nearest step)
+    assert stored[:, 2, 3].tolist() == [12346, 0, 0, 0, 1, 200, 300, 400, 360, 240, 120, 50, 25, 123, 1000]
+    assert stored[:, 5, 5].tolist() == [65534] + [14000] * 12 + [0, 0]
     assert (stored[:, 0, 0] == 65535).all() and (stored == 65535).sum() == 15 * (64 - 2)
     like = read_raster_like(path)
     got = irradiance.read_irradiance(path, like)
     assert np.array_equal(np.isnan(got), np.isnan(bands))
-    assert got[0, 2, 3] == np.float32(1234.6) and got[14, 2, 3] == 1.0 and got[13, 2, 3] == np.float32(0.1235)
+    assert got[0, 2, 3] == np.float32(1234.6) and got[14, 2, 3] == 1.0 and got[13, 2, 3] == np.float32(0.123)
     assert got[0, 5, 5] == np.float32(6553.4) == np.float32(irradiance.ENCODINGS[0].max_value)
     assert np.allclose(recipe.filled(np.nan), got, equal_nan=True)
     inside = ~np.isnan(bands) & (bands < 6000)
@@ -96,7 +97,7 @@ def test_gdal_reads_physical_values(tmp_path: Path) -> None:
     bands[0, 1:7, 1:7] = 987.65
     bands[14, 1:7, 1:7] = 0.5123
     src = _write(tmp_path / "irr.tif", bands, _grid())
-    for b, expected in ((1, 987.7), (15, 0.5123)):
+    for b, expected in ((1, 987.7), (15, 0.512)):
         out = tmp_path / f"b{b}.tif"
         subprocess.run(["gdal_translate", "-q", "-b", str(b), "-unscale", "-ot", "Float32", str(src), str(out)],
                        check=True)

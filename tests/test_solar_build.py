@@ -92,8 +92,8 @@ def test_output_raster_follows_the_data_dictionary(tmp_path: Path, weather) -> N
                                 weather=weather, progress=False)
     with rasterio.open(out) as ds, rasterio.open(dsm) as src:
         assert ds.count == 15 and ds.dtypes[0] == "uint16" and ds.nodata == 65535
-        # physical = stored x scale + offset: 0.1 kWh/m² steps, 1/10,000 for the fractions
-        assert ds.scales == (0.1,) * 13 + (1e-4,) * 2 and ds.offsets == (0.0,) * 15
+        # physical = stored x scale + offset: 0.1 kWh/m²/yr, 0.5 kWh/m² a month, 1/1,000 for the fractions
+        assert ds.scales == (0.1,) + (0.5,) * 12 + (1e-3,) * 2 and ds.offsets == (0.0,) * 15
         assert ds.crs == src.crs and ds.transform == src.transform and ds.shape == src.shape
         assert ds.descriptions == BAND_NAMES
         assert ds.tags(1)["UNITS"] == "kWh/m2/yr" and ds.tags(14)["UNITS"] == "1"
@@ -109,7 +109,7 @@ def test_output_raster_follows_the_data_dictionary(tmp_path: Path, weather) -> N
     assert not b.mask[0, 20:40, 20:40].any()
     # the months add up to the year, within the 13 values' quantisation
     np.testing.assert_allclose(b[1:13].sum(axis=0)[~b.mask[0]], b[0][~b.mask[0]], rtol=1e-4,
-                               atol=13 * HALF_STEP[0, 0])
+                               atol=HALF_STEP[0, 0] + 12 * HALF_STEP[1, 0])
     assert 0 <= b[13].min() and b[13].max() <= 1 and 0 <= b[14].min() and b[14].max() <= 1
 
 

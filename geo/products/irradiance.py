@@ -9,14 +9,15 @@ the GeoTIFF band scale and offset, which GDAL, QGIS and rio-tiler's ``unscale`` 
 band   name                unit         scale       offset  what
 =====  ==================  ===========  ==========  ======  ===================================================
 1      annual_kwh_m2       kWh/m²/yr    0.1         0       annual global irradiation on the surface, shaded
-2–13   month_MM_kwh_m2     kWh/m²       0.1         0       the same per month, January first
-14     shading_loss        0–1          0.0001      0       share of the unshaded irradiation lost to the horizon
-15     sky_view_factor     0–1          0.0001      0       view factor from the surface to the visible sky
+2–13   month_MM_kwh_m2     kWh/m²       0.5         0       the same per month, January first
+14     shading_loss        0–1          0.001       0       share of the unshaded irradiation lost to the horizon
+15     sky_view_factor     0–1          0.001       0       view factor from the surface to the visible sky
 =====  ==================  ===========  ==========  ======  ===================================================
 
 The scale is the quantisation step: a stored value is the physical one rounded to the nearest step
-(error ≤ half a step: 0.05 kWh/m², 0.00005), and clipped to the range a band can hold
-(:meth:`BandEncoding.max_value`: 6,553.4 kWh/m², 6.5534 for the fractions, which are within 0–1).
+(error ≤ half a step: 0.05 kWh/m²/yr, 0.25 kWh/m² per month, 0.0005), and clipped to the range a band can
+hold (:meth:`BandEncoding.max_value`: 6,553.4 kWh/m²/yr, 32,767 kWh/m² per month, 65.534 for the fractions,
+which are within 0–1).
 :func:`encode` turns float bands into stored ones; the readers return physical values.
 
 Band descriptions are the names; each band also carries ``DESCRIPTION`` and ``UNITS`` tags.
@@ -71,12 +72,17 @@ SKY_VIEW_FACTOR = 14
 DTYPE = "uint16"
 #: Stored value of a pixel not computed (read back as NaN); the largest value of :data:`DTYPE`.
 NODATA = int(np.iinfo(DTYPE).max)
-#: Quantisation step of the irradiation bands [kWh/m² (per year for band 1)]: 0.1 kWh/m² is < 0.01 % of
-#: an annual value (~1,000 kWh/m²/yr) and ≤ 0.5 % of a December one (~20 kWh/m²), far below the
-#: weather's own uncertainty (a few %). Project choice 2026-11 (issue 11: ≤ 6 MB per km²).
+#: Quantisation step of the annual band [kWh/m²/yr]: 0.1 kWh/m²/yr is < 0.01 % of an annual value
+#: (~1,000 kWh/m²/yr). Project choice 2026-11 (issue 11: ≤ 6 MB per km²).
 KWH_STEP = 0.1
-#: Quantisation step of the 0–1 bands (shading loss, sky view factor): 1/10,000, i.e. 0.01 % point.
-FRACTION_STEP = 1e-4
+#: Quantisation step of the monthly bands [kWh/m²]: ± 0.25 kWh/m² per pixel, ≤ 1.3 % of a December value
+#: (~20 kWh/m²) and < 0.2 % of a June one, below the weather's own uncertainty (a few %); a roof face's
+#: monthly mean over its pixels carries no bias from it. The monthly bands are most of the file's bytes
+#: (the DSM's noise makes them differ pixel to pixel): at 0.1 kWh/m² the dense 2 × 2 km sample took
+#: 13.8 MB per km², at 0.5 kWh/m² 9.9 (COG with overviews, measured 2026-11-29).
+MONTH_KWH_STEP = 0.5
+#: Quantisation step of the 0–1 bands (shading loss, sky view factor): 1/1,000, i.e. 0.1 % point.
+FRACTION_STEP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,8 @@ class BandEncoding:
 
 
 #: The encoding of each band, in file order.
-ENCODINGS: tuple[BandEncoding, ...] = (BandEncoding(KWH_STEP),) * 13 + (BandEncoding(FRACTION_STEP),) * 2
+ENCODINGS: tuple[BandEncoding, ...] = ((BandEncoding(KWH_STEP),) + (BandEncoding(MONTH_KWH_STEP),) * 12
+                                      + (BandEncoding(FRACTION_STEP),) * 2)
 SCALES: tuple[float, ...] = tuple(e.scale for e in ENCODINGS)
 OFFSETS: tuple[float, ...] = tuple(e.offset for e in ENCODINGS)
 
