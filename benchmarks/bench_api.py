@@ -3,8 +3,9 @@
 Runs ``artois serve`` (uvicorn, ``--workers 2`` by default on 2 cores) in a subprocess on 127.0.0.1 and drives
 it with ``wrk`` (Debian package ``wrk``: a C load generator; a Lua script asks a list of URLs, each once, and
 prints wrk's p50/p95/p99), or with an async httpx client when wrk is absent (``--python-client``: on 2 cores
-that client costs more CPU per request than the server and becomes the bottleneck), bounded in request count and time. Prints p50/p95/p99 latencies, throughput and errors, then a table of
-issue 12's targets (figure, target, PASS/FAIL).
+that client costs more CPU per request than the server and becomes the bottleneck), bounded in request count
+and time. Prints p50/p95/p99 latencies, throughput and errors, then a table of issue 12's targets (figure,
+target, PASS/FAIL).
 
     python benchmarks/bench_api.py --data build/            # a built folder (artois build)
     python benchmarks/bench_api.py                          # the small sample, generated and built first
@@ -20,13 +21,13 @@ vector tiles (the ``tiles`` stage) and writes a synthetic BAN file in the real f
 
 Start-up is the time from launching the server to its first answer, at the first start (the address index
 is built) and at a second one (reused), with the CPU time the server used by then (which contention does not
-inflate). Memory is the server's peak resident set (VmHWM). Roof lookups hit points inside random buildings
+inflate). Memory is the sum of the peak resident sets (VmHWM) of the server's processes (uvicorn's
+supervisor and its workers). Roof lookups hit points inside random buildings
 (no response cache: every request queries the index); vector tiles are the z16 roof-face tiles holding data,
 each asked once ("cold": never served before; read from the PMTiles archive, or encoded when the build has
 none — the file may sit in the OS page cache after being written), then cycled ("warm"); sizes are the
 bytes sent (gzip). Geocoding sends full addresses typed as people do (no accents, abbreviated, a typo,
 postcode instead of commune) at 8 concurrent.
-Memory is summed over the server's processes (uvicorn's supervisor and its workers).
 On a shared machine the HTTP figures mostly measure waiting for a core; the script ends with the
 server-side cost measured in-process (PMTiles reads, address searches, roof lookups), which contention
 inflates less.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api import services
 from api.deps import get_catalog, get_settings
@@ -74,15 +74,17 @@ async def geocode(
                             examples=["12 bd emile basly lens"])],
     limit: Annotated[int, Query(ge=1, le=50, description="maximum number of results",
                                 examples=[5])] = config.GEOCODE_MAX_RESULTS,
-) -> GeocodeResponse:
+) -> Response:
     results = index.search(q, limit=limit)
     size = f"{index.size:,}".replace(",", "\u202f")  # French thousands separator
-    return GeocodeResponse(
+    body = GeocodeResponse(
         query=q, source=index.source,
         results=[GeocodeCandidate(**c.__dict__) for c in results],
         message=None if results else f"Aucune adresse ne correspond à « {q} » parmi les {size} adresses connues "
         f"({index.source}).",
     )
+    # serialised once here: returning the model would make FastAPI validate it a second time
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.post(
