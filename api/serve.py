@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from api.settings import Settings
+from geo.errors import ArtoisError, InputError
 
 log = logging.getLogger("artois.api")
 
@@ -19,27 +21,59 @@ def serve(*, data_dir: Path, host: str = "127.0.0.1", port: int = 8000, addresse
     """
     import uvicorn
 
-    from api.app import create_app
-
     settings = Settings(data_dir=Path(data_dir), addresses_path=addresses)
-    app = create_app(settings)
-    from api import services
+    if workers > 1:
+        # The app is checked (and the address index built) in a short-lived process: uvicorn's supervisor,
+        # which only watches the workers, would otherwise keep a whole app in memory for nothing.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-    catalog = app.state.catalog
-    index = catalog.cached("addresses", lambda: services.load_address_index(catalog, settings))
-    log.info("serving %s on http://%s:%d (layers: %s; geocoder: %d addresses from %s)", data_dir, host, port,
-             ", ".join(catalog.collections), index.size, index.source)
-    if workers > 1:  # uvicorn needs an import string to start several processes
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            error, summary = pool.submit(_prepare, settings).result()
+        if error is not None:
+            raise InputError(None, error)  # the message already names the file
+    else:
+        from api.app import create_app
+
+        app = create_app(settings)
+        summary = _summary(app, settings)
+    log.info("serving %s on http://%s:%d (%s)", data_dir, host, port, summary)
+    if workers > 1:
+        # uvicorn needs an import string to start several processes; its supervisor is exec'd afresh so that it
+        # holds only uvicorn (~30 MB) rather than this process's imports (geo, pandas: ~180 MB)
         import os
+        import sys
 
         os.environ["ARTOIS_DATA_DIR"] = str(Path(data_dir).resolve())
         if addresses is not None:
             os.environ["ARTOIS_ADDRESSES"] = str(Path(addresses).resolve())
-        uvicorn.run("api.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "api.serve:app_from_env", "--factory",
+                                  "--host", host, "--port", str(port), "--workers", str(workers),
+                                  "--log-level", "warning"])
     else:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
+
+
+def _summary(app: Any, settings: Settings) -> str:
+    """Loads the address index (built at the first start) and describes what the app serves."""
+    from api import services
+
+    catalog = app.state.catalog
+    index = catalog.cached("addresses", lambda: services.load_address_index(catalog, settings))
+    return f"layers: {', '.join(catalog.collections)}; geocoder: {index.size} addresses from {index.source}"
+
+
+def _prepare(settings: Settings) -> tuple[str | None, str]:
+    """(error message or None, summary): the app built once in a worker process (``serve(workers > 1)``)."""
+    from api.app import create_app
+
+    try:
+        return None, _summary(create_app(settings), settings)
+    except ArtoisError as exc:
+        return str(exc), ""
 
 
 def app_from_env() -> object:

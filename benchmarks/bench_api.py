@@ -405,7 +405,7 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 def process_tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (uvicorn's supervisor and its worker processes)."""
+    """``pid`` and its live descendants (uvicorn's supervisor and its worker processes)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -416,7 +416,8 @@ def process_tree(pid: int) -> list[int]:
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
-        out.append(p)
+        if "VmRSS" in Path(f"/proc/{p}/status").read_text():  # not a zombie
+            out.append(p)
         todo += children.get(p, [])
     return out
 
