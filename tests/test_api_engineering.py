@@ -67,10 +67,12 @@ def test_openapi_documents_every_route_with_examples(client: TestClient) -> None
         assert path in spec["paths"], path
 
 
-def test_serve_refuses_a_folder_without_layers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # 2: the app is checked in a separate process
+def test_serve_refuses_a_folder_without_layers(workers: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     from geo.cli import main
 
-    assert main(["serve", "--data", str(tmp_path)]) == 2
+    assert main(["serve", "--data", str(tmp_path), "--workers", workers]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("artois: error:") and "artois build" in err[0]
 
