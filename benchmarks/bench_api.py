@@ -280,7 +280,7 @@ if once then
 end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('WRK-RESULT %%d %%d %%d %%d %%d %%d %%d %%d %%d\\n', summary.requests, summary.duration,
+  io.write(string.format('WRK-RESULT' .. string.rep(' %%.1f', 9) .. '\\n', summary.requests, summary.duration,
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
     e.connect + e.read + e.write + e.timeout, e.status, e.timeout, latency.max))
 end
@@ -307,9 +307,10 @@ def run_wrk(base: str, urls: list[str], *, concurrency: int, seconds: float, tmp
     if proc.wait(timeout=seconds + 60) != 0:
         raise SystemExit(f"wrk failed ({proc.returncode}):\n{''.join(lines)}")
     fields = next(line.split()[1:] for line in lines if line.startswith("WRK-RESULT"))
-    n, duration_us, p50, p95, p99, socket_errors, status_errors, _, _ = (int(v) for v in fields)
-    return {"n": n, "wall_s": duration_us / 1e6, "rps": n / (duration_us / 1e6), "errors": socket_errors + status_errors,
-            "statuses": f"non-2xx/3xx {status_errors}", "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000}
+    n, duration_us, p50, p95, p99, socket_errors, status_errors, _, _ = (float(v) for v in fields)
+    return {"n": int(n), "wall_s": duration_us / 1e6, "rps": n / (duration_us / 1e6),
+            "errors": int(socket_errors + status_errors), "statuses": f"non-2xx/3xx {int(status_errors)}",
+            "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000}
 
 
 def bytes_sent(base: str, urls: list[str]) -> dict:
