@@ -985,6 +985,10 @@ ROW_STEP_MIN_M: Final = 0.07
 ROW_STEP_WINDOW_M: Final = 2.0
 ROW_MIN_SIGMAS: Final = 5.0
 ROW_MIN_HOUSE_M: Final = 3.5
+#: Rows are terraced houses one dwelling deep: a blob deeper than this (blocks of flats, courtyard
+#: blocks, sheds) is not cut into houses along its long axis [m]. Corons and town houses are 6-12 m deep.
+#: Project choice (2026-11).
+ROW_MAX_DEPTH_M: Final = 16.0
 #: A terraced row is built with houses of one width (corons: one plan repeated along the street):
 #: when ≥ ROW_MODULE_MIN_CUTS cuts all fall on the boundaries of n equal houses (each within
 #: ROW_MODULE_MAX_ERROR x w of its own boundary, median within ROW_MODULE_MEDIAN_ERROR x w, w the

@@ -235,7 +235,7 @@ def split_rows(blobs: gpd.GeoDataFrame, dsm: np.ndarray, transform: Affine, *,
     out_geoms: list[BaseGeometry] = []
     for bid, poly in zip(blobs["building_id"], blobs.geometry, strict=True):
         centre, e1, e2, length, width = _frame(poly)
-        cuts = _blob_cuts(str(bid), poly, dsm, transform, blobs.crs)
+        cuts = _blob_cuts(str(bid), poly, dsm, transform, blobs.crs) if width <= config.ROW_MAX_DEPTH_M else []
         if house_module:
             cuts = module_cuts(cuts, length)
         if not cuts:
