@@ -122,7 +122,7 @@ def encode(bands: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected {N_BANDS} bands, got shape {values.shape}")
     out = np.empty(values.shape, dtype=DTYPE)
     n = out[0].size
-    chunk = min(n, _ENCODE_CHUNK)
+    chunk = max(min(n, _ENCODE_CHUNK), 1)
     tmp = np.empty(chunk, dtype=np.float64)
     nan = np.empty(chunk, dtype=bool)
     flag = np.empty(chunk, dtype=DTYPE)
