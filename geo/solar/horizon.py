@@ -201,75 +201,45 @@ def horizon_schedule(
 # ---------------------------------------------------------------------------
 
 
-@numba.njit(parallel=True, cache=True, error_model="numpy")
-def _hmax(src, r0, r1, c0, c1, w):  # pragma: no cover - numba
-    """out[i, j] = max(src[r0 + i, c0 + j − w/2 : c0 + j + w/2]) (van Herk–Gil–Werman, O(1)/pixel)."""
-    h = w // 2
-    nr, nc = r1 - r0, c1 - c0
-    out = np.empty((nr, nc), dtype=np.float32)
-    n = nc + w - 1
-    for i in numba.prange(nr):
-        x = src[r0 + i, c0 - h : c0 - h + n]
-        g = np.empty(n, dtype=np.float32)
-        hh = np.empty(n, dtype=np.float32)
-        for start in range(0, n, w):
-            end = min(start + w, n)
-            g[start] = x[start]
-            for k in range(start + 1, end):
-                g[k] = max(g[k - 1], x[k])
-            hh[end - 1] = x[end - 1]
-            for k in range(end - 2, start - 1, -1):
-                hh[k] = max(hh[k + 1], x[k])
-        for j in range(nc):
-            out[i, j] = max(hh[j], g[j + w - 1])
-    return out
+@numba.njit(cache=True, error_model="numpy")
+def _max_step(src, dst, r0, r1, c0, c1, a, b, dr, dc):  # pragma: no cover - numba
+    """dst[r − dr, c − dc] = max of src over rows {r − a, r + b} × columns {c − a, c + b}, for r in [r0, r1),
+    c in [c0, c1).
 
-
-@numba.njit(parallel=True, cache=True, error_model="numpy")
-def _vmax(src, r0, r1, w, out):  # pragma: no cover - numba
-    """out[i, :] = max(src[r0 + i − w/2 : r0 + i + w/2, :]), in strips of 64 columns."""
-    h = w // 2
-    nr, ncols = r1 - r0, src.shape[1]
-    n = nr + w - 1
-    top = r0 - h
-    nstrips = (ncols + 63) // 64
-    for st in numba.prange(nstrips):
-        c0 = st * 64
-        c1 = min(c0 + 64, ncols)
-        wd = c1 - c0
-        g = np.empty((n, wd), dtype=np.float32)
-        hh = np.empty((n, wd), dtype=np.float32)
-        for start in range(0, n, w):
-            end = min(start + w, n)
-            for j in range(wd):
-                g[start, j] = src[top + start, c0 + j]
-            for k in range(start + 1, end):
-                for j in range(wd):
-                    g[k, j] = max(g[k - 1, j], src[top + k, c0 + j])
-            for j in range(wd):
-                hh[end - 1, j] = src[top + end - 1, c0 + j]
-            for k in range(end - 2, start - 1, -1):
-                for j in range(wd):
-                    hh[k, j] = max(hh[k + 1, j], src[top + k, c0 + j])
-        for i in range(nr):
-            for j in range(wd):
-                out[i, c0 + j] = max(hh[i, j], g[i + w - 1, j])
-
-
-def window_max(
-    zb: np.ndarray, r0: int, r1: int, c0: int, c1: int, w: int, out: np.ndarray | None = None
-) -> np.ndarray:
-    """Maximum of ``zb`` over the w × w window (offsets −w/2 … w/2 − 1) of each pixel of a block.
-
-    The block ``zb[r0:r1, c0:c1]`` must lie at least w/2 pixels inside ``zb``; the result goes to
-    ``out`` (float32, (r1 − r0, c1 − c0)) when given.
+    ``src`` and ``dst`` may be the same array (dr = dc = 0): each row's horizontal maxima are kept in a
+    ring of a + b + 1 rows, so rows are read before being overwritten. One pass, contiguous inner loops.
     """
-    h = w // 2
-    rows = _hmax(zb, r0 - h, r1 + h - 1, c0, c1, w)
-    if out is None:
-        out = np.empty((r1 - r0, c1 - c0), dtype=np.float32)
-    _vmax(rows, h, h + (r1 - r0), w, out)
-    return out
+    nc = c1 - c0
+    nring = a + b + 1
+    ring = np.empty((nring, nc), dtype=np.float32)
+    for x in range(r0 - a, r1 + b):
+        if x >= r0 + b:  # rows from r0 + b on are made in the loop below, just before they are needed
+            break
+        row = src[x]
+        h = ring[(x - (r0 - a)) % nring]
+        for j in range(nc):
+            h[j] = max(row[c0 + j - a], row[c0 + j + b])
+    for r in range(r0, r1):
+        x = r + b
+        row = src[x]
+        h = ring[(x - (r0 - a)) % nring]
+        for j in range(nc):
+            h[j] = max(row[c0 + j - a], row[c0 + j + b])
+        lo = ring[(r - a - (r0 - a)) % nring]
+        out = dst[r - dr]
+        for j in range(nc):
+            out[c0 - dc + j] = max(lo[j], h[j])
+
+
+def _chain_extents(schedule: HorizonSchedule) -> list[int]:
+    """Margin [px] around the computed block over which each level is made: its reach, or more when
+    the next level is made from it (level λ ≥ 2 is the maximum of level λ − 1 at offsets ±2^(λ−2))."""
+    n = schedule.n_levels
+    ext = [0] * n
+    for lam in range(n - 1, 0, -1):
+        up = ext[lam + 1] + 2 ** (lam - 1) if lam + 1 < n else 0
+        ext[lam] = max(int(schedule.reach[lam]), up)
+    return ext
 
 
 @dataclass(frozen=True)
@@ -288,6 +258,66 @@ class Pyramid:
     r0: np.ndarray
     c0: np.ndarray
 
+    def level(self, lam: int) -> np.ndarray:
+        """Level ``lam`` as a 2-D view of :attr:`buf` (rows ``r0[lam]``…, columns ``c0[lam]``… of the padded grid)."""
+        o, nr, nc = int(self.offset[lam]), int(self.nrows[lam]), int(self.ncols[lam])
+        return self.buf[o : o + nr * nc].reshape(nr, nc)
+
+
+def _pyramid_layout(shape: tuple[int, int], schedule: HorizonSchedule, pad: int) -> Pyramid:
+    """An unfilled :class:`Pyramid` for a padded block of ``shape`` (margin ``pad``)."""
+    rows, cols = shape
+    core_r, core_c = rows - 2 * pad, cols - 2 * pad
+    offs, ncs, nrs, r0s, c0s = [], [], [], [], []
+    total = 0
+    for lam in range(schedule.n_levels):
+        rch = int(schedule.reach[lam])
+        if lam == 0:
+            nr, nc, r0, c0 = rows, cols, 0, 0
+        elif rch > 0:
+            nr, nc, r0, c0 = core_r + 2 * rch, core_c + 2 * rch, pad - rch, pad - rch
+        else:  # a level no sample uses
+            nr, nc, r0, c0 = 0, 1, 0, 0
+        offs.append(total)
+        nrs.append(nr)
+        ncs.append(nc)
+        r0s.append(r0)
+        c0s.append(c0)
+        total += nr * nc
+    as64 = lambda v: np.asarray(v, dtype=np.int64)  # noqa: E731
+    return Pyramid(np.empty(total, dtype=np.float32), as64(offs), as64(ncs), as64(nrs), as64(r0s), as64(c0s))
+
+
+def _fill_levels(pyr: Pyramid, schedule: HorizonSchedule, pad: int) -> None:
+    """Make levels 1… of ``pyr`` from its level 0 (exact: maxima of maxima).
+
+    Level 1 is the maximum over offsets {−1, 0}²; level λ ≥ 2 that of level λ − 1 over offsets
+    {−2^(λ−2), 2^(λ−2)}², whose windows tile level λ's. The chain runs in one scratch array of the
+    padded block's size, each level over :func:`_chain_extents` (what it and the next levels read),
+    and each used level is copied out over its reach; the last level is written straight into ``buf``.
+    """
+    n = schedule.n_levels
+    if n < 2:
+        return
+    zb = pyr.level(0)
+    rows, cols = zb.shape
+    core_r, core_c = rows - 2 * pad, cols - 2 * pad
+    ext = _chain_extents(schedule)
+    scratch = np.empty((rows, cols), dtype=np.float32) if n > 2 else zb
+    src = zb
+    for lam in range(1, n):
+        a, b = (1, 0) if lam == 1 else (2 ** (lam - 2), 2 ** (lam - 2))
+        e = ext[lam]
+        r0, r1, c0, c1 = pad - e, pad + core_r + e, pad - e, pad + core_c + e
+        if lam == n - 1:  # the last level: straight into its place in buf
+            _max_step(src, pyr.level(lam), r0, r1, c0, c1, a, b, r0, c0)
+            break
+        _max_step(src, scratch, r0, r1, c0, c1, a, b, 0, 0)
+        src = scratch
+        if pyr.nrows[lam]:
+            lr, lc = int(pyr.r0[lam]), int(pyr.c0[lam])
+            pyr.level(lam)[...] = scratch[lr : lr + int(pyr.nrows[lam]), lc : lc + int(pyr.ncols[lam])]
+
 
 def build_pyramid(zb: np.ndarray, schedule: HorizonSchedule, pad: int) -> Pyramid:
     """Max-filter pyramid of a padded DSM block (NaN already replaced by :data:`LOW`).
@@ -301,32 +331,19 @@ def build_pyramid(zb: np.ndarray, schedule: HorizonSchedule, pad: int) -> Pyrami
     pad
         The margin [px] (≥ ``schedule.pad``).
     """
-    rows, cols = zb.shape
-    core_r, core_c = rows - 2 * pad, cols - 2 * pad
-    offs, ncs, nrs, r0s, c0s = [], [], [], [], []
-    total = 0
-    for lam in range(schedule.n_levels):
-        rch = int(schedule.reach[lam])
-        if lam == 0:
-            nr, nc, r0 = rows, cols, 0
-        elif rch > 0:
-            nr, nc, r0 = core_r + 2 * rch, core_c + 2 * rch, pad - rch
-        else:  # a level no sample uses
-            nr, nc, r0 = 0, 1, 0
-        offs.append(total)
-        nrs.append(nr)
-        ncs.append(nc)
-        r0s.append(r0)
-        c0s.append(r0)
-        total += nr * nc
-    buf = np.empty(total, dtype=np.float32)
-    buf[: zb.size] = zb.ravel()
-    for lam in range(1, schedule.n_levels):
-        if nrs[lam]:
-            view = buf[offs[lam] : offs[lam] + nrs[lam] * ncs[lam]].reshape(nrs[lam], ncs[lam])
-            window_max(zb, r0s[lam], r0s[lam] + nrs[lam], c0s[lam], c0s[lam] + ncs[lam], 2**lam, out=view)
-    as64 = lambda v: np.asarray(v, dtype=np.int64)  # noqa: E731
-    return Pyramid(buf, as64(offs), as64(ncs), as64(nrs), as64(r0s), as64(c0s))
+    pyr = _pyramid_layout(zb.shape, schedule, pad)
+    pyr.level(0)[...] = zb
+    _fill_levels(pyr, schedule, pad)
+    return pyr
+
+
+def dsm_pyramid(z: np.ndarray, r0: int, r1: int, c0: int, c1: int, schedule: HorizonSchedule, pad: int) -> Pyramid:
+    """:func:`build_pyramid` of ``padded_block(z, r0, r1, c0, c1, pad)``, the padded block made in place
+    (no copy of it besides the pyramid's level 0)."""
+    pyr = _pyramid_layout((r1 - r0 + 2 * pad, c1 - c0 + 2 * pad), schedule, pad)
+    padded_block(z, r0, r1, c0, c1, pad, out=pyr.level(0))
+    _fill_levels(pyr, schedule, pad)
+    return pyr
 
 
 # ---------------------------------------------------------------------------
@@ -388,16 +405,36 @@ def _horizon_block(
     return out
 
 
-def padded_block(z: np.ndarray, r0: int, r1: int, c0: int, c1: int, pad: int) -> np.ndarray:
-    """float32 copy of ``z[r0 − pad : r1 + pad, c0 − pad : c1 + pad]``, :data:`LOW` outside and for NaN."""
+def padded_block(z: np.ndarray, r0: int, r1: int, c0: int, c1: int, pad: int,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """float32 copy of ``z[r0 − pad : r1 + pad, c0 − pad : c1 + pad]``, :data:`LOW` outside and for NaN
+    (into ``out`` when given)."""
     rows, cols = z.shape
-    zb = np.full((r1 - r0 + 2 * pad, c1 - c0 + 2 * pad), LOW, dtype=np.float32)
+    shape = (r1 - r0 + 2 * pad, c1 - c0 + 2 * pad)
+    zb = np.empty(shape, dtype=np.float32) if out is None else out
+    if zb.shape != shape:
+        raise ValueError(f"out has shape {zb.shape}, not {shape}")
     sr0, sr1 = max(r0 - pad, 0), min(r1 + pad, rows)
     sc0, sc1 = max(c0 - pad, 0), min(c1 + pad, cols)
-    block = z[sr0:sr1, sc0:sc1].astype(np.float32)
-    block[~np.isfinite(block)] = LOW
-    zb[sr0 - (r0 - pad) : sr1 - (r0 - pad), sc0 - (c0 - pad) : sc1 - (c0 - pad)] = block
+    tr0, tc0 = sr0 - (r0 - pad), sc0 - (c0 - pad)
+    tr1, tc1 = tr0 + max(sr1 - sr0, 0), tc0 + max(sc1 - sc0, 0)
+    # The ring outside the DSM, then the DSM's values (NaN and ±inf → LOW).
+    zb[:tr0] = LOW
+    zb[tr1:] = LOW
+    zb[tr0:tr1, :tc0] = LOW
+    zb[tr0:tr1, tc1:] = LOW
+    inner = zb[tr0:tr1, tc0:tc1]
+    _copy_finite(np.asarray(z)[sr0:sr1, sc0:sc1], inner)
     return zb
+
+
+def _copy_finite(src: np.ndarray, dst: np.ndarray) -> None:
+    """dst = src as float32, :data:`LOW` where not finite, in row strips (no whole-array temporaries)."""
+    step = max(1, (1 << 18) // max(dst.shape[1], 1))
+    for i in range(0, dst.shape[0], step):
+        d = dst[i : i + step]
+        np.copyto(d, src[i : i + step], casting="unsafe")
+        d[~np.isfinite(d)] = LOW
 
 
 def horizon_angles(
@@ -429,10 +466,9 @@ def horizon_angles(
     sched = horizon_schedule(n_directions, distance_m, res_m, near_px=near_px, samples_per_octave=samples_per_octave)
     rows, cols = z.shape
     pad = sched.pad
-    zb = padded_block(np.asarray(z), 0, rows, 0, cols, pad)
-    pyr = build_pyramid(zb, sched, pad)
+    pyr = dsm_pyramid(np.asarray(z), 0, rows, 0, cols, sched, pad)
     t = _horizon_block(
-        pyr.buf, pyr.offset, pyr.ncols, pyr.r0, pyr.c0, zb.shape[1], pad, rows, cols,
+        pyr.buf, pyr.offset, pyr.ncols, pyr.r0, pyr.c0, int(pyr.ncols[0]), pad, rows, cols,
         sched.ptr, sched.level, sched.dr, sched.dc, sched.weight, sched.axis, sched.inv_dist, 8,
     )
     return np.degrees(np.arctan(t)).astype(np.float32)

@@ -34,7 +34,7 @@ from rasterio.crs import CRS
 
 from geo import config
 from geo.errors import InputError
-from geo.solar.horizon import band_horizon, build_pyramid, horizon_schedule, padded_block
+from geo.solar.horizon import band_horizon, dsm_pyramid, horizon_schedule
 from geo.solar.sky import SkyBins, bin_sky
 from geo.solar.surface import surface_normals, tilt_azimuth
 from geo.types import Raster, Weather
@@ -355,9 +355,7 @@ def compute_irradiance(
     sched = horizon_schedule(settings.n_directions, settings.distance_m, res,
                              near_px=settings.near_px, samples_per_octave=settings.samples_per_octave)
     pad = sched.pad
-    zb = padded_block(z, r0, r1, c0, c1, pad)
-    pyr = build_pyramid(zb, sched, pad)
-    del zb
+    pyr = dsm_pyramid(z, r0, r1, c0, c1, sched, pad)
     sky = sky or bin_sky(weather, bin_minutes=settings.bin_minutes, month_parts=settings.month_parts)
     bins = _bin_arrays(sky, sched.n_dir)
     phi = np.radians(sched.azimuth_deg)
