@@ -170,3 +170,36 @@ def test_square_pixel_tolerance_both_sides(tmp_path: Path, height_m: float, acce
     else:
         with pytest.raises(InputError, match=r"dsm.tif: pixels of 2.5 x .* m are not square .*gdalwarp -tr 2.5 2.5"):
             read_raster(path)
+
+
+def test_overlapping_files_mosaic_as_rasterio_merge(tmp_path: Path) -> None:
+    """Files on one grid, overlapping, with nodata (declared or not), NaN and another nodata value: the
+    mosaic is rasterio.merge's (first file with data wins), nodata of any file → NaN."""
+    import rasterio.merge
+
+    rng = np.random.default_rng(11)
+    specs = [  # (col offset, row offset [px] on a 10 m grid, shape, nodata)
+        (0, 0, (40, 50), -9999.0), (30, 20, (45, 40), -9999.0), (-10, 35, (30, 30), None), (20, -5, (20, 25), -1.0),
+    ]
+    paths = []
+    for n, (c, r, shape, nodata) in enumerate(specs):
+        arr = rng.uniform(10.0, 60.0, size=shape).astype(np.float32)
+        arr[rng.random(shape) < 0.2] = -9999.0  # nodata where declared, a plain value in the file without one
+        arr[rng.random(shape) < 0.05] = np.nan
+        arr[0, :3] = -1.0
+        tr = Affine(RES, 0, X0 + c * RES, 0, -RES, Y1 - r * RES)
+        paths.append(write_geotiff(tmp_path / f"t{n}.tif", arr, transform=tr, crs="EPSG:2154", nodata=nodata))
+    bounds = (X0 - 50.0, Y1 - 700.0, X0 + 600.0, Y1 + 30.0)
+    out = read_raster(paths, bounds=bounds)
+    srcs = [rasterio.open(p) for p in paths]
+    try:
+        ref, ref_tr = rasterio.merge.merge(srcs, bounds=bounds, res=RES, nodata=np.nan, dtype="float32", indexes=[1])
+    finally:
+        for s in srcs:
+            s.close()
+    expected = ref[0]
+    for v in (-9999.0, -1.0):
+        expected[expected == np.float32(v)] = np.nan
+    assert out.transform == ref_tr
+    assert np.array_equal(out.data, expected, equal_nan=True)
+    assert np.isnan(out.data).any() and np.isfinite(out.data).any()

@@ -191,20 +191,58 @@ def read_raster(
         x1 = gt.c + np.ceil((read_bounds[2] - gt.c) / res0 - 1e-9) * res0
         y0 = gt.f - np.ceil((gt.f - read_bounds[1]) / res0 - 1e-9) * res0
         try:
-            data, transform = rasterio.merge.merge(
-                datasets, bounds=(x0, y0, x1, y1), res=res0, nodata=np.nan, dtype="float32", indexes=[1],
-                resampling=rasterio.enums.Resampling.nearest,
-            )
+            aligned = _mosaic_on_grid(datasets, (x0, y0, x1, y1), res0)
+            if aligned is not None:
+                out, transform = aligned
+            else:
+                data, transform = rasterio.merge.merge(
+                    datasets, bounds=(x0, y0, x1, y1), res=res0, nodata=np.nan, dtype="float32", indexes=[1],
+                    resampling=rasterio.enums.Resampling.nearest,
+                )
+                out = data[0].astype(np.float32, copy=False)
         except RasterioError as exc:
             raise InputError(paths[0], f"cannot mosaic ({str(exc).splitlines()[0]})") from exc
-        out = data[0].astype(np.float32, copy=False)
-        for ds in datasets:  # nodata declared in the files -> NaN (merge only masks it)
-            if ds.nodata is not None and not np.isnan(ds.nodata):
-                out[out == np.float32(ds.nodata)] = np.nan
+        # Nodata declared in the files -> NaN (merge only masks it), each value once.
+        for nd in dict.fromkeys(np.float32(ds.nodata) for ds in datasets
+                                if ds.nodata is not None and not np.isnan(ds.nodata)):
+            out[out == nd] = np.nan
         return Raster(out, transform, crs0, tuple(str(p) for p in paths))
     finally:
         for ds in [*datasets, *opened]:
             ds.close()
+
+
+def _mosaic_on_grid(datasets: Sequence[rasterio.io.DatasetReader], bounds: Bounds,
+                    res: float) -> tuple[np.ndarray, Affine] | None:
+    """What ``rasterio.merge.merge(datasets, bounds=bounds, res=res, nodata=NaN, dtype="float32", indexes=[1])``
+    returns (band 1; the first file with data wins, its nodata mask as GDAL gives it), for float32 files
+    whose pixels lie exactly on the output grid: each file's window is read once, straight into the
+    output (no resampling, no temporaries of the output's size). None when a file is not such a file.
+    """
+    x0, y0, x1, y1 = bounds
+    width, height = int(round((x1 - x0) / res)), int(round((y1 - y0) / res))
+    transform = Affine.translation(x0, y1) @ Affine.scale(res, -res)
+    parts = []
+    for ds in datasets:
+        t = ds.transform
+        if type(ds) is not rasterio.io.DatasetReader or ds.dtypes[0] != "float32" or t.a != res or t.e != -res:
+            return None
+        fc, fr = (t.c - x0) / res, (y1 - t.f) / res
+        c, r = int(round(fc)), int(round(fr))
+        if abs(fc - c) > 1e-6 or abs(fr - r) > 1e-6:
+            return None
+        oc0, or0 = max(c, 0), max(r, 0)
+        oc1, or1 = min(c + ds.width, width), min(r + ds.height, height)
+        if oc1 > oc0 and or1 > or0:
+            parts.append((ds, or0, or1, oc0, oc1, r, c))
+    out = np.full((height, width), np.nan, dtype=np.float32)
+    for ds, or0, or1, oc0, oc1, r, c in parts:
+        data = ds.read(1, window=rasterio.windows.Window(oc0 - c, or0 - r, oc1 - oc0, or1 - or0), masked=True)
+        region = out[or0:or1, oc0:oc1]
+        take = np.isnan(region)
+        take &= ~np.ma.getmaskarray(data)
+        np.copyto(region, np.ma.getdata(data), where=take)
+    return out, transform
 
 
 def _union_bounds(bounds: Iterable[Sequence[float]]) -> Bounds:
