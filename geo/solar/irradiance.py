@@ -253,6 +253,20 @@ def _run_rows(
                          out_month, out_annual, out_unshaded, out_svf)
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _nan_where_invalid(valid, month, annual, unshaded, svf):  # pragma: no cover - numba
+    """NaN in every output at the pixels not computed (``valid`` False)."""
+    nan = np.float32(np.nan)
+    for i in range(valid.shape[0]):
+        for j in range(valid.shape[1]):
+            if not valid[i, j]:
+                annual[i, j] = nan
+                unshaded[i, j] = nan
+                svf[i, j] = nan
+                for m in range(month.shape[0]):
+                    month[m, i, j] = nan
+
+
 # ---------------------------------------------------------------------------
 # Python API
 # ---------------------------------------------------------------------------
@@ -363,10 +377,14 @@ def compute_irradiance(
     core_nrm = np.ascontiguousarray(normals[:, i0:i1, j0:j1].astype(np.float32))
     del normals
     cr, ccn = r1 - r0, c1 - c0
-    o_month = np.full((12, cr, ccn), np.nan, dtype=np.float32)
-    o_annual = np.full((cr, ccn), np.nan, dtype=np.float32)
-    o_unsh = np.full((cr, ccn), np.nan, dtype=np.float32)
-    o_svf = np.full((cr, ccn), np.nan, dtype=np.float32)
+    whole = (i0, i1, j0, j1) == (0, rows, 0, cols)
+    if whole:  # the kernel writes the results in place
+        o_month, o_annual, o_unsh, o_svf = monthly, annual, unshaded, svf
+    else:
+        o_month = np.full((12, cr, ccn), np.nan, dtype=np.float32)
+        o_annual = np.full((cr, ccn), np.nan, dtype=np.float32)
+        o_unsh = np.full((cr, ccn), np.nan, dtype=np.float32)
+        o_svf = np.full((cr, ccn), np.nan, dtype=np.float32)
     kwh = 1.0 / 1000.0
     for a in range(0, cr, chunk_rows):
         b = min(a + chunk_rows, cr)
@@ -383,14 +401,12 @@ def compute_irradiance(
         )
         if progress is not None:
             progress(b, cr)
-    inv = ~core_valid
-    for arr in (o_annual, o_unsh, o_svf):
-        arr[inv] = np.nan
-    o_month[:, inv] = np.nan
-    monthly[:, i0:i1, j0:j1] = o_month
-    annual[i0:i1, j0:j1] = o_annual
-    unshaded[i0:i1, j0:j1] = o_unsh
-    svf[i0:i1, j0:j1] = o_svf
+    _nan_where_invalid(core_valid, o_month, o_annual, o_unsh, o_svf)
+    if not whole:
+        monthly[:, i0:i1, j0:j1] = o_month
+        annual[i0:i1, j0:j1] = o_annual
+        unshaded[i0:i1, j0:j1] = o_unsh
+        svf[i0:i1, j0:j1] = o_svf
     with np.errstate(invalid="ignore", divide="ignore"):
         loss = np.where(unshaded > 0, 1.0 - annual / unshaded, 0.0)
     loss = np.where(np.isfinite(annual), np.clip(loss, 0.0, 1.0), np.nan).astype(np.float32)
