@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 
 
@@ -23,21 +26,33 @@ def surface_normals(z: np.ndarray, res_m: float) -> np.ndarray:
         float64 (3, rows, cols): components (east, north, up) of the upward unit normal; NaN on
         the outer ring and wherever the 3×3 neighbourhood holds nodata.
     """
-    z = np.asarray(z, dtype=np.float64)
+    z = np.asarray(z)
+    if z.dtype not in (np.float32, np.float64):
+        z = z.astype(np.float64)
     rows, cols = z.shape
     out = np.full((3, rows, cols), np.nan)
     if rows < 3 or cols < 3:
         return out
-    nw, n, ne = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
-    w, e = z[1:-1, :-2], z[1:-1, 2:]
-    sw, s, se = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    dz_dx = ((ne + 2 * e + se) - (nw + 2 * w + sw)) / (8.0 * res_m)  # towards east
-    dz_dy = ((nw + 2 * n + ne) - (sw + 2 * s + se)) / (8.0 * res_m)  # towards north (row − 1)
-    norm = np.sqrt(dz_dx**2 + dz_dy**2 + 1.0)
-    out[0, 1:-1, 1:-1] = -dz_dx / norm
-    out[1, 1:-1, 1:-1] = -dz_dy / norm
-    out[2, 1:-1, 1:-1] = 1.0 / norm
+    _horn(z, 8.0 * res_m, out)
     return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _horn(z, scale, out):  # pragma: no cover - numba
+    """Horn's normals of the inner pixels into ``out`` (float64 arithmetic, numpy's order of operations:
+    no fast-math, so the same values as the array expressions)."""
+    rows, cols = z.shape
+    for i in range(1, rows - 1):
+        for j in range(1, cols - 1):
+            nw, n, ne = np.float64(z[i - 1, j - 1]), np.float64(z[i - 1, j]), np.float64(z[i - 1, j + 1])
+            w, e = np.float64(z[i, j - 1]), np.float64(z[i, j + 1])
+            sw, s, se = np.float64(z[i + 1, j - 1]), np.float64(z[i + 1, j]), np.float64(z[i + 1, j + 1])
+            dz_dx = ((ne + 2.0 * e + se) - (nw + 2.0 * w + sw)) / scale  # towards east
+            dz_dy = ((nw + 2.0 * n + ne) - (sw + 2.0 * s + se)) / scale  # towards north (row − 1)
+            norm = math.sqrt(dz_dx * dz_dx + dz_dy * dz_dy + 1.0)
+            out[0, i, j] = -dz_dx / norm
+            out[1, i, j] = -dz_dy / norm
+            out[2, i, j] = 1.0 / norm
 
 
 def tilt_azimuth(normals: np.ndarray, *, flat_tilt_deg: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
