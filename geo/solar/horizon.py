@@ -202,33 +202,44 @@ def horizon_schedule(
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _max_step(src, dst, r0, r1, c0, c1, a, b, dr, dc):  # pragma: no cover - numba
-    """dst[r − dr, c − dc] = max of src over rows {r − a, r + b} × columns {c − a, c + b}, for r in [r0, r1),
-    c in [c0, c1).
+def _chain_rows(zb, n, sh_a, sh_b, e_r0, e_r1, e_c0, e_c1, ring, tmp,
+                buf, lev_off, lev_nc, lev_r0, lev_c0, lev_nr):  # pragma: no cover - numba
+    """Levels 1 … n − 1 of the pyramid of ``zb``, row by row in one pass over ``zb``.
 
-    ``src`` and ``dst`` may be the same array (dr = dc = 0): each row's horizontal maxima are kept in a
-    ring of a + b + 1 rows, so rows are read before being overwritten. One pass, contiguous inner loops.
+    Level λ, row r, column c = max of level λ − 1 over rows {r − a, r + b} × columns {c − a, c + b}
+    (a, b = ``sh_a[λ]``, ``sh_b[λ]``), made over rows ``e_r0[λ]:e_r1[λ]`` and columns
+    ``e_c0[λ]:e_c1[λ]`` of the padded grid. Each level keeps its last a + b + 1 rows of horizontal
+    maxima in ``ring[λ]``; as soon as a row of level λ − 1 is made, the row of level λ it completes is
+    made (in ``tmp[λ]``) and stored in ``buf`` when within the level's extent. Memory traffic: ``zb``
+    read once, the levels written once.
     """
-    nc = c1 - c0
-    nring = a + b + 1
-    ring = np.empty((nring, nc), dtype=np.float32)
-    for x in range(r0 - a, r1 + b):
-        if x >= r0 + b:  # rows from r0 + b on are made in the loop below, just before they are needed
-            break
-        row = src[x]
-        h = ring[(x - (r0 - a)) % nring]
-        for j in range(nc):
-            h[j] = max(row[c0 + j - a], row[c0 + j + b])
-    for r in range(r0, r1):
-        x = r + b
-        row = src[x]
-        h = ring[(x - (r0 - a)) % nring]
-        for j in range(nc):
-            h[j] = max(row[c0 + j - a], row[c0 + j + b])
-        lo = ring[(r - a - (r0 - a)) % nring]
-        out = dst[r - dr]
-        for j in range(nc):
-            out[c0 - dc + j] = max(lo[j], h[j])
+    for x0 in range(zb.shape[0]):
+        src = zb[x0]
+        x = x0
+        for lam in range(1, n):
+            a, b = sh_a[lam], sh_b[lam]
+            if x < e_r0[lam] - a or x >= e_r1[lam] + b:
+                break
+            c0, c1 = e_c0[lam], e_c1[lam]
+            nring = a + b + 1
+            h = ring[lam, (x - e_r0[lam] + a) % nring]
+            for c in range(c0, c1):
+                h[c] = max(src[c - a], src[c + b])
+            r = x - b
+            if r < e_r0[lam]:
+                break
+            lo = ring[lam, (r - e_r0[lam]) % nring]
+            out = tmp[lam]
+            for c in range(c0, c1):
+                out[c] = max(lo[c], h[c])
+            if lev_r0[lam] <= r < lev_r0[lam] + lev_nr[lam]:
+                lc0 = lev_c0[lam]
+                base = lev_off[lam] + (r - lev_r0[lam]) * lev_nc[lam]
+                dst = buf[base : base + lev_nc[lam]]
+                for c in range(lev_nc[lam]):
+                    dst[c] = out[lc0 + c]
+            src = out
+            x = r
 
 
 def _chain_extents(schedule: HorizonSchedule) -> list[int]:
@@ -292,9 +303,8 @@ def _fill_levels(pyr: Pyramid, schedule: HorizonSchedule, pad: int) -> None:
     """Make levels 1… of ``pyr`` from its level 0 (exact: maxima of maxima).
 
     Level 1 is the maximum over offsets {−1, 0}²; level λ ≥ 2 that of level λ − 1 over offsets
-    {−2^(λ−2), 2^(λ−2)}², whose windows tile level λ's. The chain runs in one scratch array of the
-    padded block's size, each level over :func:`_chain_extents` (what it and the next levels read),
-    and each used level is copied out over its reach; the last level is written straight into ``buf``.
+    {−2^(λ−2), 2^(λ−2)}², whose windows tile level λ's. Each level is made over
+    :func:`_chain_extents` (what it and the next levels read) by :func:`_chain_rows`, in one pass.
     """
     n = schedule.n_levels
     if n < 2:
@@ -303,20 +313,13 @@ def _fill_levels(pyr: Pyramid, schedule: HorizonSchedule, pad: int) -> None:
     rows, cols = zb.shape
     core_r, core_c = rows - 2 * pad, cols - 2 * pad
     ext = _chain_extents(schedule)
-    scratch = np.empty((rows, cols), dtype=np.float32) if n > 2 else zb
-    src = zb
-    for lam in range(1, n):
-        a, b = (1, 0) if lam == 1 else (2 ** (lam - 2), 2 ** (lam - 2))
-        e = ext[lam]
-        r0, r1, c0, c1 = pad - e, pad + core_r + e, pad - e, pad + core_c + e
-        if lam == n - 1:  # the last level: straight into its place in buf
-            _max_step(src, pyr.level(lam), r0, r1, c0, c1, a, b, r0, c0)
-            break
-        _max_step(src, scratch, r0, r1, c0, c1, a, b, 0, 0)
-        src = scratch
-        if pyr.nrows[lam]:
-            lr, lc = int(pyr.r0[lam]), int(pyr.c0[lam])
-            pyr.level(lam)[...] = scratch[lr : lr + int(pyr.nrows[lam]), lc : lc + int(pyr.ncols[lam])]
+    sh_a = np.array([0, 1] + [2 ** (lam - 2) for lam in range(2, n)], dtype=np.int64)
+    sh_b = np.array([0, 0] + [2 ** (lam - 2) for lam in range(2, n)], dtype=np.int64)
+    e = np.asarray(ext, dtype=np.int64)
+    ring = np.empty((n, int((sh_a + sh_b).max()) + 1, cols), dtype=np.float32)
+    tmp = np.empty((n, cols), dtype=np.float32)
+    _chain_rows(zb, n, sh_a, sh_b, pad - e, pad + core_r + e, pad - e, pad + core_c + e, ring, tmp,
+                pyr.buf, pyr.offset, pyr.ncols, pyr.r0, pyr.c0, pyr.nrows)
 
 
 def build_pyramid(zb: np.ndarray, schedule: HorizonSchedule, pad: int) -> Pyramid:
