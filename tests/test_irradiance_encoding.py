@@ -249,3 +249,28 @@ def test_remove_stale_temporaries_outside_a_build(tmp_path: Path) -> None:
     removed = remove_stale_temporaries(tmp_path)
     assert removed == sorted([*stale[:2], folder])
     assert not folder.exists() and all(p.exists() for p in others)
+
+
+def test_encode_in_chunks_is_the_float64_formula() -> None:
+    """encode (chunked, in place) = round((value − offset) / scale) in float64, clipped, NaN → NODATA, on an
+    array larger than a chunk, not contiguous, with ties, negatives, out-of-range values and infinities."""
+    rng = np.random.default_rng(2)
+    big = rng.uniform(-5.0, 2000.0, size=(irradiance.N_BANDS, 301, 250)).astype(np.float32)
+    big[rng.random(big.shape) < 0.3] = np.nan
+    big[0, 0, :6] = [0.05, 0.15, 0.25, 1e9, np.inf, -np.inf]  # ties of 0.1 steps, above the range, ±inf
+    big[1, 0, :4] = [0.25, 0.75, 1.25, 40000.0]  # ties of 0.5 steps, above 65,534 steps
+    big[13, 0, :3] = [0.0005, 0.0015, -0.0]
+    bands = big[:, 1:, ::2]  # not contiguous
+    assert bands[0].size > 1 << 15  # several chunks per band
+    scale = np.asarray(irradiance.SCALES)[:, None, None]
+    offset = np.asarray(irradiance.OFFSETS)[:, None, None]
+    values = bands.astype(np.float64)
+    expected = np.clip(np.rint((values - offset) / scale), 0, irradiance.NODATA - 1)
+    expected[np.isnan(values)] = irradiance.NODATA
+    got = irradiance.encode(bands)
+    assert got.dtype == np.uint16 and got.shape == bands.shape
+    assert np.array_equal(got, expected.astype(np.uint16))
+    head = irradiance.encode(big[:, :1, :6])[:, 0]
+    # float32 0.05 and 0.15 are a hair above the tie (→ 1, 2); 0.25 is exact: 2.5 → 2 (to even)
+    assert list(head[0]) == [1, 2, 2, irradiance.NODATA - 1, irradiance.NODATA - 1, 0]
+    assert list(head[1, :4]) == [0, 2, 2, irradiance.NODATA - 1]  # exact ties 0.5, 1.5, 2.5 → 0, 2, 2
