@@ -1,6 +1,14 @@
-"""``irradiance.tif``: the irradiation raster of the ``irradiance`` stage, its bands, tags, reader and writer.
+"""``irradiance.vrt``: the irradiation raster of the ``irradiance`` stage, its bands, tags, readers and writers.
 
-A Cloud-Optimized GeoTIFF on the DSM's grid (CRS and pixels of the IGN LiDAR HD MNS tiles),
+In a build folder the raster is a mosaic of 1 km tiles: one Cloud-Optimized GeoTIFF per tile under
+``irradiance/`` (:data:`TILE_FOLDER`, written by the tile's worker: its own overviews, encoding and tags)
+and the GDAL VRT ``irradiance.vrt`` (:data:`FILE`, :func:`write_mosaic`) over them, with the same band
+descriptions, scales, offsets, nodata and dataset tags; tiles with no pixel to compute have no file and
+read as nodata. Every tile has the same overview levels (:func:`overview_factors`), so GDAL, rasterio
+and rio-tiler see them as the mosaic's own. ``artois solar irradiance --out X.tif`` writes the same
+bands as one COG (:func:`irradiance_writer`); the readers accept both.
+
+The raster is on the DSM's grid (CRS and pixels of the IGN LiDAR HD MNS tiles),
 nodata where not computed (by default only roof pixels are), 15 bands stored as scaled integers
 (:data:`DTYPE`, stored :data:`NODATA` = not computed; physical value = stored × scale + offset,
 the GeoTIFF band scale and offset, which GDAL, QGIS and rio-tiler's ``unscale`` apply):
@@ -26,7 +34,9 @@ by :func:`read_header`), the engine settings (``ALBEDO``, ``SKY_MODEL``, ``HORIZ
 ``HORIZON_DISTANCE_M``) and ``SOURCES`` (the DSM files).
 
 Read it with :func:`read_irradiance` (bands on a DSM window's grid) and :func:`read_header`
-(grid, tags, weather, without reading a pixel); write it with :func:`irradiance_writer`.
+(grid, tags, weather, without reading a pixel); write a tile with :func:`write_tile` and the mosaic
+with :func:`write_mosaic`, or a single COG with :func:`irradiance_writer`. :func:`product_files` lists
+the files a mosaic is made of (for the manifest, comparisons and sizes).
 """
 
 from __future__ import annotations
@@ -41,13 +51,26 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from geo.errors import CRSError, InputError
-from geo.io.rasters import WindowWriter, cog_writer, read_bands_on_grid, read_values, write_geotiff
+from geo.io.rasters import (
+    MosaicSource,
+    WindowWriter,
+    cog_writer,
+    read_bands_on_grid,
+    read_values,
+    vrt_sources,
+    write_geotiff,
+    write_vrt_mosaic,
+)
 from geo.io.rasters import read_header as _read_raster_header
 from geo.products.schema import Band
 from geo.types import Raster, RasterGrid, WeatherInfo
 
-#: File name in a build folder.
-FILE = "irradiance.tif"
+#: File name of the mosaic in a build folder.
+FILE = "irradiance.vrt"
+#: Folder of the tile COGs beside the mosaic (named after it), with the mosaic's overview VRTs.
+TILE_FOLDER = Path(FILE).stem
+#: Name of an overview VRT of the mosaic in :data:`TILE_FOLDER`: the prefix, then the factor (``overview_04.vrt``).
+OVERVIEW_PREFIX = "overview_"
 
 #: The bands, in file order.
 BANDS: tuple[Band, ...] = (
@@ -83,6 +106,14 @@ KWH_STEP = 0.1
 MONTH_KWH_STEP = 0.5
 #: Quantisation step of the 0–1 bands (shading loss, sky view factor): 1/1,000, i.e. 0.1 % point.
 FRACTION_STEP = 1e-3
+#: Compression of the tile files (with the horizontal-differencing predictor) and its level.
+COMPRESS = "DEFLATE"
+COMPRESS_LEVEL: int | None = None
+#: Internal tile side of the tile files and block size of the mosaic [px].
+TILE_BLOCK = 512
+#: Smallest side of a tile's overview [px] (see :func:`overview_factors`): 1 km tiles at 0.5 m (2,000 px)
+#: get 2, 4, 8 and 16 (125 px, 8 m pixels), which the map's low zooms read.
+OVERVIEW_MIN_PX = 64
 
 
 @dataclass(frozen=True)
@@ -246,11 +277,71 @@ def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
     return read_bands_on_grid(path, N_BANDS, crs=like.crs, transform=like.transform, shape=like.shape)
 
 
-def write_tile(path: str | Path, bands: np.ndarray, *, transform: Affine, crs: CRS) -> Path:
-    """Write one tile's bands (15, rows, cols; NaN = not computed) as a GeoTIFF in the encoding of
-    ``irradiance.tif`` (:func:`encode`, with the bands' scales and offsets), atomically."""
+def overview_factors(tile_px: int) -> list[int]:
+    """Overview levels of every tile of a mosaic of ``tile_px`` tiles: 2, 4, 8, … while the factor divides
+    ``tile_px`` and the tile's overview is at least :data:`OVERVIEW_MIN_PX` wide (the same for all, edge
+    tiles included: the mosaic's overviews are made of them, :func:`write_mosaic`)."""
+    factors, f = [], 2
+    while tile_px % f == 0 and tile_px // f >= OVERVIEW_MIN_PX:
+        factors.append(f)
+        f *= 2
+    return factors
+
+
+def write_tile(path: str | Path, bands: np.ndarray, *, transform: Affine, crs: CRS,
+               tags: Mapping[str, str] | None = None, tile_px: int | None = None) -> Path:
+    """Write one tile's bands (15, rows, cols; NaN = not computed) as a Cloud-Optimized GeoTIFF in the
+    product's encoding (:func:`encode`, the bands' scales, offsets, names and tags, the dataset ``tags``),
+    atomically, with the overview levels of a mosaic of ``tile_px`` tiles (default: the tile's side)."""
     return write_geotiff(path, encode(bands), transform=transform, crs=crs, nodata=NODATA,
-                         scales=SCALES, offsets=OFFSETS)
+                         descriptions=BAND_NAMES, tags=tags, band_tags=[b.tags() for b in BANDS],
+                         scales=SCALES, offsets=OFFSETS, cog=True,
+                         overview_factors=overview_factors(tile_px or max(bands.shape[1:])),
+                         compress=COMPRESS, level=COMPRESS_LEVEL, block=TILE_BLOCK)
+
+
+def is_tile_file(path: str | Path, *, tile_px: int) -> bool:
+    """Whether ``path`` is a tile COG of :func:`write_tile` for a mosaic of ``tile_px`` tiles (the product's
+    bands, type, nodata, scales and overview levels): tiles of an earlier format must be re-encoded."""
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        return (ds.count == N_BANDS and ds.dtypes[0] == DTYPE and ds.nodata == NODATA and ds.scales == SCALES
+                and ds.offsets == OFFSETS and ds.overviews(1) == overview_factors(tile_px)
+                and ds.descriptions == BAND_NAMES)
+
+
+def tile_folder(mosaic: str | Path) -> Path:
+    """The folder of the tile files of the mosaic ``mosaic`` (``irradiance.vrt`` → ``irradiance/``)."""
+    return Path(mosaic).with_suffix("")
+
+
+def write_mosaic(path: str | Path, tiles: Sequence[tuple[Path, tuple[int, int, int, int]]], grid: RasterGrid,
+                 tags: Mapping[str, str], *, tile_px: int) -> list[Path]:
+    """Write the VRT mosaic ``path`` over tile files of :func:`write_tile` on ``grid``, atomically, with one
+    overview VRT per overview level of the tiles (``overview_NN.vrt`` in :func:`tile_folder`).
+
+    ``tiles`` are (file, window ``(row0, row1, col0, col1)`` in ``grid``'s pixels), in the mosaic's
+    order; the files should be in :func:`tile_folder` (they are named relative to the VRT). Returns the
+    mosaic and its overview files.
+    """
+    folder = tile_folder(path)
+    sources = [MosaicSource(Path(p), r0, c0, r1 - r0, c1 - c0) for p, (r0, r1, c0, c1) in tiles]
+    overviews = [(f, folder / f"{OVERVIEW_PREFIX}{f:02d}.vrt") for f in overview_factors(tile_px)]
+    return write_vrt_mosaic(path, sources, shape=grid.shape, transform=grid.transform, crs=grid.crs,
+                            count=N_BANDS, dtype=DTYPE, nodata=NODATA, descriptions=BAND_NAMES, tags=tags,
+                            band_tags=[b.tags() for b in BANDS], scales=SCALES, offsets=OFFSETS,
+                            block=TILE_BLOCK, overviews=overviews)
+
+
+def product_files(path: str | Path) -> list[Path]:
+    """The files of the raster ``path``: the mosaic and its tile files, or the single COG."""
+    return [Path(path), *vrt_sources(path)]
+
+
+def missing_tiles(path: str | Path) -> list[Path]:
+    """The tile files the mosaic ``path`` names but that do not exist ([] for a single COG)."""
+    return [p for p in vrt_sources(path) if not p.is_file()]
 
 
 def read_tile(path: str | Path) -> np.ndarray:
