@@ -188,10 +188,10 @@ def test_tile_files_published_as_a_mosaic_read_back_the_direct_build(tmp_path: P
 
 
 def test_the_mosaic_exposes_the_tiles_overviews(tmp_path: Path) -> None:
-    """Tiles of 256 px (and smaller ones on the edges) with the same overview levels: GDAL shows them as
+    """Tiles of 512 px (and smaller ones on the edges) with the same overview levels: GDAL shows them as
     the VRT's, and a decimated read of the mosaic is the block mean of its pixels."""
-    res, tile = 0.5, 256
-    grid = RasterGrid(Affine(res, 0, X0, 0, -res, Y0), CRS.from_epsg(2154), (tile + 128, 2 * tile), ())
+    res, tile = 0.5, 512
+    grid = RasterGrid(Affine(res, 0, X0, 0, -res, Y0), CRS.from_epsg(2154), (tile + 256, 2 * tile), ())
     rng = np.random.default_rng(3)
     phys = np.full((15, *grid.shape), np.nan, np.float32)
     phys[0] = rng.uniform(500, 1200, grid.shape)
@@ -206,10 +206,10 @@ def test_the_mosaic_exposes_the_tiles_overviews(tmp_path: Path) -> None:
                                          transform=grid.transform @ Affine.translation(c0, r0), crs=grid.crs,
                                          tile_px=tile)
             tiles.append((path, (r0, r1, c0, c1)))
-    assert irradiance.overview_factors(tile) == [2, 4]
+    assert irradiance.overview_factors(tile) == [4, 8]
     mosaic = irradiance.write_mosaic(tmp_path / "m.vrt", tiles, grid, {"WEATHER_SOURCE": "test"}, tile_px=tile)[0]
     with rasterio.open(mosaic) as ds:
-        assert ds.overviews(1) == [2, 4]
+        assert ds.overviews(1) == [4, 8]
         assert ds.tags()["WEATHER_SOURCE"] == "test"
         np.testing.assert_array_equal(ds.read(), stored)
         coarse = ds.read(1, out_shape=(grid.shape[0] // 4, grid.shape[1] // 4))

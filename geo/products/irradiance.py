@@ -106,13 +106,23 @@ KWH_STEP = 0.1
 MONTH_KWH_STEP = 0.5
 #: Quantisation step of the 0–1 bands (shading loss, sky view factor): 1/1,000, i.e. 0.1 % point.
 FRACTION_STEP = 1e-3
-#: Compression of the tile files (with the horizontal-differencing predictor) and its level.
-COMPRESS = "DEFLATE"
-COMPRESS_LEVEL: int | None = None
+#: Storage of the tile files, chosen on the 5 × 5 km sample's 25 tiles (re-encoded from the same stored
+#: values, 2026-12-03; MB per km² of tiles with their overviews, CPU time to write a 1 km tile):
+#: DEFLATE (level 6, predictor 2, band-interleaved, 512 px blocks, overviews 2–32) 7.96 MB/km², 0.96 s;
+#: on 4 of its tiles: ZSTD level 9 instead −9 % (levels 15/19: −10/−12 % at 3/8 s a tile; DEFLATE level 9 −5 % at 6 s);
+#: 256/1,024 px blocks +3/−1 %; pixel interleave −16 % but a reader of one band (the map's tiles) then
+#: decompresses all 15; the 1/2 overview alone is 25 % of the bytes (the average of noisy months compresses
+#: badly). Chosen (all 25 tiles again): ZSTD 9, predictor 2, band-interleaved, 512 px blocks, overviews 1/4, 1/8, 1/16:
+#: 5.65 MB/km², 0.78 s a tile (issue 11: ≤ 6 MB per km²); without the 1/2 overview the map reads the full
+#: resolution at zoom 17 (≤ 4 × the pixels of a 256 px tile, a few blocks).
+COMPRESS = "ZSTD"
+COMPRESS_LEVEL: int | None = 9
 #: Internal tile side of the tile files and block size of the mosaic [px].
 TILE_BLOCK = 512
+#: First overview factor of the tiles (see above: no 1/2 overview).
+OVERVIEW_FIRST = 4
 #: Smallest side of a tile's overview [px] (see :func:`overview_factors`): 1 km tiles at 0.5 m (2,000 px)
-#: get 2, 4, 8 and 16 (125 px, 8 m pixels), which the map's low zooms read.
+#: get 1/4, 1/8 and 1/16 (125 px, 8 m pixels), which the map's low zooms read.
 OVERVIEW_MIN_PX = 64
 
 
@@ -278,10 +288,10 @@ def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
 
 
 def overview_factors(tile_px: int) -> list[int]:
-    """Overview levels of every tile of a mosaic of ``tile_px`` tiles: 2, 4, 8, … while the factor divides
-    ``tile_px`` and the tile's overview is at least :data:`OVERVIEW_MIN_PX` wide (the same for all, edge
-    tiles included: the mosaic's overviews are made of them, :func:`write_mosaic`)."""
-    factors, f = [], 2
+    """Overview levels of every tile of a mosaic of ``tile_px`` tiles: :data:`OVERVIEW_FIRST`, then doubling,
+    while the factor divides ``tile_px`` and the tile's overview is at least :data:`OVERVIEW_MIN_PX` wide (the
+    same for all, edge tiles included: the mosaic's overviews are made of them, :func:`write_mosaic`)."""
+    factors, f = [], OVERVIEW_FIRST
     while tile_px % f == 0 and tile_px // f >= OVERVIEW_MIN_PX:
         factors.append(f)
         f *= 2
