@@ -132,7 +132,9 @@ class BuildReport:
     def lines(self) -> list[str]:
         out = []
         for name, paths in self.outputs.items():
-            out.append(f"built {name} in {self.seconds[name]:.1f} s: " + ", ".join(str(p) for p in paths))
+            more = f" (and {len(paths) - 3} more files)" if len(paths) > 4 else ""  # the irradiance's tiles
+            shown = paths[:3] if more else paths
+            out.append(f"built {name} in {self.seconds[name]:.1f} s: " + ", ".join(str(p) for p in shown) + more)
         for name, why in self.failed.items():
             out.append(f"FAILED {name}: {why}")
         return out

@@ -679,8 +679,8 @@ def _vrt_xml(path: Path, sources: Sequence[MosaicSource], *, shape: tuple[int, i
                     ET.SubElement(oo, "OOI", key=k).text = v
             ET.SubElement(src, "SourceBand").text = str(b)
             size = {"xSize": str(s.cols), "ySize": str(s.rows)}
-            ET.SubElement(src, "SrcRect", xOff="0", yOff="0", **size)
-            ET.SubElement(src, "DstRect", xOff=str(s.col_off), yOff=str(s.row_off), **size)
+            ET.SubElement(src, "SrcRect", {"xOff": "0", "yOff": "0", **size})
+            ET.SubElement(src, "DstRect", {"xOff": str(s.col_off), "yOff": str(s.row_off), **size})
     ET.indent(root, space=" ")
     return ET.tostring(root, encoding="utf-8") + b"\n"
 

@@ -219,13 +219,13 @@ class EngineTags:
 
 
 def dataset_tags(weather: WeatherInfo, engine: EngineTags, sources: Sequence[Path]) -> dict[str, str]:
-    """All dataset tags of ``irradiance.tif``, in file order."""
+    """All dataset tags of the raster (mosaic and tiles), in file order."""
     return {**weather_tags(weather), **engine.tags(), TAG_SOURCES: ", ".join(p.name for p in sources)}
 
 
 @dataclass(frozen=True)
 class IrradianceHeader:
-    """``irradiance.tif`` without its pixels: grid, tags and what they say."""
+    """The raster (mosaic or single COG) without its pixels: grid, tags and what they say."""
 
     path: Path
     crs: CRS | None
@@ -249,7 +249,7 @@ _MISSING = "file not found (run the irradiance stage first: artois build --only 
 
 
 def read_header(path: str | Path, *, like: RasterGrid | None = None) -> IrradianceHeader:
-    """Grid and tags of ``irradiance.tif`` (no pixel read).
+    """Grid and tags of the raster, ``irradiance.vrt`` or a single COG (no pixel read).
 
     Raises
     ------
@@ -270,7 +270,7 @@ def read_header(path: str | Path, *, like: RasterGrid | None = None) -> Irradian
 
 
 def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
-    """The 15 bands of ``irradiance.tif`` over the grid of ``like`` (a DSM window).
+    """The 15 bands of the raster (``irradiance.vrt`` or a single COG) over the grid of ``like`` (a DSM window).
 
     Returns
     -------
@@ -370,7 +370,7 @@ def block_size(tile_px: int) -> int:
 @contextlib.contextmanager
 def irradiance_writer(path: str | Path, grid: RasterGrid, tags: Mapping[str, str], *,
                       tile_px: int) -> Iterator[IrradianceWriter]:
-    """Write ``irradiance.tif`` on ``grid`` window by window (``tile_px`` windows), then as a COG, atomically.
+    """Write the raster as one COG on ``grid`` window by window (``tile_px`` windows), then as a COG, atomically.
 
     Yields an :class:`IrradianceWriter`: ``write(bands, row_off, col_off)`` with physical ``bands``
     (15, rows, cols), NaN = not computed, stored as :func:`encode` says. Windows never written read
@@ -384,7 +384,7 @@ def irradiance_writer(path: str | Path, grid: RasterGrid, tags: Mapping[str, str
 
 
 class IrradianceWriter:
-    """``irradiance.tif`` being written (see :func:`irradiance_writer`)."""
+    """The single COG being written (see :func:`irradiance_writer`)."""
 
     def __init__(self, out: WindowWriter) -> None:
         self._out = out

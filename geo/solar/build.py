@@ -1,4 +1,5 @@
-"""The irradiation stage: DSM files (+ DTM, footprints, weather) → ``irradiance.tif``.
+"""The irradiation stage: DSM files (+ DTM, footprints, weather) → the irradiation raster: in a build the
+mosaic ``irradiance.vrt`` of per-tile COGs, else (``artois solar irradiance``) one COG.
 
 The area is processed tile by tile (by default the IGN LiDAR HD 1 km tiles, i.e. a grid of
 1 km squares aligned on the DSM mosaic). Each tile is read from the DSM files intersecting it
@@ -153,7 +154,7 @@ def result_bands(result: IrradianceResult, core: tuple[slice, slice] | None = No
 
 
 def engine_tags(settings: SolarSettings) -> product.EngineTags:
-    """What ``irradiance.tif`` records of the engine settings."""
+    """What the irradiation raster records of the engine settings."""
     return product.EngineTags(
         albedo=settings.albedo,
         sky_model=f"Perez 1990 ({config.SOLAR_PEREZ_COEFFICIENTS}, pvlib), circumsolar shaded with the beam, "
@@ -401,7 +402,7 @@ def irradiance_from_files(
     weather: Weather | None = None,
     extra_polygons: Sequence[BaseGeometry] = (),
 ) -> Path:
-    """Compute ``irradiance.tif`` (:mod:`geo.products.irradiance`) from DSM files, tile by tile.
+    """Compute the irradiation raster (:mod:`geo.products.irradiance`) as one COG from DSM files, tile by tile.
 
     Memory is bounded by one tile with its halo (a LiDAR HD tile and 1 km of horizon: about
     6,000 × 6,000 px at 0.5 m), not by the area: each tile is an :class:`IrradianceTileTask`
