@@ -8,8 +8,8 @@ the data folder, the output folder and the weather. A stage that fails with an
 :class:`~geo.errors.ArtoisError` (e.g. a missing input) is reported and the others still run.
 
 The graph (:func:`build`): irradiance per 1 km tile (with its horizon halo) → the tile COGs
-linked into ``irradiance/`` under the mosaic ``irradiance.vrt`` → roofs per group of buildings (those of a 1 km tile) → assembly into
-``rooftops.gpkg``; parks alongside. With ``workers=1`` the tasks run in this process,
+linked into ``irradiance/`` under the mosaic ``irradiance.vrt`` → roofs per group of buildings
+(those of a 1 km tile) → assembly into ``rooftops.gpkg``; parks alongside. With ``workers=1`` the tasks run in this process,
 in order; otherwise on a ``dask.distributed`` cluster (a ``LocalCluster`` of ``workers``
 processes, or an existing scheduler): the outputs are the same bytes either way.
 

@@ -514,6 +514,14 @@ def read_header(path: str | Path, *, missing: str = "file not found") -> RasterH
         raise InputError(path, f"not a readable raster ({str(exc).splitlines()[0]})") from exc
 
 
+def read_layout(path: str | Path) -> dict[str, object]:
+    """How a raster file stores its bands: ``count``, ``dtype`` (of band 1), ``nodata``, ``scales``,
+    ``offsets``, ``descriptions`` (tuples, one per band) and ``overviews`` (band 1's decimation factors)."""
+    with rasterio.open(path) as ds:
+        return {"count": ds.count, "dtype": ds.dtypes[0], "nodata": ds.nodata, "scales": tuple(ds.scales),
+                "offsets": tuple(ds.offsets), "descriptions": tuple(ds.descriptions), "overviews": ds.overviews(1)}
+
+
 def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Affine,
                        shape: tuple[int, int]) -> np.ndarray:
     """Bands 1…``bands`` of a raster over the grid (``crs``, north-up ``transform``, ``shape``) of another.

@@ -56,6 +56,7 @@ from geo.io.rasters import (
     WindowWriter,
     cog_writer,
     read_bands_on_grid,
+    read_layout,
     read_values,
     vrt_sources,
     write_geotiff,
@@ -313,12 +314,9 @@ def write_tile(path: str | Path, bands: np.ndarray, *, transform: Affine, crs: C
 def is_tile_file(path: str | Path, *, tile_px: int) -> bool:
     """Whether ``path`` is a tile COG of :func:`write_tile` for a mosaic of ``tile_px`` tiles (the product's
     bands, type, nodata, scales and overview levels): tiles of an earlier format must be re-encoded."""
-    import rasterio
-
-    with rasterio.open(path) as ds:
-        return (ds.count == N_BANDS and ds.dtypes[0] == DTYPE and ds.nodata == NODATA and ds.scales == SCALES
-                and ds.offsets == OFFSETS and ds.overviews(1) == overview_factors(tile_px)
-                and ds.descriptions == BAND_NAMES)
+    return read_layout(path) == {"count": N_BANDS, "dtype": DTYPE, "nodata": NODATA, "scales": SCALES,
+                                 "offsets": OFFSETS, "descriptions": BAND_NAMES,
+                                 "overviews": overview_factors(tile_px)}
 
 
 def tile_folder(mosaic: str | Path) -> Path:
