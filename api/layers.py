@@ -297,6 +297,10 @@ class Catalog:
         from rasterio.warp import transform_bounds
 
         header = irradiance.read_header(path)
+        missing = irradiance.missing_tiles(path)
+        if missing:
+            raise InputError(missing[0], f"tile of {path.name} not found ({len(missing)} missing): "
+                                         "run 'artois build' again")
         if header.crs is None:
             raise InputError(path, "raster has no CRS")
         rows, cols = header.shape

@@ -152,6 +152,8 @@ def replicate(base: Path, out: Path, n: int, n_addresses: int) -> Path:
     for name in (parks.FILE, sites.FILE, irradiance.FILE):
         if (base / name).is_file():
             shutil.copy(base / name, out / name)
+    if (base / irradiance.TILE_FOLDER).is_dir():  # the irradiance mosaic's tiles
+        shutil.copytree(base / irradiance.TILE_FOLDER, out / irradiance.TILE_FOLDER, dirs_exist_ok=True)
     t1 = time.perf_counter()
     build_tiles(BuildContext(out, out))
     t2 = time.perf_counter()

@@ -93,6 +93,7 @@ def main() -> None:
 
     # One dense inner tile with its full 1 km halo: the irradiance peak a worker needs.
     from geo.pipeline import BuildContext
+    from geo.products import BuildFolder, irradiance
     from geo.solar.build import plan_build_irradiance
 
     mem_data = args.memory_data or data
@@ -110,7 +111,7 @@ def main() -> None:
                                               "--workers", str(n), *extra))
         st = stage_seconds(log)
         results[n] = wall
-        irr_bytes = (out / "irradiance.tif").stat().st_size
+        irr_bytes = sum(p.stat().st_size for p in irradiance.product_files(BuildFolder(out).irradiance))
         print(f"workers={n}: wall {wall:.0f} s; stages {json.dumps({k: round(v, 1) for k, v in st.items()})}; "
               f"peak RSS of the largest process {peak:.2f} GiB (cumulative max)")
         if n == 1:
@@ -118,7 +119,7 @@ def main() -> None:
             per_building = st.get("roofs", 0.0) / max(n_buildings, 1)
             parks = st.get("parks", 0.0)
             print(f"  irradiance {per_tile:.1f} s per tile; roofs {1000 * per_building:.1f} ms per building; "
-                  f"parks {parks:.1f} s; irradiance.tif {irr_bytes / km2 / 1e6:.2f} MB per km² (target <= 6)")
+                  f"parks {parks:.1f} s; irradiance (VRT + tiles) {irr_bytes / km2 / 1e6:.2f} MB per km² (target <= 6)")
     if 1 in results and len(results) > 1:
         n2 = max(results)
         speedup = results[1] / results[n2]

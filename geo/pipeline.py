@@ -7,9 +7,9 @@ it drives. The :class:`BuildContext` carries what several stages share, read onc
 the data folder, the output folder and the weather. A stage that fails with an
 :class:`~geo.errors.ArtoisError` (e.g. a missing input) is reported and the others still run.
 
-The graph (:func:`build`): irradiance per 1 km tile (with its horizon halo) → merge into
-``irradiance.tif`` → roofs per group of buildings (those of a 1 km tile) → assembly into
-``rooftops.gpkg``; parks alongside. With ``workers=1`` the tasks run in this process,
+The graph (:func:`build`): irradiance per 1 km tile (with its horizon halo) → the tile COGs
+linked into ``irradiance/`` under the mosaic ``irradiance.vrt`` → roofs per group of buildings
+(those of a 1 km tile) → assembly into ``rooftops.gpkg``; parks alongside. With ``workers=1`` the tasks run in this process,
 in order; otherwise on a ``dask.distributed`` cluster (a ``LocalCluster`` of ``workers``
 processes, or an existing scheduler): the outputs are the same bytes either way.
 
@@ -132,7 +132,9 @@ class BuildReport:
     def lines(self) -> list[str]:
         out = []
         for name, paths in self.outputs.items():
-            out.append(f"built {name} in {self.seconds[name]:.1f} s: " + ", ".join(str(p) for p in paths))
+            more = f" (and {len(paths) - 3} more files)" if len(paths) > 4 else ""  # the irradiance's tiles
+            shown = paths[:3] if more else paths
+            out.append(f"built {name} in {self.seconds[name]:.1f} s: " + ", ".join(str(p) for p in shown) + more)
         for name, why in self.failed.items():
             out.append(f"FAILED {name}: {why}")
         return out
@@ -250,11 +252,13 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
 
 
 def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, progress: bool | None) -> list[Path]:
-    """Irradiance tiles (skipping those done), then the merge into ``irradiance.tif``."""
+    """Irradiance tiles (skipping those done), then the mosaic ``irradiance.vrt`` over them: the products
+    are the mosaic and its tile files."""
     plan_build_irradiance, irradiance_tile_file, merge_irradiance_tiles = (_load(t) for t in IRRADIANCE_TASKS)
     out = ctx.products.irradiance
-    if state.done("irradiance", [out]):
-        return [out]
+    marked = state.marked("irradiance")
+    if out in marked and state.done("irradiance", marked):
+        return marked
     log.info("== irradiance: %s", STAGES[0].description)
     plan = plan_build_irradiance(ctx, settings)
     tile_dir = state.dir / "tiles" / "irradiance"
@@ -263,9 +267,9 @@ def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, 
     _fan_out(ex, "irradiance tiles", "tile", len(names), len(done), progress,
              [(irradiance_tile_file, (plan, k, tile_dir), f"irradiance-{n}")
               for k, n in enumerate(names) if n not in done])
-    ex.result(ex.submit(merge_irradiance_tiles, plan, tile_dir, out, key="irradiance-merge"))
-    state.mark("irradiance", [out])
-    return [out]
+    outputs: list[Path] = ex.result(ex.submit(merge_irradiance_tiles, plan, tile_dir, out, key="irradiance-merge"))
+    state.mark("irradiance", outputs)
+    return outputs
 
 
 def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | None) -> list[Path]:
@@ -455,12 +459,21 @@ class _State:
         if not mark.exists():
             return False
         sizes = json.loads(mark.read_text())
-        return all(p.exists() and p.stat().st_size == sizes.get(p.name) for p in outputs) and len(sizes) == len(
+        return all(p.exists() and p.stat().st_size == sizes.get(self._key(p)) for p in outputs) and len(sizes) == len(
             outputs
         )
 
+    def _key(self, path: Path) -> str:
+        """A product's name in a mark: its path relative to the build folder."""
+        return Path(path).relative_to(self.out_dir).as_posix()
+
+    def marked(self, stage: str) -> list[Path]:
+        """The outputs a stage's mark records ([] without a mark)."""
+        mark = self.dir / "done" / stage
+        return [self.out_dir / name for name in json.loads(mark.read_text())] if mark.exists() else []
+
     def mark(self, stage: str, outputs: Sequence[Path]) -> None:
-        write_text_atomic(self.dir / "done" / stage, json.dumps({p.name: p.stat().st_size for p in outputs}))
+        write_text_atomic(self.dir / "done" / stage, json.dumps({self._key(p): p.stat().st_size for p in outputs}))
 
     def stage_task(self, stage: str, fn: StageFn, ctx: BuildContext) -> tuple[list[Path], float]:
         """Run a whole stage unless its mark says its outputs are there: (outputs, seconds)."""

@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 from affine import Affine
 from pyproj import Transformer
+from rasterio.crs import CRS as RasterCRS
 from shapely.geometry import LineString, Point, Polygon, box
 
 from geo import config
-from geo.io.rasters import write_geotiff
 from geo.io.vectors import write_gpkg
 from geo.products import BuildFolder, irradiance, rooftops
 from geo.products import parks as P
+from geo.types import RasterGrid
 
 CRS = config.WORKING_CRS
 X0, Y0 = 686_000.0, 7_036_500.0  # lower-left corner of the scene [m, Lambert-93]
@@ -216,7 +217,8 @@ def irradiance_band1(cols: np.ndarray) -> np.ndarray:
 
 
 def make_irradiance(path: Path) -> Path:
-    n = 1000
+    """The irradiation raster as the irradiance stage publishes it: 2 × 2 tile COGs and the VRT mosaic ``path``."""
+    n, tile = 1000, 500
     res = SIZE / n
     cols = np.broadcast_to(np.arange(n, dtype=np.float64), (n, n))
     annual = irradiance_band1(cols).astype(np.float32)
@@ -224,17 +226,19 @@ def make_irradiance(path: Path) -> Path:
     monthly = [annual / 12.0 for _ in range(12)]
     data = np.stack([annual, *monthly, np.full_like(annual, 0.1), np.full_like(annual, 0.9)])
     data[:, -50:, :] = np.nan
+    tags = {"WEATHER_SOURCE": "offline climatology (approximate) for Lens", "WEATHER_LOCATION": "Lens",
+            "WEATHER_PERIOD": "typical year", "WEATHER_APPROXIMATE": "true", "ALBEDO": "0.2", "SKY_MODEL": "perez"}
+    transform, crs = Affine(res, 0, X0, 0, -res, Y0 + SIZE), RasterCRS.from_user_input(CRS)
     # stored as the irradiance stage stores it: scaled integers (the tiles must unscale them)
-    return write_geotiff(
-        path, irradiance.encode(data), transform=Affine(res, 0, X0, 0, -res, Y0 + SIZE), crs=CRS,
-        nodata=irradiance.NODATA, scales=irradiance.SCALES, offsets=irradiance.OFFSETS,
-        descriptions=["annual_kwh_m2", *[f"month_{m:02d}_kwh_m2" for m in range(1, 13)], "shading_loss",
-                      "sky_view_factor"],
-        tags={"WEATHER_SOURCE": "offline climatology (approximate) for Lens", "WEATHER_LOCATION": "Lens",
-              "WEATHER_PERIOD": "typical year", "WEATHER_APPROXIMATE": "true", "ALBEDO": "0.2",
-              "SKY_MODEL": "perez"},
-        cog=True,
-    )
+    tiles = []
+    for r0 in range(0, n, tile):
+        for c0 in range(0, n, tile):
+            window = (r0, r0 + tile, c0, c0 + tile)
+            tiles.append((irradiance.write_tile(
+                irradiance.tile_folder(path) / f"r{r0:07d}_c{c0:07d}.tif", data[:, r0:r0 + tile, c0:c0 + tile],
+                transform=transform @ Affine.translation(c0, r0), crs=crs, tags=tags, tile_px=tile), window))
+    grid = RasterGrid(transform, crs, (n, n), ())
+    return irradiance.write_mosaic(path, tiles, grid, tags, tile_px=tile)[0]
 
 
 def make_ban_csv(path: Path) -> Path:
@@ -262,7 +266,7 @@ def make_ban_csv(path: Path) -> Path:
 
 
 def make_build(out: Path, *, with_addresses_csv: bool = True) -> Path:
-    """Write rooftops.gpkg, parks.gpkg, irradiance.tif (and adresses-62.csv) into ``out``."""
+    """Write rooftops.gpkg, parks.gpkg, the irradiance mosaic (and adresses-62.csv) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     built = BuildFolder(out)
     write_gpkg(built.rooftops, make_rooftops())

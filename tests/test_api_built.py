@@ -29,7 +29,7 @@ from geo import config
 from geo.products.tiles import TILE_LAYERS
 
 TMS = morecantile.tms.get("WebMercatorQuad")
-BUILT = ("rooftops.gpkg", "parks.gpkg", "irradiance.tif")
+BUILT = ("rooftops.gpkg", "parks.gpkg", "irradiance.vrt")
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_vector_tiles_hold_the_faces_they_cover(built: tuple[TestClient, Path, P
 def test_irradiation_tile_colours_the_raster_values(built: tuple[TestClient, Path, Path]) -> None:
     """A z18 PNG tile over the raster: each pixel is the colour of the raster value under its centre."""
     client, d, _ = built
-    with rasterio.open(d / "irradiance.tif") as src:
+    with rasterio.open(d / "irradiance.vrt") as src:
         band = src.read(1, masked=True) * src.scales[0] + src.offsets[0]  # stored integers -> kWh/m²/yr
         to_raster = Transformer.from_crs("EPSG:3857", src.crs, always_xy=True)
         transform, crs = src.transform, src.crs

@@ -153,3 +153,18 @@ def test_catalog_collections(api_build: Path) -> None:  # noqa: F811
     assert cat.collection(rooftops.BUILDINGS.name).fid_of("BATIMENT0000000000000001") == 1
     with pytest.raises(NotFoundError):
         cat.collection(rooftops.BUILDINGS.name).fid_of("BATIMENT-unknown")
+
+
+def test_catalog_refuses_an_irradiance_mosaic_with_a_tile_missing(api_build: Path, tmp_path: Path) -> None:  # noqa: F811
+    """A folder of products assembled by hand (no build manifest): the mosaic's tiles are checked at start."""
+    import shutil
+
+    from geo.products import irradiance
+
+    out = tmp_path / "copy"
+    shutil.copytree(api_build, out)
+    assert Catalog(out).raster is not None
+    tile = sorted((out / irradiance.TILE_FOLDER).glob("*.tif"))[2]
+    tile.unlink()
+    with pytest.raises(InputError, match=f"{tile.name}: tile of {irradiance.FILE} not found"):
+        Catalog(out)

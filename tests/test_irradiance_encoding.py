@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from rasterio.crs import CRS
 from test_solar_physics import plane_dsm, pvlib_annual_kwh
 
 from geo.io._atomic import is_temporary, remove_stale_temporaries
@@ -146,7 +147,7 @@ def _town(tmp_path: Path) -> Path:
                          crs="EPSG:2154")
 
 
-def test_tile_files_merge_into_the_bytes_of_the_direct_build(tmp_path: Path) -> None:
+def test_tile_files_published_as_a_mosaic_read_back_the_direct_build(tmp_path: Path) -> None:
     dsm = _town(tmp_path)
     weather = default_weather()
     direct = irradiance_from_files([dsm], tmp_path / "direct.tif", all_pixels=True, settings=SETTINGS,
@@ -159,17 +160,61 @@ def test_tile_files_merge_into_the_bytes_of_the_direct_build(tmp_path: Path) -> 
     tile_dir = tmp_path / "tiles"
     files = [irradiance_tile_file(plan, k, tile_dir) for k in reversed(range(len(tasks)))]
     with rasterio.open(files[0]) as ds:  # tiles are stored in the product's encoding already
-        assert ds.dtypes[0] == irradiance.DTYPE and ds.scales == irradiance.SCALES
-    merged = merge_irradiance_tiles(plan, tile_dir, tmp_path / "merged.tif")
-    assert merged.read_bytes() == direct.read_bytes()
-    # Tiles of an earlier build (15 float32 bands, nodata -9999) merge into the same bytes too.
+        assert ds.dtypes[0] == irradiance.DTYPE and ds.scales == irradiance.SCALES and ds.tags() == tags
+    build_dir = tmp_path / "build"
+    mosaic = build_dir / irradiance.FILE
+    outputs = merge_irradiance_tiles(plan, tile_dir, mosaic)
+    assert outputs[0] == mosaic and sorted(p.name for p in outputs if p.suffix == ".tif") == sorted(f.name for f in files)
+    assert all((build_dir / irradiance.TILE_FOLDER / f.name).samefile(f) for f in files)  # linked, not copied
+    like = read_raster(dsm)
+    np.testing.assert_array_equal(irradiance.read_irradiance(mosaic, like), irradiance.read_irradiance(direct, like))
+    with rasterio.open(mosaic) as vrt, rasterio.open(direct) as cog:  # what GDAL itself sees
+        assert vrt.driver == "VRT" and (vrt.crs, vrt.transform, vrt.shape) == (cog.crs, cog.transform, cog.shape)
+        assert vrt.descriptions == cog.descriptions and vrt.scales == cog.scales and vrt.nodata == cog.nodata
+        assert vrt.tags() == cog.tags() and vrt.tags(1) == cog.tags(1)
+        np.testing.assert_array_equal(vrt.read(), cog.read())  # the stored integers, not only the values
+    # Tiles of an earlier build (15 float32 bands, nodata -9999) are re-encoded: the same values again.
     old_dir = tmp_path / "old"
     for f in files:
         with rasterio.open(f) as ds:
             write_geotiff(old_dir / f.name, irradiance.read_tile(f), transform=ds.transform, crs=ds.crs,
                           nodata=-9999.0)
-    again = merge_irradiance_tiles(plan, old_dir, tmp_path / "again.tif")
-    assert again.read_bytes() == direct.read_bytes()
+    again = merge_irradiance_tiles(plan, old_dir, tmp_path / "again" / irradiance.FILE)[0]
+    np.testing.assert_array_equal(irradiance.read_irradiance(again, like), irradiance.read_irradiance(direct, like))
+    # A tile removed from the product folder: the mosaic names it as missing.
+    gone = build_dir / irradiance.TILE_FOLDER / files[0].name
+    gone.unlink()
+    assert irradiance.missing_tiles(mosaic) == [gone]
+
+
+def test_the_mosaic_exposes_the_tiles_overviews(tmp_path: Path) -> None:
+    """Tiles of 512 px (and smaller ones on the edges) with the same overview levels: GDAL shows them as
+    the VRT's, and a decimated read of the mosaic is the block mean of its pixels."""
+    res, tile = 0.5, 512
+    grid = RasterGrid(Affine(res, 0, X0, 0, -res, Y0), CRS.from_epsg(2154), (tile + 256, 2 * tile), ())
+    rng = np.random.default_rng(3)
+    phys = np.full((15, *grid.shape), np.nan, np.float32)
+    phys[0] = rng.uniform(500, 1200, grid.shape)
+    phys[1:13] = rng.uniform(0, 150, (12, *grid.shape))
+    phys[13:] = rng.uniform(0, 1, (2, *grid.shape))
+    stored = irradiance.encode(phys)
+    tiles = []
+    for r0 in (0, tile):
+        for c0 in (0, tile):
+            r1, c1 = min(r0 + tile, grid.shape[0]), c0 + tile
+            path = irradiance.write_tile(tmp_path / "m" / f"{r0}_{c0}.tif", phys[:, r0:r1, c0:c1],
+                                         transform=grid.transform @ Affine.translation(c0, r0), crs=grid.crs,
+                                         tile_px=tile)
+            tiles.append((path, (r0, r1, c0, c1)))
+    assert irradiance.overview_factors(tile) == [4, 8]
+    mosaic = irradiance.write_mosaic(tmp_path / "m.vrt", tiles, grid, {"WEATHER_SOURCE": "test"}, tile_px=tile)[0]
+    with rasterio.open(mosaic) as ds:
+        assert ds.overviews(1) == [4, 8]
+        assert ds.tags()["WEATHER_SOURCE"] == "test"
+        np.testing.assert_array_equal(ds.read(), stored)
+        coarse = ds.read(1, out_shape=(grid.shape[0] // 4, grid.shape[1] // 4))
+    mean = stored[0].astype(np.float64).reshape(grid.shape[0] // 4, 4, grid.shape[1] // 4, 4).mean(axis=(1, 3))
+    assert np.abs(coarse - mean).max() <= 1  # GDAL's average overview of 4×4 integers (rounded)
 
 
 # ---------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-BUILT_FILES = ("rooftops.gpkg", "parks.gpkg", "irradiance.tif", "sites.gpkg")
+BUILT_FILES = ("rooftops.gpkg", "parks.gpkg", "irradiance.vrt", "sites.gpkg")
 
 
 @pytest.fixture(scope="module")

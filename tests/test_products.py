@@ -106,7 +106,7 @@ def test_compare_builds_finds_a_changed_value_and_a_changed_pixel(built_dir: Pat
     rooftops.write_rooftops(b / rooftops.FILE, faces=faces, buildings=buildings,
                             communes=rooftops.read_layer(b / rooftops.FILE, rooftops.COMMUNES_SOLAR),
                             profiles=[], site=rooftops.read_site(a / rooftops.FILE))
-    with rasterio.open(b / irradiance.FILE, "r+") as ds:
+    with rasterio.open(irradiance.product_files(b / irradiance.FILE)[-1], "r+") as ds:  # a tile of the mosaic
         band = ds.read(1)
         r, c = np.argwhere(band != ds.nodata)[0]
         band[r, c] += 10  # stored in 0.1 kWh/m² steps: +1 kWh/m²/yr

@@ -15,6 +15,7 @@ from geo.cli import main
 from geo.errors import InputError
 from geo.io.car_parks import read_car_parks
 from geo.io.friches import read_friches
+from geo.products import BuildFolder
 from geo.sample.sites import CNIG_ALL_COLUMNS
 
 TO_WGS = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
@@ -90,7 +91,7 @@ def test_every_row_gets_figures_or_a_reason(tmp_path: Path, sample_dir: Path, bu
     csv = write_cnig(tmp_path / "friches.csv", cnig_rows(), "cp1252")
     lidar = sample_dir / "rooftops" / "lidar"
     out = tmp_path / "sites.gpkg"
-    run_sites(irradiance=built_dir / "irradiance.tif", dsm=find_lidar_tiles(lidar, "MNS"),
+    run_sites(irradiance=BuildFolder(built_dir).irradiance, dsm=find_lidar_tiles(lidar, "MNS"),
               dtm=find_lidar_tiles(lidar, "MNT"), out=out, friches=csv,
               footprints=sample_dir / "rooftops" / "batiment.gpkg")
     f = gpd.read_file(out, layer="friches").set_index("site_id")

@@ -14,6 +14,7 @@ import rasterio.features
 
 from geo import config
 from geo.io.weather import load_weather
+from geo.products import BuildFolder
 from geo.sites.aper import CANOPY_KWP_PER_M2
 
 PIT, FLANK, POINT = "62498_19-03.0001", "62498_19-03.0002", "62528_21-07.0003"
@@ -49,7 +50,7 @@ def pvlib_specific_yield(tilt: float, azimuth: float) -> float:
 
 
 def test_irradiance_is_computed_on_the_sites_ground_only(built_dir: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    with rasterio.open(built_dir / "irradiance.tif") as ds:
+    with rasterio.open(BuildFolder(built_dir).irradiance) as ds:
         band = ds.read(1, masked=True)
         pit = rasterio.features.geometry_mask([layers["truth"].loc[PIT, "geometry"]], band.shape, ds.transform,
                                               invert=True)

@@ -184,7 +184,7 @@ def test_dsm_smaller_than_the_halo_is_computed_with_an_open_horizon_beyond(
 
 def test_pipeline_stage_on_the_sample(sample_dir: Path, tmp_path: Path) -> None:
     outputs = build_irradiance(BuildContext(sample_dir, tmp_path))
-    assert outputs == [BuildFolder(tmp_path).irradiance]
+    assert outputs[0] == BuildFolder(tmp_path).irradiance and len(outputs) > 1
     b = read_physical(outputs[0])
     annual, loss = b[0], b[13]
     with rasterio.open(outputs[0]) as ds:

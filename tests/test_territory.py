@@ -24,6 +24,7 @@ import rasterio
 
 from geo.cli import main
 from geo.pipeline import MANIFEST, STATE_DIR, build, check_build
+from geo.products import BuildFolder, irradiance
 from geo.sample import generate_sample
 from geo.sample.territory import KIND_BUILDERS, TERRITORY_ORIGIN, build_territory_scene, tile_kinds
 from geo.solar.irradiance import SolarSettings
@@ -121,8 +122,13 @@ def serial_build(territory: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 def assert_same_outputs(a: Path, b: Path) -> None:
-    """Rasters byte-identical, vector layers with equal attributes and geometries."""
-    assert (a / "irradiance.tif").read_bytes() == (b / "irradiance.tif").read_bytes()
+    """Rasters byte-identical (the mosaic, its overview VRTs and every tile), vector layers with equal
+    attributes and geometries."""
+    files_a, files_b = (irradiance.product_files(BuildFolder(d).irradiance) for d in (a, b))
+    assert [p.relative_to(a) for p in files_a] == [p.relative_to(b) for p in files_b]
+    assert len(files_a) > 2
+    for fa, fb in zip(files_a, files_b, strict=True):
+        assert fa.read_bytes() == fb.read_bytes(), fa.name
     for name in ("rooftops.gpkg", "parks.gpkg"):
         for lyr, _ in pyogrio.list_layers(a / name):
             da, db = gpd.read_file(a / name, layer=lyr), gpd.read_file(b / name, layer=lyr)
@@ -136,11 +142,16 @@ def test_serial_build_writes_a_manifest_of_its_products(serial_build: Path) -> N
     manifest = check_build(serial_build)
     assert manifest is not None
     products = set(manifest["products"])
-    layers = {"irradiance.tif", "rooftops.gpkg", "parks.gpkg"}  # the territory sample has no sites inputs
+    layers = {"irradiance.vrt", "rooftops.gpkg", "parks.gpkg"}  # the territory sample has no sites inputs
     assert layers <= products
-    assert {p for p in products - layers if not p.startswith("tiles/")} == set()
+    irr_tiles = {p for p in products if p.startswith("irradiance/")}
+    assert {p.relative_to(serial_build).as_posix()
+            for p in irradiance.product_files(serial_build / "irradiance.vrt")[1:]} == irr_tiles
+    computed = sorted(p.name for p in (serial_build / STATE_DIR / "tiles" / "irradiance").glob("*.tif"))
+    assert sorted(p.split("/")[-1] for p in irr_tiles if p.endswith(".tif")) == computed  # one COG per tile
+    assert {p for p in products - layers - irr_tiles if not p.startswith("tiles/")} == set()
     assert {"tiles/roof_faces.pmtiles", "tiles/buildings.pmtiles", "tiles/parks.pmtiles"} <= products
-    with rasterio.open(serial_build / "irradiance.tif") as src:
+    with rasterio.open(serial_build / "irradiance.vrt") as src:
         assert src.shape == (4000, 4000)
         annual = src.read(1, masked=True) * src.scales[0] + src.offsets[0]  # stored integers -> kWh/m²/yr
     # roofs of the sheds and warehouses were computed: plausible annual irradiation [kWh/m²/yr]
@@ -222,3 +233,16 @@ def test_serve_names_a_product_missing_from_a_build(serial_build: Path, tmp_path
     assert main(["serve", "--data", str(out)]) == 2
     err = capsys.readouterr().err
     assert "rooftops.gpkg" in err and "incomplete build" in err
+
+
+def test_serve_refuses_a_build_with_an_irradiance_tile_removed(serial_build: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(serial_build, out)
+    tile = sorted((out / irradiance.TILE_FOLDER).glob("*.tif"))[1]
+    tile.unlink()
+    assert main(["serve", "--data", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"irradiance/{tile.name}" in err and "incomplete build" in err

@@ -61,13 +61,13 @@ async def irradiation_legend_png() -> Response:
     "/irradiation/{z}/{x}/{y}.png",
     response_class=Response,
     summary="Tuile raster d'irradiation annuelle (PNG)",
-    description="Band 1 of irradiance.tif (kWh/m²/yr) coloured with the legend's colour map; transparent where "
+    description="Band 1 of irradiance.vrt (kWh/m²/yr) coloured with the legend's colour map; transparent where "
     "there is no data. 204 when the tile is all nodata, 404 outside the raster.",
     responses={200: {"content": {"image/png": {}}}, **_TILE_RESPONSES},
 )
 def irradiation_tile(z: Z, x: X, y: Y, catalog: Annotated[Catalog, Depends(get_catalog)]) -> Response:
     if catalog.raster is None:
-        raise NotFoundError("Pas de raster d'irradiation dans ce dossier (irradiance.tif).")
+        raise NotFoundError("Pas de raster d'irradiation dans ce dossier (irradiance.vrt).")
     try:
         png = tiles.irradiation_tile(catalog.raster.path, z, x, y)
     except TileEmpty:

@@ -104,6 +104,21 @@ def write_text_atomic(target: str | os.PathLike[str], text: str, encoding: str =
         tmp.write_text(text, encoding=encoding)
 
 
+def link_or_copy(src: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Make ``target`` a hard link to ``src`` (a copy where the file system cannot link), atomically.
+
+    Nothing is done when ``target`` already is that file (same inode).
+    """
+    src, target = Path(src), Path(target)
+    if target.exists() and os.path.samefile(src, target):
+        return
+    with atomic_path(target) as tmp:
+        try:
+            os.link(src, tmp)
+        except OSError:  # another device, or a file system without hard links
+            shutil.copyfile(src, tmp)
+
+
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """SHA-256 hex digest of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()

@@ -302,6 +302,9 @@ def write_geotiff(
     cog: bool = False,
     overviews: bool = True,
     compress: str = "DEFLATE",
+    overview_factors: Sequence[int] | None = None,
+    level: int | None = None,
+    block: int = 512,
 ) -> Path:
     """Write a 2-D (one band) or 3-D (bands, rows, cols) array to a GeoTIFF, atomically.
 
@@ -312,7 +315,9 @@ def write_geotiff(
     driver with ``COPY_SRC_OVERVIEWS``, the classic COG recipe). NaN values are written as
     ``nodata`` when one is given. ``scales``/``offsets`` (one per band) are the GeoTIFF's band
     scale and offset: physical value = stored × scale + offset (GDAL, QGIS and
-    :func:`read_bands_on_grid` apply them).
+    :func:`read_bands_on_grid` apply them). ``overview_factors`` overrides the default overview
+    levels (e.g. the same levels for every tile of a mosaic, whatever its size); ``level`` is the
+    compression level (DEFLATE 1–12, ZSTD 1–22; None = GDAL's default); ``block`` the COG's internal tile side.
     """
     path = Path(path)
     arr = np.asarray(data)
@@ -332,12 +337,13 @@ def write_geotiff(
             dst.write(arr)
             _set_metadata(dst, descriptions, tags, band_tags, scales, offsets)
             if cog and overviews:
-                factors = _overview_factors(height, width, block=512)
+                factors = (list(overview_factors) if overview_factors is not None
+                           else _overview_factors(height, width, block=512))
                 if factors:
                     dst.build_overviews(factors, rasterio.enums.Resampling.average)
         with mem.open() as src, atomic_path(path) as tmp:
             if cog:
-                _copy_as_cog(src, tmp, compress=compress)
+                _copy_as_cog(src, tmp, compress=compress, level=level, block=block)
             else:
                 rasterio.shutil.copy(
                     src, tmp, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=256, BLOCKYSIZE=256,
@@ -351,17 +357,25 @@ def _predictor(dtype: str, compress: str) -> int:
     return 3 if np.issubdtype(np.dtype(dtype), np.floating) else 2
 
 
-def _copy_as_cog(src: rasterio.io.DatasetReader, dst_path: Path, *, compress: str) -> None:
+def _level_option(compress: str, level: int | None) -> dict[str, int]:
+    """The GTiff creation option of a compression level (none for the default)."""
+    if level is None:
+        return {}
+    return {"ZSTD_LEVEL": level} if compress.upper() == "ZSTD" else {"ZLEVEL": level}
+
+
+def _copy_as_cog(src: rasterio.io.DatasetReader, dst_path: Path, *, compress: str, level: int | None = None,
+                 block: int = 512) -> None:
     """Copy an open dataset (with its overviews, if any) to ``dst_path`` in the COG layout.
 
-    512 px tiles, band-interleaved, overviews copied after the full resolution with the IFDs
+    ``block`` px (default 512) tiles, band-interleaved, overviews copied after the full resolution with the IFDs
     first (``COPY_SRC_OVERVIEWS``); descriptions, dataset and band tags and nodata are kept.
     GDAL copies block by block: memory does not depend on the raster's size.
     """
     rasterio.shutil.copy(
-        src, dst_path, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=512, BLOCKYSIZE=512,
+        src, dst_path, driver="GTiff", COMPRESS=compress, TILED="YES", BLOCKXSIZE=block, BLOCKYSIZE=block,
         INTERLEAVE="BAND", COPY_SRC_OVERVIEWS="YES", BIGTIFF="IF_SAFER",
-        PREDICTOR=_predictor(src.dtypes[0], compress),
+        PREDICTOR=_predictor(src.dtypes[0], compress), **_level_option(compress, level),
     )
 
 
@@ -538,6 +552,14 @@ def read_header(path: str | Path, *, missing: str = "file not found") -> RasterH
         raise InputError(path, f"not a readable raster ({str(exc).splitlines()[0]})") from exc
 
 
+def read_layout(path: str | Path) -> dict[str, object]:
+    """How a raster file stores its bands: ``count``, ``dtype`` (of band 1), ``nodata``, ``scales``,
+    ``offsets``, ``descriptions`` (tuples, one per band) and ``overviews`` (band 1's decimation factors)."""
+    with rasterio.open(path) as ds:
+        return {"count": ds.count, "dtype": ds.dtypes[0], "nodata": ds.nodata, "scales": tuple(ds.scales),
+                "offsets": tuple(ds.offsets), "descriptions": tuple(ds.descriptions), "overviews": ds.overviews(1)}
+
+
 def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Affine,
                        shape: tuple[int, int]) -> np.ndarray:
     """Bands 1…``bands`` of a raster over the grid (``crs``, north-up ``transform``, ``shape``) of another.
@@ -578,3 +600,151 @@ def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Aff
                 raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
             data[:, r_lo - row0:r_hi - row0, c_lo - col0:c_hi - col0] = _physical(ds, part)
     return data
+
+
+# ---------------------------------------------------------------------------
+# VRT mosaics of tile files
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MosaicSource:
+    """One tile file of a VRT mosaic and where it goes in the mosaic's pixels."""
+
+    path: Path
+    row_off: int
+    col_off: int
+    rows: int
+    cols: int
+
+
+_VRT_TYPES = {"uint8": "Byte", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32", "int32": "Int32",
+              "float32": "Float32", "float64": "Float64"}
+
+
+def write_vrt_mosaic(
+    path: str | Path,
+    sources: Sequence[MosaicSource],
+    *,
+    shape: tuple[int, int],
+    transform: Affine,
+    crs: CRS | str,
+    count: int,
+    dtype: str,
+    nodata: float | None = None,
+    descriptions: Sequence[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    band_tags: Sequence[Mapping[str, str]] | None = None,
+    scales: Sequence[float] | None = None,
+    offsets: Sequence[float] | None = None,
+    block: int = 512,
+    overviews: Sequence[tuple[int, Path]] = (),
+) -> list[Path]:
+    """Write a GDAL VRT mosaic of non-overlapping tile files (same CRS, pixel size, bands, type), atomically.
+
+    Each band lists one ``SimpleSource`` per tile, its file named relative to the VRT; pixels no source
+    covers read as ``nodata``. GDAL (3.10) shows no overview of a VRT of several sources, so each
+    ``(factor, file)`` of ``overviews`` is written as a VRT of the tiles' own overview of that factor
+    (opened with ``OVERVIEW_LEVEL``: every tile must have these overview levels, in this order, and
+    its offsets must be multiples of the factors), which the mosaic's bands name as their overviews.
+    The text depends only on the arguments (no time stamp, sources in the given order), so two builds
+    of the same tiles write the same bytes. The overview files are written first, the mosaic last;
+    returns them all, the mosaic first.
+    """
+    path = Path(path)
+    written = []
+    for level, (factor, ov_path) in enumerate(overviews):
+        bad = [s for s in sources if s.row_off % factor or s.col_off % factor]
+        if bad:
+            raise ValueError(f"{bad[0].path}: offset not a multiple of the overview factor {factor}")
+        ov_sources = [MosaicSource(s.path, s.row_off // factor, s.col_off // factor, -(-s.rows // factor),
+                                   -(-s.cols // factor)) for s in sources]
+        xml = _vrt_xml(Path(ov_path), ov_sources, shape=(-(-shape[0] // factor), -(-shape[1] // factor)),
+                       transform=transform @ Affine.scale(factor), crs=crs, count=count, dtype=dtype,
+                       nodata=nodata, block=block, open_options={"OVERVIEW_LEVEL": str(level)})
+        with atomic_path(ov_path) as tmp:
+            tmp.write_bytes(xml)
+        written.append(Path(ov_path))
+    xml = _vrt_xml(path, sources, shape=shape, transform=transform, crs=crs, count=count, dtype=dtype,
+                   nodata=nodata, descriptions=descriptions, tags=tags, band_tags=band_tags, scales=scales,
+                   offsets=offsets, block=block, overview_files=written)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(xml)
+    return [path, *written]
+
+
+def _vrt_xml(path: Path, sources: Sequence[MosaicSource], *, shape: tuple[int, int], transform: Affine,
+             crs: CRS | str, count: int, dtype: str, nodata: float | None = None,
+             descriptions: Sequence[str] | None = None, tags: Mapping[str, str] | None = None,
+             band_tags: Sequence[Mapping[str, str]] | None = None, scales: Sequence[float] | None = None,
+             offsets: Sequence[float] | None = None, block: int = 512, open_options: Mapping[str, str] | None = None,
+             overview_files: Sequence[Path] = ()) -> bytes:
+    """The text of the VRT ``path`` (see :func:`write_vrt_mosaic`)."""
+    import os
+    import xml.etree.ElementTree as ET
+
+    def relative(p: Path) -> str:
+        return Path(os.path.relpath(Path(p).absolute(), path.parent.absolute())).as_posix()
+
+    def metadata(parent: ET.Element, items: Mapping[str, str] | None) -> None:
+        if items:
+            md = ET.SubElement(parent, "Metadata")
+            for k, v in items.items():
+                ET.SubElement(md, "MDI", key=str(k)).text = str(v)
+
+    rows, cols = shape
+    root = ET.Element("VRTDataset", rasterXSize=str(cols), rasterYSize=str(rows))
+    ET.SubElement(root, "SRS").text = CRS.from_user_input(crs).to_wkt()
+    t = transform
+    ET.SubElement(root, "GeoTransform").text = ", ".join(repr(float(v)) for v in (t.c, t.a, t.b, t.f, t.d, t.e))
+    metadata(root, tags)
+    vrt_type = _VRT_TYPES[np.dtype(dtype).name]
+    names = [relative(s.path) for s in sources]
+    for b in range(1, count + 1):
+        band = ET.SubElement(root, "VRTRasterBand", dataType=vrt_type, band=str(b),
+                             blockXSize=str(block), blockYSize=str(block))
+        if descriptions is not None:
+            ET.SubElement(band, "Description").text = descriptions[b - 1]
+        metadata(band, band_tags[b - 1] if band_tags is not None else None)
+        if nodata is not None:
+            ET.SubElement(band, "NoDataValue").text = repr(float(nodata))
+        if offsets is not None:
+            ET.SubElement(band, "Offset").text = repr(float(offsets[b - 1]))
+        if scales is not None:
+            ET.SubElement(band, "Scale").text = repr(float(scales[b - 1]))
+        for ov in overview_files:
+            el = ET.SubElement(band, "Overview")
+            ET.SubElement(el, "SourceFilename", relativeToVRT="1").text = relative(ov)
+            ET.SubElement(el, "SourceBand").text = str(b)
+        for s, name in zip(sources, names, strict=True):
+            src = ET.SubElement(band, "SimpleSource")
+            ET.SubElement(src, "SourceFilename", relativeToVRT="1").text = name
+            if open_options:
+                oo = ET.SubElement(src, "OpenOptions")
+                for k, v in open_options.items():
+                    ET.SubElement(oo, "OOI", key=k).text = v
+            ET.SubElement(src, "SourceBand").text = str(b)
+            size = {"xSize": str(s.cols), "ySize": str(s.rows)}
+            ET.SubElement(src, "SrcRect", {"xOff": "0", "yOff": "0", **size})
+            ET.SubElement(src, "DstRect", {"xOff": str(s.col_off), "yOff": str(s.row_off), **size})
+    ET.indent(root, space=" ")
+    return ET.tostring(root, encoding="utf-8") + b"\n"
+
+
+def vrt_sources(path: str | Path) -> list[Path]:
+    """The files a VRT reads (each once, in order); [] for any other raster file."""
+    import xml.etree.ElementTree as ET
+
+    path = Path(path)
+    with open(path, "rb") as fh:
+        if not fh.read(64).lstrip().startswith(b"<VRTDataset"):
+            return []
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise InputError(path, f"not a readable VRT ({exc})") from exc
+    seen: dict[Path, None] = {}
+    for el in root.iter("SourceFilename"):
+        name = el.text or ""
+        seen[(path.parent / name) if el.get("relativeToVRT") == "1" else Path(name)] = None
+    return list(seen)

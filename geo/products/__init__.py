@@ -3,7 +3,8 @@
 =====================  ====================================  =========================================
 file                   module                                written by (stage)
 =====================  ====================================  =========================================
-``irradiance.tif``     :mod:`geo.products.irradiance`        ``irradiance`` (:mod:`geo.solar.build`)
+``irradiance.vrt``     :mod:`geo.products.irradiance`        ``irradiance`` (:mod:`geo.solar.build`)
+``irradiance/*.tif``   (its tiles, read through the VRT)
 ``rooftops.gpkg``      :mod:`geo.products.rooftops`          ``roofs`` (:mod:`geo.roofs.build`)
 ``parks.gpkg``         :mod:`geo.products.parks`             ``parks`` (:mod:`geo.parks.build`)
 ``sites.gpkg``         :mod:`geo.products.sites`             ``sites`` (:mod:`geo.sites.build`)
@@ -34,7 +35,13 @@ class BuildFolder:
 
     @property
     def irradiance(self) -> Path:
+        """The irradiation mosaic (a VRT over the tile COGs of :attr:`irradiance_tiles`)."""
         return Path(self.root) / irradiance.FILE
+
+    @property
+    def irradiance_tiles(self) -> Path:
+        """The folder of the irradiation tiles (one COG per 1 km tile)."""
+        return Path(self.root) / irradiance.TILE_FOLDER
 
     @property
     def rooftops(self) -> Path:

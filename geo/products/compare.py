@@ -1,6 +1,7 @@
 """Compare two build folders product by product (is a refactoring output-neutral?).
 
-``irradiance.tif`` must be byte-identical (else the largest difference per band is reported);
+``irradiance.vrt`` and each of its tile files must be byte-identical (else the differing tags, or the
+largest difference per band of each differing tile, are reported);
 each layer of ``rooftops.gpkg`` and ``parks.gpkg`` must have the same rows with the same values:
 numbers equal to ``tol`` (absolute or relative, NaN equals NaN), text and flags equal, geometries
 equal to ``tol`` [m]. Columns only in the second build are listed as additions, not differences.
@@ -35,29 +36,45 @@ class Comparison:
 
 
 def _compare_irradiance(a: Path, b: Path, out: Comparison) -> None:
-    if file_sha256(a) == file_sha256(b):
-        out.checked.append(f"{irradiance.FILE}: byte-identical")
+    files_a, files_b = irradiance.product_files(a), irradiance.product_files(b)
+    rel_a = [p.relative_to(a.parent).as_posix() for p in files_a]
+    rel_b = [p.relative_to(b.parent).as_posix() for p in files_b]
+    if rel_a != rel_b:
+        only = sorted(set(rel_a) ^ set(rel_b))
+        out.differences.append(f"{irradiance.FILE}: not the same tiles ({len(only)} in one build only"
+                               f"{', e.g. ' + only[0] if only else ', in another order'})")
+        return
+    differing = [(name, fa, fb) for name, fa, fb in zip(rel_a, files_a, files_b, strict=True)
+                 if file_sha256(fa) != file_sha256(fb)]
+    if not differing:
+        out.checked.append(f"{irradiance.FILE}: byte-identical, with its {len(files_a) - 1} tile file(s)")
         return
     ha, hb = irradiance.read_header(a), irradiance.read_header(b)
     if ha.shape != hb.shape or ha.transform != hb.transform or ha.crs != hb.crs:
         out.differences.append(f"{irradiance.FILE}: grids differ ({ha.shape} vs {hb.shape})")
         return
-    for k in sorted(set(ha.tags) | set(hb.tags)):
-        if ha.tags.get(k) != hb.tags.get(k):
-            out.differences.append(f"{irradiance.FILE}: tag {k}: {ha.tags.get(k)!r} vs {hb.tags.get(k)!r}")
-    from geo.types import Raster
-
-    like = Raster(np.zeros(ha.shape, np.float32), ha.transform, ha.crs)  # type: ignore[arg-type]
-    va, vb = irradiance.read_irradiance(a, like), irradiance.read_irradiance(b, like)
-    for i, band in enumerate(irradiance.BANDS):
-        x, y = va[i], vb[i]
-        if not np.array_equal(np.isnan(x), np.isnan(y)):
-            out.differences.append(f"{irradiance.FILE}: band {band.name}: computed pixels differ")
-        elif not np.array_equal(x, y, equal_nan=True):
-            d = float(np.nanmax(np.abs(x - y)))
-            out.differences.append(f"{irradiance.FILE}: band {band.name}: max |difference| {d:.3g} {band.unit}")
-    if not out.differences:
-        out.differences.append(f"{irradiance.FILE}: same pixels and tags but not byte-identical")
+    n_before = len(out.differences)
+    for name, fa, fb in differing:
+        ta, tb = irradiance.read_header(fa), irradiance.read_header(fb)
+        for k in sorted(set(ta.tags) | set(tb.tags)):
+            if ta.tags.get(k) != tb.tags.get(k):
+                out.differences.append(f"{name}: tag {k}: {ta.tags.get(k)!r} vs {tb.tags.get(k)!r}")
+        if len(files_a) > 1 and fa == files_a[0]:
+            continue  # the mosaic's pixels are its tiles'
+        if ta.shape != tb.shape or ta.transform != tb.transform:
+            out.differences.append(f"{name}: grids differ ({ta.shape} vs {tb.shape})")
+            continue
+        va, vb = irradiance.read_tile(fa), irradiance.read_tile(fb)
+        for i, band in enumerate(irradiance.BANDS):
+            x, y = va[i], vb[i]
+            if not np.array_equal(np.isnan(x), np.isnan(y)):
+                out.differences.append(f"{name}: band {band.name}: computed pixels differ")
+            elif not np.array_equal(x, y, equal_nan=True):
+                d = float(np.nanmax(np.abs(x - y)))
+                out.differences.append(f"{name}: band {band.name}: max |difference| {d:.3g} {band.unit}")
+    if len(out.differences) == n_before:
+        out.differences.append(f"{irradiance.FILE}: same pixels and tags but not byte-identical "
+                               f"({', '.join(n for n, _, _ in differing[:3])}{'…' if len(differing) > 3 else ''})")
 
 
 def _values_equal(x: pd.Series, y: pd.Series, tol: float) -> tuple[bool, str]:

@@ -1,6 +1,14 @@
-"""``irradiance.tif``: the irradiation raster of the ``irradiance`` stage, its bands, tags, reader and writer.
+"""``irradiance.vrt``: the irradiation raster of the ``irradiance`` stage, its bands, tags, readers and writers.
 
-A Cloud-Optimized GeoTIFF on the DSM's grid (CRS and pixels of the IGN LiDAR HD MNS tiles),
+In a build folder the raster is a mosaic of 1 km tiles: one Cloud-Optimized GeoTIFF per tile under
+``irradiance/`` (:data:`TILE_FOLDER`, written by the tile's worker: its own overviews, encoding and tags)
+and the GDAL VRT ``irradiance.vrt`` (:data:`FILE`, :func:`write_mosaic`) over them, with the same band
+descriptions, scales, offsets, nodata and dataset tags; tiles with no pixel to compute have no file and
+read as nodata. Every tile has the same overview levels (:func:`overview_factors`), so GDAL, rasterio
+and rio-tiler see them as the mosaic's own. ``artois solar irradiance --out X.tif`` writes the same
+bands as one COG (:func:`irradiance_writer`); the readers accept both.
+
+The raster is on the DSM's grid (CRS and pixels of the IGN LiDAR HD MNS tiles),
 nodata where not computed (by default only roof pixels are), 15 bands stored as scaled integers
 (:data:`DTYPE`, stored :data:`NODATA` = not computed; physical value = stored × scale + offset,
 the GeoTIFF band scale and offset, which GDAL, QGIS and rio-tiler's ``unscale`` apply):
@@ -26,7 +34,9 @@ by :func:`read_header`), the engine settings (``ALBEDO``, ``SKY_MODEL``, ``HORIZ
 ``HORIZON_DISTANCE_M``) and ``SOURCES`` (the DSM files).
 
 Read it with :func:`read_irradiance` (bands on a DSM window's grid) and :func:`read_header`
-(grid, tags, weather, without reading a pixel); write it with :func:`irradiance_writer`.
+(grid, tags, weather, without reading a pixel); write a tile with :func:`write_tile` and the mosaic
+with :func:`write_mosaic`, or a single COG with :func:`irradiance_writer`. :func:`product_files` lists
+the files a mosaic is made of (for the manifest, comparisons and sizes).
 """
 
 from __future__ import annotations
@@ -41,13 +51,27 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from geo.errors import CRSError, InputError
-from geo.io.rasters import WindowWriter, cog_writer, read_bands_on_grid, read_values, write_geotiff
+from geo.io.rasters import (
+    MosaicSource,
+    WindowWriter,
+    cog_writer,
+    read_bands_on_grid,
+    read_layout,
+    read_values,
+    vrt_sources,
+    write_geotiff,
+    write_vrt_mosaic,
+)
 from geo.io.rasters import read_header as _read_raster_header
 from geo.products.schema import Band
 from geo.types import Raster, RasterGrid, WeatherInfo
 
-#: File name in a build folder.
-FILE = "irradiance.tif"
+#: File name of the mosaic in a build folder.
+FILE = "irradiance.vrt"
+#: Folder of the tile COGs beside the mosaic (named after it), with the mosaic's overview VRTs.
+TILE_FOLDER = Path(FILE).stem
+#: Name of an overview VRT of the mosaic in :data:`TILE_FOLDER`: the prefix, then the factor (``overview_04.vrt``).
+OVERVIEW_PREFIX = "overview_"
 
 #: The bands, in file order.
 BANDS: tuple[Band, ...] = (
@@ -83,6 +107,24 @@ KWH_STEP = 0.1
 MONTH_KWH_STEP = 0.5
 #: Quantisation step of the 0–1 bands (shading loss, sky view factor): 1/1,000, i.e. 0.1 % point.
 FRACTION_STEP = 1e-3
+#: Storage of the tile files, chosen on the 5 × 5 km sample's 25 tiles (re-encoded from the same stored
+#: values, 2026-12-03; MB per km² of tiles with their overviews, CPU time to write a 1 km tile):
+#: DEFLATE (level 6, predictor 2, band-interleaved, 512 px blocks, overviews 2–32) 7.96 MB/km², 0.96 s;
+#: on 4 of its tiles: ZSTD level 9 instead −9 % (levels 15/19: −10/−12 % at 3/8 s a tile; DEFLATE level 9 −5 % at 6 s);
+#: 256/1,024 px blocks +3/−1 %; pixel interleave −16 % but a reader of one band (the map's tiles) then
+#: decompresses all 15; the 1/2 overview alone is 25 % of the bytes (the average of noisy months compresses
+#: badly). Chosen (all 25 tiles again): ZSTD 9, predictor 2, band-interleaved, 512 px blocks, overviews 1/4, 1/8, 1/16:
+#: 5.65 MB/km², 0.78 s a tile (issue 11: ≤ 6 MB per km²); without the 1/2 overview the map reads the full
+#: resolution at zoom 17 (≤ 4 × the pixels of a 256 px tile, a few blocks).
+COMPRESS = "ZSTD"
+COMPRESS_LEVEL: int | None = 9
+#: Internal tile side of the tile files and block size of the mosaic [px].
+TILE_BLOCK = 512
+#: First overview factor of the tiles (see above: no 1/2 overview).
+OVERVIEW_FIRST = 4
+#: Smallest side of a tile's overview [px] (see :func:`overview_factors`): 1 km tiles at 0.5 m (2,000 px)
+#: get 1/4, 1/8 and 1/16 (125 px, 8 m pixels), which the map's low zooms read.
+OVERVIEW_MIN_PX = 64
 
 
 @dataclass(frozen=True)
@@ -203,13 +245,13 @@ class EngineTags:
 
 
 def dataset_tags(weather: WeatherInfo, engine: EngineTags, sources: Sequence[Path]) -> dict[str, str]:
-    """All dataset tags of ``irradiance.tif``, in file order."""
+    """All dataset tags of the raster (mosaic and tiles), in file order."""
     return {**weather_tags(weather), **engine.tags(), TAG_SOURCES: ", ".join(p.name for p in sources)}
 
 
 @dataclass(frozen=True)
 class IrradianceHeader:
-    """``irradiance.tif`` without its pixels: grid, tags and what they say."""
+    """The raster (mosaic or single COG) without its pixels: grid, tags and what they say."""
 
     path: Path
     crs: CRS | None
@@ -233,7 +275,7 @@ _MISSING = "file not found (run the irradiance stage first: artois build --only 
 
 
 def read_header(path: str | Path, *, like: RasterGrid | None = None) -> IrradianceHeader:
-    """Grid and tags of ``irradiance.tif`` (no pixel read).
+    """Grid and tags of the raster, ``irradiance.vrt`` or a single COG (no pixel read).
 
     Raises
     ------
@@ -254,7 +296,7 @@ def read_header(path: str | Path, *, like: RasterGrid | None = None) -> Irradian
 
 
 def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
-    """The 15 bands of ``irradiance.tif`` over the grid of ``like`` (a DSM window).
+    """The 15 bands of the raster (``irradiance.vrt`` or a single COG) over the grid of ``like`` (a DSM window).
 
     Returns
     -------
@@ -271,11 +313,68 @@ def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
     return read_bands_on_grid(path, N_BANDS, crs=like.crs, transform=like.transform, shape=like.shape)
 
 
-def write_tile(path: str | Path, bands: np.ndarray, *, transform: Affine, crs: CRS) -> Path:
-    """Write one tile's bands (15, rows, cols; NaN = not computed) as a GeoTIFF in the encoding of
-    ``irradiance.tif`` (:func:`encode`, with the bands' scales and offsets), atomically."""
+def overview_factors(tile_px: int) -> list[int]:
+    """Overview levels of every tile of a mosaic of ``tile_px`` tiles: :data:`OVERVIEW_FIRST`, then doubling,
+    while the factor divides ``tile_px`` and the tile's overview is at least :data:`OVERVIEW_MIN_PX` wide (the
+    same for all, edge tiles included: the mosaic's overviews are made of them, :func:`write_mosaic`)."""
+    factors, f = [], OVERVIEW_FIRST
+    while tile_px % f == 0 and tile_px // f >= OVERVIEW_MIN_PX:
+        factors.append(f)
+        f *= 2
+    return factors
+
+
+def write_tile(path: str | Path, bands: np.ndarray, *, transform: Affine, crs: CRS,
+               tags: Mapping[str, str] | None = None, tile_px: int | None = None) -> Path:
+    """Write one tile's bands (15, rows, cols; NaN = not computed) as a Cloud-Optimized GeoTIFF in the
+    product's encoding (:func:`encode`, the bands' scales, offsets, names and tags, the dataset ``tags``),
+    atomically, with the overview levels of a mosaic of ``tile_px`` tiles (default: the tile's side)."""
     return write_geotiff(path, encode(bands), transform=transform, crs=crs, nodata=NODATA,
-                         scales=SCALES, offsets=OFFSETS)
+                         descriptions=BAND_NAMES, tags=tags, band_tags=[b.tags() for b in BANDS],
+                         scales=SCALES, offsets=OFFSETS, cog=True,
+                         overview_factors=overview_factors(tile_px or max(bands.shape[1:])),
+                         compress=COMPRESS, level=COMPRESS_LEVEL, block=TILE_BLOCK)
+
+
+def is_tile_file(path: str | Path, *, tile_px: int) -> bool:
+    """Whether ``path`` is a tile COG of :func:`write_tile` for a mosaic of ``tile_px`` tiles (the product's
+    bands, type, nodata, scales and overview levels): tiles of an earlier format must be re-encoded."""
+    return read_layout(path) == {"count": N_BANDS, "dtype": DTYPE, "nodata": NODATA, "scales": SCALES,
+                                 "offsets": OFFSETS, "descriptions": BAND_NAMES,
+                                 "overviews": overview_factors(tile_px)}
+
+
+def tile_folder(mosaic: str | Path) -> Path:
+    """The folder of the tile files of the mosaic ``mosaic`` (``irradiance.vrt`` → ``irradiance/``)."""
+    return Path(mosaic).with_suffix("")
+
+
+def write_mosaic(path: str | Path, tiles: Sequence[tuple[Path, tuple[int, int, int, int]]], grid: RasterGrid,
+                 tags: Mapping[str, str], *, tile_px: int) -> list[Path]:
+    """Write the VRT mosaic ``path`` over tile files of :func:`write_tile` on ``grid``, atomically, with one
+    overview VRT per overview level of the tiles (``overview_NN.vrt`` in :func:`tile_folder`).
+
+    ``tiles`` are (file, window ``(row0, row1, col0, col1)`` in ``grid``'s pixels), in the mosaic's
+    order; the files should be in :func:`tile_folder` (they are named relative to the VRT). Returns the
+    mosaic and its overview files.
+    """
+    folder = tile_folder(path)
+    sources = [MosaicSource(Path(p), r0, c0, r1 - r0, c1 - c0) for p, (r0, r1, c0, c1) in tiles]
+    overviews = [(f, folder / f"{OVERVIEW_PREFIX}{f:02d}.vrt") for f in overview_factors(tile_px)]
+    return write_vrt_mosaic(path, sources, shape=grid.shape, transform=grid.transform, crs=grid.crs,
+                            count=N_BANDS, dtype=DTYPE, nodata=NODATA, descriptions=BAND_NAMES, tags=tags,
+                            band_tags=[b.tags() for b in BANDS], scales=SCALES, offsets=OFFSETS,
+                            block=TILE_BLOCK, overviews=overviews)
+
+
+def product_files(path: str | Path) -> list[Path]:
+    """The files of the raster ``path``: the mosaic and its tile files, or the single COG."""
+    return [Path(path), *vrt_sources(path)]
+
+
+def missing_tiles(path: str | Path) -> list[Path]:
+    """The tile files the mosaic ``path`` names but that do not exist ([] for a single COG)."""
+    return [p for p in vrt_sources(path) if not p.is_file()]
 
 
 def read_tile(path: str | Path) -> np.ndarray:
@@ -294,7 +393,7 @@ def block_size(tile_px: int) -> int:
 @contextlib.contextmanager
 def irradiance_writer(path: str | Path, grid: RasterGrid, tags: Mapping[str, str], *,
                       tile_px: int) -> Iterator[IrradianceWriter]:
-    """Write ``irradiance.tif`` on ``grid`` window by window (``tile_px`` windows), then as a COG, atomically.
+    """Write the raster as one COG on ``grid`` window by window (``tile_px`` windows), then as a COG, atomically.
 
     Yields an :class:`IrradianceWriter`: ``write(bands, row_off, col_off)`` with physical ``bands``
     (15, rows, cols), NaN = not computed, stored as :func:`encode` says. Windows never written read
@@ -308,7 +407,7 @@ def irradiance_writer(path: str | Path, grid: RasterGrid, tags: Mapping[str, str
 
 
 class IrradianceWriter:
-    """``irradiance.tif`` being written (see :func:`irradiance_writer`)."""
+    """The single COG being written (see :func:`irradiance_writer`)."""
 
     def __init__(self, out: WindowWriter) -> None:
         self._out = out

@@ -1,4 +1,5 @@
-"""The irradiation stage: DSM files (+ DTM, footprints, weather) → ``irradiance.tif``.
+"""The irradiation stage: DSM files (+ DTM, footprints, weather) → the irradiation raster: in a build the
+mosaic ``irradiance.vrt`` of per-tile COGs, else (``artois solar irradiance``) one COG.
 
 The area is processed tile by tile (by default the IGN LiDAR HD 1 km tiles, i.e. a grid of
 1 km squares aligned on the DSM mosaic). Each tile is read from the DSM files intersecting it
@@ -36,7 +37,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.errors import ArtoisError, InputError
-from geo.io._atomic import write_text_atomic
+from geo.io._atomic import atomic_tempdir, link_or_copy, write_text_atomic
 from geo.io.rasters import find_lidar_tiles, read_grid, read_raster
 from geo.io.vectors import list_layers, read_vector
 from geo.io.weather import load_weather
@@ -153,7 +154,7 @@ def result_bands(result: IrradianceResult, core: tuple[slice, slice] | None = No
 
 
 def engine_tags(settings: SolarSettings) -> product.EngineTags:
-    """What ``irradiance.tif`` records of the engine settings."""
+    """What the irradiation raster records of the engine settings."""
     return product.EngineTags(
         albedo=settings.albedo,
         sky_model=f"Perez 1990 ({config.SOLAR_PEREZ_COEFFICIENTS}, pvlib), circumsolar shaded with the beam, "
@@ -330,8 +331,8 @@ def plan_irradiance(
 def irradiance_tile_file(plan: IrradiancePlan, k: int, tile_dir: str | Path) -> Path:
     """Run tile ``k`` into ``tile_dir`` unless it is already there; return its file.
 
-    The bands are written atomically as ``<name>.tif`` (in ``irradiance.tif``'s encoding:
-    :func:`geo.products.irradiance.write_tile`), or
+    The bands are written atomically as ``<name>.tif``, the tile COG of the mosaic
+    (:func:`geo.products.irradiance.write_tile`: encoding, overviews, the plan's tags), or
     ``<name>.empty`` when the tile has no pixel to compute: a file that exists is complete, so a
     killed build re-run computes only the tiles without one.
     """
@@ -347,23 +348,44 @@ def irradiance_tile_file(plan: IrradiancePlan, k: int, tile_dir: str | Path) -> 
         return out
     r0, _, c0, _ = result.window
     return product.write_tile(tile_dir / f"{name}.tif", result.bands,
-                              transform=plan.grid.transform @ Affine.translation(c0, r0), crs=plan.grid.crs)
+                              transform=plan.grid.transform @ Affine.translation(c0, r0), crs=plan.grid.crs,
+                              tags=plan.tags, tile_px=plan.tile_px)
 
 
-def merge_irradiance_tiles(plan: IrradiancePlan, tile_dir: str | Path, out_path: str | Path) -> Path:
-    """Merge the tile files of ``tile_dir`` into ``out_path`` (atomically), in tile order: the same
-    bytes as :func:`irradiance_from_files` writing the tiles as it computes them."""
-    tile_dir = Path(tile_dir)
+def merge_irradiance_tiles(plan: IrradiancePlan, tile_dir: str | Path, out_path: str | Path) -> list[Path]:
+    """Publish the tile files of ``tile_dir`` as the mosaic ``out_path`` (:mod:`geo.products.irradiance`).
+
+    Each tile file is hard-linked (copied where the file system cannot link) into the mosaic's tile
+    folder, replacing atomically what is there; then the overview VRTs and the mosaic are written,
+    atomically, the mosaic last; then the files of the folder the mosaic does not name are removed.
+    Nothing is re-encoded (except tile files of an earlier build's format): seconds, whatever the area.
+    Returns the mosaic, its overview VRTs and its tile files (the products to record in the manifest).
+    """
+    tile_dir, out_path = Path(tile_dir), Path(out_path)
     names = [plan.tile_name(k) for k in range(len(plan.tasks))]
     missing = [n for n in names if not (tile_dir / f"{n}.tif").exists() and not (tile_dir / f"{n}.empty").exists()]
     if missing:
         raise ArtoisError(f"{tile_dir}: {len(missing)} irradiance tile(s) not computed yet, e.g. {missing[0]}")
-    with product.irradiance_writer(out_path, plan.grid, plan.tags, tile_px=plan.tile_px) as out:
-        for task, name in zip(plan.tasks, names, strict=True):
-            path = tile_dir / f"{name}.tif"
-            if path.exists():
-                out.write(product.read_tile(path), task.window[0], task.window[2])
-    return Path(out_path)
+    folder = product.tile_folder(out_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    tiles: list[tuple[Path, tuple[int, int, int, int]]] = []
+    for task, name in zip(plan.tasks, names, strict=True):
+        src = tile_dir / f"{name}.tif"
+        if src.exists():
+            if not product.is_tile_file(src, tile_px=plan.tile_px):  # of an earlier build's format
+                with rasterio.open(src) as ds:
+                    transform, crs = ds.transform, ds.crs
+                product.write_tile(src, product.read_tile(src), transform=transform, crs=crs, tags=plan.tags,
+                                   tile_px=plan.tile_px)
+            dst = folder / src.name
+            link_or_copy(src, dst)
+            tiles.append((dst, task.window))
+    vrts = product.write_mosaic(out_path, tiles, plan.grid, plan.tags, tile_px=plan.tile_px)
+    keep = {p for p, _ in tiles} | set(vrts)
+    for stale in folder.iterdir():  # tiles of an earlier build of another area
+        if stale not in keep and stale.is_file():
+            stale.unlink()
+    return [*vrts, *(p for p, _ in tiles)]
 
 
 def irradiance_from_files(
@@ -380,7 +402,7 @@ def irradiance_from_files(
     weather: Weather | None = None,
     extra_polygons: Sequence[BaseGeometry] = (),
 ) -> Path:
-    """Compute ``irradiance.tif`` (:mod:`geo.products.irradiance`) from DSM files, tile by tile.
+    """Compute the irradiation raster (:mod:`geo.products.irradiance`) as one COG from DSM files, tile by tile.
 
     Memory is bounded by one tile with its halo (a LiDAR HD tile and 1 km of horizon: about
     6,000 × 6,000 px at 0.5 m), not by the area: each tile is an :class:`IrradianceTileTask`
@@ -454,16 +476,20 @@ def irradiance_from_files(
 
 
 def build_irradiance(ctx: BuildContext) -> list[Path]:
-    """Pipeline stage: ``data_dir/rooftops`` → ``irradiance.tif`` (roof pixels only).
+    """Pipeline stage, in this process: ``data_dir/rooftops`` → the mosaic ``irradiance.vrt`` and its tiles
+    (roof pixels only).
 
     Reads the IGN LiDAR HD MNS tiles under ``rooftops/lidar/``, the roof mask from
     ``rooftops/batiment.gpkg`` (else height above the MNT tiles), and the build's weather
     (:attr:`geo.pipeline.BuildContext.weather`). The ground of the sites under ``sites/`` (friches,
-    car parks: :mod:`geo.sites`) is computed too.
+    car parks: :mod:`geo.sites`) is computed too. Returns the products (:func:`merge_irradiance_tiles`).
     """
     out = ctx.products.irradiance
-    irradiance_from_files(**_stage_inputs(ctx), out_path=out, weather=ctx.weather)  # type: ignore[arg-type]
-    return [out]
+    plan = plan_build_irradiance(ctx)
+    with atomic_tempdir(out) as tile_dir:  # the tiles' files outlive it: they are linked into the product
+        for k in range(len(plan.tasks)):
+            irradiance_tile_file(plan, k, tile_dir)
+        return merge_irradiance_tiles(plan, tile_dir, out)
 
 
 def _stage_inputs(ctx: BuildContext) -> dict[str, object]:
