@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from api.middleware import cache_control
+from geo import config
 
 if TYPE_CHECKING:
     from api.layers import Catalog
@@ -33,7 +34,7 @@ ROOF_PATH = "/api/roof"
 #: (exponents, percent-encoding, spaces, "nan") is left to FastAPI's validation.
 _DECIMAL = re.compile(rb"-?[0-9]{1,3}(?:\.[0-9]{1,17})?")
 #: Compression level of the JSON bodies: the one given to Starlette's GZipMiddleware in api/app.py.
-GZIP_LEVEL = 5
+GZIP_LEVEL = config.API_GZIP_LEVEL
 
 
 def parse_lon_lat(query: bytes) -> tuple[float, float] | None:
