@@ -51,6 +51,11 @@ def serve(*, data_dir: Path, host: str = "127.0.0.1", port: int = 8000, addresse
             os.environ["ARTOIS_ADDRESSES"] = str(Path(addresses).resolve())
         sys.stdout.flush()
         sys.stderr.flush()
+        from api.workers import reuse_port_supported
+
+        if reuse_port_supported():  # one listening socket per worker: connections spread evenly (api/workers.py)
+            os.execv(sys.executable, [sys.executable, "-m", "api.workers", "api.serve:app_from_env", host, str(port),
+                                      str(workers)])
         os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "api.serve:app_from_env", "--factory",
                                   "--host", host, "--port", str(port), "--workers", str(workers),
                                   "--log-level", "warning", "--no-access-log"])
