@@ -1,7 +1,8 @@
 """The FastAPI application: OGC API – Features, tiles, lookups, exports and the map.
 
 ``create_app(settings)`` opens the build folder once (layer metadata, extents, CRS, counts are read at
-start-up) and wires the routers, the exception → status table, ``Cache-Control`` and gzip middleware.
+start-up) and wires the routers, the exception → status table, ``Cache-Control`` and gzip middleware; roof
+lookups take a lean path before that stack (:mod:`api.fastpath`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from api.errors import install_error_handlers
+from api.fastpath import GZIP_LEVEL, ArtoisAPI
 from api.layers import Catalog
 from api.map import routes as map_routes
 from api.middleware import CacheControlMiddleware
@@ -53,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or Settings()
     catalog = Catalog(settings.data_dir)
-    app = FastAPI(
+    app = ArtoisAPI(
         title="Artois Solaire & Parcs — API des couches",
         version=__version__,
         description=DESCRIPTION,
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (ogc.router, tiles.router, lookups.router, parks.router, exports.router, report.router,
                    batch.router, stats.router, map_routes.router):
         app.include_router(router)
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL)
     app.add_middleware(
         CacheControlMiddleware, max_age=settings.cache_max_age_s, tile_max_age=settings.tile_cache_max_age_s,
     )

@@ -30,8 +30,17 @@ def clean_value(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset({str, int, type(None)})
+
+
 def clean_properties(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: clean_value(v) for k, v in props.items()}
+    """:func:`clean_value` of each attribute (a new dict)."""
+    out = dict(props)
+    for k, v in props.items():  # only the values that need it go through clean_value (most are plain)
+        kind = type(v)
+        if kind not in _PLAIN and (kind is not float or not math.isfinite(v)):
+            out[k] = clean_value(v)
+    return out
 
 
 def geometries_wgs84(collection: Collection, geoms: np.ndarray) -> list[dict[str, Any] | None]:

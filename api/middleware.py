@@ -5,6 +5,14 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+def cache_control(method: str, status: int, path: str, *, max_age: int, tile_max_age: int) -> str:
+    """The ``Cache-Control`` value of a response without one (:class:`CacheControlMiddleware`)."""
+    age = tile_max_age if path.startswith("/tiles/") else max_age
+    if method in ("GET", "HEAD") and (200 <= status < 300 or status == 304) and age > 0:
+        return f"public, max-age={age}"
+    return "no-store"
+
+
 class CacheControlMiddleware:
     """Add ``Cache-Control`` to responses that do not set one.
 
@@ -24,17 +32,13 @@ class CacheControlMiddleware:
             return
         method = scope.get("method", "GET")
         path: str = scope.get("path", "")
-        max_age = self.tile_max_age if path.startswith("/tiles/") else self.max_age
 
         async def send_with_cache(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 if not any(k.lower() == b"cache-control" for k, _ in headers):
-                    status = int(message["status"])
-                    if method in ("GET", "HEAD") and (200 <= status < 300 or status == 304) and max_age > 0:
-                        value = f"public, max-age={max_age}"
-                    else:
-                        value = "no-store"
+                    value = cache_control(method, int(message["status"]), path, max_age=self.max_age,
+                                          tile_max_age=self.tile_max_age)
                     headers.append((b"cache-control", value.encode()))
                     message = {**message, "headers": headers}
             await send(message)

@@ -18,6 +18,8 @@ def serve(*, data_dir: Path, host: str = "127.0.0.1", port: int = 8000, addresse
 
     The app is built before uvicorn starts, so a build folder without layers fails at once with
     :class:`geo.errors.InputError` ("run artois build first"), which the CLI prints as one line.
+    No access log: at the warning level it is not printed, yet uvicorn would format each line's arguments
+    (client address, quoted path) for every request.
     """
     import uvicorn
 
@@ -49,11 +51,16 @@ def serve(*, data_dir: Path, host: str = "127.0.0.1", port: int = 8000, addresse
             os.environ["ARTOIS_ADDRESSES"] = str(Path(addresses).resolve())
         sys.stdout.flush()
         sys.stderr.flush()
+        from api.workers import reuse_port_supported
+
+        if reuse_port_supported():  # one listening socket per worker: connections spread evenly (api/workers.py)
+            os.execv(sys.executable, [sys.executable, "-m", "api.workers", "api.serve:app_from_env", host, str(port),
+                                      str(workers)])
         os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "api.serve:app_from_env", "--factory",
                                   "--host", host, "--port", str(port), "--workers", str(workers),
-                                  "--log-level", "warning"])
+                                  "--log-level", "warning", "--no-access-log"])
     else:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     return 0
 
 

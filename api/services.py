@@ -109,16 +109,32 @@ def roof_at(catalog: Catalog, lon: float, lat: float) -> dict[str, Any]:
     body of ``GET /api/roof`` (api.models.RoofResponse), JSON-ready."""
     buildings = catalog.collection(rooftops.BUILDINGS.name)
     fid, props, footprint = building_at(buildings, lon, lat)
-    building = features_to_geojson(buildings, _one(fid, props, footprint))[0]
     faces_out: list[dict[str, Any]] = []
     if rooftops.ROOF_FACES.name in catalog.collections and props.get("building_id") is not None:
         faces = roof_faces_of(catalog, str(props["building_id"]), footprint)
-        faces_out = features_to_geojson(catalog.collection(rooftops.ROOF_FACES.name), faces)
+        faces_layer = catalog.collection(rooftops.ROOF_FACES.name)
+        if _same_crs(catalog, buildings, faces_layer):  # the building and its faces reprojected in one call
+            from api.io.gpkg import Features
+
+            both = Features(np.concatenate([[fid], faces.fids]), [props, *faces.properties],
+                            np.concatenate([np.array([footprint], dtype=object), faces.geometries]))
+            building, *faces_out = features_to_geojson(buildings, both)
+        else:
+            building = features_to_geojson(buildings, _one(fid, props, footprint))[0]
+            faces_out = features_to_geojson(faces_layer, faces)
         faces_out.sort(key=lambda f: -(f["properties"].get("production_kwh_yr") or 0.0))
+    else:
+        building = features_to_geojson(buildings, _one(fid, props, footprint))[0]
     for feature in (building, *faces_out):
         feature["links"] = None  # as api.models.Feature renders it: the body is sent without a model pass
     return {"building": building, "faces": faces_out, "weather": weather_info(catalog, props),
             "data_quality": data_quality(props)}
+
+
+def _same_crs(catalog: Catalog, a: Collection, b: Collection) -> bool:
+    """Whether two collections share their CRS (compared once)."""
+    same: bool = catalog.cached(f"same_crs:{a.id}:{b.id}", lambda: a.info.crs == b.info.crs)
+    return same
 
 
 # -- data quality (issue 13) ------------------------------------------------------------------------

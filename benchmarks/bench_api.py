@@ -325,8 +325,9 @@ def bytes_sent(base: str, urls: list[str]) -> dict:
 
 def show(name: str, r: dict, *, sizes: bool = False) -> None:
     extra = f"  size p95 {r['kb_p95']:.1f} KB max {r['kb_max']:.1f} KB" if sizes else ""
+    cpu = f"  server CPU {r['server_cpu_ms']:.2f} ms/req" if "server_cpu_ms" in r else ""
     print(f"{name:<30} n={r['n']:>5}  {r['rps']:7.0f} req/s  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
-          f"p99 {r['p99']:6.1f} ms  errors {r['errors']}  statuses {r['statuses']}{extra}")
+          f"p99 {r['p99']:6.1f} ms  errors {r['errors']}  statuses {r['statuses']}{cpu}{extra}")
 
 
 def in_process(data: Path, tile_urls: list[str], queries: list[tuple[str, str]],
@@ -371,6 +372,32 @@ def in_process(data: Path, tile_urls: list[str], queries: list[tuple[str, str]],
         roof_at(catalog, lon, lat)
         t.append(time.perf_counter() - t0)
     line("roof lookup", t)
+    cpu = asyncio.run(_asgi_cpu(data, [f"/api/roof?lon={lon:.7f}&lat={lat:.7f}" for lon, lat in points[:1000]]))
+    print(f"in-process roof lookup through the app (ASGI, gzip; no HTTP): {cpu:.3f} ms CPU per request")
+
+
+async def _asgi_cpu(data: Path, urls: list[str]) -> float:
+    """CPU time [ms] per request of the app answering ``urls`` (GET, gzip accepted) through ASGI: what a
+    worker spends per request apart from HTTP parsing and the sockets."""
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(data_dir=data))
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    t0 = time.process_time()
+    for url in urls:
+        path, _, query = url.partition("?")
+        await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                   "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+                   "root_path": "", "headers": [(b"host", b"127.0.0.1"), (b"accept-encoding", b"gzip")],
+                   "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "state": {}}, receive, send)
+    return 1000 * (time.process_time() - t0) / max(len(urls), 1)
 
 
 def start_server(data: Path, workers: int) -> tuple[subprocess.Popen, str, float, float]:
@@ -477,11 +504,18 @@ def main() -> int:
             tmp = Path(tmp_name)
 
             def load(urls: list[str], concurrency: int) -> dict:
-                """Each URL asked once, ``concurrency`` connections in a closed loop."""
+                """Each URL asked once, ``concurrency`` connections in a closed loop; with the server's CPU time
+                per request (its processes' user + system time over the run: contention inflates it less than
+                the latencies)."""
+                pids = process_tree(server.pid)
+                cpu0 = sum(cpu_seconds(p) for p in pids)
                 if use_wrk:
-                    return run_wrk(base, urls, concurrency=concurrency, seconds=args.max_seconds, tmp=tmp, once=True)
-                return asyncio.run(run_load(base, urls, concurrency=concurrency, total=len(urls),
-                                            max_seconds=args.max_seconds))
+                    r = run_wrk(base, urls, concurrency=concurrency, seconds=args.max_seconds, tmp=tmp, once=True)
+                else:
+                    r = asyncio.run(run_load(base, urls, concurrency=concurrency, total=len(urls),
+                                             max_seconds=args.max_seconds))
+                cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+                return {**r, "server_cpu_ms": 1000 * cpu / r["n"] if r["n"] else float("nan")}
 
             load(roof_urls[-200:], args.concurrency)  # warm-up: connections, imports, first queries
             r = load(roof_urls[:args.requests], args.concurrency)

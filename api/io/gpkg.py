@@ -152,6 +152,7 @@ class GeoPackage:
             raise InputError(self.path, "file not found")
         self._uri = f"file:{quote(str(self.path.resolve()))}?mode=ro&immutable=1"
         self._local = threading.local()
+        self._plans: dict[tuple[str, tuple[str, ...] | None, bool], tuple[tuple[str, ...], str, tuple[str, ...]]] = {}
         try:
             self.layers = self._read_layers()
         except sqlite3.DatabaseError as exc:
@@ -345,29 +346,53 @@ class GeoPackage:
             Paging.
         """
         info = self.layer(layer)
-        cols = list(info.column_names if columns is None else columns)
-        for c in cols:
-            info.column(c)  # KeyError for an unknown column
+        cols, select, booleans = self._select(info, None if columns is None else tuple(columns), geometry)
+        exact: shapely.Geometry | None = None
+        if (spatial is not None and spatial.polygon is not None and spatial.inner is None and geometry
+                and limit is None and not offset):
+            # a small area (a point): the R-tree candidates are read whole and tested here, one query not two
+            exact, spatial = spatial.polygon, SpatialFilter(spatial.outer)
         where, params = self._where(info, spatial, equals, fids)
-        select = [f"t.{_q(info.fid_column)}"] + [f"t.{_q(c)}" for c in cols]
-        if geometry:
-            select.append(f"t.{_q(info.geom_column)}")
-        sql = f"SELECT {', '.join(select)} FROM {_q(info.name)} AS t{where} ORDER BY t.{_q(info.fid_column)}"
+        sql = f"{select}{where} ORDER BY t.{_q(info.fid_column)}"
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
             params += [-1 if limit is None else int(limit), int(offset)]
         rows = self.connection().execute(sql, params).fetchall()
-        kinds = [info.column(c).kind for c in cols]
-        props = [
-            {c: (bool(v) if k == "boolean" and v is not None else v) for c, k, v in zip(cols, kinds, r[1:], strict=False)}
-            for r in rows
-        ]
-        fid_arr = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if geometry:
             geoms = decode_geometries([r[-1] for r in rows]) if rows else np.empty(0, dtype=object)
+            if exact is not None and rows:
+                hit = shapely.intersects(geoms, exact)
+                if not hit.all():
+                    rows = [r for r, h in zip(rows, hit.tolist(), strict=True) if h]
+                    geoms = geoms[hit]
         else:
             geoms = np.full(len(rows), None, dtype=object)
+        props = [dict(zip(cols, r[1:], strict=False)) for r in rows]  # strict=False: the geometry ends r
+        for c in booleans:
+            for p in props:
+                if p[c] is not None:
+                    p[c] = bool(p[c])
+        fid_arr = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         return Features(fid_arr, props, geoms)
+
+    def _select(
+        self, info: LayerInfo, columns: tuple[str, ...] | None, geometry: bool,
+    ) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+        """(columns, ``SELECT … FROM … AS t``, boolean columns) of a read, prepared once per layer and columns."""
+        key = (info.name, columns, geometry)
+        plan = self._plans.get(key)
+        if plan is None:
+            cols = info.column_names if columns is None else columns
+            for c in cols:
+                info.column(c)  # KeyError for an unknown column
+            select = [f"t.{_q(info.fid_column)}"] + [f"t.{_q(c)}" for c in cols]
+            if geometry:
+                select.append(f"t.{_q(info.geom_column)}")
+            booleans = tuple(c for c in cols if info.column(c).kind == "boolean")
+            plan = (tuple(cols), f"SELECT {', '.join(select)} FROM {_q(info.name)} AS t", booleans)
+            if len(self._plans) < 1024:  # bounded: ad hoc column lists could otherwise grow it
+                self._plans[key] = plan
+        return plan
 
     def key_index(self, layer: str, column: str) -> dict[str, int]:
         """``{value: fid}`` of a key column, read once (for lookups by id without a scan per request)."""
