@@ -134,18 +134,26 @@ def _plan_groups(fps: gpd.GeoDataFrame, dsm: RasterGrid, tile_m: float) -> list[
     return groups
 
 
-def _window_reader(dsm: RasterGrid, dtm: Sequence[Path] | None) -> WindowReader:
-    """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`."""
-    dtm_grid = read_grid([Path(p) for p in dtm]) if dtm else None
+@dataclass(frozen=True)
+class _WindowReader:
+    """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`
+    (plain values: picklable, so the reconciliation's tasks may run in other processes)."""
 
-    def read(bounds: Bounds) -> tuple[np.ndarray, np.ndarray | None, Affine] | None:
-        w = _read_window(dsm, dsm.clip(bounds))
+    dsm: RasterGrid
+    dtm: RasterGrid | None
+
+    def __call__(self, bounds: Bounds) -> tuple[np.ndarray, np.ndarray | None, Affine] | None:
+        w = _read_window(self.dsm, self.dsm.clip(bounds))
         if w is None:
             return None
-        paths = dtm_grid.files_intersecting(w.bounds) if dtm_grid is not None else []
+        paths = self.dtm.files_intersecting(w.bounds) if self.dtm is not None else []
         t = read_raster(paths, bounds=w.bounds).data if paths else None
         return w.data, (t if t is not None and t.shape == w.shape else None), w.transform
-    return read
+
+
+def _window_reader(dsm: RasterGrid, dtm: Sequence[Path] | None) -> WindowReader:
+    """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`."""
+    return _WindowReader(dsm, read_grid([Path(p) for p in dtm]) if dtm else None)
 
 
 def _read_window(dsm: RasterGrid, window: Bounds) -> Raster | None:
@@ -382,7 +390,8 @@ def _assemble_faces(parts: Sequence[gpd.GeoDataFrame], fps: gpd.GeoDataFrame, cr
 
 
 def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: RasterGrid, crs: CRS,
-               tile_m: float, parcels: Path | None = None) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+               tile_m: float, parcels: Path | None = None,
+               map_tasks: TaskMap = serial_map) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """The footprints checked against the DSM (``building_id``, ``status``), and the problems met."""
     moved = 0
     if footprints is not None:
@@ -397,7 +406,8 @@ def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: Raster
     fps, issues = prepare_footprints(raw, crs, grid.bounds, id_column="building_id")
     issues["reprojected_footprints"] += moved
     if footprints is not None:  # footprints drawn apart from the LiDAR: move them onto its roofs
-        fps, moved_issues = reconcile_footprints(fps, _window_reader(grid, dtm), res_m=grid.res_m, tile_m=tile_m)
+        fps, moved_issues = reconcile_footprints(fps, _window_reader(grid, dtm), res_m=grid.res_m, tile_m=tile_m,
+                                                 map_tasks=map_tasks)
         issues.update(moved_issues)
     return fps, issues
 
@@ -462,7 +472,7 @@ def plan_roofs(
     grid = read_grid([Path(p) for p in dsm])
     crs = CRS.from_user_input(grid.crs)
     header = irradiance_product.read_header(irradiance, like=grid)  # checked before any long work
-    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m, parcels)
+    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m, parcels, map_tasks)
     t1 = time.perf_counter()
     groups = _plan_groups(fps, grid, tile_m)
     t2 = time.perf_counter()
