@@ -133,9 +133,10 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
         scores = np.array([score(c) for c in cand])
     # the best moves form a plateau (a footprint smaller than the roof fits anywhere inside it):
     # its centre
-    top = np.array([c for c, s_ in zip(cand, scores, strict=True) if s_ >= scores.max() - 1e-9])
+    best = scores.max()
+    top = np.array(cand)[scores >= best - 1e-9]
     coarse_fit = (float(top[:, 0].mean()), float(top[:, 1].mean()), float(top[:, 2].mean()))
-    fits = score((0.0, 0.0, 0.0)) >= scores.max() - 1e-9  # the footprint already fits the DSM best
+    fits = score((0.0, 0.0, 0.0)) >= best - 1e-9  # the footprint already fits the DSM best
     if fits:
         coarse_fit = (0.0, 0.0, 0.0)
     outline = snap_edges(moved_outline(block, *coarse_fit), xs, ys, w, keep=fits)
@@ -172,6 +173,9 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
     # p − (dx, dy) sits at lattice index (iy − j, ix − i), i.e. row iy − j + pad, column ix − i + pad
     rows = iy[None, :] - sh[:, 1:2] + pad
     cols = ix[None, :] - sh[:, 0:1] + pad
+    flat = rows * kx.size + cols  # into the raveled lattice
+    # with whole evidence values the sums are exact in any order: one matrix product per outline
+    whole = bool(np.all(w == np.rint(w))) and float(np.abs(w).sum()) < 2.0**52
     out = np.empty(len(grows) * len(shifts))
     for k, g in enumerate(grows):
         outline = moved_outline(block, 0.0, 0.0, g)
@@ -180,7 +184,10 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
             part[:] = -math.inf
             continue
         inside = np.asarray(shapely.contains_xy(outline, gx, gy), dtype=bool)
-        part[:] = (inside[rows, cols] * w[None, :]).sum(axis=1)
+        if whole:
+            part[:] = inside.ravel()[flat].astype(np.float64) @ w
+        else:
+            part[:] = (inside[rows, cols] * w[None, :]).sum(axis=1)
     return out
 
 
