@@ -352,6 +352,13 @@ def roofs_group(task: RoofsGroupTask) -> GroupResult:
     (:func:`geo.roofs.scoring.score_faces`). Pure function of ``task`` (no global state): groups
     may run in any order, in other processes or on other machines, and give the same faces.
     """
+    # one GDAL environment for the task: rasterio's shapes / rasterize (thousands of calls, one or
+    # more per building and face) otherwise each set one up and tear it down
+    with rasterio.Env():
+        return _roofs_group(task)
+
+
+def _roofs_group(task: RoofsGroupTask) -> GroupResult:
     dsm_w = _read_window(task.dsm, task.window)
     if dsm_w is None:
         return GroupResult(None, {}, dict.fromkeys(task.members, "no_valid_pixel"))
