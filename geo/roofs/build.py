@@ -30,7 +30,7 @@ from geo.io.weather import load_weather
 from geo.pipeline import BuildContext
 from geo.products import irradiance as irradiance_product
 from geo.products import rooftops
-from geo.roofs.aggregate import building_table, commune_table
+from geo.roofs.aggregate import building_economics, building_table, commune_table
 from geo.roofs.detection import detect_buildings
 from geo.roofs.pv import OrientationYield, SiteModel
 from geo.roofs.reconcile import WindowReader, reconcile_footprints, with_quality
@@ -324,6 +324,8 @@ class RoofsGroupTask:
         The territory's median 3 x 3 plane-fit residual [m] (:func:`segment_roofs`'s ``noise_m``).
     site
         The PV model of the site and weather (orientation yields are cached in it per process).
+    annual_consumption_kwh
+        Household consumption for the recommended installations [kWh/yr].
     """
 
     dsm: RasterGrid
@@ -333,15 +335,19 @@ class RoofsGroupTask:
     members: tuple[str, ...]
     noise_m: float
     site: SiteModel
+    annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR
 
 
 @dataclass(frozen=True)
 class GroupResult:
-    """What :func:`roofs_group` returns: the members' scored faces, the profiles they use, their status."""
+    """What :func:`roofs_group` returns: the members' scored faces, the profiles they use, their
+    status and the recommendation / solar hot water of those with faces
+    (:func:`geo.roofs.aggregate.building_economics`; None: to be computed by the assembly)."""
 
     faces: gpd.GeoDataFrame | None  # roof_faces rows (plus usable_geometry); None when the DSM has no data here
     profiles: dict[str, OrientationYield]
     status: dict[str, str]  # building_id -> ok / no_face / no_valid_pixel…
+    economics: dict[str, dict[str, object]] | None = None
 
 
 def roofs_group(task: RoofsGroupTask) -> GroupResult:
@@ -361,7 +367,7 @@ def roofs_group(task: RoofsGroupTask) -> GroupResult:
 def _roofs_group(task: RoofsGroupTask) -> GroupResult:
     dsm_w = _read_window(task.dsm, task.window)
     if dsm_w is None:
-        return GroupResult(None, {}, dict.fromkeys(task.members, "no_valid_pixel"))
+        return GroupResult(None, {}, dict.fromkeys(task.members, "no_valid_pixel"), {})
     bands = irradiance_product.read_irradiance(task.irradiance, dsm_w)
     seg = segment_roofs(dsm_w.data, dsm_w.transform, task.footprints, crs=task.footprints.crs,
                         id_column="building_id", noise_m=task.noise_m)
@@ -371,14 +377,19 @@ def _roofs_group(task: RoofsGroupTask) -> GroupResult:
     lut[keep + 1] = np.arange(1, keep.size + 1, dtype=np.int32)
     faces, profiles, _ = score_faces(seg.faces.iloc[keep].reset_index(drop=True), lut[seg.sample_pixels], bands,
                                      task.site)
-    return GroupResult(faces, profiles, {b: st[b] for b in task.members})
+    fps = task.footprints
+    members = fps[fps["building_id"].isin(set(task.members)).to_numpy()]
+    econ = building_economics(members, faces, profiles, temp_air_c=task.site.monthly_temp_air_c,
+                              annual_consumption_kwh=task.annual_consumption_kwh)
+    return GroupResult(faces, profiles, {b: st[b] for b in task.members}, econ)
 
 
 def _group_tasks(fps: gpd.GeoDataFrame, groups: Sequence[_Group], dsm: RasterGrid, irr: Path, noise: float,
-                 site: SiteModel) -> list[RoofsGroupTask]:
+                 site: SiteModel, annual_consumption_kwh: float) -> list[RoofsGroupTask]:
     ids = fps["building_id"].to_numpy()
     return [RoofsGroupTask(dsm, irr, g.window, fps.iloc[g.context].drop(columns="status"),
-                           tuple(str(b) for b in ids[g.members]), noise, site) for g in groups]
+                           tuple(str(b) for b in ids[g.members]), noise, site, annual_consumption_kwh)
+            for g in groups]
 
 
 def _assemble_faces(parts: Sequence[gpd.GeoDataFrame], fps: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
@@ -488,7 +499,7 @@ def plan_roofs(
     w, reported = _weather(weather, header)
     site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
     summary = site_summary(site)  # computes and caches the site's optimum before the tasks copy it
-    tasks = _group_tasks(fps, groups, grid, Path(irradiance), noise, site)
+    tasks = _group_tasks(fps, groups, grid, Path(irradiance), noise, site, annual_consumption_kwh)
     seconds = time.perf_counter() - t0
     log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m; planned in %.1f s "
              "(buildings %.1f s, groups %.1f s, noise %.1f s)", int((fps["status"] == "ok").sum()), len(groups),
@@ -511,8 +522,8 @@ def roofs_group_file(task: RoofsGroupTask, name: str, group_dir: str | Path) -> 
     if path.exists():
         return path
     result = roofs_group(task)
-    return write_roof_group(path, RoofGroupFile(result.faces, result.status, _profile_bins(result.profiles)),
-                            crs=task.footprints.crs)
+    return write_roof_group(path, RoofGroupFile(result.faces, result.status, _profile_bins(result.profiles),
+                                                result.economics), crs=task.footprints.crs)
 
 
 def read_group_file(plan: RoofsPlan, path: str | Path) -> GroupResult:
@@ -521,7 +532,7 @@ def read_group_file(plan: RoofsPlan, path: str | Path) -> GroupResult:
     g = read_roof_group(path)
     profiles = {pid: plan.site.orientation(tilt, az, rack=rack, profile_id=pid)
                 for pid, (tilt, az, rack) in g.profile_bins.items()}
-    return GroupResult(g.faces, profiles, g.status)
+    return GroupResult(g.faces, profiles, g.status, g.economics)
 
 
 def assemble_roofs(plan: RoofsPlan, results: Sequence[GroupResult]) -> RoofsReport:
@@ -533,9 +544,14 @@ def assemble_roofs(plan: RoofsPlan, results: Sequence[GroupResult]) -> RoofsRepo
     status = fps["status"].to_numpy().copy()
     parts: list[gpd.GeoDataFrame] = []
     all_profiles: dict[str, OrientationYield] = {}
+    econ: dict[str, dict[str, object]] | None = {}
     for members, task, result in zip(plan.members, plan.tasks, results, strict=True):
         status[members] = [result.status[b] for b in task.members]
         all_profiles.update(result.profiles)
+        if econ is not None and result.economics is not None:
+            econ.update(result.economics)
+        else:  # a group of an older build: the assembly computes every building's economics
+            econ = None
         if result.faces is not None:
             parts.append(result.faces)
     issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
@@ -547,7 +563,7 @@ def assemble_roofs(plan: RoofsPlan, results: Sequence[GroupResult]) -> RoofsRepo
     com = read_communes(plan.communes, epci_table=plan.epci_table, crs=crs_s) if plan.communes is not None else None
     buildings = building_table(fps, faces, profiles, temp_air_c=site.monthly_temp_air_c,
                                weather_source=reported.label(), addresses=addr, communes=com,
-                               annual_consumption_kwh=plan.annual_consumption_kwh)
+                               annual_consumption_kwh=plan.annual_consumption_kwh, economics=econ)
     site_row = rooftops.Site(
         summary.optimum_tilt_deg, summary.optimum_azimuth_deg, summary.optimum_irradiation_kwh_m2_yr,
         config.FLAT_ROOF_RACK_TILT_DEG, summary.rack_pitch_m, summary.rack_gcr, summary.winter_noon_elevation_deg,
