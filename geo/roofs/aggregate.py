@@ -198,8 +198,8 @@ def building_table(
         economics = building_economics(buildings, faces, profiles, temp_air_c=temp_air_c, tariffs=tariffs,
                                        annual_consumption_kwh=annual_consumption_kwh)
     addr = match_addresses(buildings, addresses)
-    codes = commune_of(buildings, communes)
-    codes = codes.where(codes.notna(), addr["ban_code_insee"]).to_numpy(object)
+    in_commune = commune_of(buildings, communes)
+    codes = in_commune.where(in_commune.notna(), addr["ban_code_insee"]).to_numpy(object)
     addr_cols = {col: addr[col].to_numpy(object) for col in ("address", *ADDRESS_FIELDS)}
     groups = faces.groupby("building_id", sort=False).indices if len(faces) else {}
     fs_all = FaceSet.from_frame(faces) if len(faces) else None

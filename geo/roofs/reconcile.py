@@ -350,15 +350,14 @@ class BlockResult:
     shares: list[float]
 
 
-def reconcile_chunk(read: WindowReader, blocks: Sequence[tuple[np.ndarray, list[BaseGeometry]]],
+def reconcile_chunk(read: WindowReader, blocks: Sequence[tuple[np.ndarray, list[Polygon | MultiPolygon]]],
                     neighbours: np.ndarray, neighbour_block: np.ndarray, res_m: float) -> list[BlockResult]:
     """Reconcile the blocks of one ``tile_m`` square (a task of :func:`reconcile_footprints`).
 
-    ``blocks``: each block's footprint positions and polygons; ``neighbours``: the ``ok``
-    footprints near the square (ascending global order) with their block numbers, in
-    ``neighbour_block`` (a block's own footprints carry the number of its position in ``blocks``,
-    others −1 … or any number not naming one of ``blocks``; see :func:`reconcile_footprints`).
-    Reads one window of the DSM through ``read``.
+    ``blocks``: each block's footprint positions (in the caller's footprints) and polygons;
+    ``neighbours``: the ``ok`` footprints near the square (in the caller's order), and
+    ``neighbour_block``: for each, the position in ``blocks`` of its block, or −1 when its block
+    is not one of them. Reads one window of the DSM through ``read``.
     """
     reach = config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + _MARGIN_M
     bb = np.array([shapely.bounds(shapely.union_all(np.asarray(cells, dtype=object))) for _, cells in blocks])
