@@ -7,6 +7,8 @@ The pipeline runs each group as a task writing ``.build/tiles/roofs/<group>.parq
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import pickle
 from pathlib import Path
 
@@ -65,6 +67,12 @@ def test_group_files_give_the_in_memory_product(sample_dir: Path, built_dir: Pat
         rb.assemble_roofs_files(plan, tmp_path / "elsewhere")
     rb.assemble_roofs_files(plan, group_dir)
     _assert_same_gpkg(tmp_path / "memory.gpkg", tmp_path / "files.gpkg")
+    # the groups' economics (computed in the tasks) are those the assembly computes over the territory
+    # (group files of a build before they were stored)
+    assert all(rb.read_group_file(plan, f).economics is not None for f in files)
+    plan.out = tmp_path / "assembled.gpkg"
+    rb.assemble_roofs(plan, [dataclasses.replace(rb.read_group_file(plan, f), economics=None) for f in files])
+    _assert_same_gpkg(tmp_path / "files.gpkg", tmp_path / "assembled.gpkg")
     # a group whose file exists is not computed again
     mtimes = [p.stat().st_mtime_ns for p in files]
 
@@ -99,7 +107,17 @@ def test_group_file_round_trip(tmp_path: Path) -> None:
     assert shapely.equals_exact(back.faces.geometry.to_numpy(), faces.geometry.to_numpy(), tolerance=0).all()
     got = back.faces["usable_geometry"].tolist()
     assert got[0].equals(faces["usable_geometry"].iloc[0]) and got[1].is_empty and got[2] is None
-    empty = read_roof_group(write_roof_group(tmp_path / "e.parquet", RoofGroupFile(None, {"c": "no_valid_pixel"}, {}),
-                                             crs=faces.crs))
-    assert empty.faces is None and empty.status == {"c": "no_valid_pixel"}
+    assert back.economics is None  # a file written without them
+    econ = {"a": {"owner": "menage", "reco_kwp": 0.1 + 0.2, "reco_payback_yr": float("nan"), "swh_face_id": None,
+                  "analysis_years": 20}}
+    again = read_roof_group(write_roof_group(tmp_path / "h.parquet", RoofGroupFile(faces, {"a": "ok"}, bins, econ),
+                                             crs=faces.crs)).economics
+    assert again is not None and set(again) == {"a"}
+    got_a, want_a = again["a"], econ["a"]
+    assert {k: v for k, v in got_a.items() if k != "reco_payback_yr"} == {
+        k: v for k, v in want_a.items() if k != "reco_payback_yr"}
+    assert got_a["reco_kwp"] == 0.1 + 0.2 and math.isnan(float(got_a["reco_payback_yr"]))  # type: ignore[arg-type]
+    empty = read_roof_group(write_roof_group(tmp_path / "e.parquet", RoofGroupFile(None, {"c": "no_valid_pixel"}, {},
+                                                                                   {}), crs=faces.crs))
+    assert empty.faces is None and empty.status == {"c": "no_valid_pixel"} and empty.economics == {}
     assert not list(tmp_path.glob(".*"))  # no temporary file left

@@ -41,11 +41,16 @@ class RoofGroupFile:
         ``building_id`` → status (ok / no_face / no_valid_pixel…) of every member.
     profile_bins
         ``profile_id`` → (tilt [°], azimuth [°], rack) of the PV profiles the faces use.
+    economics
+        ``building_id`` → {field: number or text} of the members with faces
+        (:func:`geo.roofs.aggregate.building_economics`; stored as JSON, floats exactly), None in
+        files written before it was stored.
     """
 
     faces: gpd.GeoDataFrame | None
     status: dict[str, str]
     profile_bins: dict[str, tuple[float, float, bool]]
+    economics: dict[str, dict[str, object]] | None = None
 
 
 def write_roof_group(path: str | Path, group: RoofGroupFile, *, crs: object) -> Path:
@@ -59,7 +64,7 @@ def write_roof_group(path: str | Path, group: RoofGroupFile, *, crs: object) -> 
         if col in faces.columns:
             faces[col] = gpd.GeoSeries(faces[col].to_numpy(), crs=faces.crs, index=faces.index)
     meta = {"has_faces": has_faces, "status": group.status,
-            "profile_bins": {k: list(v) for k, v in group.profile_bins.items()}}
+            "profile_bins": {k: list(v) for k, v in group.profile_bins.items()}, "economics": group.economics}
     table = pa.table(faces.to_arrow(index=False, geometry_encoding="WKB"))
     table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                            _META_KEY: json.dumps(meta).encode()})
@@ -78,9 +83,10 @@ def read_roof_group(path: str | Path) -> RoofGroupFile:
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise InputError(path, f"not a roofs group file of this build ({exc}); delete it to recompute") from exc
     bins = {str(k): (float(v[0]), float(v[1]), bool(v[2])) for k, v in meta["profile_bins"].items()}
+    econ = meta.get("economics")
     if not meta["has_faces"]:
-        return RoofGroupFile(None, dict(meta["status"]), bins)
+        return RoofGroupFile(None, dict(meta["status"]), bins, econ)
     for col in _GEOMETRY_COLUMNS:
         if col in faces.columns:
             faces[col] = faces[col].to_numpy()  # plain shapely objects, as the segmentation gives them
-    return RoofGroupFile(faces, dict(meta["status"]), bins)
+    return RoofGroupFile(faces, dict(meta["status"]), bins, econ)

@@ -79,87 +79,70 @@ def commune_of(buildings: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -
     return codes
 
 
-def building_table(
+def _plain(v: object) -> object:
+    """numpy scalars as Python ones (so the rows can be stored as JSON and read back exactly)."""
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def building_economics(
     buildings: gpd.GeoDataFrame,
     faces: pd.DataFrame,
     profiles: Mapping[str, OrientationYield],
     *,
     temp_air_c: np.ndarray,
-    weather_source: str,
-    addresses: gpd.GeoDataFrame | None = None,
-    communes: gpd.GeoDataFrame | None = None,
     tariffs: Tariffs | None = None,
     annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
-) -> gpd.GeoDataFrame:
-    """One row per building: totals, best face, recommended installation, economics, solar hot water.
+) -> dict[str, dict[str, object]]:
+    """``building_id`` → owner, recommended installation and solar hot water of each building with faces.
 
-    ``kwp_max`` / ``production_kwh_yr_max`` / ``usable_area_m2`` count the faces that are not
-    unsuitable (the full-roof potential); the recommendation is :func:`geo.roofs.economics.recommend`
-    with the default options of the building's owner (:func:`geo.roofs.economics.owner_of`: a household using
-    ``annual_consumption_kwh``, or a company / public owner whose consumption is its floor area times
-    :data:`geo.config.NON_RESIDENTIAL_KWH_PER_M2_YR`); solar hot water goes on the face with the
-    highest irradiation on its modules that has room for the collector.
+    The per-building part of :func:`building_table` (see it); it depends only on the building
+    (footprint area, ``usage_1``, ``nombre_d_etages``) and its own faces and their profiles, so the
+    roofs stage computes it in each group's task. Values are plain Python scalars or strings.
     """
     tariffs = tariffs or Tariffs.default()
     household = default_options("menage", consumption_kwh=annual_consumption_kwh)
     load = load_profile(household.load_profile, household.annual_consumption_kwh)
+    out: dict[str, dict[str, object]] = {}
+    if not len(faces):
+        return out
     usage = buildings["usage_1"].to_numpy(object) if "usage_1" in buildings.columns else np.full(len(buildings), None)
     floors = (pd.to_numeric(buildings["nombre_d_etages"], errors="coerce").fillna(1).clip(lower=1).to_numpy(float)
               if "nombre_d_etages" in buildings.columns else np.ones(len(buildings)))
-    flat = faces["is_flat"].fillna(False).to_numpy(bool) if len(faces) and "is_flat" in faces.columns \
+    flat = faces["is_flat"].fillna(False).to_numpy(bool) if "is_flat" in faces.columns \
         else np.zeros(len(faces), dtype=bool)
     # the hourly profiles as stored in pv_profiles (float32), which the API reads: stored and served figures agree
     shares = {k: rooftops.decode_profile(rooftops.encode_profile(v.hourly_share)) for k, v in profiles.items()}
-    addr = match_addresses(buildings, addresses)
-    codes = commune_of(buildings, communes)
-    codes = codes.where(codes.notna(), addr["ban_code_insee"])
-    groups = faces.groupby("building_id", sort=False).indices if len(faces) else {}
-    fs_all = FaceSet.from_frame(faces) if len(faces) else None
-    usable = faces["usable_area_m2"].to_numpy(float) if len(faces) else np.zeros(0)
-    kwp = faces["kwp"].to_numpy(float) if len(faces) else np.zeros(0)
-    prod = faces["production_kwh_yr"].to_numpy(float) if len(faces) else np.zeros(0)
-    suit_name = faces["suitability"].astype(str).to_numpy() if len(faces) else np.zeros(0, dtype=str)
-    suitable = np.isin(suit_name, list(SUITABLE_CODES))
-    mod_irr = faces[[f"module_irradiation_m{m:02d}_kwh_m2" for m in range(1, 13)]].to_numpy(float) if len(faces) \
-        else np.zeros((0, 12))
+    groups = faces.groupby("building_id", sort=False).indices
+    fs_all = FaceSet.from_frame(faces)
+    usable = faces["usable_area_m2"].to_numpy(float)
+    prod = faces["production_kwh_yr"].to_numpy(float)
+    suitable = np.isin(faces["suitability"].astype(str).to_numpy(), list(SUITABLE_CODES))
+    mod_irr = faces[[f"module_irradiation_m{m:02d}_kwh_m2" for m in range(1, 13)]].to_numpy(float)
     mod_irr_yr = np.nan_to_num(mod_irr.sum(axis=1), nan=-1.0)
     ids = buildings["building_id"].astype(str).to_numpy()
-    cleabs = buildings["cleabs"].to_numpy(object) if "cleabs" in buildings.columns else np.full(len(buildings), None)
-    status = buildings["status"].to_numpy(object) if "status" in buildings.columns else np.full(len(buildings), "ok")
-    rows: list[dict[str, object]] = []
+    geoms = buildings.geometry.to_numpy()
     for i, bid in enumerate(ids):
-        row: dict[str, object] = {
-            "building_id": bid, "cleabs": cleabs[i], "address": addr["address"].iloc[i],
-            **{col: addr[col].iloc[i] for col in ADDRESS_FIELDS},
-            "code_insee": codes.iloc[i], "status": status[i], "weather_source": weather_source,
-            "tariff_quarter": tariffs.quarter,
-        }
         found = groups.get(bid)
-        idx = np.asarray(found, dtype=np.int64) if found is not None else None
-        if idx is None or len(idx) == 0 or fs_all is None:
-            row.update(n_faces=0, n_suitable_faces=0, usable_area_m2=0.0, kwp_max=0.0, production_kwh_yr_max=0.0,
-                       suitability=config.SUITABILITY_UNSUITABLE)
-            rows.append(row)
+        if found is None or len(found) == 0:
             continue
+        idx = np.asarray(found, dtype=np.int64)
         f = fs_all.take(idx)
         su = suitable[idx]
-        row["n_faces"] = len(idx)
-        row["n_suitable_faces"] = int(su.sum())
-        row["usable_area_m2"] = float(usable[idx][su].sum())
-        row["kwp_max"] = float(kwp[idx][su].sum())
-        row["production_kwh_yr_max"] = float(np.nansum(prod[idx][su]))
-        score = np.nan_to_num(f.specific_yield, nan=-1.0) + np.where(f.n_modules >= config.SUITABLE_MIN_MODULES, 1e4, 0)
-        best = int(np.argmax(score))
-        row["best_face_id"] = f.face_id[best]
-        row["suitability"] = suit_name[idx][best]
         owner = owner_of(usage[i], float(usable[idx][su & flat[idx]].sum()))
         opts, b_load = household, load
         if owner != "menage":
-            floor_m2 = float(buildings.geometry.iloc[i].area) * floors[i]
+            floor_m2 = float(geoms[i].area) * floors[i]
             opts = default_options(owner, consumption_kwh=floor_m2 * config.NON_RESIDENTIAL_KWH_PER_M2_YR)
             b_load = load_profile(opts.load_profile, opts.annual_consumption_kwh)
-        row.update(owner=owner, load_profile=opts.load_profile, consumption_kwh_yr=opts.annual_consumption_kwh,
-                   analysis_years=opts.analysis_years, reco_kwp=0.0, reco_n_modules=0.0, reco_production_kwh_yr=0.0)
+        row: dict[str, object] = dict(
+            owner=owner, load_profile=opts.load_profile, consumption_kwh_yr=opts.annual_consumption_kwh,
+            analysis_years=opts.analysis_years, reco_kwp=0.0, reco_n_modules=0.0, reco_production_kwh_yr=0.0)
         valid = np.isfinite(prod[idx])
         reco = None
         if valid.any():
@@ -183,6 +166,77 @@ def building_table(
             row.update(swh_face_id=f.face_id[k], swh_collector_m2=swh["collector_m2"],
                        swh_heat_kwh_yr=swh["heat_kwh_yr"], swh_solar_fraction=swh["solar_fraction"])
             break
+        out[str(bid)] = {k: _plain(v) for k, v in row.items()}
+    return out
+
+
+def building_table(
+    buildings: gpd.GeoDataFrame,
+    faces: pd.DataFrame,
+    profiles: Mapping[str, OrientationYield],
+    *,
+    temp_air_c: np.ndarray,
+    weather_source: str,
+    addresses: gpd.GeoDataFrame | None = None,
+    communes: gpd.GeoDataFrame | None = None,
+    tariffs: Tariffs | None = None,
+    annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR,
+    economics: Mapping[str, Mapping[str, object]] | None = None,
+) -> gpd.GeoDataFrame:
+    """One row per building: totals, best face, recommended installation, economics, solar hot water.
+
+    ``kwp_max`` / ``production_kwh_yr_max`` / ``usable_area_m2`` count the faces that are not
+    unsuitable (the full-roof potential); the recommendation is :func:`geo.roofs.economics.recommend`
+    with the default options of the building's owner (:func:`geo.roofs.economics.owner_of`: a household using
+    ``annual_consumption_kwh``, or a company / public owner whose consumption is its floor area times
+    :data:`geo.config.NON_RESIDENTIAL_KWH_PER_M2_YR`); solar hot water goes on the face with the
+    highest irradiation on its modules that has room for the collector (:func:`building_economics`,
+    or ``economics`` when given: its rows, computed beforehand with the same arguments).
+    """
+    tariffs = tariffs or Tariffs.default()
+    if economics is None:
+        economics = building_economics(buildings, faces, profiles, temp_air_c=temp_air_c, tariffs=tariffs,
+                                       annual_consumption_kwh=annual_consumption_kwh)
+    addr = match_addresses(buildings, addresses)
+    in_commune = commune_of(buildings, communes)
+    codes = in_commune.where(in_commune.notna(), addr["ban_code_insee"]).to_numpy(object)
+    addr_cols = {col: addr[col].to_numpy(object) for col in ("address", *ADDRESS_FIELDS)}
+    groups = faces.groupby("building_id", sort=False).indices if len(faces) else {}
+    fs_all = FaceSet.from_frame(faces) if len(faces) else None
+    usable = faces["usable_area_m2"].to_numpy(float) if len(faces) else np.zeros(0)
+    kwp = faces["kwp"].to_numpy(float) if len(faces) else np.zeros(0)
+    prod = faces["production_kwh_yr"].to_numpy(float) if len(faces) else np.zeros(0)
+    suit_name = faces["suitability"].astype(str).to_numpy() if len(faces) else np.zeros(0, dtype=str)
+    suitable = np.isin(suit_name, list(SUITABLE_CODES))
+    ids = buildings["building_id"].astype(str).to_numpy()
+    cleabs = buildings["cleabs"].to_numpy(object) if "cleabs" in buildings.columns else np.full(len(buildings), None)
+    status = buildings["status"].to_numpy(object) if "status" in buildings.columns else np.full(len(buildings), "ok")
+    rows: list[dict[str, object]] = []
+    for i, bid in enumerate(ids):
+        row: dict[str, object] = {
+            "building_id": bid, "cleabs": cleabs[i], **{col: v[i] for col, v in addr_cols.items()},
+            "code_insee": codes[i], "status": status[i], "weather_source": weather_source,
+            "tariff_quarter": tariffs.quarter,
+        }
+        found = groups.get(bid)
+        idx = np.asarray(found, dtype=np.int64) if found is not None else None
+        if idx is None or len(idx) == 0 or fs_all is None:
+            row.update(n_faces=0, n_suitable_faces=0, usable_area_m2=0.0, kwp_max=0.0, production_kwh_yr_max=0.0,
+                       suitability=config.SUITABILITY_UNSUITABLE)
+            rows.append(row)
+            continue
+        f = fs_all.take(idx)
+        su = suitable[idx]
+        row["n_faces"] = len(idx)
+        row["n_suitable_faces"] = int(su.sum())
+        row["usable_area_m2"] = float(usable[idx][su].sum())
+        row["kwp_max"] = float(kwp[idx][su].sum())
+        row["production_kwh_yr_max"] = float(np.nansum(prod[idx][su]))
+        score = np.nan_to_num(f.specific_yield, nan=-1.0) + np.where(f.n_modules >= config.SUITABLE_MIN_MODULES, 1e4, 0)
+        best = int(np.argmax(score))
+        row["best_face_id"] = f.face_id[best]
+        row["suitability"] = suit_name[idx][best]
+        row.update(economics[bid])
         rows.append(row)
     table = pd.DataFrame.from_records(rows, columns=list(BUILDING_COLUMNS))
     for c in BUILDING_COLUMNS:

@@ -30,7 +30,7 @@ from geo.io.weather import load_weather
 from geo.pipeline import BuildContext
 from geo.products import irradiance as irradiance_product
 from geo.products import rooftops
-from geo.roofs.aggregate import building_table, commune_table
+from geo.roofs.aggregate import building_economics, building_table, commune_table
 from geo.roofs.detection import detect_buildings
 from geo.roofs.pv import OrientationYield, SiteModel
 from geo.roofs.reconcile import WindowReader, reconcile_footprints, with_quality
@@ -134,18 +134,26 @@ def _plan_groups(fps: gpd.GeoDataFrame, dsm: RasterGrid, tile_m: float) -> list[
     return groups
 
 
-def _window_reader(dsm: RasterGrid, dtm: Sequence[Path] | None) -> WindowReader:
-    """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`."""
-    dtm_grid = read_grid([Path(p) for p in dtm]) if dtm else None
+@dataclass(frozen=True)
+class _WindowReader:
+    """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`
+    (plain values: picklable, so the reconciliation's tasks may run in other processes)."""
 
-    def read(bounds: Bounds) -> tuple[np.ndarray, np.ndarray | None, Affine] | None:
-        w = _read_window(dsm, dsm.clip(bounds))
+    dsm: RasterGrid
+    dtm: RasterGrid | None
+
+    def __call__(self, bounds: Bounds) -> tuple[np.ndarray, np.ndarray | None, Affine] | None:
+        w = _read_window(self.dsm, self.dsm.clip(bounds))
         if w is None:
             return None
-        paths = dtm_grid.files_intersecting(w.bounds) if dtm_grid is not None else []
+        paths = self.dtm.files_intersecting(w.bounds) if self.dtm is not None else []
         t = read_raster(paths, bounds=w.bounds).data if paths else None
         return w.data, (t if t is not None and t.shape == w.shape else None), w.transform
-    return read
+
+
+def _window_reader(dsm: RasterGrid, dtm: Sequence[Path] | None) -> WindowReader:
+    """Reads the DSM (and the DTM when given) over bounds, for :func:`reconcile_footprints`."""
+    return _WindowReader(dsm, read_grid([Path(p) for p in dtm]) if dtm else None)
 
 
 def _read_window(dsm: RasterGrid, window: Bounds) -> Raster | None:
@@ -316,6 +324,8 @@ class RoofsGroupTask:
         The territory's median 3 x 3 plane-fit residual [m] (:func:`segment_roofs`'s ``noise_m``).
     site
         The PV model of the site and weather (orientation yields are cached in it per process).
+    annual_consumption_kwh
+        Household consumption for the recommended installations [kWh/yr].
     """
 
     dsm: RasterGrid
@@ -325,15 +335,19 @@ class RoofsGroupTask:
     members: tuple[str, ...]
     noise_m: float
     site: SiteModel
+    annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR
 
 
 @dataclass(frozen=True)
 class GroupResult:
-    """What :func:`roofs_group` returns: the members' scored faces, the profiles they use, their status."""
+    """What :func:`roofs_group` returns: the members' scored faces, the profiles they use, their
+    status and the recommendation / solar hot water of those with faces
+    (:func:`geo.roofs.aggregate.building_economics`; None: to be computed by the assembly)."""
 
     faces: gpd.GeoDataFrame | None  # roof_faces rows (plus usable_geometry); None when the DSM has no data here
     profiles: dict[str, OrientationYield]
     status: dict[str, str]  # building_id -> ok / no_face / no_valid_pixel…
+    economics: dict[str, dict[str, object]] | None = None
 
 
 def roofs_group(task: RoofsGroupTask) -> GroupResult:
@@ -344,9 +358,16 @@ def roofs_group(task: RoofsGroupTask) -> GroupResult:
     (:func:`geo.roofs.scoring.score_faces`). Pure function of ``task`` (no global state): groups
     may run in any order, in other processes or on other machines, and give the same faces.
     """
+    # one GDAL environment for the task: rasterio's shapes / rasterize (thousands of calls, one or
+    # more per building and face) otherwise each set one up and tear it down
+    with rasterio.Env():
+        return _roofs_group(task)
+
+
+def _roofs_group(task: RoofsGroupTask) -> GroupResult:
     dsm_w = _read_window(task.dsm, task.window)
     if dsm_w is None:
-        return GroupResult(None, {}, dict.fromkeys(task.members, "no_valid_pixel"))
+        return GroupResult(None, {}, dict.fromkeys(task.members, "no_valid_pixel"), {})
     bands = irradiance_product.read_irradiance(task.irradiance, dsm_w)
     seg = segment_roofs(dsm_w.data, dsm_w.transform, task.footprints, crs=task.footprints.crs,
                         id_column="building_id", noise_m=task.noise_m)
@@ -356,14 +377,19 @@ def roofs_group(task: RoofsGroupTask) -> GroupResult:
     lut[keep + 1] = np.arange(1, keep.size + 1, dtype=np.int32)
     faces, profiles, _ = score_faces(seg.faces.iloc[keep].reset_index(drop=True), lut[seg.sample_pixels], bands,
                                      task.site)
-    return GroupResult(faces, profiles, {b: st[b] for b in task.members})
+    fps = task.footprints
+    members = fps[fps["building_id"].isin(set(task.members)).to_numpy()]
+    econ = building_economics(members, faces, profiles, temp_air_c=task.site.monthly_temp_air_c,
+                              annual_consumption_kwh=task.annual_consumption_kwh)
+    return GroupResult(faces, profiles, {b: st[b] for b in task.members}, econ)
 
 
 def _group_tasks(fps: gpd.GeoDataFrame, groups: Sequence[_Group], dsm: RasterGrid, irr: Path, noise: float,
-                 site: SiteModel) -> list[RoofsGroupTask]:
+                 site: SiteModel, annual_consumption_kwh: float) -> list[RoofsGroupTask]:
     ids = fps["building_id"].to_numpy()
     return [RoofsGroupTask(dsm, irr, g.window, fps.iloc[g.context].drop(columns="status"),
-                           tuple(str(b) for b in ids[g.members]), noise, site) for g in groups]
+                           tuple(str(b) for b in ids[g.members]), noise, site, annual_consumption_kwh)
+            for g in groups]
 
 
 def _assemble_faces(parts: Sequence[gpd.GeoDataFrame], fps: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
@@ -382,7 +408,8 @@ def _assemble_faces(parts: Sequence[gpd.GeoDataFrame], fps: gpd.GeoDataFrame, cr
 
 
 def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: RasterGrid, crs: CRS,
-               tile_m: float, parcels: Path | None = None) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+               tile_m: float, parcels: Path | None = None,
+               map_tasks: TaskMap = serial_map) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """The footprints checked against the DSM (``building_id``, ``status``), and the problems met."""
     moved = 0
     if footprints is not None:
@@ -397,7 +424,8 @@ def _buildings(footprints: Path | None, dtm: Sequence[Path] | None, grid: Raster
     fps, issues = prepare_footprints(raw, crs, grid.bounds, id_column="building_id")
     issues["reprojected_footprints"] += moved
     if footprints is not None:  # footprints drawn apart from the LiDAR: move them onto its roofs
-        fps, moved_issues = reconcile_footprints(fps, _window_reader(grid, dtm), res_m=grid.res_m, tile_m=tile_m)
+        fps, moved_issues = reconcile_footprints(fps, _window_reader(grid, dtm), res_m=grid.res_m, tile_m=tile_m,
+                                                 map_tasks=map_tasks)
         issues.update(moved_issues)
     return fps, issues
 
@@ -462,7 +490,7 @@ def plan_roofs(
     grid = read_grid([Path(p) for p in dsm])
     crs = CRS.from_user_input(grid.crs)
     header = irradiance_product.read_header(irradiance, like=grid)  # checked before any long work
-    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m, parcels)
+    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m, parcels, map_tasks)
     t1 = time.perf_counter()
     groups = _plan_groups(fps, grid, tile_m)
     t2 = time.perf_counter()
@@ -471,7 +499,7 @@ def plan_roofs(
     w, reported = _weather(weather, header)
     site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
     summary = site_summary(site)  # computes and caches the site's optimum before the tasks copy it
-    tasks = _group_tasks(fps, groups, grid, Path(irradiance), noise, site)
+    tasks = _group_tasks(fps, groups, grid, Path(irradiance), noise, site, annual_consumption_kwh)
     seconds = time.perf_counter() - t0
     log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m; planned in %.1f s "
              "(buildings %.1f s, groups %.1f s, noise %.1f s)", int((fps["status"] == "ok").sum()), len(groups),
@@ -494,8 +522,8 @@ def roofs_group_file(task: RoofsGroupTask, name: str, group_dir: str | Path) -> 
     if path.exists():
         return path
     result = roofs_group(task)
-    return write_roof_group(path, RoofGroupFile(result.faces, result.status, _profile_bins(result.profiles)),
-                            crs=task.footprints.crs)
+    return write_roof_group(path, RoofGroupFile(result.faces, result.status, _profile_bins(result.profiles),
+                                                result.economics), crs=task.footprints.crs)
 
 
 def read_group_file(plan: RoofsPlan, path: str | Path) -> GroupResult:
@@ -504,7 +532,7 @@ def read_group_file(plan: RoofsPlan, path: str | Path) -> GroupResult:
     g = read_roof_group(path)
     profiles = {pid: plan.site.orientation(tilt, az, rack=rack, profile_id=pid)
                 for pid, (tilt, az, rack) in g.profile_bins.items()}
-    return GroupResult(g.faces, profiles, g.status)
+    return GroupResult(g.faces, profiles, g.status, g.economics)
 
 
 def assemble_roofs(plan: RoofsPlan, results: Sequence[GroupResult]) -> RoofsReport:
@@ -516,9 +544,14 @@ def assemble_roofs(plan: RoofsPlan, results: Sequence[GroupResult]) -> RoofsRepo
     status = fps["status"].to_numpy().copy()
     parts: list[gpd.GeoDataFrame] = []
     all_profiles: dict[str, OrientationYield] = {}
+    econ: dict[str, dict[str, object]] | None = {}
     for members, task, result in zip(plan.members, plan.tasks, results, strict=True):
         status[members] = [result.status[b] for b in task.members]
         all_profiles.update(result.profiles)
+        if econ is not None and result.economics is not None:
+            econ.update(result.economics)
+        else:  # a group of an older build: the assembly computes every building's economics
+            econ = None
         if result.faces is not None:
             parts.append(result.faces)
     issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
@@ -530,7 +563,7 @@ def assemble_roofs(plan: RoofsPlan, results: Sequence[GroupResult]) -> RoofsRepo
     com = read_communes(plan.communes, epci_table=plan.epci_table, crs=crs_s) if plan.communes is not None else None
     buildings = building_table(fps, faces, profiles, temp_air_c=site.monthly_temp_air_c,
                                weather_source=reported.label(), addresses=addr, communes=com,
-                               annual_consumption_kwh=plan.annual_consumption_kwh)
+                               annual_consumption_kwh=plan.annual_consumption_kwh, economics=econ)
     site_row = rooftops.Site(
         summary.optimum_tilt_deg, summary.optimum_azimuth_deg, summary.optimum_irradiation_kwh_m2_yr,
         config.FLAT_ROOF_RACK_TILT_DEG, summary.rack_pitch_m, summary.rack_gcr, summary.winter_noon_elevation_deg,

@@ -30,8 +30,9 @@ Pure functions on arrays and geometries; the roofs stage reads the DSM windows.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -132,9 +133,10 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
         scores = np.array([score(c) for c in cand])
     # the best moves form a plateau (a footprint smaller than the roof fits anywhere inside it):
     # its centre
-    top = np.array([c for c, s_ in zip(cand, scores, strict=True) if s_ >= scores.max() - 1e-9])
+    best = scores.max()
+    top = np.array(cand)[scores >= best - 1e-9]
     coarse_fit = (float(top[:, 0].mean()), float(top[:, 1].mean()), float(top[:, 2].mean()))
-    fits = score((0.0, 0.0, 0.0)) >= scores.max() - 1e-9  # the footprint already fits the DSM best
+    fits = score((0.0, 0.0, 0.0)) >= best - 1e-9  # the footprint already fits the DSM best
     if fits:
         coarse_fit = (0.0, 0.0, 0.0)
     outline = snap_edges(moved_outline(block, *coarse_fit), xs, ys, w, keep=fits)
@@ -171,6 +173,9 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
     # p − (dx, dy) sits at lattice index (iy − j, ix − i), i.e. row iy − j + pad, column ix − i + pad
     rows = iy[None, :] - sh[:, 1:2] + pad
     cols = ix[None, :] - sh[:, 0:1] + pad
+    flat = rows * kx.size + cols  # into the raveled lattice
+    # with whole evidence values the sums are exact in any order: one matrix product per outline
+    whole = bool(np.all(w == np.rint(w))) and float(np.abs(w).sum()) < 2.0**52
     out = np.empty(len(grows) * len(shifts))
     for k, g in enumerate(grows):
         outline = moved_outline(block, 0.0, 0.0, g)
@@ -179,7 +184,10 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
             part[:] = -math.inf
             continue
         inside = np.asarray(shapely.contains_xy(outline, gx, gy), dtype=bool)
-        part[:] = (inside[rows, cols] * w[None, :]).sum(axis=1)
+        if whole:
+            part[:] = inside.ravel()[flat].astype(np.float64) @ w
+        else:
+            part[:] = (inside[rows, cols] * w[None, :]).sum(axis=1)
     return out
 
 
@@ -322,13 +330,72 @@ def _chunks(fps: gpd.GeoDataFrame, blocks: np.ndarray, tile_m: float) -> Iterato
         yield g.index.to_numpy()
 
 
+#: ``map(fn, [args, …])`` → ``fn(*args)`` for each, in any order (e.g. the pipeline's cluster tasks).
+TaskMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Iterable[Any]]
+
+
+def _serial_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+    return (fn(*a) for a in args)
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What :func:`reconcile_chunk` found for one block: ``idx`` (positions of its footprints),
+    ``fit`` (None when the DSM has no pixels around it), the moved footprints (None when no roof
+    was found) and each footprint's roof share before the move."""
+
+    idx: np.ndarray
+    fit: BlockFit | None
+    moved: list[BaseGeometry] | None
+    shares: list[float]
+
+
+def reconcile_chunk(read: WindowReader, blocks: Sequence[tuple[np.ndarray, list[Polygon | MultiPolygon]]],
+                    neighbours: np.ndarray, neighbour_block: np.ndarray, res_m: float) -> list[BlockResult]:
+    """Reconcile the blocks of one ``tile_m`` square (a task of :func:`reconcile_footprints`).
+
+    ``blocks``: each block's footprint positions (in the caller's footprints) and polygons;
+    ``neighbours``: the ``ok`` footprints near the square (in the caller's order), and
+    ``neighbour_block``: for each, the position in ``blocks`` of its block, or −1 when its block
+    is not one of them. Reads one window of the DSM through ``read``.
+    """
+    reach = config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + _MARGIN_M
+    bb = np.array([shapely.bounds(shapely.union_all(np.asarray(cells, dtype=object))) for _, cells in blocks])
+    window = (float(bb[:, 0].min()) - reach - 1.0, float(bb[:, 1].min()) - reach - 1.0,
+              float(bb[:, 2].max()) + reach + 1.0, float(bb[:, 3].max()) + reach + 1.0)
+    got = read(window)
+    if got is None:
+        return []
+    dsm, dtm, tr = got
+    tree = shapely.STRtree(neighbours)
+    out = []
+    for k, ((idx, cells), bounds) in enumerate(zip(blocks, bb, strict=True)):
+        block = shapely.union_all(np.asarray(cells, dtype=object))
+        near = np.sort(tree.query(block.buffer(reach), predicate="intersects"))
+        others = [neighbours[j] for j in near if neighbour_block[j] != k]
+        pix = _block_pixels(dsm, dtm, tr, (bounds[0] - reach, bounds[1] - reach, bounds[2] + reach,
+                                            bounds[3] + reach), block, others, res_m)
+        if pix is None:
+            out.append(BlockResult(idx, None, None, []))
+            continue
+        fit = fit_block(block, *pix)
+        if fit.roof_share_after < config.RECONCILE_MIN_ROOF_SHARE:
+            out.append(BlockResult(idx, fit, None, []))
+            continue
+        out.append(BlockResult(idx, fit, split_block(cells, fit), [_share(c, *pix) for c in cells]))
+    return out
+
+
 def reconcile_footprints(fps: gpd.GeoDataFrame, read: WindowReader, *, res_m: float,
-                         tile_m: float = config.LIDAR_TILE_SIZE_M) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+                         tile_m: float = config.LIDAR_TILE_SIZE_M,
+                         map_tasks: TaskMap = _serial_map) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """Move every ``ok`` footprint of ``fps`` onto the roof the DSM shows (module docstring).
 
     ``fps`` is :func:`geo.roofs.segmentation.prepare_footprints`'s output (``building_id``,
-    ``status``). Blocks are processed by ``tile_m`` squares, each reading one window through
-    ``read``; a block's result depends only on the pixels around it (not on ``tile_m``).
+    ``status``). Blocks are processed by ``tile_m`` squares, one :func:`reconcile_chunk` task
+    each (run by ``map_tasks``, in any order; ``read`` must then be picklable), each reading one
+    window through ``read``; a block's result depends only on the pixels around it (not on
+    ``tile_m`` nor on where the task runs).
 
     Returns the footprints (geometry moved, ``status`` ``no_roof`` where no roof was found, the
     :data:`QUALITY_COLUMNS` added; other columns kept) and counts: ``moved_footprints`` (offset
@@ -341,46 +408,45 @@ def reconcile_footprints(fps: gpd.GeoDataFrame, read: WindowReader, *, res_m: fl
     ok = np.flatnonzero((out["status"] == "ok").to_numpy())
     if ok.size == 0:
         return out, issues
-    geoms_ok = out.geometry.to_numpy()[ok]
+    geoms = out.geometry.to_numpy()
+    geoms_ok = geoms[ok]
     blocks = footprint_blocks(geoms_ok)
-    members: dict[int, np.ndarray] = {int(b): ok[blocks == b] for b in np.unique(blocks)}
+    order = np.argsort(blocks, kind="stable")
+    splits = np.searchsorted(blocks[order], np.arange(int(blocks.max()) + 2))
     tree = shapely.STRtree(geoms_ok)
     reach = config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + _MARGIN_M
-    new_geoms = out.geometry.to_numpy().copy()
+    ok_bounds = shapely.bounds(geoms_ok)
+    args = []
+    for chunk in _chunks(out.iloc[ok], blocks, tile_m):
+        pos = [order[splits[int(b)]:splits[int(b) + 1]] for b in chunk]  # positions in geoms_ok, ascending
+        bb = np.array([[ok_bounds[p, 0].min(), ok_bounds[p, 1].min(), ok_bounds[p, 2].max(), ok_bounds[p, 3].max()]
+                       for p in pos])
+        box = shapely.box(bb[:, 0].min() - reach - 1.0, bb[:, 1].min() - reach - 1.0,
+                          bb[:, 2].max() + reach + 1.0, bb[:, 3].max() + reach + 1.0)
+        near = np.sort(tree.query(box, predicate="intersects"))
+        local = {int(b): k for k, b in enumerate(chunk)}
+        nb = np.array([local.get(int(blocks[j]), -1) for j in near], dtype=np.int64)
+        args.append((read, [(ok[p], list(geoms_ok[p])) for p in pos], geoms_ok[near], nb, res_m))
+    new_geoms = geoms.copy()
     status = out["status"].to_numpy().copy()
     dq = {c: out[c].to_numpy(float).copy() for c in QUALITY_COLUMNS}
-    for chunk in _chunks(out.iloc[ok], blocks, tile_m):
-        bb = np.array([shapely.bounds(shapely.union_all(out.geometry.to_numpy()[members[int(b)]])) for b in chunk])
-        window = (float(bb[:, 0].min()) - reach - 1.0, float(bb[:, 1].min()) - reach - 1.0,
-                  float(bb[:, 2].max()) + reach + 1.0, float(bb[:, 3].max()) + reach + 1.0)
-        got = read(window)
-        if got is None:
-            continue
-        dsm, dtm, tr = got
-        for b, bounds in zip(chunk, bb, strict=True):
-            idx = members[int(b)]
-            cells = [out.geometry.iloc[i] for i in idx]
-            block = shapely.union_all(cells)
-            near = tree.query(block.buffer(reach), predicate="intersects")
-            others = [geoms_ok[j] for j in near if blocks[j] != b]
-            pix = _block_pixels(dsm, dtm, tr, (bounds[0] - reach, bounds[1] - reach, bounds[2] + reach,
-                                                bounds[3] + reach), block, others, res_m)
-            if pix is None:
+    for results in map_tasks(reconcile_chunk, args):
+        for r in results:
+            idx, fit = r.idx, r.fit
+            if fit is None:
                 continue
-            fit = fit_block(block, *pix)
-            if fit.roof_share_after < config.RECONCILE_MIN_ROOF_SHARE:
+            if r.moved is None:
                 status[idx] = "no_roof"
                 dq["dq_roof_share"][idx] = fit.roof_share_before
                 issues["no_roof"] += len(idx)
                 continue
-            moved = split_block(cells, fit)
-            for i, g in zip(idx, moved, strict=True):
+            for i, g, share in zip(idx, r.moved, r.shares, strict=True):
                 if g.is_empty:
                     continue
                 new_geoms[i] = g
                 dq["dq_offset_m"][i] = round(fit.offset_m, 3)
                 dq["dq_outline_change_m"][i] = fit.grow_m
-                dq["dq_roof_share"][i] = round(_share(cells[idx.tolist().index(i)], *pix), 3)
+                dq["dq_roof_share"][i] = round(share, 3)
             if fit.offset_m > 0.1 or abs(fit.grow_m) > 0.1:
                 issues["moved_footprints"] += len(idx)
     out = out.set_geometry(gpd.GeoSeries(new_geoms, index=out.index, crs=out.crs))

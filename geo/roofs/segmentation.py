@@ -792,6 +792,7 @@ def segment_roofs(
     sample_pixels = np.zeros((rows, cols), np.int32)
     records: list[dict[str, object]] = []
     status = fps["status"].to_numpy().copy()
+    geoms, bids = fps.geometry.to_numpy(), fps["building_id"].to_numpy()
     slices = ndimage.find_objects(group)
     for bi in range(len(fps)):
         if status[bi] != "ok":
@@ -809,13 +810,13 @@ def segment_roofs(
             continue
         origin = transform @ (c0, r0)
         recs, lab, interior = _segment_building(
-            zw, inside, regions[r0:r1, c0:c1], fps.geometry.iloc[bi], (float(origin[0]), float(origin[1])), params,
+            zw, inside, regions[r0:r1, c0:c1], geoms[bi], (float(origin[0]), float(origin[1])), params,
         )
         if not recs:
             status[bi] = "no_face"
             continue
         base = len(records)
-        bid = fps["building_id"].iloc[bi]
+        bid = bids[bi]
         for rec in recs:
             rec["building_id"] = bid
             rec["face_id"] = f"{bid}-{rec['face_n']}"
