@@ -35,6 +35,8 @@ import pytest
 from shapely.geometry import Point, box, shape
 from shapely.ops import unary_union
 
+from geo.products import BuildFolder
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
 CHROMIUM_ARGS = [
@@ -110,6 +112,8 @@ def map_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     serve_dir = tmp_path_factory.mktemp("serve_data")
     for name in BUILT_FILES:
         (serve_dir / name).symlink_to(built / name)
+    tiles = BuildFolder(built).irradiance_tiles  # the COGs under irradiance.vrt
+    (serve_dir / tiles.name).symlink_to(tiles, target_is_directory=True)
     for csv in sorted((sample / "rooftops").glob("adresses-*.csv")):
         (serve_dir / csv.name).symlink_to(csv)
     return serve_dir
