@@ -230,12 +230,18 @@ class _DecodedCache:
         self.hits = self.misses = 0
 
     @staticmethod
-    def _key(ds: rasterio.io.DatasetReader) -> tuple[str, int, int]:
-        st = os.stat(ds.name)
+    def _key(ds: rasterio.io.DatasetReader) -> tuple[str, int, int] | None:
+        try:
+            st = os.stat(ds.name)
+        except OSError:  # not a local file (e.g. /vsicurl/): not cached
+            return None
         return (os.path.realpath(ds.name), st.st_size, st.st_mtime_ns)
 
-    def get(self, ds: rasterio.io.DatasetReader, max_bytes: int) -> tuple[np.ndarray, np.ndarray | None]:
+    def get(self, ds: rasterio.io.DatasetReader, max_bytes: int) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The whole decoded file, from the cache or read now (and kept); None for a file not cached."""
         key = self._key(ds)
+        if key is None:
+            return None
         with self._lock:
             item = self._items.get(key)
             if item is not None:
@@ -301,9 +307,11 @@ def _mosaic_on_grid(datasets: Sequence[rasterio.io.DatasetReader], bounds: Bound
     for ds, or0, or1, oc0, oc1, r, c in parts:
         region = out[or0:or1, oc0:oc1]
         take = np.isnan(region)
-        if max_bytes and region.size >= config.RASTER_DECODED_CACHE_MIN_FRACTION * ds.width * ds.height:
+        cached = (_DECODED.get(ds, max_bytes) if max_bytes and region.size >=
+                  config.RASTER_DECODED_CACHE_MIN_FRACTION * ds.width * ds.height else None)
+        if cached is not None:
             # Slices of the whole decoded file: the values and mask a windowed read gives.
-            whole, whole_mask = _DECODED.get(ds, max_bytes)
+            whole, whole_mask = cached
             src = (slice(or0 - r, or1 - r), slice(oc0 - c, oc1 - c))
             values = whole[src]
             if whole_mask is not None:
