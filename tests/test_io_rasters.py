@@ -11,6 +11,8 @@ from affine import Affine
 
 from geo.errors import CRSError, InputError
 from geo.io.rasters import (
+    _DECODED,
+    clear_decoded_cache,
     find_lidar_tiles,
     lidar_tile_name,
     parse_lidar_tile,
@@ -190,7 +192,11 @@ def test_overlapping_files_mosaic_as_rasterio_merge(tmp_path: Path) -> None:
         tr = Affine(RES, 0, X0 + c * RES, 0, -RES, Y1 - r * RES)
         paths.append(write_geotiff(tmp_path / f"t{n}.tif", arr, transform=tr, crs="EPSG:2154", nodata=nodata))
     bounds = (X0 - 50.0, Y1 - 700.0, X0 + 600.0, Y1 + 30.0)
+    clear_decoded_cache()
     out = read_raster(paths, bounds=bounds)
+    # The same through the decoded-file cache: decoded once (misses), then served from it (hits).
+    cached = [read_raster(paths, bounds=bounds, cache=True) for _ in range(2)]
+    assert _DECODED.misses == len(paths) and _DECODED.hits == len(paths)
     srcs = [rasterio.open(p) for p in paths]
     try:
         ref, ref_tr = rasterio.merge.merge(srcs, bounds=bounds, res=RES, nodata=np.nan, dtype="float32", indexes=[1])
@@ -202,4 +208,30 @@ def test_overlapping_files_mosaic_as_rasterio_merge(tmp_path: Path) -> None:
         expected[expected == np.float32(v)] = np.nan
     assert out.transform == ref_tr
     assert np.array_equal(out.data, expected, equal_nan=True)
+    for c in cached:
+        assert c.transform == ref_tr and np.array_equal(c.data, expected, equal_nan=True)
     assert np.isnan(out.data).any() and np.isfinite(out.data).any()
+
+
+def test_decoded_cache_serves_windows_and_sees_a_rewritten_file(tmp_path: Path, source: np.ndarray) -> None:
+    """Windows of a cached file are the file's pixels; a file rewritten (new size/mtime) is decoded again."""
+    clear_decoded_cache()
+    tr = Affine(RES, 0, X0, 0, -RES, Y1)
+    path = write_geotiff(tmp_path / "a.tif", source, transform=tr, crs="EPSG:2154", nodata=-9999.0)
+    b = (X0 + 300.0, Y1 - 1700.0, X0 + 1900.0, Y1 - 100.0)  # 160 x 160 px of 200 x 200: cached
+    r1 = read_raster([path], bounds=b, cache=True)
+    r2 = read_raster([path], bounds=(X0, Y1 - 2000.0, X0 + 1500.0, Y1), halo_m=30.0, cache=True)
+    assert _DECODED.misses == 1 and _DECODED.hits == 1
+    np.testing.assert_array_equal(r1.data, source[10:170, 30:190])
+    np.testing.assert_array_equal(r2.data[3:-3, 3:], source[:, :153])  # the halo inside the file: data
+    assert np.isnan(r2.data[:3]).all() and np.isnan(r2.data[-3:]).all() and np.isnan(r2.data[:, :3]).all()
+    changed = source[:, :180].copy()
+    changed[20, 40] = -9999.0
+    write_geotiff(path, changed, transform=tr, crs="EPSG:2154", nodata=-9999.0)
+    r3 = read_raster([path], bounds=b, cache=True)
+    assert _DECODED.misses == 2
+    expected = np.full((160, 160), np.nan, dtype=np.float32)
+    expected[:, :150] = changed[10:170, 30:180]
+    expected[10, 10] = np.nan  # the new nodata pixel
+    np.testing.assert_array_equal(r3.data, expected)
+    clear_decoded_cache()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +150,7 @@ def read_raster(
     *,
     bounds: Bounds | None = None,
     halo_m: float = 0.0,
+    cache: bool = False,
 ) -> Raster:
     """Read and mosaic one or more single-band GeoTIFFs (e.g. LiDAR HD tiles).
 
@@ -159,6 +163,10 @@ def read_raster(
     halo_m
         Margin [m] added around ``bounds`` (e.g. the horizon search distance), read where data
         exists and NaN beyond.
+    cache
+        Keep the files read over most of their pixels decoded in this process (a small LRU, see
+        :data:`geo.config.RASTER_DECODED_CACHE_MB`, keyed by path, size and modification time), for
+        overlapping reads such as the haloed DSM of neighbouring irradiance tiles. Same values.
 
     Returns
     -------
@@ -191,7 +199,7 @@ def read_raster(
         x1 = gt.c + np.ceil((read_bounds[2] - gt.c) / res0 - 1e-9) * res0
         y0 = gt.f - np.ceil((gt.f - read_bounds[1]) / res0 - 1e-9) * res0
         try:
-            aligned = _mosaic_on_grid(datasets, (x0, y0, x1, y1), res0)
+            aligned = _mosaic_on_grid(datasets, (x0, y0, x1, y1), res0, cache=cache)
             if aligned is not None:
                 out, transform = aligned
             else:
@@ -212,8 +220,67 @@ def read_raster(
             ds.close()
 
 
+class _DecodedCache:
+    """Whole decoded band-1 files (values, nodata mask or None), least recently used dropped first
+    beyond ``max_bytes``; keyed by (path, size, mtime) so a rewritten file is decoded again."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, int, int], tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def _key(ds: rasterio.io.DatasetReader) -> tuple[str, int, int] | None:
+        try:
+            st = os.stat(ds.name)
+        except OSError:  # not a local file (e.g. /vsicurl/): not cached
+            return None
+        return (os.path.realpath(ds.name), st.st_size, st.st_mtime_ns)
+
+    def get(self, ds: rasterio.io.DatasetReader, max_bytes: int) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The whole decoded file, from the cache or read now (and kept); None for a file not cached."""
+        key = self._key(ds)
+        if key is None:
+            return None
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return item
+        data = ds.read(1, masked=True)
+        values = np.ma.getdata(data)
+        mask = np.ma.getmaskarray(data) if np.ma.is_masked(data) else None
+        values.flags.writeable = False
+        if mask is not None:
+            mask.flags.writeable = False
+        item = (values, mask)
+        size = values.nbytes + (mask.nbytes if mask is not None else 0)
+        with self._lock:
+            self.misses += 1
+            if size <= max_bytes:
+                self._items[key] = item
+                self._items.move_to_end(key)
+                while sum(v.nbytes + (m.nbytes if m is not None else 0) for v, m in self._items.values()) > max_bytes:
+                    self._items.popitem(last=False)
+        return item
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+
+_DECODED = _DecodedCache()
+
+
+def clear_decoded_cache() -> None:
+    """Drop the files kept decoded by ``read_raster(..., cache=True)`` in this process."""
+    _DECODED.clear()
+
+
 def _mosaic_on_grid(datasets: Sequence[rasterio.io.DatasetReader], bounds: Bounds,
-                    res: float) -> tuple[np.ndarray, Affine] | None:
+                    res: float, *, cache: bool = False) -> tuple[np.ndarray, Affine] | None:
     """What ``rasterio.merge.merge(datasets, bounds=bounds, res=res, nodata=NaN, dtype="float32", indexes=[1])``
     returns (band 1; the first file with data wins, its nodata mask as GDAL gives it), for float32 files
     whose pixels lie exactly on the output grid: each file's window is read once, straight into the
@@ -236,12 +303,24 @@ def _mosaic_on_grid(datasets: Sequence[rasterio.io.DatasetReader], bounds: Bound
         if oc1 > oc0 and or1 > or0:
             parts.append((ds, or0, or1, oc0, oc1, r, c))
     out = np.full((height, width), np.nan, dtype=np.float32)
+    max_bytes = config.RASTER_DECODED_CACHE_MB * 1_000_000 if cache else 0
     for ds, or0, or1, oc0, oc1, r, c in parts:
-        data = ds.read(1, window=rasterio.windows.Window(oc0 - c, or0 - r, oc1 - oc0, or1 - or0), masked=True)
         region = out[or0:or1, oc0:oc1]
         take = np.isnan(region)
-        take &= ~np.ma.getmaskarray(data)
-        np.copyto(region, np.ma.getdata(data), where=take)
+        cached = (_DECODED.get(ds, max_bytes) if max_bytes and region.size >=
+                  config.RASTER_DECODED_CACHE_MIN_FRACTION * ds.width * ds.height else None)
+        if cached is not None:
+            # Slices of the whole decoded file: the values and mask a windowed read gives.
+            whole, whole_mask = cached
+            src = (slice(or0 - r, or1 - r), slice(oc0 - c, oc1 - c))
+            values = whole[src]
+            if whole_mask is not None:
+                take &= ~whole_mask[src]
+        else:
+            data = ds.read(1, window=rasterio.windows.Window(oc0 - c, or0 - r, oc1 - oc0, or1 - or0), masked=True)
+            take &= ~np.ma.getmaskarray(data)
+            values = np.ma.getdata(data)
+        np.copyto(region, values, where=take)
     return out, transform
 
 

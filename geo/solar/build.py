@@ -220,7 +220,8 @@ def irradiance_tile(task: IrradianceTileTask,
     halo_m = task.halo_px * grid.res_m
     hx0, hy0, hx1, hy1 = core_bounds
     haloed = grid.clip((hx0 - halo_m, hy0 - halo_m, hx1 + halo_m, hy1 + halo_m))
-    tile = read_raster(grid.files_intersecting(haloed), bounds=haloed)
+    # cache=True: a worker keeps the whole files decoded for the next tiles that read them (same values).
+    tile = read_raster(grid.files_intersecting(haloed), bounds=haloed, cache=True)
     dr = int(round((tile.transform.f - core_transform.f) / grid.res_m))
     dc = int(round((core_transform.c - tile.transform.c) / grid.res_m))
     core = (slice(dr, dr + core_shape[0]), slice(dc, dc + core_shape[1]))

@@ -22,6 +22,7 @@ vectorises.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable
@@ -94,7 +95,10 @@ class IrradianceResult:
         Annual irradiation the same surface would get with an open horizon [kWh/m²/yr].
     tilt_deg, azimuth_deg
         The surface's tilt [°] and azimuth [°, 180 = south; NaN when flat] from the DSM (all
-        pixels with a complete 3×3 neighbourhood, computed or not).
+        pixels with a complete 3×3 neighbourhood, computed or not), float32; derived from the
+        normals when first asked for (the irradiance tiles never ask).
+    normals
+        (3, rows, cols) upward unit normals (east, north, up) of the DSM, float64.
     transform, crs
         The grid.
     weather
@@ -108,12 +112,24 @@ class IrradianceResult:
     shading_loss: np.ndarray
     sky_view_factor: np.ndarray
     unshaded_kwh_m2: np.ndarray
-    tilt_deg: np.ndarray
-    azimuth_deg: np.ndarray
+    normals: np.ndarray
     transform: Affine
     crs: CRS
     weather: Weather
     settings: SolarSettings = field(default_factory=SolarSettings)
+
+    @functools.cached_property
+    def _tilt_azimuth(self) -> tuple[np.ndarray, np.ndarray]:
+        tilt, azim = tilt_azimuth(self.normals)
+        return tilt.astype(np.float32), azim.astype(np.float32)
+
+    @property
+    def tilt_deg(self) -> np.ndarray:
+        return self._tilt_azimuth[0]
+
+    @property
+    def azimuth_deg(self) -> np.ndarray:
+        return self._tilt_azimuth[1]
 
 
 # ---------------------------------------------------------------------------
@@ -345,7 +361,6 @@ def compute_irradiance(
     ring = surface_normals(z[e0 : min(w1 + 1, z.shape[0]), f0 : min(v1 + 1, z.shape[1])], res)
     normals = ring[:, w0 - e0 : w0 - e0 + rows, v0 - f0 : v0 - f0 + cols]
     del ring
-    tilt, azim = tilt_azimuth(normals)
     valid = np.isfinite(normals[2]) & np.isfinite(z[w0:w1, v0:v1])
     if mask is not None:
         if mask.shape == z.shape:
@@ -356,7 +371,7 @@ def compute_irradiance(
     nan2 = np.full((rows, cols), np.nan, dtype=np.float32)
     monthly = np.full((12, rows, cols), np.nan, dtype=np.float32)
     annual, unshaded, svf = nan2.copy(), nan2.copy(), nan2.copy()
-    result_kw = {"tilt_deg": tilt.astype(np.float32), "azimuth_deg": azim.astype(np.float32),
+    result_kw = {"normals": normals,
                  "transform": dsm.transform @ Affine.translation(v0, w0), "crs": dsm.crs, "weather": weather,
                  "settings": settings}
     if not valid.any():
