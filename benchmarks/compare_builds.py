@@ -1,6 +1,6 @@
 """Compare two ``artois build`` folders product by product: ``python benchmarks/compare_builds.py BUILD_A BUILD_B``.
 
-Prints what was checked and every difference (``irradiance.tif`` byte for byte; every layer of
+Prints what was checked and every difference (the irradiance mosaic and its tiles byte for byte; every layer of
 ``rooftops.gpkg`` and ``parks.gpkg`` to 1e-9, through :mod:`geo.products`); exit status 0 when
 the builds give the same outputs, 1 otherwise. Used to show a refactoring changes no output.
 """

@@ -644,7 +644,7 @@ TILE_MAX_FEATURES: Final = 20_000
 #: Encoded vector tiles kept in memory (LRU) [tiles]; ~a few kB each.
 TILE_CACHE_SIZE: Final = 4096
 
-#: Raster tiles of the annual irradiation (band 1 of irradiance.tif): colour map (rio-tiler name;
+#: Raster tiles of the annual irradiation (band 1 of the irradiance mosaic): colour map (rio-tiler name;
 #: inferno is perceptually uniform and readable by colour-blind people) and the range it spans
 #: [kWh/m²/yr]. In the Artois an optimally tilted south plane receives ~1,150–1,200 kWh/m²/yr
 #: (PVGIS-SARAH, Lens area, order of magnitude, checked 2026-11) and steep north faces ~500–600:

@@ -479,7 +479,7 @@ def site_polygons(data_dir: Path) -> list[BaseGeometry]:
 
 
 def build_sites(ctx: BuildContext) -> list[Path]:
-    """Pipeline stage: ``DATA/sites`` + the DSM/DTM tiles + ``irradiance.tif`` → ``sites.gpkg`` (:mod:`geo.products.sites`).
+    """Pipeline stage: ``DATA/sites`` + the DSM/DTM tiles + the irradiance mosaic → ``sites.gpkg`` (:mod:`geo.products.sites`).
 
     Reads ``sites/friches.csv`` (or ``.gpkg``) and ``sites/parkings.osm`` (or ``.osm.pbf``,
     ``.geojson``, ``.gpkg``), the LiDAR HD tiles and buildings under ``rooftops/``, and the
