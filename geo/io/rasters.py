@@ -673,12 +673,27 @@ def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Aff
         data = np.full((bands, rows, cols), np.nan, dtype=np.float32)
         if r_lo < r_hi and c_lo < c_hi:
             win = rasterio.windows.Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo)
+            small_ints = all(t in ("uint8", "uint16") for t in ds.dtypes[:bands])
             try:
-                part = ds.read(list(range(1, bands + 1)), window=win, out_dtype="float32")
+                part = ds.read(list(range(1, bands + 1)), window=win,
+                               out_dtype=None if small_ints else "float32")
             except RasterioError as exc:
                 raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
-            data[:, r_lo - row0:r_hi - row0, c_lo - col0:c_hi - col0] = _physical(ds, part)
+            dst = data[:, r_lo - row0:r_hi - row0, c_lo - col0:c_hi - col0]
+            if small_ints:  # one table look-up per pixel instead of float64 arithmetic: the same values
+                for b, table in enumerate(_physical_tables(ds, bands)):
+                    np.take(table, part[b], out=dst[b])
+            else:
+                dst[...] = _physical(ds, part)
     return data
+
+
+def _physical_tables(ds: rasterio.io.DatasetReader, bands: int) -> np.ndarray:
+    """For bands 1…``bands`` of 8- or 16-bit unsigned integers: the physical value (float32) of every
+    stored value, as :func:`_physical` computes it, (bands, 2**bits)."""
+    n = 1 << (8 * max(np.dtype(t).itemsize for t in ds.dtypes[:bands]))
+    stored = np.broadcast_to(np.arange(n, dtype=np.float32), (bands, 1, n)).copy()
+    return _physical(ds, stored)[:, 0, :]
 
 
 # ---------------------------------------------------------------------------

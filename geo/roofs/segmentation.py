@@ -393,9 +393,11 @@ def _segment_building(
     eroded = np.zeros(int(reg.max()) + 1)
     if core.any():
         er = reg.copy()
+        # reg shifted by (dr, dc) with wrap-around, as np.roll does: slices of one wrapped padding
+        wrap = np.pad(reg, 1, mode="wrap")
         for dr in (-1, 0, 1):
             for dc in (-1, 0, 1):
-                er = np.where(np.roll(np.roll(reg, dr, 0), dc, 1) == reg, er, 0)
+                er[wrap[1 - dr: 1 - dr + rows, 1 - dc: 1 - dc + cols] != reg] = 0
         eroded = np.bincount(er.ravel(), minlength=int(reg.max()) + 1).astype(float)
     thick = (eroded[ids] >= 0.2 * counts) | (eroded[ids] >= np.maximum(3.0, 0.05 * counts))
     keep = ids[(counts >= p.min_region_px) & thick]
