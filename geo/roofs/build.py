@@ -311,7 +311,7 @@ class RoofsGroupTask:
     dsm
         The DSM mosaic (files and grid; nothing read).
     irradiance
-        ``irradiance.tif`` (on the DSM's grid).
+        The irradiance raster or mosaic (``irradiance.vrt``; on the DSM's grid).
     window
         Extent [m] of the DSM read: the context footprints' bounds with a margin, clipped to the mosaic.
     footprints
@@ -687,7 +687,7 @@ def assemble_roofs_files(plan: RoofsPlan, group_dir: str | Path) -> Path:
 
 
 def build_roofs(ctx: BuildContext) -> list[Path]:
-    """Pipeline stage: ``data_dir/rooftops`` + ``irradiance.tif`` → ``rooftops.gpkg``, in this process.
+    """Pipeline stage: ``data_dir/rooftops`` + the irradiance mosaic → ``rooftops.gpkg``, in this process.
 
     Reads the LiDAR HD MNS (and MNT) tiles under ``rooftops/lidar``, ``rooftops/batiment.gpkg``
     (else buildings are detected from DSM − DTM, cut along the parcels of
