@@ -610,7 +610,7 @@ def run_roofs(
     Parameters
     ----------
     irradiance
-        The engine's raster (``irradiance.tif``), in the DSM's grid.
+        The engine's raster (a single COG, or the build's ``irradiance.vrt`` mosaic), in the DSM's grid.
     dsm, dtm
         Surface model files (IGN LiDAR HD MNS tiles or any GeoTIFF) and, optionally, terrain
         model files (needed when no footprints are given: buildings are then detected from the
