@@ -38,6 +38,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from geo import config
 from geo.errors import ArtoisError
 from geo.io._atomic import atomic_path, file_sha256, remove_stale_temporaries, write_text_atomic
 from geo.io.weather import load_weather
@@ -384,6 +385,28 @@ def _with_threads(threads: int, fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
+def worker_malloc_environ() -> dict[str, str]:
+    """The glibc ``MALLOC_*_`` environment of a build worker process (geo/config.py, section 11)."""
+    return {"MALLOC_ARENA_MAX": str(config.WORKER_MALLOC_ARENA_MAX),
+            "MALLOC_MMAP_THRESHOLD_": str(config.WORKER_MALLOC_MMAP_THRESHOLD_BYTES),
+            "MALLOC_TRIM_THRESHOLD_": str(config.WORKER_MALLOC_TRIM_THRESHOLD_BYTES)}
+
+
+def _tune_malloc_here() -> None:
+    """Apply :func:`worker_malloc_environ`'s settings to this process (``--workers 1``), through glibc's
+    ``mallopt``; nothing on other C libraries."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8  # <malloc.h>
+    mallopt(m_trim_threshold, config.WORKER_MALLOC_TRIM_THRESHOLD_BYTES)
+    mallopt(m_mmap_threshold, config.WORKER_MALLOC_MMAP_THRESHOLD_BYTES)
+    mallopt(m_arena_max, config.WORKER_MALLOC_ARENA_MAX)
+
+
 class _executor:
     """Context manager: the executor for ``workers`` / ``scheduler`` (a cluster is closed on exit)."""
 
@@ -394,7 +417,9 @@ class _executor:
 
     def __enter__(self) -> _Executor:
         if self.scheduler is None and self.workers == 1:
+            _tune_malloc_here()
             return _Executor()
+        import dask
         from distributed import Client, LocalCluster
 
         logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO lines would drown the build's
@@ -403,8 +428,11 @@ class _executor:
             self.client = Client(self.scheduler)
             n = max(len(self.client.scheduler_info().get("workers", {})), 1)
         else:
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=":0")
+            # The workers' environment: dask's own (one thread for BLAS/OpenMP) with the malloc settings.
+            environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **worker_malloc_environ()}
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=":0")
             self.client = Client(self.cluster)
             n = self.workers
         print(f"dask dashboard: {self.client.dashboard_link}", file=sys.stderr)

@@ -246,3 +246,20 @@ def test_serve_refuses_a_build_with_an_irradiance_tile_removed(serial_build: Pat
     assert main(["serve", "--data", str(out)]) == 2
     err = capsys.readouterr().err
     assert f"irradiance/{tile.name}" in err and "incomplete build" in err
+
+
+def _worker_environ(names: tuple[str, ...]) -> dict[str, str | None]:
+    return {n: os.environ.get(n) for n in names}
+
+
+def test_local_cluster_workers_get_the_malloc_settings() -> None:
+    """The LocalCluster's workers run with geo/config.py's glibc settings (not dask's MALLOC_TRIM_THRESHOLD_
+    of 64 KiB, which had every tile's arrays mmap'ed and faulted in again) and keep dask's one BLAS thread."""
+    from geo.pipeline import _executor
+
+    names = ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")
+    with _executor(2, None) as ex:
+        seen = list(ex.map(_worker_environ, [(names,), (names,)]))
+    expected = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_THRESHOLD_": str(2**30),
+                "MALLOC_TRIM_THRESHOLD_": str(2**31), "OMP_NUM_THREADS": "1"}
+    assert seen == [expected, expected]
