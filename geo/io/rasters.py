@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import threading
+import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -774,8 +775,6 @@ def _vrt_xml(path: Path, sources: Sequence[MosaicSource], *, shape: tuple[int, i
              offsets: Sequence[float] | None = None, block: int = 512, open_options: Mapping[str, str] | None = None,
              overview_files: Sequence[Path] = ()) -> bytes:
     """The text of the VRT ``path`` (see :func:`write_vrt_mosaic`)."""
-    import os
-    import xml.etree.ElementTree as ET
 
     def relative(p: Path) -> str:
         return Path(os.path.relpath(Path(p).absolute(), path.parent.absolute())).as_posix()
@@ -827,7 +826,6 @@ def _vrt_xml(path: Path, sources: Sequence[MosaicSource], *, shape: tuple[int, i
 
 def vrt_sources(path: str | Path) -> list[Path]:
     """The files a VRT reads (each once, in order); [] for any other raster file."""
-    import xml.etree.ElementTree as ET
 
     path = Path(path)
     with open(path, "rb") as fh:
