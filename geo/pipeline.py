@@ -23,6 +23,7 @@ atomically, when every stage succeeded: :func:`check_build` refuses a folder wit
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -100,6 +101,9 @@ class Stage:
     target: str  # "module:function"
     #: Stages whose products this one reads (when they are built in the same run).
     needs: tuple[str, ...] = ()
+    #: The function also takes ``map_tasks`` (``map_tasks(fn, [args, ...])`` → results) and is run in the
+    #: main process, fanning its parts out to the workers through it.
+    fans_out: bool = False
 
     def load(self) -> StageFn:
         return _load(self.target)
@@ -116,7 +120,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("parks", "Chaîne des Parcs network, access and gaps (geo.products.parks)", "geo.parks.build:build_parks"),
     # after the layers it tiles; `--only tiles` re-tiles an existing build
     Stage("tiles", "vector tiles of every layer, one PMTiles archive each (build/tiles/*.pmtiles)",
-          "geo.tiles:build_tiles", needs=("roofs", "sites", "parks")),
+          "geo.tiles:build_tiles", needs=("roofs", "sites", "parks"), fans_out=True),
 )
 
 
@@ -149,6 +153,9 @@ IRRADIANCE_TASKS = ("geo.solar.build:plan_build_irradiance", "geo.solar.build:ir
 #: build's tile folder, the assembly of the groups into the product.
 ROOFS_TASKS = ("geo.roofs.build:plan_build_roofs", "geo.roofs.build:roofs_group_file",
                "geo.roofs.build:assemble_roofs_files")
+#: The roofs plan's part that reads no irradiation (buildings, groups, noise): on a cluster it runs while the
+#: irradiance tiles do, its tasks queued behind theirs.
+ROOFS_BUILDINGS = "geo.roofs.build:plan_build_buildings"
 #: The roofs plan, kept in the group folder so that a resumed build does not plan again (build state of
 #: this build only: the folder is cleared when the inputs change).
 ROOFS_PLAN = "plan.pickle"
@@ -218,6 +225,7 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
     """
     report = BuildReport()
     names = {s.name for s in stages}
+    early: _EarlyRoofs | None = None
     todo = sorted(stages, key=lambda s: s.name in ("irradiance", "roofs"))
     pending: dict[str, Any] = {}  # stage name -> future of (outputs, seconds), in submission order
     while todo or pending:
@@ -231,9 +239,21 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
             elif stage.name in ("irradiance", "roofs"):  # fanned out from this process
                 t0 = time.perf_counter()
                 try:
-                    report.outputs[stage.name] = (_irradiance(ex, ctx, state, settings, progress)
-                                                  if stage.name == "irradiance" else _roofs(ex, ctx, state, progress))
+                    if stage.name == "irradiance":
+                        meanwhile = (_EarlyRoofs(ex, ctx, state) if "roofs" in names and not ex.serial
+                                     else None)
+                        report.outputs[stage.name] = _irradiance(ex, ctx, state, settings, progress, meanwhile)
+                        early = meanwhile
+                    else:
+                        report.outputs[stage.name] = _roofs(ex, ctx, state, progress, early)
                     report.seconds[stage.name] = time.perf_counter() - t0
+                except ArtoisError as exc:
+                    report.failed[stage.name] = str(exc)
+            elif stage.fans_out:
+                log.info("== %s: %s", stage.name, stage.description)
+                try:
+                    report.outputs[stage.name], report.seconds[stage.name] = state.stage_task(
+                        stage.name, functools.partial(_load(stage.target), map_tasks=ex.map), ctx)
                 except ArtoisError as exc:
                     report.failed[stage.name] = str(exc)
             else:
@@ -252,9 +272,11 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
     return report
 
 
-def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, progress: bool | None) -> list[Path]:
+def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, progress: bool | None,
+                meanwhile: Callable[[], None] | None = None) -> list[Path]:
     """Irradiance tiles (skipping those done), then the mosaic ``irradiance.vrt`` over them: the products
-    are the mosaic and its tile files."""
+    are the mosaic and its tile files. ``meanwhile`` is called once the tiles are submitted, before
+    waiting for them."""
     plan_build_irradiance, irradiance_tile_file, merge_irradiance_tiles = (_load(t) for t in IRRADIANCE_TASKS)
     out = ctx.products.irradiance
     marked = state.marked("irradiance")
@@ -267,15 +289,37 @@ def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, 
     done = {n for n in names if any((tile_dir / f"{n}{e}").exists() for e in (".tif", ".empty"))}
     _fan_out(ex, "irradiance tiles", "tile", len(names), len(done), progress,
              [(irradiance_tile_file, (plan, k, tile_dir), f"irradiance-{n}")
-              for k, n in enumerate(names) if n not in done])
+              for k, n in enumerate(names) if n not in done], meanwhile)
     outputs: list[Path] = ex.result(ex.submit(merge_irradiance_tiles, plan, tile_dir, out, key="irradiance-merge"))
     state.mark("irradiance", outputs)
     return outputs
 
 
-def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | None) -> list[Path]:
-    """The roofs plan (in this process), one task per group of buildings (skipping those done),
-    then the assembly into ``rooftops.gpkg``."""
+class _EarlyRoofs:
+    """The roofs plan's buildings, groups and noise (:data:`ROOFS_BUILDINGS`), made while the irradiance
+    tiles run (called by :func:`_irradiance`); nothing when the roofs stage or its plan is already done."""
+
+    def __init__(self, ex: _Executor, ctx: BuildContext, state: _State) -> None:
+        self.ex, self.ctx, self.state = ex, ctx, state
+        self.buildings: Any = None
+        self.error: ArtoisError | None = None
+
+    def __call__(self) -> None:
+        group_dir = self.state.dir / "tiles" / "roofs"
+        if self.state.done("roofs", [self.ctx.products.rooftops]) or (group_dir / ROOFS_PLAN).exists():
+            return
+        log.info("== roofs: buildings and groups, beside the irradiance tiles")
+        try:
+            self.buildings = _load(ROOFS_BUILDINGS)(self.ctx, self.ex.map)
+        except ArtoisError as exc:  # reported by the roofs stage, not the irradiance
+            self.error = exc
+
+
+def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | None,
+           early: _EarlyRoofs | None = None) -> list[Path]:
+    """The roofs plan (in this process; from ``early``'s buildings when made), one task per group of
+    buildings (skipping those done; the largest first, so that no worker is left alone with a big one
+    at the end), then the assembly into ``rooftops.gpkg``."""
     plan_build_roofs, roofs_group_file, assemble_roofs_files = (_load(t) for t in ROOFS_TASKS)
     out = ctx.products.rooftops
     if state.done("roofs", [out]):
@@ -286,21 +330,25 @@ def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | Non
     if plan_file.exists():  # a resumed build: the buildings, groups and noise of the killed one
         plan = pickle.loads(plan_file.read_bytes())
     else:
-        plan = plan_build_roofs(ctx, ex.map)
+        if early is not None and early.error is not None:
+            raise early.error
+        plan = plan_build_roofs(ctx, ex.map, early.buildings if early is not None else None)
         with atomic_path(plan_file) as tmp:
             tmp.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
     done = {n for n in plan.names if (group_dir / f"{n}.parquet").exists()}
+    todo = sorted((k for k, n in enumerate(plan.names) if n not in done), key=lambda k: -len(plan.members[k]))
     _fan_out(ex, "roofs groups", "group", len(plan.names), len(done), progress,
-             [(roofs_group_file, (task, n, group_dir), f"roofs-{n}")
-              for task, n in zip(plan.tasks, plan.names, strict=True) if n not in done])
+             [(roofs_group_file, (plan.tasks[k], plan.names[k], group_dir), f"roofs-{plan.names[k]}") for k in todo])
     assemble_roofs_files(plan, group_dir)  # in this process: it holds the plan (every footprint)
     state.mark("roofs", [out])
     return [out]
 
 
 def _fan_out(ex: _Executor, desc: str, unit: str, total: int, done: int, progress: bool | None,
-             tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str]]) -> None:
-    """Submit ``tasks`` (function, arguments, key) and wait for them, with one progress bar."""
+             tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str]],
+             meanwhile: Callable[[], None] | None = None) -> None:
+    """Submit ``tasks`` (function, arguments, key) and wait for them, with one progress bar; call
+    ``meanwhile`` between the two."""
     show = progress if progress is not None else sys.stderr.isatty()
     bar = None
     if show:
@@ -311,6 +359,8 @@ def _fan_out(ex: _Executor, desc: str, unit: str, total: int, done: int, progres
     log.info("%s: %d, %d already done", desc, total, done)
     try:
         futures = [ex.submit(fn, *args, key=key) for fn, args, key in tasks]
+        if meanwhile is not None:
+            meanwhile()
         for _ in ex.as_completed(futures):
             if bar is not None:
                 bar.update(1)
@@ -326,6 +376,8 @@ def _fan_out(ex: _Executor, desc: str, unit: str, total: int, done: int, progres
 
 class _Executor:
     """Runs tasks in this process, in submission order (``workers=1``)."""
+
+    serial = True  # a task runs when submitted
 
     def submit(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> Any:
         try:
@@ -351,6 +403,8 @@ class _Executor:
 
 class _DaskExecutor(_Executor):
     """Runs tasks on a dask.distributed cluster; each worker runs one task at a time."""
+
+    serial = False
 
     def __init__(self, client: Any, threads: int) -> None:
         self.client = client
@@ -430,7 +484,10 @@ class _executor:
         else:
             # The workers' environment: dask's own (one thread for BLAS/OpenMP) with the malloc settings.
             environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **worker_malloc_environ()}
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            cluster_config: dict[str, Any] = {"distributed.nanny.pre-spawn-environ": environ}
+            if "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED" not in os.environ:  # the user's choice wins
+                cluster_config["distributed.worker.profile.enabled"] = config.WORKER_DASK_PROFILE
+            with dask.config.set(cluster_config):
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                             dashboard_address=":0")
             self.client = Client(self.cluster)

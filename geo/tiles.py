@@ -7,19 +7,44 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from geo.errors import InputError
 from geo.io.pmtiles import export_layer, run_tippecanoe
-from geo.products.tiles import TILE_LAYERS, archive_path
+from geo.products.tiles import TILE_LAYERS, TileLayer, archive_path
 
 log = logging.getLogger("artois.build")
 
+TaskMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Iterable[Any]]
 
-def build_tiles(ctx: Any) -> list[Path]:
+
+def _serial_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterable[Any]:
+    return (fn(*a) for a in args)
+
+
+def tile_layer(out_dir: Path, layer: TileLayer, scratch: Path) -> Path | None:
+    """One archive: ``layer`` of ``out_dir/<its file>`` exported to ``scratch`` and tiled into
+    ``out_dir/tiles/<collection>.pmtiles`` (atomically); None, and the archive removed, when the layer is empty."""
+    target = archive_path(out_dir, layer.collection)
+    source = scratch / f"{layer.collection}.fgb"
+    n, ints = export_layer(out_dir / layer.file, layer.collection, layer.attributes, source)
+    if n == 0:
+        target.unlink(missing_ok=True)
+        return None
+    lo, hi = layer.zooms
+    target.parent.mkdir(parents=True, exist_ok=True)
+    run_tippecanoe(source, layer.collection, target, layer.options, minzoom=lo, maxzoom=hi, int_columns=ints,
+                   name=f"Artois Solaire & Parcs — {layer.collection}")
+    log.info("tiled %s (z%d-%d) into %s", layer.collection, lo, hi, target)
+    return target
+
+
+def build_tiles(ctx: Any, map_tasks: TaskMap = _serial_map) -> list[Path]:
     """Pipeline stage (``ctx``: :class:`geo.pipeline.BuildContext`): the layers of ``out_dir/*.gpkg`` →
-    ``out_dir/tiles/<collection>.pmtiles``.
+    ``out_dir/tiles/<collection>.pmtiles``, one :func:`tile_layer` task per archive run by ``map_tasks``
+    (the biggest layers first: on a cluster the others run beside them).
 
     ``ctx.data_dir`` is not read: tiles are made from what the other stages built, so
     ``artois build --out B --only tiles`` re-tiles B alone. The archive of a layer no longer built is
@@ -31,22 +56,15 @@ def build_tiles(ctx: Any) -> list[Path]:
     present = [f for f in sorted({t.file for t in TILE_LAYERS}) if (out_dir / f).is_file()]
     if not present:
         raise InputError(out_dir, "no rooftops.gpkg nor parks.gpkg to tile: build the roofs or parks stage first")
-    layers = {f: {str(name) for name, _ in pyogrio.list_layers(out_dir / f)} for f in present}
-    written: list[Path] = []
+    counts = {(f, str(info[0])): int(pyogrio.read_info(out_dir / f, layer=str(info[0]))["features"])
+              for f in present for info in pyogrio.list_layers(out_dir / f)}
+    todo = []
+    for t in TILE_LAYERS:
+        if (t.file, t.collection) in counts:
+            todo.append(t)
+        else:
+            archive_path(out_dir, t.collection).unlink(missing_ok=True)
+    todo.sort(key=lambda t: -counts[(t.file, t.collection)])
     with tempfile.TemporaryDirectory(prefix=".tiles-", dir=out_dir) as scratch:
-        for t in TILE_LAYERS:
-            target = archive_path(out_dir, t.collection)
-            if t.collection not in layers.get(t.file, set()):
-                target.unlink(missing_ok=True)
-                continue
-            source = Path(scratch) / f"{t.collection}.fgb"
-            n, ints = export_layer(out_dir / t.file, t.collection, t.attributes, source)
-            if n == 0:
-                target.unlink(missing_ok=True)
-                continue
-            lo, hi = t.zooms
-            target.parent.mkdir(parents=True, exist_ok=True)
-            written.append(run_tippecanoe(source, t.collection, target, t.options, minzoom=lo, maxzoom=hi,
-                                          int_columns=ints, name=f"Artois Solaire & Parcs — {t.collection}"))
-            log.info("tiled %s (z%d-%d) into %s", t.collection, lo, hi, target)
-    return written
+        written = {p for p in map_tasks(tile_layer, [(out_dir, t, Path(scratch)) for t in todo]) if p is not None}
+    return [archive_path(out_dir, t.collection) for t in TILE_LAYERS if archive_path(out_dir, t.collection) in written]

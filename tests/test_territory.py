@@ -136,6 +136,9 @@ def assert_same_outputs(a: Path, b: Path) -> None:
                                           pd.DataFrame(db.drop(columns="geometry", errors="ignore")))
             if "geometry" in da:
                 assert da.geometry.equals(db.geometry)
+    # the same vector tile archives (tippecanoe writes its own metadata: not compared byte for byte)
+    archives_a, archives_b = (sorted(p.name for p in (d / "tiles").glob("*.pmtiles")) for d in (a, b))
+    assert archives_a == archives_b and "roof_faces.pmtiles" in archives_a
 
 
 def test_serial_build_writes_a_manifest_of_its_products(serial_build: Path) -> None:
@@ -263,3 +266,19 @@ def test_local_cluster_workers_get_the_malloc_settings() -> None:
     expected = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_THRESHOLD_": str(2**30),
                 "MALLOC_TRIM_THRESHOLD_": str(2**31), "OMP_NUM_THREADS": "1"}
     assert seen == [expected, expected]
+
+
+def _worker_profiles() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+def test_local_cluster_workers_do_not_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dask's statistical profiler is off in the build's workers (geo/config.py), unless the user's
+    environment turns it on."""
+    from geo.pipeline import _executor
+
+    monkeypatch.delenv("DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED", raising=False)
+    with _executor(2, None) as ex:
+        assert list(ex.map(_worker_profiles, [(), ()])) == [False, False]

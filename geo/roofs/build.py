@@ -465,6 +465,48 @@ class RoofsPlan:
     seconds: float = 0.0
 
 
+@dataclass
+class RoofsBuildings:
+    """The part of the roofs plan that needs no irradiation: the buildings checked against the DSM,
+    their groups and the territory's DSM noise (:func:`plan_buildings`). A pipeline may make it
+    while the irradiance tiles run, then finish the plan with :func:`plan_roofs`."""
+
+    grid: RasterGrid
+    footprints: gpd.GeoDataFrame  # building_id, cleabs, status, polygons
+    issues: dict[str, int]
+    groups: list[_Group]
+    noise_m: float
+    seconds: tuple[float, float, float]  # buildings, groups, noise [s]
+
+
+def plan_buildings(
+    *,
+    dsm: Sequence[Path],
+    dtm: Sequence[Path] | None = None,
+    footprints: Path | None = None,
+    tile_m: float = config.LIDAR_TILE_SIZE_M,
+    parcels: Path | None = None,
+    map_tasks: TaskMap = serial_map,
+) -> RoofsBuildings:
+    """The buildings (footprints read and checked, or detected), their groups and the territory's DSM
+    noise (one task per group, run by ``map_tasks``): :func:`plan_roofs`'s long part, which reads no
+    irradiation (parameters as :func:`run_roofs`)."""
+    return _plan_buildings(read_grid([Path(p) for p in dsm]), dtm, footprints, tile_m, parcels, map_tasks)
+
+
+def _plan_buildings(grid: RasterGrid, dtm: Sequence[Path] | None, footprints: Path | None, tile_m: float,
+                    parcels: Path | None, map_tasks: TaskMap) -> RoofsBuildings:
+    if not tile_m > 0:
+        raise ValueError(f"tile_m must be > 0, got {tile_m}")
+    t0 = time.perf_counter()
+    fps, issues = _buildings(footprints, dtm, grid, CRS.from_user_input(grid.crs), tile_m, parcels, map_tasks)
+    t1 = time.perf_counter()
+    groups = _plan_groups(fps, grid, tile_m)
+    t2 = time.perf_counter()
+    noise = _territory_noise(grid, fps, groups, map_tasks=map_tasks)
+    return RoofsBuildings(grid, fps, issues, groups, noise, (t1 - t0, t2 - t1, time.perf_counter() - t2))
+
+
 def plan_roofs(
     *,
     irradiance: Path,
@@ -480,32 +522,31 @@ def plan_roofs(
     tile_m: float = config.LIDAR_TILE_SIZE_M,
     parcels: Path | None = None,
     map_tasks: TaskMap = serial_map,
+    buildings: RoofsBuildings | None = None,
 ) -> RoofsPlan:
-    """The buildings (footprints read and checked, or detected), their groups, the territory's
-    DSM noise (one task per group, run by ``map_tasks``) and the site model: the tasks of
+    """The buildings, their groups, the territory's DSM noise (:func:`plan_buildings`, unless
+    ``buildings`` are given, made from the same inputs) and the site model: the tasks of
     :func:`run_roofs` (same parameters)."""
     t0 = time.perf_counter()
-    if not tile_m > 0:
-        raise ValueError(f"tile_m must be > 0, got {tile_m}")
-    grid = read_grid([Path(p) for p in dsm])
-    crs = CRS.from_user_input(grid.crs)
-    header = irradiance_product.read_header(irradiance, like=grid)  # checked before any long work
-    fps, issues = _buildings(footprints, dtm, grid, crs, tile_m, parcels, map_tasks)
-    t1 = time.perf_counter()
-    groups = _plan_groups(fps, grid, tile_m)
-    t2 = time.perf_counter()
-    noise = _territory_noise(grid, fps, groups, map_tasks=map_tasks)
-    t3 = time.perf_counter()
+    if buildings is None:
+        grid = read_grid([Path(p) for p in dsm])
+        header = irradiance_product.read_header(irradiance, like=grid)  # checked before the long work
+        buildings = _plan_buildings(grid, dtm, footprints, tile_m, parcels, map_tasks)
+    else:
+        header = irradiance_product.read_header(irradiance, like=buildings.grid)
+    grid, fps, groups, noise = buildings.grid, buildings.footprints, buildings.groups, buildings.noise_m
     w, reported = _weather(weather, header)
     site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
     summary = site_summary(site)  # computes and caches the site's optimum before the tasks copy it
     tasks = _group_tasks(fps, groups, grid, Path(irradiance), noise, site, annual_consumption_kwh)
-    seconds = time.perf_counter() - t0
+    t_b, t_g, t_n = buildings.seconds
+    seconds = t_b + t_g + t_n + time.perf_counter() - t0
     log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m; planned in %.1f s "
              "(buildings %.1f s, groups %.1f s, noise %.1f s)", int((fps["status"] == "ok").sum()), len(groups),
-             noise, seconds, t1 - t0, t2 - t1, t3 - t2)
-    return RoofsPlan(tasks, [g.name for g in groups], [g.members for g in groups], fps, issues, crs, site, summary,
-                     reported, Path(out), addresses, communes, epci_table, annual_consumption_kwh, seconds)
+             noise, seconds, t_b, t_g, t_n)
+    return RoofsPlan(tasks, [g.name for g in groups], [g.members for g in groups], fps, buildings.issues,
+                     CRS.from_user_input(grid.crs), site, summary, reported, Path(out), addresses, communes,
+                     epci_table, annual_consumption_kwh, seconds)
 
 
 def _profile_bins(profiles: dict[str, OrientationYield]) -> dict[str, tuple[float, float, bool]]:
@@ -671,9 +712,19 @@ def _stage_inputs(ctx: BuildContext) -> dict[str, object]:
     )
 
 
-def plan_build_roofs(ctx: BuildContext, map_tasks: TaskMap = serial_map) -> RoofsPlan:
-    """The groups of the pipeline's roofs stage (the inputs of :func:`build_roofs`)."""
-    return plan_roofs(**_stage_inputs(ctx), map_tasks=map_tasks)  # type: ignore[arg-type]
+def plan_build_buildings(ctx: BuildContext, map_tasks: TaskMap = serial_map) -> RoofsBuildings:
+    """The buildings, groups and noise of the pipeline's roofs stage (:func:`plan_buildings`; no irradiation
+    read: the pipeline may run it beside the irradiance tiles)."""
+    inputs = _stage_inputs(ctx)
+    return plan_buildings(**{k: inputs[k] for k in ("dsm", "dtm", "footprints", "parcels")},  # type: ignore[arg-type]
+                          map_tasks=map_tasks)
+
+
+def plan_build_roofs(ctx: BuildContext, map_tasks: TaskMap = serial_map,
+                     buildings: RoofsBuildings | None = None) -> RoofsPlan:
+    """The groups of the pipeline's roofs stage (the inputs of :func:`build_roofs`), from ``buildings``
+    (:func:`plan_build_buildings`) when given."""
+    return plan_roofs(**_stage_inputs(ctx), map_tasks=map_tasks, buildings=buildings)  # type: ignore[arg-type]
 
 
 def assemble_roofs_files(plan: RoofsPlan, group_dir: str | Path) -> Path:
