@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,11 +26,20 @@ def write_layers(
     only once the new one is whole.
     """
     path = Path(path)
-    with atomic_path(path) as tmp:
-        for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", spatial_index=True)
-        for name, df in (tables or {}).items():
-            pyogrio.write_dataframe(pd.DataFrame(df), tmp, layer=name, driver="GPKG")
+    # SQLite without a sync at each commit, then one fsync of the whole file before it is renamed into
+    # place; columns through Arrow (same layers; the 5x5 sample's rooftops.gpkg in 0.9 s instead of 1.7 s)
+    saved = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        with atomic_path(path) as tmp:
+            for name, gdf in layers.items():
+                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", spatial_index=True, use_arrow=True)
+            for name, df in (tables or {}).items():
+                pyogrio.write_dataframe(pd.DataFrame(df), tmp, layer=name, driver="GPKG", use_arrow=True)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": saved})
     return path
 
 
