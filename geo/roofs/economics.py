@@ -28,6 +28,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -245,26 +246,36 @@ class CashFlow:
     npv_eur: float
 
 
-def cash_flow(
+@lru_cache(maxsize=64)
+def _year_factors(n: int, escalation: float, discount_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                              np.ndarray]:
+    """Per-year factors of an analysis of ``n`` years (cached: every installation of a build shares them):
+    year numbers k = 1…n, degradation (1 − d)^(k−1), price escalation (1 + e)^(k−1), discounting (1 + r)^k."""
+    k = np.arange(1, n + 1)
+    fade = (1.0 - config.MODULE_DEGRADATION_PER_YEAR) ** (k - 1)
+    esc = (1.0 + escalation) ** (k - 1)
+    disc = (1.0 + discount_rate) ** k
+    for a in (k, fade, esc, disc):
+        a.flags.writeable = False
+    return k, fade, esc, disc
+
+
+def _cash_flow_arrays(
     *, kwp: float, production_kwh_yr: float, self_consumed_kwh_yr: float, exported_kwh_yr: float,
     tariffs: Tariffs, options: Options, pv_cost_eur: float, battery_cost_eur: float = 0.0,
     yield_factor: float = 1.0, escalation: float | None = None,
-) -> CashFlow:
-    """The year-by-year cash flow of an installation (see the module docstring for the model).
-
-    ``pv_cost_eur`` and ``battery_cost_eur`` are what the owner pays at the start; ``yield_factor`` and
-    ``escalation`` override the production and price escalation for the sensitivity band.
-    """
+) -> tuple[float, dict[str, np.ndarray]]:
+    """(upfront [€], year-by-year arrays) of :func:`cash_flow`: ``production``, ``savings``, ``sales``,
+    ``premium``, ``om``, ``replacements``, ``net``, ``cumulative`` (index 0 = year 1; € and kWh)."""
     n = options.analysis_years
-    k = np.arange(1, n + 1)
     esc = options.escalation if escalation is None else escalation
-    fade = (1.0 - config.MODULE_DEGRADATION_PER_YEAR) ** (k - 1)
+    k, fade, esc_k, _ = _year_factors(n, esc, options.discount_rate)
     prod = production_kwh_yr * yield_factor * fade
     scr = self_consumed_kwh_yr / production_kwh_yr if production_kwh_yr > 0 else 0.0
     xr = exported_kwh_yr / production_kwh_yr if production_kwh_yr > 0 else 0.0
     recovered = _vat_recovered(options)
     retail = tariffs.retail_eur_kwh / (1.0 + config.VAT_ON_ELECTRICITY) if recovered else tariffs.retail_eur_kwh
-    savings = prod * scr * retail * (1.0 + esc) ** (k - 1)
+    savings = prod * scr * retail * esc_k
     feed = np.where(k <= config.PV_CONTRACT_YEARS, tariffs.surplus_tariff(kwp), config.PV_POST_CONTRACT_SURPLUS_EUR_KWH)
     sales = prod * xr * feed
     premium = np.where(k == 1, kwp * tariffs.premium_per_kwp(kwp), 0.0) if kwp > 0 else np.zeros(n)
@@ -279,6 +290,25 @@ def cash_flow(
     net = savings + sales + premium - om - repl
     upfront = pv_cost_eur + battery_cost_eur
     cum = -upfront + np.cumsum(net)
+    return upfront, dict(production=prod, savings=savings, sales=sales, premium=premium, om=om, replacements=repl,
+                         net=net, cumulative=cum)
+
+
+def cash_flow(
+    *, kwp: float, production_kwh_yr: float, self_consumed_kwh_yr: float, exported_kwh_yr: float,
+    tariffs: Tariffs, options: Options, pv_cost_eur: float, battery_cost_eur: float = 0.0,
+    yield_factor: float = 1.0, escalation: float | None = None,
+) -> CashFlow:
+    """The year-by-year cash flow of an installation (see the module docstring for the model).
+
+    ``pv_cost_eur`` and ``battery_cost_eur`` are what the owner pays at the start; ``yield_factor`` and
+    ``escalation`` override the production and price escalation for the sensitivity band.
+    """
+    upfront, a = _cash_flow_arrays(
+        kwp=kwp, production_kwh_yr=production_kwh_yr, self_consumed_kwh_yr=self_consumed_kwh_yr,
+        exported_kwh_yr=exported_kwh_yr, tariffs=tariffs, options=options, pv_cost_eur=pv_cost_eur,
+        battery_cost_eur=battery_cost_eur, yield_factor=yield_factor, escalation=escalation)
+    cum = a["cumulative"]
     payback: float | None = None
     reached = np.flatnonzero(cum >= 0)
     if upfront <= 0:
@@ -287,15 +317,17 @@ def cash_flow(
         i = int(reached[0])
         before = -upfront if i == 0 else float(cum[i - 1])
         payback = float(i + (-before) / (float(cum[i]) - before))
-    npv = -upfront + float((net / (1.0 + options.discount_rate) ** k).sum())
+    disc = _year_factors(options.analysis_years, options.escalation if escalation is None else escalation,
+                         options.discount_rate)[3]
+    npv = -upfront + float((a["net"] / disc).sum())
 
-    def t(a: np.ndarray) -> tuple[float, ...]:
-        return tuple(float(v) for v in a)
+    def t(v: np.ndarray) -> tuple[float, ...]:
+        return tuple(v.tolist())  # Python floats, as float(v) of each element
 
     return CashFlow(
-        upfront_eur=float(upfront), production_kwh=t(prod), savings_eur=t(savings), sales_eur=t(sales),
-        premium_eur=t(premium), om_eur=t(om), replacements_eur=t(repl), net_eur=t(net), cumulative_eur=t(cum),
-        payback_yr=payback, net_gain_eur=float(cum[-1]), npv_eur=npv,
+        upfront_eur=float(upfront), production_kwh=t(a["production"]), savings_eur=t(a["savings"]),
+        sales_eur=t(a["sales"]), premium_eur=t(a["premium"]), om_eur=t(a["om"]), replacements_eur=t(a["replacements"]),
+        net_eur=t(a["net"]), cumulative_eur=t(cum), payback_yr=payback, net_gain_eur=float(cum[-1]), npv_eur=npv,
     )
 
 
@@ -658,10 +690,11 @@ def _net_gain(n: int, prod_h: np.ndarray, load: np.ndarray, tariffs: Tariffs, op
     kwp = _kwp(n)
     cv = cover(prod_h, load, ems=options.ems)
     rate = vat_rate(kwp, options)
-    cf = cash_flow(kwp=kwp, production_kwh_yr=float(prod_h.sum()), self_consumed_kwh_yr=cv.self_consumed_kwh,
-                   exported_kwh_yr=cv.exported_kwh, tariffs=tariffs, options=replace(options, installed_cost_eur=None),
-                   pv_cost_eur=installed_cost_ht(kwp) * (1.0 + rate))
-    return cf.net_gain_eur
+    # the cash flow reads no installed_cost_eur (the cost is pv_cost_eur): the options as they are
+    _, cf = _cash_flow_arrays(kwp=kwp, production_kwh_yr=float(prod_h.sum()), self_consumed_kwh_yr=cv.self_consumed_kwh,
+                              exported_kwh_yr=cv.exported_kwh, tariffs=tariffs, options=options,
+                              pv_cost_eur=installed_cost_ht(kwp) * (1.0 + rate))
+    return float(cf["cumulative"][-1])
 
 
 def _by_id(faces: FaceSet) -> FaceSet:
