@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from shapely.geometry import box
+from shapely import affinity
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from geo import config
 from geo.io.weather import default_weather
@@ -14,6 +15,7 @@ from geo.products.rooftops import decode_profile, encode_profile
 from geo.roofs.classes import classify
 from geo.roofs.pv import (
     SiteModel,
+    _rasterize,
     count_modules,
     orientation_bin,
     orientation_word,
@@ -47,6 +49,44 @@ def test_count_modules_on_a_rectangle_matches_hand_count() -> None:
     east, _ = count_modules(box(0, 0, h, w), tilt, 90.0)
     assert east == n
     assert count_modules(box(0, 0, 1.0, 1.0), tilt, 180.0) == (0, "none")
+
+
+def test_layout_grid_is_gdals_rasterization() -> None:
+    """The layout's own scanline fill gives the cells ``rasterio.features.rasterize`` (GDAL) gives: rotated and
+    unrolled polygons, a hole, a multipolygon, vertices on cell centres and edges on centre lines."""
+    import rasterio.features
+    from affine import Affine
+
+    rng = np.random.default_rng(11)
+    shapes: list[Polygon | MultiPolygon] = [
+        box(0.0, 0.0, 1.0, 0.5),  # edges on cell boundaries and centre lines at 0.05 m cells
+        Polygon([(0.025, 0.025), (2.025, 0.025), (1.025, 1.525)]),  # vertices on cell centres
+        box(0, 0, 12, 7).difference(box(3, 2, 5, 4)),  # a hole
+        MultiPolygon([box(0, 0, 4, 3), box(5, 1, 9, 6)]),
+    ]
+    for _ in range(40):
+        pts = rng.uniform(0, 15, size=(9, 2))
+        poly = Polygon(pts).convex_hull.buffer(rng.uniform(0, 1)).simplify(0.1)
+        shapes.append(affinity.scale(affinity.rotate(poly, rng.uniform(0, 360), origin=(0, 0)), 1.0,
+                                     1.0 / math.cos(math.radians(rng.uniform(0, 60))), origin=(0, 0)))
+    for _ in range(40):  # vertices on a quarter-cell lattice: ties on centre lines and half-cell intersections
+        pts = rng.integers(0, 40, size=(7, 2)) * 0.25
+        hull = Polygon(pts).convex_hull
+        if hull.area > 1:
+            shapes.append(hull.difference(box(*(rng.integers(0, 20, 2) * 0.25), *(rng.integers(20, 40, 2) * 0.25))))
+    cells = 0
+    for geom in shapes:
+        for cell in (0.05, 0.1, 0.037, 0.5, 1.0):
+            if geom.is_empty:
+                continue
+            x0, y0, x1, y1 = geom.bounds
+            ncols, nrows = int(math.ceil((x1 - x0) / cell)) + 1, int(math.ceil((y1 - y0) / cell)) + 1
+            ref = rasterio.features.rasterize([(geom, 1)], out_shape=(nrows, ncols),
+                                              transform=Affine(cell, 0, x0, 0, -cell, y1), fill=0, dtype="uint8")
+            got = _rasterize(geom, nrows, ncols, x0, y1, cell)
+            assert np.array_equal(ref.astype(bool), got), (geom.wkt[:80], cell)
+            cells += int(got.sum())
+    assert cells > 100_000
 
 
 def test_rack_spacing_follows_winter_noon_sun(site: SiteModel) -> None:

@@ -263,9 +263,29 @@ def rack_ground_cover_ratio(rack_tilt_deg: float, module_depth_m: float, sun_ele
 
 
 @njit(cache=True)
-def _count_rows(valid: np.ndarray, w: int, step_rows: int, gap: int) -> int:  # pragma: no cover - numba
-    """Best count over row offsets: in each row of the lattice, greedy left-to-right packing."""
-    rows, cols = valid.shape
+def _summed_area(mask: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
+    """Summed-area table: sat[i, j] = cells of ``mask[:i, :j]`` that are set."""
+    rows, cols = mask.shape
+    sat = np.zeros((rows + 1, cols + 1), dtype=np.int64)
+    for i in range(rows):
+        run = 0
+        for j in range(cols):
+            run += mask[i, j]
+            sat[i + 1, j + 1] = sat[i, j + 1] + run
+    return sat
+
+
+@njit(cache=True)
+def _count_rows(sat: np.ndarray, h: int, w: int, step_rows: int, gap: int) -> int:  # pragma: no cover - numba
+    """Best count over row offsets: in each row of the lattice, greedy left-to-right packing.
+
+    A module (h x w cells) fits with its upper-left cell at (r, c) when the box lies inside the mask
+    (summed-area table ``sat`` of :func:`_summed_area`); -1 when the mask is smaller than the box.
+    """
+    rows, cols = sat.shape[0] - 1 - h + 1, sat.shape[1] - 1 - w + 1
+    if rows <= 0 or cols <= 0:
+        return -1
+    full = h * w
     best = 0
     for oy in range(step_rows):
         total = 0
@@ -273,7 +293,7 @@ def _count_rows(valid: np.ndarray, w: int, step_rows: int, gap: int) -> int:  # 
         while r < rows:
             c = 0
             while c < cols:
-                if valid[r, c]:
+                if sat[r + h, c + w] - sat[r, c + w] - sat[r + h, c] + sat[r, c] == full:
                     total += 1
                     c += w + gap
                 else:
@@ -284,14 +304,186 @@ def _count_rows(valid: np.ndarray, w: int, step_rows: int, gap: int) -> int:  # 
     return best
 
 
-def _fits(mask: np.ndarray, h: int, w: int) -> np.ndarray:
-    """valid[i, j]: the h x w box with its upper-left cell at (i, j) lies inside ``mask``."""
-    sat = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
-    sat[1:, 1:] = np.cumsum(np.cumsum(mask, axis=0, dtype=np.int32), axis=1)
-    if mask.shape[0] < h or mask.shape[1] < w:
-        return np.zeros((0, 0), dtype=np.bool_)
-    tot = sat[h:, w:] - sat[:-h, w:] - sat[h:, :-w] + sat[:-h, :-w]
-    return tot == h * w
+_OGR_EPSILON = 1e-5  # OGR's tolerance for coincident vertices in its ring orientation test
+
+
+@njit(cache=True)
+def _ogr_is_clockwise(x: np.ndarray, y: np.ndarray) -> bool:  # pragma: no cover - numba
+    """Orientation of a closed ring as OGR decides it (``OGRSimpleCurve::isClockwise``): the turn at the
+    lowest-rightmost vertex, or the sign of Green's sum when that vertex is degenerate."""
+    n = x.size
+    if n < 3:
+        return True
+    fallback = False
+    v = 0
+    for i in range(1, n - 1):
+        if y[i] < y[v] or (y[i] == y[v] and x[i] > x[v]):
+            v = i
+            fallback = False
+        elif y[i] == y[v] and x[i] == x[v]:
+            fallback = True
+    prev = v - 1
+    if prev < 0:
+        prev = n - 2
+    if abs(x[prev] - x[v]) < _OGR_EPSILON and abs(y[prev] - y[v]) < _OGR_EPSILON:
+        fallback = True
+    dx0 = x[prev] - x[v]
+    dy0 = y[prev] - y[v]
+    nxt = v + 1
+    if nxt >= n - 1:
+        nxt = 0
+    if abs(x[nxt] - x[v]) < _OGR_EPSILON and abs(y[nxt] - y[v]) < _OGR_EPSILON:
+        fallback = True
+    dx1 = x[nxt] - x[v]
+    dy1 = y[nxt] - y[v]
+    cross = dx1 * dy0 - dx0 * dy1
+    if not fallback:
+        if cross > 0:
+            return False
+        if cross < 0:
+            return True
+    total = x[0] * (y[1] - y[n - 1])
+    for i in range(1, n - 1):
+        total += x[i] * (y[i + 1] - y[i - 1])
+    total += x[n - 1] * (y[0] - y[n - 2])
+    return total < 0
+
+
+@njit(cache=True)
+def _fill_polygon(mask: np.ndarray, px: np.ndarray, py: np.ndarray,
+                  part_sizes: np.ndarray) -> None:  # pragma: no cover - numba
+    """Set the cells of ``mask`` whose centre lies inside the rings (pixel coordinates: x right, y down).
+
+    The scanline rule of GDAL's ``GDALdllImageFilledPolygon`` (what ``rasterio.features.rasterize``
+    applies without ``all_touched``): on each row's centre line y + 0.5, the ring edges crossing it
+    (lower end included, upper end excluded) give x intersections rounded with floor(x + 0.5),
+    sorted and taken in pairs [x1, x2); a horizontal edge lying on the centre line and running
+    right to left is filled from its left to its right end. Same arithmetic, so the same cells.
+    """
+    nrows, ncols = mask.shape
+    n = px.size
+    if n == 0:
+        return
+    dminy = py[0]
+    dmaxy = py[0]
+    for i in range(1, n):
+        if py[i] < dminy:
+            dminy = py[i]
+        if py[i] > dmaxy:
+            dmaxy = py[i]
+    miny = int(dminy)  # C cast: truncation toward zero
+    maxy = int(dmaxy)
+    if miny < 0:
+        miny = 0
+    if maxy >= nrows:
+        maxy = nrows - 1
+    ints = np.empty(n, dtype=np.int64)
+    for y in range(miny, maxy + 1):
+        dy = y + 0.5
+        nint = 0
+        partoffset = 0
+        part = 0
+        for i in range(n):
+            if i == partoffset + part_sizes[part]:
+                partoffset += part_sizes[part]
+                part += 1
+            if i == partoffset:
+                ind1 = partoffset + part_sizes[part] - 1
+                ind2 = partoffset
+            else:
+                ind1 = i - 1
+                ind2 = i
+            dy1 = py[ind1]
+            dy2 = py[ind2]
+            if (dy1 < dy and dy2 < dy) or (dy1 > dy and dy2 > dy):
+                continue
+            if dy1 < dy2:
+                dx1 = px[ind1]
+                dx2 = px[ind2]
+            elif dy1 > dy2:
+                dy2 = py[ind1]
+                dy1 = py[ind2]
+                dx2 = px[ind1]
+                dx1 = px[ind2]
+            else:
+                if px[ind1] > px[ind2]:  # a bottom horizontal edge on the centre line: filled alone
+                    hx1 = int(math.floor(px[ind2] + 0.5))
+                    hx2 = int(math.floor(px[ind1] + 0.5))
+                    if hx1 > ncols - 1 or hx2 <= 0:
+                        continue
+                    for x in range(max(hx1, 0), min(hx2 - 1, ncols - 1) + 1):
+                        mask[y, x] = True
+                continue
+            if dy < dy2 and dy >= dy1:
+                intersect = (dy - dy1) * (dx2 - dx1) / (dy2 - dy1) + dx1
+                ints[nint] = int(math.floor(intersect + 0.5))
+                nint += 1
+        srt = np.sort(ints[:nint])
+        for j in range(0, nint - 1, 2):
+            x1 = srt[j]
+            x2 = srt[j + 1]
+            if x1 <= ncols - 1 and x2 > 0:
+                for x in range(max(x1, 0), min(x2 - 1, ncols - 1) + 1):
+                    mask[y, x] = True
+
+
+@njit(cache=True)
+def _fill_polygons(wx: np.ndarray, wy: np.ndarray, px: np.ndarray, py: np.ndarray, ring_sizes: np.ndarray,
+                   ring_polygon: np.ndarray, nrows: int, ncols: int) -> np.ndarray:  # pragma: no cover - numba
+    """Mask of polygons given by their rings (world ``wx, wy``, pixel ``px, py``; ``ring_polygon`` the
+    polygon of each ring, in order), as GDAL burns them: each polygon alone, its rings taken clockwise
+    (in world coordinates, as OGR tests it) or else reversed."""
+    mask = np.zeros((nrows, ncols), dtype=np.bool_)
+    nr = ring_sizes.size
+    r = 0
+    start = 0
+    while r < nr:
+        r_end = r
+        while r_end < nr and ring_polygon[r_end] == ring_polygon[r]:
+            r_end += 1
+        stop = start
+        for k in range(r, r_end):
+            stop += ring_sizes[k]
+        qx = np.empty(stop - start)
+        qy = np.empty(stop - start)
+        o = start
+        for k in range(r, r_end):
+            m = ring_sizes[k]
+            cw = _ogr_is_clockwise(wx[o:o + m], wy[o:o + m])
+            for i in range(m):
+                src = o + i if cw else o + m - 1 - i
+                qx[o - start + i] = px[src]
+                qy[o - start + i] = py[src]
+            o += m
+        _fill_polygon(mask, qx, qy, ring_sizes[r:r_end])
+        start = stop
+        r = r_end
+    return mask
+
+
+def _rasterize(geom: Polygon | MultiPolygon, nrows: int, ncols: int, x0: float, y1: float, cell_m: float) -> np.ndarray:
+    """Cells of the north-up grid (upper-left corner (x0, y1), square cells of ``cell_m``) whose centre is in ``geom``.
+
+    Equal to ``rasterio.features.rasterize([(geom, 1)], out_shape=(nrows, ncols),
+    transform=Affine(cell_m, 0, x0, 0, -cell_m, y1)) == 1`` (GDAL's rule, :func:`_fill_polygons`),
+    without GDAL's per-call set-up: the coordinates go to pixel space with GDAL's inverse
+    geotransform, same operations.
+    """
+    import shapely
+
+    polys = shapely.get_parts(np.asarray([geom], dtype=object))
+    n_rings = shapely.get_num_interior_rings(polys) + 1
+    rings = shapely.get_rings(polys)
+    xy = shapely.get_coordinates(rings)
+    sizes = shapely.get_num_coordinates(rings).astype(np.int64)
+    ring_polygon = np.repeat(np.arange(polys.size, dtype=np.int64), n_rings)
+    # GDAL inverts a north-up geotransform as (-x0 / dx, 1 / dx, 0, -y1 / dy, 0, 1 / dy), dy = -cell
+    inv0, inv1 = -x0 / cell_m, 1.0 / cell_m
+    inv3, inv5 = -y1 / -cell_m, 1.0 / -cell_m
+    wx, wy = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    px = inv0 + wx * inv1 + wy * 0.0
+    py = inv3 + wx * 0.0 + wy * inv5
+    return _fill_polygons(wx, wy, px, py, sizes, ring_polygon, nrows, ncols)
 
 
 def count_modules(
@@ -328,28 +520,18 @@ def count_modules(
     if ncols * nrows > 4_000_000:
         cell_m = math.sqrt((x1 - x0) * (y1 - y0) / 4_000_000)
         ncols, nrows = int(math.ceil((x1 - x0) / cell_m)) + 1, int(math.ceil((y1 - y0) / cell_m)) + 1
-    import rasterio.features
-    from affine import Affine
-
-    mask = rasterio.features.rasterize(
-        [(plane, 1)], out_shape=(nrows, ncols), transform=Affine(cell_m, 0, x0, 0, -cell_m, y1), fill=0,
-        dtype="uint8",
-    ).astype(bool)
+    sat = _summed_area(_rasterize(plane, nrows, ncols, x0, y1, cell_m))
     g = int(math.ceil(gap / cell_m))
     if rack:
         depth = config.MODULE_WIDTH_M * math.cos(math.radians(config.FLAT_ROOF_RACK_TILT_DEG))
         h, w = int(math.ceil(depth / cell_m)), int(math.ceil(config.MODULE_LENGTH_M / cell_m))
         pitch = int(math.ceil((rack_pitch_m or depth) / cell_m))
-        valid = _fits(mask, h, w)
-        return (int(_count_rows(valid, w, max(pitch, h), g)) if valid.size else 0), "rack"
+        return max(int(_count_rows(sat, h, w, max(pitch, h), g)), 0), "rack"
     best, layout = 0, "none"
     for name, (along, down) in (("portrait", (config.MODULE_WIDTH_M, config.MODULE_LENGTH_M)),
                                 ("landscape", (config.MODULE_LENGTH_M, config.MODULE_WIDTH_M))):
         h, w = int(math.ceil(down / cell_m)), int(math.ceil(along / cell_m))
-        valid = _fits(mask, h, w)
-        if valid.size == 0:
-            continue
-        n = int(_count_rows(valid, w, h + g, g))
+        n = int(_count_rows(sat, h, w, h + g, g))
         if n > best:
             best, layout = n, name
     return best, layout
