@@ -294,6 +294,19 @@ def _cash_flow_arrays(
                          net=net, cumulative=cum)
 
 
+def _payback(cum: np.ndarray, upfront: float) -> float | None:
+    """First time the cumulated cash flow ``cum`` (after paying ``upfront``) turns positive [years],
+    interpolated within the year; None if never within the analysis."""
+    if upfront <= 0:
+        return 0.0
+    reached = np.flatnonzero(cum >= 0)
+    if not reached.size:
+        return None
+    i = int(reached[0])
+    before = -upfront if i == 0 else float(cum[i - 1])
+    return float(i + (-before) / (float(cum[i]) - before))
+
+
 def cash_flow(
     *, kwp: float, production_kwh_yr: float, self_consumed_kwh_yr: float, exported_kwh_yr: float,
     tariffs: Tariffs, options: Options, pv_cost_eur: float, battery_cost_eur: float = 0.0,
@@ -309,14 +322,7 @@ def cash_flow(
         exported_kwh_yr=exported_kwh_yr, tariffs=tariffs, options=options, pv_cost_eur=pv_cost_eur,
         battery_cost_eur=battery_cost_eur, yield_factor=yield_factor, escalation=escalation)
     cum = a["cumulative"]
-    payback: float | None = None
-    reached = np.flatnonzero(cum >= 0)
-    if upfront <= 0:
-        payback = 0.0
-    elif reached.size:
-        i = int(reached[0])
-        before = -upfront if i == 0 else float(cum[i - 1])
-        payback = float(i + (-before) / (float(cum[i]) - before))
+    payback = _payback(cum, upfront)
     disc = _year_factors(options.analysis_years, options.escalation if escalation is None else escalation,
                          options.discount_rate)[3]
     npv = -upfront + float((a["net"] / disc).sum())
@@ -479,10 +485,15 @@ def economics(
                   exported_kwh_yr=cv.exported_kwh, tariffs=tariffs, options=options)
     cf = cash_flow(pv_cost_eur=cost, battery_cost_eur=battery_cost, **common)  # type: ignore[arg-type]
     lo_esc, hi_esc = config.SENSITIVITY_ESCALATION
-    low = cash_flow(pv_cost_eur=cost * (1 + config.SENSITIVITY_COST), battery_cost_eur=battery_cost,
-                    yield_factor=1 - config.SENSITIVITY_YIELD, escalation=lo_esc, **common)  # type: ignore[arg-type]
-    high = cash_flow(pv_cost_eur=cost * (1 - config.SENSITIVITY_COST), battery_cost_eur=battery_cost,
-                     yield_factor=1 + config.SENSITIVITY_YIELD, escalation=hi_esc, **common)  # type: ignore[arg-type]
+    # the band needs only paybacks and net gains: the arrays, not the year-by-year tuples
+    low_up, low = _cash_flow_arrays(pv_cost_eur=cost * (1 + config.SENSITIVITY_COST), battery_cost_eur=battery_cost,
+                                    yield_factor=1 - config.SENSITIVITY_YIELD, escalation=lo_esc,
+                                    **common)  # type: ignore[arg-type]
+    high_up, high = _cash_flow_arrays(pv_cost_eur=cost * (1 - config.SENSITIVITY_COST), battery_cost_eur=battery_cost,
+                                      yield_factor=1 + config.SENSITIVITY_YIELD, escalation=hi_esc,
+                                      **common)  # type: ignore[arg-type]
+    sensitivity = Sensitivity(_payback(low["cumulative"], low_up), _payback(high["cumulative"], high_up),
+                              float(low["cumulative"][-1]), float(high["cumulative"][-1]))
     n = options.analysis_years
     inv_year = config.INVERTER_LIFE_YEARS + 1 if config.INVERTER_LIFE_YEARS < n and kwp > 0 else None
     savings1, sales1, om1 = cf.savings_eur[0], cf.sales_eur[0], cf.om_eur[0]
@@ -504,7 +515,7 @@ def economics(
         inverter_replacement_year=inv_year, analysis_years=n, contract_years=config.PV_CONTRACT_YEARS,
         payback_yr=cf.payback_yr, payback_text=payback_text(cf.payback_yr, n), net_gain_eur=cf.net_gain_eur,
         npv_eur=cf.npv_eur, discount_rate=options.discount_rate, verdict=verdict(cf.net_gain_eur, cf.upfront_eur),
-        sensitivity=Sensitivity(low.payback_yr, high.payback_yr, low.net_gain_eur, high.net_gain_eur),
+        sensitivity=sensitivity,
         loan=_loan(options, cf.upfront_eur, cf.net_gain_eur, savings1 + sales1 - om1 + cf.premium_eur[0]),
         escalation=options.escalation, tariff_quarter=tariffs.quarter, tariff_quarter_verified=tariffs.verified_quarter,
         surplus_tariff_eur_kwh=tariffs.surplus_tariff(kwp),
@@ -661,9 +672,15 @@ def face_hourly_kwh(faces: FaceSet | pd.DataFrame, profiles: Mapping[str, np.nda
     return out
 
 
-def _allocation(faces: FaceSet, n_modules: int) -> np.ndarray:
-    """Modules taken on each face, best specific yield first."""
-    order = np.argsort(-np.nan_to_num(faces.specific_yield, nan=-1.0), kind="stable")
+def _allocation_order(faces: FaceSet) -> np.ndarray:
+    """Face positions, best specific yield first (the order :func:`_allocation` fills them in)."""
+    return np.argsort(-np.nan_to_num(faces.specific_yield, nan=-1.0), kind="stable")
+
+
+def _allocation(faces: FaceSet, n_modules: int, order: np.ndarray | None = None) -> np.ndarray:
+    """Modules taken on each face, best specific yield first (``order``: :func:`_allocation_order`, if known)."""
+    if order is None:
+        order = _allocation_order(faces)
     take = np.zeros(len(faces), dtype=int)
     left = n_modules
     for i in order:
@@ -723,8 +740,9 @@ def recommend_modules(
     n_hi = capacity if options.owner != "menage" else min(int(math.floor(config.RECO_KWP_MAX / wp + 1e-9)), capacity)
     sizes = np.unique(np.linspace(n_lo, n_hi, min(60, n_hi - n_lo + 1)).round().astype(int))
     best_n, best = 0, -math.inf
+    order = _allocation_order(sub)
     for n in sizes:
-        g = _net_gain(int(n), _production(sub, sub_h, _allocation(sub, int(n))), load, tariffs, options)
+        g = _net_gain(int(n), _production(sub, sub_h, _allocation(sub, int(n), order)), load, tariffs, options)
         if g > best + 1e-6:
             best_n, best = int(n), g
     return best_n

@@ -41,9 +41,13 @@ from geo.types import PROFILE_HOURS, PROFILE_YEAR, Weather
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
+_PROFILE_MONTHS = np.repeat(np.arange(12), _DAYS_IN_MONTH * 24)
+_PROFILE_MONTHS.flags.writeable = False
+
+
 def profile_months() -> np.ndarray:
-    """Month index 0-11 of each of the 8760 hours of the canonical year."""
-    return np.repeat(np.arange(12), _DAYS_IN_MONTH * 24)
+    """Month index 0-11 of each of the 8760 hours of the canonical year (one shared read-only array)."""
+    return _PROFILE_MONTHS
 
 
 @dataclass(frozen=True)
