@@ -16,6 +16,8 @@ from geo.roofs.classes import classify
 from geo.roofs.pv import (
     SiteModel,
     _rasterize,
+    _rings,
+    _unrolled,
     count_modules,
     orientation_bin,
     orientation_word,
@@ -87,6 +89,19 @@ def test_layout_grid_is_gdals_rasterization() -> None:
             assert np.array_equal(ref.astype(bool), got), (geom.wkt[:80], cell)
             cells += int(got.sum())
     assert cells > 100_000
+
+
+def test_unrolled_plane_is_shapelys_rotation_and_scaling() -> None:
+    """The layout's plane coordinates equal shapely.affinity.rotate then scale, to the last bit."""
+    rng = np.random.default_rng(5)
+    geom = MultiPolygon([box(651000, 7030000, 651012.3, 7030007.7).difference(box(651002, 7030002, 651004, 7030004)),
+                         Polygon(rng.uniform(0, 10, size=(8, 2)) + (651020, 7030000)).convex_hull])
+    for az in (*rng.uniform(0, 360, 20), 0.0, 90.0, 180.0, 270.0, 360.0):
+        for tilt in (0.0, 17.3, 45.0, 62.0):
+            sv = 1.0 / math.cos(math.radians(tilt))
+            ref = affinity.scale(affinity.rotate(geom, az - 180.0, origin=(0, 0)), 1.0, sv, origin=(0, 0))
+            got = _unrolled(_rings(geom)[0], float(az), sv)
+            assert np.array_equal(_rings(ref)[0], got), (az, tilt)
 
 
 def test_rack_spacing_follows_winter_noon_sun(site: SiteModel) -> None:

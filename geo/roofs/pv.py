@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numba import njit
-from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
 
 from geo import config
@@ -465,6 +464,29 @@ def _fill_polygons(wx: np.ndarray, wy: np.ndarray, px: np.ndarray, py: np.ndarra
     return mask
 
 
+def _rings(geom: Polygon | MultiPolygon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(coordinates (n, 2), points per ring, polygon of each ring) of a polygon's or multipolygon's rings,
+    exterior first, in shapely's (and OGR's) order."""
+    import shapely
+
+    polys = shapely.get_parts(np.asarray([geom], dtype=object))
+    rings = shapely.get_rings(polys)
+    ring_polygon = np.repeat(np.arange(polys.size, dtype=np.int64), shapely.get_num_interior_rings(polys) + 1)
+    return shapely.get_coordinates(rings), shapely.get_num_coordinates(rings).astype(np.int64), ring_polygon
+
+
+def _rasterize_rings(xy: np.ndarray, sizes: np.ndarray, ring_polygon: np.ndarray, nrows: int, ncols: int,
+                     x0: float, y1: float, cell_m: float) -> np.ndarray:
+    """:func:`_rasterize` of rings given as :func:`_rings` returns them."""
+    # GDAL inverts a north-up geotransform as (-x0 / dx, 1 / dx, 0, -y1 / dy, 0, 1 / dy), dy = -cell
+    inv0, inv1 = -x0 / cell_m, 1.0 / cell_m
+    inv3, inv5 = -y1 / -cell_m, 1.0 / -cell_m
+    wx, wy = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    px = inv0 + wx * inv1 + wy * 0.0
+    py = inv3 + wx * 0.0 + wy * inv5
+    return _fill_polygons(wx, wy, px, py, sizes, ring_polygon, nrows, ncols)
+
+
 def _rasterize(geom: Polygon | MultiPolygon, nrows: int, ncols: int, x0: float, y1: float, cell_m: float) -> np.ndarray:
     """Cells of the north-up grid (upper-left corner (x0, y1), square cells of ``cell_m``) whose centre is in ``geom``.
 
@@ -473,21 +495,27 @@ def _rasterize(geom: Polygon | MultiPolygon, nrows: int, ncols: int, x0: float, 
     without GDAL's per-call set-up: the coordinates go to pixel space with GDAL's inverse
     geotransform, same operations.
     """
-    import shapely
+    return _rasterize_rings(*_rings(geom), nrows, ncols, x0, y1, cell_m)
 
-    polys = shapely.get_parts(np.asarray([geom], dtype=object))
-    n_rings = shapely.get_num_interior_rings(polys) + 1
-    rings = shapely.get_rings(polys)
-    xy = shapely.get_coordinates(rings)
-    sizes = shapely.get_num_coordinates(rings).astype(np.int64)
-    ring_polygon = np.repeat(np.arange(polys.size, dtype=np.int64), n_rings)
-    # GDAL inverts a north-up geotransform as (-x0 / dx, 1 / dx, 0, -y1 / dy, 0, 1 / dy), dy = -cell
-    inv0, inv1 = -x0 / cell_m, 1.0 / cell_m
-    inv3, inv5 = -y1 / -cell_m, 1.0 / -cell_m
-    wx, wy = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
-    px = inv0 + wx * inv1 + wy * 0.0
-    py = inv3 + wx * 0.0 + wy * inv5
-    return _fill_polygons(wx, wy, px, py, sizes, ring_polygon, nrows, ncols)
+
+def _unrolled(xy: np.ndarray, azimuth_deg: float, scale_v: float) -> np.ndarray:
+    """Coordinates rotated by ``azimuth_deg - 180`` about the origin (down-slope to -y), then y scaled by
+    ``scale_v``: ``shapely.affinity.scale(shapely.affinity.rotate(g, azimuth_deg - 180.0, origin=(0, 0)),
+    1.0, scale_v, origin=(0, 0))`` on the coordinates, with shapely 2's operations (same values)."""
+    angle = (azimuth_deg - 180.0) * math.pi / 180.0
+    cosp, sinp = math.cos(angle), math.sin(angle)
+    if abs(cosp) < 2.5e-16:
+        cosp = 0.0
+    if abs(sinp) < 2.5e-16:
+        sinp = 0.0
+    x, y = xy.T
+    xoff = 0.0 - 0.0 * cosp + 0.0 * sinp
+    yoff = 0.0 - 0.0 * sinp - 0.0 * cosp
+    xr = cosp * x + -sinp * y + xoff
+    yr = sinp * x + cosp * y + yoff
+    xs = 1.0 * xr + 0.0 * yr + (0.0 - 0.0 * 1.0)
+    ys = 0.0 * xr + scale_v * yr + (0.0 - 0.0 * scale_v)
+    return np.stack([xs, ys]).T
 
 
 def count_modules(
@@ -517,14 +545,15 @@ def count_modules(
         az = azimuth_deg if math.isfinite(azimuth_deg) else 180.0
         scale_v = 1.0 / math.cos(math.radians(tilt_deg))
     # rotate so the down-slope direction points to -y (rows along x), then unroll the slope
-    rot = affinity.rotate(usable, az - 180.0, origin=(0, 0), use_radians=False)
-    plane = affinity.scale(rot, xfact=1.0, yfact=scale_v, origin=(0, 0))
-    x0, y0, x1, y1 = plane.bounds
+    xy, sizes, ring_polygon = _rings(usable)
+    plane = _unrolled(xy, az, scale_v)
+    (x0, y0), (x1, y1) = plane.min(axis=0), plane.max(axis=0)
+    x0, y0, x1, y1 = float(x0), float(y0), float(x1), float(y1)
     ncols, nrows = int(math.ceil((x1 - x0) / cell_m)) + 1, int(math.ceil((y1 - y0) / cell_m)) + 1
     if ncols * nrows > 4_000_000:
         cell_m = math.sqrt((x1 - x0) * (y1 - y0) / 4_000_000)
         ncols, nrows = int(math.ceil((x1 - x0) / cell_m)) + 1, int(math.ceil((y1 - y0) / cell_m)) + 1
-    sat = _summed_area(_rasterize(plane, nrows, ncols, x0, y1, cell_m))
+    sat = _summed_area(_rasterize_rings(plane, sizes, ring_polygon, nrows, ncols, x0, y1, cell_m))
     g = int(math.ceil(gap / cell_m))
     if rack:
         depth = config.MODULE_WIDTH_M * math.cos(math.radians(config.FLAT_ROOF_RACK_TILT_DEG))
