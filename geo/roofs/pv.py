@@ -421,10 +421,16 @@ def _fill_polygon(mask: np.ndarray, px: np.ndarray, py: np.ndarray,
                 intersect = (dy - dy1) * (dx2 - dx1) / (dy2 - dy1) + dx1
                 ints[nint] = int(math.floor(intersect + 0.5))
                 nint += 1
-        srt = np.sort(ints[:nint])
+        for j in range(1, nint):  # insertion sort: a few crossings per row
+            v = ints[j]
+            k = j - 1
+            while k >= 0 and ints[k] > v:
+                ints[k + 1] = ints[k]
+                k -= 1
+            ints[k + 1] = v
         for j in range(0, nint - 1, 2):
-            x1 = srt[j]
-            x2 = srt[j + 1]
+            x1 = ints[j]
+            x2 = ints[j + 1]
             if x1 <= ncols - 1 and x2 > 0:
                 for x in range(max(x1, 0), min(x2 - 1, ncols - 1) + 1):
                     mask[y, x] = True
