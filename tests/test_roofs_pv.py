@@ -19,6 +19,7 @@ from geo.roofs.pv import (
     _rings,
     _unrolled,
     count_modules,
+    count_modules_many,
     orientation_bin,
     orientation_word,
     profile_months,
@@ -102,6 +103,24 @@ def test_unrolled_plane_is_shapelys_rotation_and_scaling() -> None:
             ref = affinity.scale(affinity.rotate(geom, az - 180.0, origin=(0, 0)), 1.0, sv, origin=(0, 0))
             got = _unrolled(_rings(geom)[0], float(az), sv)
             assert np.array_equal(_rings(ref)[0], got), (az, tilt)
+
+
+def test_count_modules_many_equals_one_by_one() -> None:
+    """The batch used by the scoring gives count_modules' count and layout for every face (pitched, flat,
+    multipolygon, too small, empty)."""
+    rng = np.random.default_rng(3)
+    geoms: list[Polygon | MultiPolygon] = [Polygon(), box(0, 0, 1, 1),
+                                           MultiPolygon([box(0, 0, 6, 4), box(7, 0, 12, 9).difference(box(8, 2, 9, 3))])]
+    geoms += [Polygon(rng.uniform(0, 14, size=(7, 2)) + (651000, 7030000)).convex_hull for _ in range(30)]
+    n = len(geoms)
+    tilt, az = rng.uniform(0, 55, n), rng.uniform(0, 360, n)
+    az[3] = math.nan
+    flat = rng.random(n) < 0.3
+    counts, layouts = count_modules_many(geoms, tilt, az, flat, rack_pitch_m=2.1)
+    expected = [count_modules(g, t, a, rack=bool(f), rack_pitch_m=2.1)
+                for g, t, a, f in zip(geoms, tilt, az, flat, strict=True)]
+    assert list(zip(counts.tolist(), layouts, strict=True)) == expected
+    assert sum(c for c, _ in expected) > 100
 
 
 def test_rack_spacing_follows_winter_noon_sun(site: SiteModel) -> None:

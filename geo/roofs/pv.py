@@ -27,6 +27,7 @@ is the raster's (horizontal) value times the monthly transposition ratio POA(rac
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -504,55 +505,43 @@ def _rasterize(geom: Polygon | MultiPolygon, nrows: int, ncols: int, x0: float, 
     return _rasterize_rings(*_rings(geom), nrows, ncols, x0, y1, cell_m)
 
 
-def _unrolled(xy: np.ndarray, azimuth_deg: float, scale_v: float) -> np.ndarray:
+def _unrolled(xy: np.ndarray, azimuth_deg: float | np.ndarray, scale_v: float | np.ndarray) -> np.ndarray:
     """Coordinates rotated by ``azimuth_deg - 180`` about the origin (down-slope to -y), then y scaled by
     ``scale_v``: ``shapely.affinity.scale(shapely.affinity.rotate(g, azimuth_deg - 180.0, origin=(0, 0)),
-    1.0, scale_v, origin=(0, 0))`` on the coordinates, with shapely 2's operations (same values)."""
-    angle = (azimuth_deg - 180.0) * math.pi / 180.0
-    cosp, sinp = math.cos(angle), math.sin(angle)
-    if abs(cosp) < 2.5e-16:
-        cosp = 0.0
-    if abs(sinp) < 2.5e-16:
-        sinp = 0.0
+    1.0, scale_v, origin=(0, 0))`` on the coordinates, with shapely 2's operations (same values).
+    ``azimuth_deg`` and ``scale_v`` are scalars or one value per coordinate."""
+    az = np.asarray(azimuth_deg, dtype=float)
+    uniq, inv = np.unique(az, return_inverse=True)
+    cs = np.empty((uniq.size, 2))
+    for i, a in enumerate(uniq.tolist()):  # the angle's cosine and sine as shapely takes them (math, scalars)
+        angle = (a - 180.0) * math.pi / 180.0
+        cosp, sinp = math.cos(angle), math.sin(angle)
+        cs[i] = (0.0 if abs(cosp) < 2.5e-16 else cosp, 0.0 if abs(sinp) < 2.5e-16 else sinp)
+    cosp_v, sinp_v = cs[inv.reshape(az.shape), 0], cs[inv.reshape(az.shape), 1]
     x, y = xy.T
-    xoff = 0.0 - 0.0 * cosp + 0.0 * sinp
-    yoff = 0.0 - 0.0 * sinp - 0.0 * cosp
-    xr = cosp * x + -sinp * y + xoff
-    yr = sinp * x + cosp * y + yoff
+    xoff = 0.0 - 0.0 * cosp_v + 0.0 * sinp_v
+    yoff = 0.0 - 0.0 * sinp_v - 0.0 * cosp_v
+    xr = cosp_v * x + -sinp_v * y + xoff
+    yr = sinp_v * x + cosp_v * y + yoff
     xs = 1.0 * xr + 0.0 * yr + (0.0 - 0.0 * 1.0)
-    ys = 0.0 * xr + scale_v * yr + (0.0 - 0.0 * scale_v)
+    ys = 0.0 * xr + scale_v * yr + (0.0 - 0.0 * np.asarray(scale_v, dtype=float))
     return np.stack([xs, ys]).T
 
 
-def count_modules(
-    usable: Polygon | MultiPolygon, tilt_deg: float, azimuth_deg: float, *, rack: bool = False,
-    rack_pitch_m: float | None = None, cell_m: float = 0.05,
-) -> tuple[int, str]:
-    """Standard modules that fit in a face's usable area.
-
-    Pitched faces: the usable polygon (horizontal) is unrolled into the roof plane (down-slope
-    lengths divided by cos tilt) and modules are laid in rows along the contour lines, portrait
-    or landscape (the better), each row packed greedily from one end and the rows' offset
-    chosen for the most modules. Flat faces (``rack``): landscape modules on south-facing rows
-    ``rack_pitch_m`` apart, each row taking ``L cos β`` of depth.
-
-    Returns
-    -------
-    n_modules, layout
-        Count and ``portrait``/``landscape``/``rack``.
-    """
-    if usable.is_empty or usable.area < config.MODULE_LENGTH_M * config.MODULE_WIDTH_M:
-        return 0, "none"
-    gap = config.MODULE_GAP_M
+def _plane_and_scale(tilt_deg: float, azimuth_deg: float, rack: bool) -> tuple[float, float]:
+    """(azimuth [°] the rows are laid against, down-slope unrolling factor 1 / cos tilt) of a face."""
     if rack:
-        az = config.FLAT_ROOF_RACK_AZIMUTH_DEG
-        scale_v = 1.0
-    else:
-        az = azimuth_deg if math.isfinite(azimuth_deg) else 180.0
-        scale_v = 1.0 / math.cos(math.radians(tilt_deg))
-    # rotate so the down-slope direction points to -y (rows along x), then unroll the slope
-    xy, sizes, ring_polygon = _rings(usable)
-    plane = _unrolled(xy, az, scale_v)
+        return config.FLAT_ROOF_RACK_AZIMUTH_DEG, 1.0
+    az = azimuth_deg if math.isfinite(azimuth_deg) else 180.0
+    return az, 1.0 / math.cos(math.radians(tilt_deg))
+
+
+def _count_on_plane(
+    plane: np.ndarray, sizes: np.ndarray, ring_polygon: np.ndarray, *, rack: bool, rack_pitch_m: float | None,
+    cell_m: float,
+) -> tuple[int, str]:
+    """:func:`count_modules` once the usable area's rings are in the roof plane (``plane``, :func:`_unrolled`)."""
+    gap = config.MODULE_GAP_M
     (x0, y0), (x1, y1) = plane.min(axis=0), plane.max(axis=0)
     x0, y0, x1, y1 = float(x0), float(y0), float(x1), float(y1)
     ncols, nrows = int(math.ceil((x1 - x0) / cell_m)) + 1, int(math.ceil((y1 - y0) / cell_m)) + 1
@@ -574,6 +563,75 @@ def count_modules(
         if n > best:
             best, layout = n, name
     return best, layout
+
+
+def count_modules(
+    usable: Polygon | MultiPolygon, tilt_deg: float, azimuth_deg: float, *, rack: bool = False,
+    rack_pitch_m: float | None = None, cell_m: float = 0.05,
+) -> tuple[int, str]:
+    """Standard modules that fit in a face's usable area.
+
+    Pitched faces: the usable polygon (horizontal) is unrolled into the roof plane (down-slope
+    lengths divided by cos tilt) and modules are laid in rows along the contour lines, portrait
+    or landscape (the better), each row packed greedily from one end and the rows' offset
+    chosen for the most modules. Flat faces (``rack``): landscape modules on south-facing rows
+    ``rack_pitch_m`` apart, each row taking ``L cos β`` of depth. The usable area is rasterized
+    in the plane on ``cell_m`` cells (coarser when that would pass 4 million cells).
+
+    Returns
+    -------
+    n_modules, layout
+        Count and ``portrait``/``landscape``/``rack``.
+    """
+    if usable.is_empty or usable.area < config.MODULE_LENGTH_M * config.MODULE_WIDTH_M:
+        return 0, "none"
+    az, scale_v = _plane_and_scale(tilt_deg, azimuth_deg, rack)
+    # rotate so the down-slope direction points to -y (rows along x), then unroll the slope
+    xy, sizes, ring_polygon = _rings(usable)
+    return _count_on_plane(_unrolled(xy, az, scale_v), sizes, ring_polygon, rack=rack, rack_pitch_m=rack_pitch_m,
+                           cell_m=cell_m)
+
+
+def count_modules_many(
+    usable: Sequence[Polygon | MultiPolygon] | np.ndarray, tilt_deg: np.ndarray, azimuth_deg: np.ndarray,
+    rack: np.ndarray, *, rack_pitch_m: float | None = None, cell_m: float = 0.05,
+) -> tuple[np.ndarray, list[str]]:
+    """:func:`count_modules` of many faces (``rack`` per face), equal to it face by face: the rings'
+    coordinates are gathered and unrolled into each face's plane for all faces at once.
+
+    Returns
+    -------
+    n_modules, layouts
+        int array and list of layout names, one per face.
+    """
+    import shapely
+
+    geoms = np.asarray(usable, dtype=object)
+    n = geoms.size
+    counts = np.zeros(n, dtype=np.int64)
+    layouts = ["none"] * n
+    small = shapely.is_empty(geoms) | (shapely.area(geoms) < config.MODULE_LENGTH_M * config.MODULE_WIDTH_M)
+    todo = np.flatnonzero(~small)
+    if not todo.size:
+        return counts, layouts
+    parts, part_face = shapely.get_parts(geoms[todo], return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    sizes = shapely.get_num_coordinates(rings).astype(np.int64)
+    ring_face = part_face[ring_part]  # position in todo
+    az_scale = np.array([_plane_and_scale(float(tilt_deg[i]), float(azimuth_deg[i]), bool(rack[i])) for i in todo])
+    coord_face = ring_face[coord_ring]
+    plane = _unrolled(xy, az_scale[coord_face, 0], az_scale[coord_face, 1])
+    ring_start = np.concatenate([[0], np.flatnonzero(np.diff(ring_face)) + 1, [ring_face.size]])
+    coord_start = np.concatenate([[0], np.cumsum(sizes)])
+    for k in range(ring_start.size - 1):
+        r0, r1 = int(ring_start[k]), int(ring_start[k + 1])
+        face = int(todo[ring_face[r0]])
+        c0, c1 = int(coord_start[r0]), int(coord_start[r1])
+        counts[face], layouts[face] = _count_on_plane(
+            plane[c0:c1], sizes[r0:r1], ring_part[r0:r1].astype(np.int64), rack=bool(rack[face]),
+            rack_pitch_m=rack_pitch_m, cell_m=cell_m)
+    return counts, layouts
 
 
 # ---------------------------------------------------------------------------
