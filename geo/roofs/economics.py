@@ -674,7 +674,11 @@ def face_hourly_kwh(faces: FaceSet | pd.DataFrame, profiles: Mapping[str, np.nda
 
 def _allocation_order(faces: FaceSet) -> np.ndarray:
     """Face positions, best specific yield first (the order :func:`_allocation` fills them in)."""
-    return np.argsort(-np.nan_to_num(faces.specific_yield, nan=-1.0), kind="stable")
+    sy = faces.specific_yield
+    key = np.where(np.isnan(sy), -1.0, sy)
+    if not np.isfinite(key).all():  # infinities as nan_to_num bounds them
+        key = np.nan_to_num(sy, nan=-1.0)
+    return np.argsort(-key, kind="stable")
 
 
 def _allocation(faces: FaceSet, n_modules: int, order: np.ndarray | None = None) -> np.ndarray:
