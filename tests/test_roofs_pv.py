@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from shapely.geometry import box
+from shapely import affinity
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from geo import config
 from geo.io.weather import default_weather
@@ -14,7 +15,11 @@ from geo.products.rooftops import decode_profile, encode_profile
 from geo.roofs.classes import classify
 from geo.roofs.pv import (
     SiteModel,
+    _rasterize,
+    _rings,
+    _unrolled,
     count_modules,
+    count_modules_many,
     orientation_bin,
     orientation_word,
     profile_months,
@@ -47,6 +52,75 @@ def test_count_modules_on_a_rectangle_matches_hand_count() -> None:
     east, _ = count_modules(box(0, 0, h, w), tilt, 90.0)
     assert east == n
     assert count_modules(box(0, 0, 1.0, 1.0), tilt, 180.0) == (0, "none")
+
+
+def test_layout_grid_is_gdals_rasterization() -> None:
+    """The layout's own scanline fill gives the cells ``rasterio.features.rasterize`` (GDAL) gives: rotated and
+    unrolled polygons, a hole, a multipolygon, vertices on cell centres and edges on centre lines."""
+    import rasterio.features
+    from affine import Affine
+
+    rng = np.random.default_rng(11)
+    shapes: list[Polygon | MultiPolygon] = [
+        box(0.0, 0.0, 1.0, 0.5),  # edges on cell boundaries and centre lines at 0.05 m cells
+        Polygon([(0.025, 0.025), (2.025, 0.025), (1.025, 1.525)]),  # vertices on cell centres
+        box(0, 0, 12, 7).difference(box(3, 2, 5, 4)),  # a hole
+        MultiPolygon([box(0, 0, 4, 3), box(5, 1, 9, 6)]),
+    ]
+    for _ in range(40):
+        pts = rng.uniform(0, 15, size=(9, 2))
+        poly = Polygon(pts).convex_hull.buffer(rng.uniform(0, 1)).simplify(0.1)
+        shapes.append(affinity.scale(affinity.rotate(poly, rng.uniform(0, 360), origin=(0, 0)), 1.0,
+                                     1.0 / math.cos(math.radians(rng.uniform(0, 60))), origin=(0, 0)))
+    for _ in range(40):  # vertices on a quarter-cell lattice: ties on centre lines and half-cell intersections
+        pts = rng.integers(0, 40, size=(7, 2)) * 0.25
+        hull = Polygon(pts).convex_hull
+        if hull.area > 1:
+            shapes.append(hull.difference(box(*(rng.integers(0, 20, 2) * 0.25), *(rng.integers(20, 40, 2) * 0.25))))
+    cells = 0
+    for geom in shapes:
+        for cell in (0.05, 0.1, 0.037, 0.5, 1.0):
+            if geom.is_empty:
+                continue
+            x0, y0, x1, y1 = geom.bounds
+            ncols, nrows = int(math.ceil((x1 - x0) / cell)) + 1, int(math.ceil((y1 - y0) / cell)) + 1
+            ref = rasterio.features.rasterize([(geom, 1)], out_shape=(nrows, ncols),
+                                              transform=Affine(cell, 0, x0, 0, -cell, y1), fill=0, dtype="uint8")
+            got = _rasterize(geom, nrows, ncols, x0, y1, cell)
+            assert np.array_equal(ref.astype(bool), got), (geom.wkt[:80], cell)
+            cells += int(got.sum())
+    assert cells > 100_000
+
+
+def test_unrolled_plane_is_shapelys_rotation_and_scaling() -> None:
+    """The layout's plane coordinates equal shapely.affinity.rotate then scale, to the last bit."""
+    rng = np.random.default_rng(5)
+    geom = MultiPolygon([box(651000, 7030000, 651012.3, 7030007.7).difference(box(651002, 7030002, 651004, 7030004)),
+                         Polygon(rng.uniform(0, 10, size=(8, 2)) + (651020, 7030000)).convex_hull])
+    for az in (*rng.uniform(0, 360, 20), 0.0, 90.0, 180.0, 270.0, 360.0):
+        for tilt in (0.0, 17.3, 45.0, 62.0):
+            sv = 1.0 / math.cos(math.radians(tilt))
+            ref = affinity.scale(affinity.rotate(geom, az - 180.0, origin=(0, 0)), 1.0, sv, origin=(0, 0))
+            got = _unrolled(_rings(geom)[0], float(az), sv)
+            assert np.array_equal(_rings(ref)[0], got), (az, tilt)
+
+
+def test_count_modules_many_equals_one_by_one() -> None:
+    """The batch used by the scoring gives count_modules' count and layout for every face (pitched, flat,
+    multipolygon, too small, empty)."""
+    rng = np.random.default_rng(3)
+    geoms: list[Polygon | MultiPolygon] = [Polygon(), box(0, 0, 1, 1),
+                                           MultiPolygon([box(0, 0, 6, 4), box(7, 0, 12, 9).difference(box(8, 2, 9, 3))])]
+    geoms += [Polygon(rng.uniform(0, 14, size=(7, 2)) + (651000, 7030000)).convex_hull for _ in range(30)]
+    n = len(geoms)
+    tilt, az = rng.uniform(0, 55, n), rng.uniform(0, 360, n)
+    az[3] = math.nan
+    flat = rng.random(n) < 0.3
+    counts, layouts = count_modules_many(geoms, tilt, az, flat, rack_pitch_m=2.1)
+    expected = [count_modules(g, t, a, rack=bool(f), rack_pitch_m=2.1)
+                for g, t, a, f in zip(geoms, tilt, az, flat, strict=True)]
+    assert list(zip(counts.tolist(), layouts, strict=True)) == expected
+    assert sum(c for c, _ in expected) > 100
 
 
 def test_rack_spacing_follows_winter_noon_sun(site: SiteModel) -> None:

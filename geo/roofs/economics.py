@@ -28,6 +28,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -245,26 +246,36 @@ class CashFlow:
     npv_eur: float
 
 
-def cash_flow(
+@lru_cache(maxsize=64)
+def _year_factors(n: int, escalation: float, discount_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                              np.ndarray]:
+    """Per-year factors of an analysis of ``n`` years (cached: every installation of a build shares them):
+    year numbers k = 1…n, degradation (1 − d)^(k−1), price escalation (1 + e)^(k−1), discounting (1 + r)^k."""
+    k = np.arange(1, n + 1)
+    fade = (1.0 - config.MODULE_DEGRADATION_PER_YEAR) ** (k - 1)
+    esc = (1.0 + escalation) ** (k - 1)
+    disc = (1.0 + discount_rate) ** k
+    for a in (k, fade, esc, disc):
+        a.flags.writeable = False
+    return k, fade, esc, disc
+
+
+def _cash_flow_arrays(
     *, kwp: float, production_kwh_yr: float, self_consumed_kwh_yr: float, exported_kwh_yr: float,
     tariffs: Tariffs, options: Options, pv_cost_eur: float, battery_cost_eur: float = 0.0,
     yield_factor: float = 1.0, escalation: float | None = None,
-) -> CashFlow:
-    """The year-by-year cash flow of an installation (see the module docstring for the model).
-
-    ``pv_cost_eur`` and ``battery_cost_eur`` are what the owner pays at the start; ``yield_factor`` and
-    ``escalation`` override the production and price escalation for the sensitivity band.
-    """
+) -> tuple[float, dict[str, np.ndarray]]:
+    """(upfront [€], year-by-year arrays) of :func:`cash_flow`: ``production``, ``savings``, ``sales``,
+    ``premium``, ``om``, ``replacements``, ``net``, ``cumulative`` (index 0 = year 1; € and kWh)."""
     n = options.analysis_years
-    k = np.arange(1, n + 1)
     esc = options.escalation if escalation is None else escalation
-    fade = (1.0 - config.MODULE_DEGRADATION_PER_YEAR) ** (k - 1)
+    k, fade, esc_k, _ = _year_factors(n, esc, options.discount_rate)
     prod = production_kwh_yr * yield_factor * fade
     scr = self_consumed_kwh_yr / production_kwh_yr if production_kwh_yr > 0 else 0.0
     xr = exported_kwh_yr / production_kwh_yr if production_kwh_yr > 0 else 0.0
     recovered = _vat_recovered(options)
     retail = tariffs.retail_eur_kwh / (1.0 + config.VAT_ON_ELECTRICITY) if recovered else tariffs.retail_eur_kwh
-    savings = prod * scr * retail * (1.0 + esc) ** (k - 1)
+    savings = prod * scr * retail * esc_k
     feed = np.where(k <= config.PV_CONTRACT_YEARS, tariffs.surplus_tariff(kwp), config.PV_POST_CONTRACT_SURPLUS_EUR_KWH)
     sales = prod * xr * feed
     premium = np.where(k == 1, kwp * tariffs.premium_per_kwp(kwp), 0.0) if kwp > 0 else np.zeros(n)
@@ -279,23 +290,50 @@ def cash_flow(
     net = savings + sales + premium - om - repl
     upfront = pv_cost_eur + battery_cost_eur
     cum = -upfront + np.cumsum(net)
-    payback: float | None = None
-    reached = np.flatnonzero(cum >= 0)
-    if upfront <= 0:
-        payback = 0.0
-    elif reached.size:
-        i = int(reached[0])
-        before = -upfront if i == 0 else float(cum[i - 1])
-        payback = float(i + (-before) / (float(cum[i]) - before))
-    npv = -upfront + float((net / (1.0 + options.discount_rate) ** k).sum())
+    return upfront, dict(production=prod, savings=savings, sales=sales, premium=premium, om=om, replacements=repl,
+                         net=net, cumulative=cum)
 
-    def t(a: np.ndarray) -> tuple[float, ...]:
-        return tuple(float(v) for v in a)
+
+def _payback(cum: np.ndarray, upfront: float) -> float | None:
+    """First time the cumulated cash flow ``cum`` (after paying ``upfront``) turns positive [years],
+    interpolated within the year; None if never within the analysis."""
+    if upfront <= 0:
+        return 0.0
+    reached = np.flatnonzero(cum >= 0)
+    if not reached.size:
+        return None
+    i = int(reached[0])
+    before = -upfront if i == 0 else float(cum[i - 1])
+    return float(i + (-before) / (float(cum[i]) - before))
+
+
+def cash_flow(
+    *, kwp: float, production_kwh_yr: float, self_consumed_kwh_yr: float, exported_kwh_yr: float,
+    tariffs: Tariffs, options: Options, pv_cost_eur: float, battery_cost_eur: float = 0.0,
+    yield_factor: float = 1.0, escalation: float | None = None,
+) -> CashFlow:
+    """The year-by-year cash flow of an installation (see the module docstring for the model).
+
+    ``pv_cost_eur`` and ``battery_cost_eur`` are what the owner pays at the start; ``yield_factor`` and
+    ``escalation`` override the production and price escalation for the sensitivity band.
+    """
+    upfront, a = _cash_flow_arrays(
+        kwp=kwp, production_kwh_yr=production_kwh_yr, self_consumed_kwh_yr=self_consumed_kwh_yr,
+        exported_kwh_yr=exported_kwh_yr, tariffs=tariffs, options=options, pv_cost_eur=pv_cost_eur,
+        battery_cost_eur=battery_cost_eur, yield_factor=yield_factor, escalation=escalation)
+    cum = a["cumulative"]
+    payback = _payback(cum, upfront)
+    disc = _year_factors(options.analysis_years, options.escalation if escalation is None else escalation,
+                         options.discount_rate)[3]
+    npv = -upfront + float((a["net"] / disc).sum())
+
+    def t(v: np.ndarray) -> tuple[float, ...]:
+        return tuple(v.tolist())  # Python floats, as float(v) of each element
 
     return CashFlow(
-        upfront_eur=float(upfront), production_kwh=t(prod), savings_eur=t(savings), sales_eur=t(sales),
-        premium_eur=t(premium), om_eur=t(om), replacements_eur=t(repl), net_eur=t(net), cumulative_eur=t(cum),
-        payback_yr=payback, net_gain_eur=float(cum[-1]), npv_eur=npv,
+        upfront_eur=float(upfront), production_kwh=t(a["production"]), savings_eur=t(a["savings"]),
+        sales_eur=t(a["sales"]), premium_eur=t(a["premium"]), om_eur=t(a["om"]), replacements_eur=t(a["replacements"]),
+        net_eur=t(a["net"]), cumulative_eur=t(cum), payback_yr=payback, net_gain_eur=float(cum[-1]), npv_eur=npv,
     )
 
 
@@ -447,10 +485,15 @@ def economics(
                   exported_kwh_yr=cv.exported_kwh, tariffs=tariffs, options=options)
     cf = cash_flow(pv_cost_eur=cost, battery_cost_eur=battery_cost, **common)  # type: ignore[arg-type]
     lo_esc, hi_esc = config.SENSITIVITY_ESCALATION
-    low = cash_flow(pv_cost_eur=cost * (1 + config.SENSITIVITY_COST), battery_cost_eur=battery_cost,
-                    yield_factor=1 - config.SENSITIVITY_YIELD, escalation=lo_esc, **common)  # type: ignore[arg-type]
-    high = cash_flow(pv_cost_eur=cost * (1 - config.SENSITIVITY_COST), battery_cost_eur=battery_cost,
-                     yield_factor=1 + config.SENSITIVITY_YIELD, escalation=hi_esc, **common)  # type: ignore[arg-type]
+    # the band needs only paybacks and net gains: the arrays, not the year-by-year tuples
+    low_up, low = _cash_flow_arrays(pv_cost_eur=cost * (1 + config.SENSITIVITY_COST), battery_cost_eur=battery_cost,
+                                    yield_factor=1 - config.SENSITIVITY_YIELD, escalation=lo_esc,
+                                    **common)  # type: ignore[arg-type]
+    high_up, high = _cash_flow_arrays(pv_cost_eur=cost * (1 - config.SENSITIVITY_COST), battery_cost_eur=battery_cost,
+                                      yield_factor=1 + config.SENSITIVITY_YIELD, escalation=hi_esc,
+                                      **common)  # type: ignore[arg-type]
+    sensitivity = Sensitivity(_payback(low["cumulative"], low_up), _payback(high["cumulative"], high_up),
+                              float(low["cumulative"][-1]), float(high["cumulative"][-1]))
     n = options.analysis_years
     inv_year = config.INVERTER_LIFE_YEARS + 1 if config.INVERTER_LIFE_YEARS < n and kwp > 0 else None
     savings1, sales1, om1 = cf.savings_eur[0], cf.sales_eur[0], cf.om_eur[0]
@@ -472,7 +515,7 @@ def economics(
         inverter_replacement_year=inv_year, analysis_years=n, contract_years=config.PV_CONTRACT_YEARS,
         payback_yr=cf.payback_yr, payback_text=payback_text(cf.payback_yr, n), net_gain_eur=cf.net_gain_eur,
         npv_eur=cf.npv_eur, discount_rate=options.discount_rate, verdict=verdict(cf.net_gain_eur, cf.upfront_eur),
-        sensitivity=Sensitivity(low.payback_yr, high.payback_yr, low.net_gain_eur, high.net_gain_eur),
+        sensitivity=sensitivity,
         loan=_loan(options, cf.upfront_eur, cf.net_gain_eur, savings1 + sales1 - om1 + cf.premium_eur[0]),
         escalation=options.escalation, tariff_quarter=tariffs.quarter, tariff_quarter_verified=tariffs.verified_quarter,
         surplus_tariff_eur_kwh=tariffs.surplus_tariff(kwp),
@@ -629,9 +672,19 @@ def face_hourly_kwh(faces: FaceSet | pd.DataFrame, profiles: Mapping[str, np.nda
     return out
 
 
-def _allocation(faces: FaceSet, n_modules: int) -> np.ndarray:
-    """Modules taken on each face, best specific yield first."""
-    order = np.argsort(-np.nan_to_num(faces.specific_yield, nan=-1.0), kind="stable")
+def _allocation_order(faces: FaceSet) -> np.ndarray:
+    """Face positions, best specific yield first (the order :func:`_allocation` fills them in)."""
+    sy = faces.specific_yield
+    key = np.where(np.isnan(sy), -1.0, sy)
+    if not np.isfinite(key).all():  # infinities as nan_to_num bounds them
+        key = np.nan_to_num(sy, nan=-1.0)
+    return np.argsort(-key, kind="stable")
+
+
+def _allocation(faces: FaceSet, n_modules: int, order: np.ndarray | None = None) -> np.ndarray:
+    """Modules taken on each face, best specific yield first (``order``: :func:`_allocation_order`, if known)."""
+    if order is None:
+        order = _allocation_order(faces)
     take = np.zeros(len(faces), dtype=int)
     left = n_modules
     for i in order:
@@ -658,10 +711,11 @@ def _net_gain(n: int, prod_h: np.ndarray, load: np.ndarray, tariffs: Tariffs, op
     kwp = _kwp(n)
     cv = cover(prod_h, load, ems=options.ems)
     rate = vat_rate(kwp, options)
-    cf = cash_flow(kwp=kwp, production_kwh_yr=float(prod_h.sum()), self_consumed_kwh_yr=cv.self_consumed_kwh,
-                   exported_kwh_yr=cv.exported_kwh, tariffs=tariffs, options=replace(options, installed_cost_eur=None),
-                   pv_cost_eur=installed_cost_ht(kwp) * (1.0 + rate))
-    return cf.net_gain_eur
+    # the cash flow reads no installed_cost_eur (the cost is pv_cost_eur): the options as they are
+    _, cf = _cash_flow_arrays(kwp=kwp, production_kwh_yr=float(prod_h.sum()), self_consumed_kwh_yr=cv.self_consumed_kwh,
+                              exported_kwh_yr=cv.exported_kwh, tariffs=tariffs, options=options,
+                              pv_cost_eur=installed_cost_ht(kwp) * (1.0 + rate))
+    return float(cf["cumulative"][-1])
 
 
 def _by_id(faces: FaceSet) -> FaceSet:
@@ -690,8 +744,9 @@ def recommend_modules(
     n_hi = capacity if options.owner != "menage" else min(int(math.floor(config.RECO_KWP_MAX / wp + 1e-9)), capacity)
     sizes = np.unique(np.linspace(n_lo, n_hi, min(60, n_hi - n_lo + 1)).round().astype(int))
     best_n, best = 0, -math.inf
+    order = _allocation_order(sub)
     for n in sizes:
-        g = _net_gain(int(n), _production(sub, sub_h, _allocation(sub, int(n))), load, tariffs, options)
+        g = _net_gain(int(n), _production(sub, sub_h, _allocation(sub, int(n), order)), load, tariffs, options)
         if g > best + 1e-6:
             best_n, best = int(n), g
     return best_n

@@ -27,12 +27,12 @@ is the raster's (horizontal) value times the monthly transposition ratio POA(rac
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from numba import njit
-from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
 
 from geo import config
@@ -41,9 +41,13 @@ from geo.types import PROFILE_HOURS, PROFILE_YEAR, Weather
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
+_PROFILE_MONTHS = np.repeat(np.arange(12), _DAYS_IN_MONTH * 24)
+_PROFILE_MONTHS.flags.writeable = False
+
+
 def profile_months() -> np.ndarray:
-    """Month index 0-11 of each of the 8760 hours of the canonical year."""
-    return np.repeat(np.arange(12), _DAYS_IN_MONTH * 24)
+    """Month index 0-11 of each of the 8760 hours of the canonical year (one shared read-only array)."""
+    return _PROFILE_MONTHS
 
 
 @dataclass(frozen=True)
@@ -263,9 +267,29 @@ def rack_ground_cover_ratio(rack_tilt_deg: float, module_depth_m: float, sun_ele
 
 
 @njit(cache=True)
-def _count_rows(valid: np.ndarray, w: int, step_rows: int, gap: int) -> int:  # pragma: no cover - numba
-    """Best count over row offsets: in each row of the lattice, greedy left-to-right packing."""
-    rows, cols = valid.shape
+def _summed_area(mask: np.ndarray) -> np.ndarray:  # pragma: no cover - numba
+    """Summed-area table: sat[i, j] = cells of ``mask[:i, :j]`` that are set."""
+    rows, cols = mask.shape
+    sat = np.zeros((rows + 1, cols + 1), dtype=np.int64)
+    for i in range(rows):
+        run = 0
+        for j in range(cols):
+            run += mask[i, j]
+            sat[i + 1, j + 1] = sat[i, j + 1] + run
+    return sat
+
+
+@njit(cache=True)
+def _count_rows(sat: np.ndarray, h: int, w: int, step_rows: int, gap: int) -> int:  # pragma: no cover - numba
+    """Best count over row offsets: in each row of the lattice, greedy left-to-right packing.
+
+    A module (h x w cells) fits with its upper-left cell at (r, c) when the box lies inside the mask
+    (summed-area table ``sat`` of :func:`_summed_area`); -1 when the mask is smaller than the box.
+    """
+    rows, cols = sat.shape[0] - 1 - h + 1, sat.shape[1] - 1 - w + 1
+    if rows <= 0 or cols <= 0:
+        return -1
+    full = h * w
     best = 0
     for oy in range(step_rows):
         total = 0
@@ -273,7 +297,7 @@ def _count_rows(valid: np.ndarray, w: int, step_rows: int, gap: int) -> int:  # 
         while r < rows:
             c = 0
             while c < cols:
-                if valid[r, c]:
+                if sat[r + h, c + w] - sat[r, c + w] - sat[r + h, c] + sat[r, c] == full:
                     total += 1
                     c += w + gap
                 else:
@@ -284,14 +308,261 @@ def _count_rows(valid: np.ndarray, w: int, step_rows: int, gap: int) -> int:  # 
     return best
 
 
-def _fits(mask: np.ndarray, h: int, w: int) -> np.ndarray:
-    """valid[i, j]: the h x w box with its upper-left cell at (i, j) lies inside ``mask``."""
-    sat = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
-    sat[1:, 1:] = np.cumsum(np.cumsum(mask, axis=0, dtype=np.int32), axis=1)
-    if mask.shape[0] < h or mask.shape[1] < w:
-        return np.zeros((0, 0), dtype=np.bool_)
-    tot = sat[h:, w:] - sat[:-h, w:] - sat[h:, :-w] + sat[:-h, :-w]
-    return tot == h * w
+_OGR_EPSILON = 1e-5  # OGR's tolerance for coincident vertices in its ring orientation test
+
+
+@njit(cache=True)
+def _ogr_is_clockwise(x: np.ndarray, y: np.ndarray) -> bool:  # pragma: no cover - numba
+    """Orientation of a closed ring as OGR decides it (``OGRSimpleCurve::isClockwise``): the turn at the
+    lowest-rightmost vertex, or the sign of Green's sum when that vertex is degenerate."""
+    n = x.size
+    if n < 3:
+        return True
+    fallback = False
+    v = 0
+    for i in range(1, n - 1):
+        if y[i] < y[v] or (y[i] == y[v] and x[i] > x[v]):
+            v = i
+            fallback = False
+        elif y[i] == y[v] and x[i] == x[v]:
+            fallback = True
+    prev = v - 1
+    if prev < 0:
+        prev = n - 2
+    if abs(x[prev] - x[v]) < _OGR_EPSILON and abs(y[prev] - y[v]) < _OGR_EPSILON:
+        fallback = True
+    dx0 = x[prev] - x[v]
+    dy0 = y[prev] - y[v]
+    nxt = v + 1
+    if nxt >= n - 1:
+        nxt = 0
+    if abs(x[nxt] - x[v]) < _OGR_EPSILON and abs(y[nxt] - y[v]) < _OGR_EPSILON:
+        fallback = True
+    dx1 = x[nxt] - x[v]
+    dy1 = y[nxt] - y[v]
+    cross = dx1 * dy0 - dx0 * dy1
+    if not fallback:
+        if cross > 0:
+            return False
+        if cross < 0:
+            return True
+    total = x[0] * (y[1] - y[n - 1])
+    for i in range(1, n - 1):
+        total += x[i] * (y[i + 1] - y[i - 1])
+    total += x[n - 1] * (y[0] - y[n - 2])
+    return total < 0
+
+
+@njit(cache=True)
+def _fill_polygon(mask: np.ndarray, px: np.ndarray, py: np.ndarray,
+                  part_sizes: np.ndarray) -> None:  # pragma: no cover - numba
+    """Set the cells of ``mask`` whose centre lies inside the rings (pixel coordinates: x right, y down).
+
+    The scanline rule of GDAL's ``GDALdllImageFilledPolygon`` (what ``rasterio.features.rasterize``
+    applies without ``all_touched``): on each row's centre line y + 0.5, the ring edges crossing it
+    (lower end included, upper end excluded) give x intersections rounded with floor(x + 0.5),
+    sorted and taken in pairs [x1, x2); a horizontal edge lying on the centre line and running
+    right to left is filled from its left to its right end. Same arithmetic, so the same cells.
+    """
+    nrows, ncols = mask.shape
+    n = px.size
+    if n == 0:
+        return
+    dminy = py[0]
+    dmaxy = py[0]
+    for i in range(1, n):
+        if py[i] < dminy:
+            dminy = py[i]
+        if py[i] > dmaxy:
+            dmaxy = py[i]
+    miny = int(dminy)  # C cast: truncation toward zero
+    maxy = int(dmaxy)
+    if miny < 0:
+        miny = 0
+    if maxy >= nrows:
+        maxy = nrows - 1
+    ints = np.empty(n, dtype=np.int64)
+    for y in range(miny, maxy + 1):
+        dy = y + 0.5
+        nint = 0
+        partoffset = 0
+        part = 0
+        for i in range(n):
+            if i == partoffset + part_sizes[part]:
+                partoffset += part_sizes[part]
+                part += 1
+            if i == partoffset:
+                ind1 = partoffset + part_sizes[part] - 1
+                ind2 = partoffset
+            else:
+                ind1 = i - 1
+                ind2 = i
+            dy1 = py[ind1]
+            dy2 = py[ind2]
+            if (dy1 < dy and dy2 < dy) or (dy1 > dy and dy2 > dy):
+                continue
+            if dy1 < dy2:
+                dx1 = px[ind1]
+                dx2 = px[ind2]
+            elif dy1 > dy2:
+                dy2 = py[ind1]
+                dy1 = py[ind2]
+                dx2 = px[ind1]
+                dx1 = px[ind2]
+            else:
+                if px[ind1] > px[ind2]:  # a bottom horizontal edge on the centre line: filled alone
+                    hx1 = int(math.floor(px[ind2] + 0.5))
+                    hx2 = int(math.floor(px[ind1] + 0.5))
+                    if hx1 > ncols - 1 or hx2 <= 0:
+                        continue
+                    for x in range(max(hx1, 0), min(hx2 - 1, ncols - 1) + 1):
+                        mask[y, x] = True
+                continue
+            if dy < dy2 and dy >= dy1:
+                intersect = (dy - dy1) * (dx2 - dx1) / (dy2 - dy1) + dx1
+                ints[nint] = int(math.floor(intersect + 0.5))
+                nint += 1
+        for j in range(1, nint):  # insertion sort: a few crossings per row
+            v = ints[j]
+            k = j - 1
+            while k >= 0 and ints[k] > v:
+                ints[k + 1] = ints[k]
+                k -= 1
+            ints[k + 1] = v
+        for j in range(0, nint - 1, 2):
+            x1 = ints[j]
+            x2 = ints[j + 1]
+            if x1 <= ncols - 1 and x2 > 0:
+                for x in range(max(x1, 0), min(x2 - 1, ncols - 1) + 1):
+                    mask[y, x] = True
+
+
+@njit(cache=True)
+def _fill_polygons(wx: np.ndarray, wy: np.ndarray, px: np.ndarray, py: np.ndarray, ring_sizes: np.ndarray,
+                   ring_polygon: np.ndarray, nrows: int, ncols: int) -> np.ndarray:  # pragma: no cover - numba
+    """Mask of polygons given by their rings (world ``wx, wy``, pixel ``px, py``; ``ring_polygon`` the
+    polygon of each ring, in order), as GDAL burns them: each polygon alone, its rings taken clockwise
+    (in world coordinates, as OGR tests it) or else reversed."""
+    mask = np.zeros((nrows, ncols), dtype=np.bool_)
+    nr = ring_sizes.size
+    r = 0
+    start = 0
+    while r < nr:
+        r_end = r
+        while r_end < nr and ring_polygon[r_end] == ring_polygon[r]:
+            r_end += 1
+        stop = start
+        for k in range(r, r_end):
+            stop += ring_sizes[k]
+        qx = np.empty(stop - start)
+        qy = np.empty(stop - start)
+        o = start
+        for k in range(r, r_end):
+            m = ring_sizes[k]
+            cw = _ogr_is_clockwise(wx[o:o + m], wy[o:o + m])
+            for i in range(m):
+                src = o + i if cw else o + m - 1 - i
+                qx[o - start + i] = px[src]
+                qy[o - start + i] = py[src]
+            o += m
+        _fill_polygon(mask, qx, qy, ring_sizes[r:r_end])
+        start = stop
+        r = r_end
+    return mask
+
+
+def _rings(geom: Polygon | MultiPolygon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(coordinates (n, 2), points per ring, polygon of each ring) of a polygon's or multipolygon's rings,
+    exterior first, in shapely's (and OGR's) order."""
+    import shapely
+
+    polys = shapely.get_parts(np.asarray([geom], dtype=object))
+    rings = shapely.get_rings(polys)
+    ring_polygon = np.repeat(np.arange(polys.size, dtype=np.int64), shapely.get_num_interior_rings(polys) + 1)
+    return shapely.get_coordinates(rings), shapely.get_num_coordinates(rings).astype(np.int64), ring_polygon
+
+
+def _rasterize_rings(xy: np.ndarray, sizes: np.ndarray, ring_polygon: np.ndarray, nrows: int, ncols: int,
+                     x0: float, y1: float, cell_m: float) -> np.ndarray:
+    """:func:`_rasterize` of rings given as :func:`_rings` returns them."""
+    # GDAL inverts a north-up geotransform as (-x0 / dx, 1 / dx, 0, -y1 / dy, 0, 1 / dy), dy = -cell
+    inv0, inv1 = -x0 / cell_m, 1.0 / cell_m
+    inv3, inv5 = -y1 / -cell_m, 1.0 / -cell_m
+    wx, wy = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    px = inv0 + wx * inv1 + wy * 0.0
+    py = inv3 + wx * 0.0 + wy * inv5
+    return _fill_polygons(wx, wy, px, py, sizes, ring_polygon, nrows, ncols)
+
+
+def _rasterize(geom: Polygon | MultiPolygon, nrows: int, ncols: int, x0: float, y1: float, cell_m: float) -> np.ndarray:
+    """Cells of the north-up grid (upper-left corner (x0, y1), square cells of ``cell_m``) whose centre is in ``geom``.
+
+    Equal to ``rasterio.features.rasterize([(geom, 1)], out_shape=(nrows, ncols),
+    transform=Affine(cell_m, 0, x0, 0, -cell_m, y1)) == 1`` (GDAL's rule, :func:`_fill_polygons`),
+    without GDAL's per-call set-up: the coordinates go to pixel space with GDAL's inverse
+    geotransform, same operations.
+    """
+    return _rasterize_rings(*_rings(geom), nrows, ncols, x0, y1, cell_m)
+
+
+def _unrolled(xy: np.ndarray, azimuth_deg: float | np.ndarray, scale_v: float | np.ndarray) -> np.ndarray:
+    """Coordinates rotated by ``azimuth_deg - 180`` about the origin (down-slope to -y), then y scaled by
+    ``scale_v``: ``shapely.affinity.scale(shapely.affinity.rotate(g, azimuth_deg - 180.0, origin=(0, 0)),
+    1.0, scale_v, origin=(0, 0))`` on the coordinates, with shapely 2's operations (same values).
+    ``azimuth_deg`` and ``scale_v`` are scalars or one value per coordinate."""
+    az = np.asarray(azimuth_deg, dtype=float)
+    uniq, inv = np.unique(az, return_inverse=True)
+    cs = np.empty((uniq.size, 2))
+    for i, a in enumerate(uniq.tolist()):  # the angle's cosine and sine as shapely takes them (math, scalars)
+        angle = (a - 180.0) * math.pi / 180.0
+        cosp, sinp = math.cos(angle), math.sin(angle)
+        cs[i] = (0.0 if abs(cosp) < 2.5e-16 else cosp, 0.0 if abs(sinp) < 2.5e-16 else sinp)
+    cosp_v, sinp_v = cs[inv.reshape(az.shape), 0], cs[inv.reshape(az.shape), 1]
+    x, y = xy.T
+    xoff = 0.0 - 0.0 * cosp_v + 0.0 * sinp_v
+    yoff = 0.0 - 0.0 * sinp_v - 0.0 * cosp_v
+    xr = cosp_v * x + -sinp_v * y + xoff
+    yr = sinp_v * x + cosp_v * y + yoff
+    xs = 1.0 * xr + 0.0 * yr + (0.0 - 0.0 * 1.0)
+    ys = 0.0 * xr + scale_v * yr + (0.0 - 0.0 * np.asarray(scale_v, dtype=float))
+    return np.stack([xs, ys]).T
+
+
+def _plane_and_scale(tilt_deg: float, azimuth_deg: float, rack: bool) -> tuple[float, float]:
+    """(azimuth [°] the rows are laid against, down-slope unrolling factor 1 / cos tilt) of a face."""
+    if rack:
+        return config.FLAT_ROOF_RACK_AZIMUTH_DEG, 1.0
+    az = azimuth_deg if math.isfinite(azimuth_deg) else 180.0
+    return az, 1.0 / math.cos(math.radians(tilt_deg))
+
+
+def _count_on_plane(
+    plane: np.ndarray, sizes: np.ndarray, ring_polygon: np.ndarray, *, rack: bool, rack_pitch_m: float | None,
+    cell_m: float,
+) -> tuple[int, str]:
+    """:func:`count_modules` once the usable area's rings are in the roof plane (``plane``, :func:`_unrolled`)."""
+    gap = config.MODULE_GAP_M
+    (x0, y0), (x1, y1) = plane.min(axis=0), plane.max(axis=0)
+    x0, y0, x1, y1 = float(x0), float(y0), float(x1), float(y1)
+    ncols, nrows = int(math.ceil((x1 - x0) / cell_m)) + 1, int(math.ceil((y1 - y0) / cell_m)) + 1
+    if ncols * nrows > 4_000_000:
+        cell_m = math.sqrt((x1 - x0) * (y1 - y0) / 4_000_000)
+        ncols, nrows = int(math.ceil((x1 - x0) / cell_m)) + 1, int(math.ceil((y1 - y0) / cell_m)) + 1
+    sat = _summed_area(_rasterize_rings(plane, sizes, ring_polygon, nrows, ncols, x0, y1, cell_m))
+    g = int(math.ceil(gap / cell_m))
+    if rack:
+        depth = config.MODULE_WIDTH_M * math.cos(math.radians(config.FLAT_ROOF_RACK_TILT_DEG))
+        h, w = int(math.ceil(depth / cell_m)), int(math.ceil(config.MODULE_LENGTH_M / cell_m))
+        pitch = int(math.ceil((rack_pitch_m or depth) / cell_m))
+        return max(int(_count_rows(sat, h, w, max(pitch, h), g)), 0), "rack"
+    best, layout = 0, "none"
+    for name, (along, down) in (("portrait", (config.MODULE_WIDTH_M, config.MODULE_LENGTH_M)),
+                                ("landscape", (config.MODULE_LENGTH_M, config.MODULE_WIDTH_M))):
+        h, w = int(math.ceil(down / cell_m)), int(math.ceil(along / cell_m))
+        n = int(_count_rows(sat, h, w, h + g, g))
+        if n > best:
+            best, layout = n, name
+    return best, layout
 
 
 def count_modules(
@@ -304,7 +575,8 @@ def count_modules(
     lengths divided by cos tilt) and modules are laid in rows along the contour lines, portrait
     or landscape (the better), each row packed greedily from one end and the rows' offset
     chosen for the most modules. Flat faces (``rack``): landscape modules on south-facing rows
-    ``rack_pitch_m`` apart, each row taking ``L cos β`` of depth.
+    ``rack_pitch_m`` apart, each row taking ``L cos β`` of depth. The usable area is rasterized
+    in the plane on ``cell_m`` cells (coarser when that would pass 4 million cells).
 
     Returns
     -------
@@ -313,46 +585,53 @@ def count_modules(
     """
     if usable.is_empty or usable.area < config.MODULE_LENGTH_M * config.MODULE_WIDTH_M:
         return 0, "none"
-    gap = config.MODULE_GAP_M
-    if rack:
-        az = config.FLAT_ROOF_RACK_AZIMUTH_DEG
-        scale_v = 1.0
-    else:
-        az = azimuth_deg if math.isfinite(azimuth_deg) else 180.0
-        scale_v = 1.0 / math.cos(math.radians(tilt_deg))
+    az, scale_v = _plane_and_scale(tilt_deg, azimuth_deg, rack)
     # rotate so the down-slope direction points to -y (rows along x), then unroll the slope
-    rot = affinity.rotate(usable, az - 180.0, origin=(0, 0), use_radians=False)
-    plane = affinity.scale(rot, xfact=1.0, yfact=scale_v, origin=(0, 0))
-    x0, y0, x1, y1 = plane.bounds
-    ncols, nrows = int(math.ceil((x1 - x0) / cell_m)) + 1, int(math.ceil((y1 - y0) / cell_m)) + 1
-    if ncols * nrows > 4_000_000:
-        cell_m = math.sqrt((x1 - x0) * (y1 - y0) / 4_000_000)
-        ncols, nrows = int(math.ceil((x1 - x0) / cell_m)) + 1, int(math.ceil((y1 - y0) / cell_m)) + 1
-    import rasterio.features
-    from affine import Affine
+    xy, sizes, ring_polygon = _rings(usable)
+    return _count_on_plane(_unrolled(xy, az, scale_v), sizes, ring_polygon, rack=rack, rack_pitch_m=rack_pitch_m,
+                           cell_m=cell_m)
 
-    mask = rasterio.features.rasterize(
-        [(plane, 1)], out_shape=(nrows, ncols), transform=Affine(cell_m, 0, x0, 0, -cell_m, y1), fill=0,
-        dtype="uint8",
-    ).astype(bool)
-    g = int(math.ceil(gap / cell_m))
-    if rack:
-        depth = config.MODULE_WIDTH_M * math.cos(math.radians(config.FLAT_ROOF_RACK_TILT_DEG))
-        h, w = int(math.ceil(depth / cell_m)), int(math.ceil(config.MODULE_LENGTH_M / cell_m))
-        pitch = int(math.ceil((rack_pitch_m or depth) / cell_m))
-        valid = _fits(mask, h, w)
-        return (int(_count_rows(valid, w, max(pitch, h), g)) if valid.size else 0), "rack"
-    best, layout = 0, "none"
-    for name, (along, down) in (("portrait", (config.MODULE_WIDTH_M, config.MODULE_LENGTH_M)),
-                                ("landscape", (config.MODULE_LENGTH_M, config.MODULE_WIDTH_M))):
-        h, w = int(math.ceil(down / cell_m)), int(math.ceil(along / cell_m))
-        valid = _fits(mask, h, w)
-        if valid.size == 0:
-            continue
-        n = int(_count_rows(valid, w, h + g, g))
-        if n > best:
-            best, layout = n, name
-    return best, layout
+
+def count_modules_many(
+    usable: Sequence[Polygon | MultiPolygon] | np.ndarray, tilt_deg: np.ndarray, azimuth_deg: np.ndarray,
+    rack: np.ndarray, *, rack_pitch_m: float | None = None, cell_m: float = 0.05,
+) -> tuple[np.ndarray, list[str]]:
+    """:func:`count_modules` of many faces (``rack`` per face), equal to it face by face: the rings'
+    coordinates are gathered and unrolled into each face's plane for all faces at once.
+
+    Returns
+    -------
+    n_modules, layouts
+        int array and list of layout names, one per face.
+    """
+    import shapely
+
+    geoms = np.asarray(usable, dtype=object)
+    n = geoms.size
+    counts = np.zeros(n, dtype=np.int64)
+    layouts = ["none"] * n
+    small = shapely.is_empty(geoms) | (shapely.area(geoms) < config.MODULE_LENGTH_M * config.MODULE_WIDTH_M)
+    todo = np.flatnonzero(~small)
+    if not todo.size:
+        return counts, layouts
+    parts, part_face = shapely.get_parts(geoms[todo], return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    sizes = shapely.get_num_coordinates(rings).astype(np.int64)
+    ring_face = part_face[ring_part]  # position in todo
+    az_scale = np.array([_plane_and_scale(float(tilt_deg[i]), float(azimuth_deg[i]), bool(rack[i])) for i in todo])
+    coord_face = ring_face[coord_ring]
+    plane = _unrolled(xy, az_scale[coord_face, 0], az_scale[coord_face, 1])
+    ring_start = np.concatenate([[0], np.flatnonzero(np.diff(ring_face)) + 1, [ring_face.size]])
+    coord_start = np.concatenate([[0], np.cumsum(sizes)])
+    for k in range(ring_start.size - 1):
+        r0, r1 = int(ring_start[k]), int(ring_start[k + 1])
+        face = int(todo[ring_face[r0]])
+        c0, c1 = int(coord_start[r0]), int(coord_start[r1])
+        counts[face], layouts[face] = _count_on_plane(
+            plane[c0:c1], sizes[r0:r1], ring_part[r0:r1].astype(np.int64), rack=bool(rack[face]),
+            rack_pitch_m=rack_pitch_m, cell_m=cell_m)
+    return counts, layouts
 
 
 # ---------------------------------------------------------------------------

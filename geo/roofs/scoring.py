@@ -19,7 +19,7 @@ from geo.roofs.classes import classify
 from geo.roofs.pv import (
     OrientationYield,
     SiteModel,
-    count_modules,
+    count_modules_many,
     orientation_bin,
     orientation_word,
     rack_ground_cover_ratio,
@@ -137,6 +137,9 @@ def score_faces(
     )}
     prod_rows = np.full((n, 12), np.nan)
     mod_irr_rows = np.full((n, 12), np.nan)
+    n_modules, layouts = count_modules_many(
+        out["usable_geometry"].to_numpy(object), out["tilt_deg"].to_numpy(float), out["azimuth_deg"].to_numpy(float),
+        out["is_flat"].to_numpy(bool), rack_pitch_m=summary.rack_pitch_m) if n else (np.zeros(0, dtype=int), [])
     for i, row in enumerate(out.itertuples(index=False)):
         is_flat = bool(row.is_flat)
         pid, bt, ba = orientation_bin(float(row.tilt_deg), float(row.azimuth_deg), is_flat=is_flat)
@@ -144,10 +147,7 @@ def score_faces(
             profiles[pid] = rack if pid == "rack" else site.orientation(bt, ba, profile_id=pid)
         prof = profiles[pid]
         mod_irr = irr_m[i] * (rack_ratio if is_flat else 1.0)
-        n_mod, layout = count_modules(
-            row.usable_geometry, float(row.tilt_deg), float(row.azimuth_deg), rack=is_flat,
-            rack_pitch_m=summary.rack_pitch_m,
-        )
+        n_mod, layout = int(n_modules[i]), layouts[i]
         kwp = n_mod * config.MODULE_PEAK_POWER_WP / 1000.0
         per_kwp = mod_irr * prof.performance  # kWh/kWp per month
         prod = kwp * per_kwp
