@@ -91,13 +91,16 @@ def footprint_blocks(geoms: np.ndarray, gap_m: float = _BLOCK_GAP_M) -> np.ndarr
     return np.asarray(lab, dtype=np.int64)
 
 
-def evidence(dsm: np.ndarray, ground: np.ndarray | float, res_m: float, noise_m: float) -> np.ndarray:
-    """+1 roof, −1 ground, 0 unknown per pixel (see the module's step 1)."""
+def evidence(dsm: np.ndarray, ground: np.ndarray | float, res_m: float, noise_m: float,
+             rms: np.ndarray | None = None) -> np.ndarray:
+    """+1 roof, −1 ground, 0 unknown per pixel (see the module's step 1); ``rms``: the DSM's
+    3 x 3 plane-fit residuals [m] (:func:`geo.roofs.segmentation.local_planes`) if already known."""
     from geo.roofs.segmentation import local_planes
 
     z = dsm.astype(np.float64)
     h = z - ground
-    _, _, rms = local_planes(z, res_m)
+    if rms is None:
+        _, _, rms = local_planes(z, res_m)
     high = np.nan_to_num(h, nan=-np.inf) > config.RECONCILE_MIN_HEIGHT_M
     planar = high & (np.nan_to_num(rms, nan=9.0) < max(config.BUILDING_MAX_PLANE_RMS_M / 2.5, 2.5 * noise_m))
     core = ndimage.binary_opening(planar, structure=np.ones((3, 3), bool))
@@ -170,12 +173,9 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
     kx = np.arange(-pad, int(ix.max()) + pad + 1)
     ky = np.arange(-pad, int(iy.max()) + pad + 1)
     gx, gy = np.meshgrid(x0 + kx * step, y0 + ky * step)
-    # p − (dx, dy) sits at lattice index (iy − j, ix − i), i.e. row iy − j + pad, column ix − i + pad
-    rows = iy[None, :] - sh[:, 1:2] + pad
-    cols = ix[None, :] - sh[:, 0:1] + pad
-    flat = rows * kx.size + cols  # into the raveled lattice
-    # with whole evidence values the sums are exact in any order: one matrix product per outline
-    whole = bool(np.all(w == np.rint(w))) and float(np.abs(w).sum()) < 2.0**52
+    # with whole evidence values the sums are integers: one FFT correlation per outline, rounded
+    whole = bool(np.all(w == np.rint(w))) and float(np.abs(w).sum()) < 2.0**40
+    corr = _Correlator(ix, iy, w, pad, ky.size, kx.size) if whole else None
     out = np.empty(len(grows) * len(shifts))
     for k, g in enumerate(grows):
         outline = moved_outline(block, 0.0, 0.0, g)
@@ -184,11 +184,42 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
             part[:] = -math.inf
             continue
         inside = np.asarray(shapely.contains_xy(outline, gx, gy), dtype=bool)
-        if whole:
-            part[:] = inside.ravel()[flat].astype(np.float64) @ w
-        else:
+        table = corr(inside) if corr is not None else None
+        if table is not None:
+            # the score of shift (i, j) lattice steps: table[pad − j, pad − i]
+            part[:] = table[pad - sh[:, 1], pad - sh[:, 0]]
+        else:  # p − (dx, dy) sits at lattice row iy − j + pad, column ix − i + pad
+            rows = iy[None, :] - sh[:, 1:2] + pad
+            cols = ix[None, :] - sh[:, 0:1] + pad
             part[:] = (inside[rows, cols] * w[None, :]).sum(axis=1)
     return out
+
+
+class _Correlator:
+    """``table[a, b] = Σ_p w_p · inside[iy_p + a, ix_p + b]`` for a, b in [0, 2·pad], by FFT.
+
+    The evidence's transform is made once and reused for every outline. The sums of whole
+    values are whole: the FFT's result is rounded, and refused (None: the caller gathers) if
+    any entry is not within 1e-3 of a whole number (it is within ~1e-9 in practice)."""
+
+    def __init__(self, ix: np.ndarray, iy: np.ndarray, w: np.ndarray, pad: int, rows: int, cols: int) -> None:
+        from scipy import fft
+
+        self.fft = fft
+        # circular correlation without wrap on the 2·pad + 1 valid lags: any size ≥ the lattice's
+        self.shape = (fft.next_fast_len(rows, real=True), fft.next_fast_len(cols, real=True))
+        img = np.zeros(self.shape)
+        np.add.at(img, (iy, ix), w)
+        self.conj_w = np.conj(fft.rfft2(img))
+        self.n = 2 * pad + 1
+
+    def __call__(self, inside: np.ndarray) -> np.ndarray | None:
+        f = self.fft.rfft2(inside.astype(np.float64), s=self.shape)
+        c = self.fft.irfft2(f * self.conj_w, s=self.shape)[: self.n, : self.n]
+        r = np.rint(c)
+        if c.size and float(np.abs(c - r).max()) > 1e-3:
+            return None
+        return r + 0.0  # no −0.0
 
 
 def snap_edges(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray,
@@ -482,27 +513,30 @@ def _block_pixels(dsm: np.ndarray, dtm: np.ndarray | None, tr: Affine, bounds: B
         if not ring.any():
             return None
         ground = float(np.nanpercentile(z, 10))
+    from geo.roofs.segmentation import local_planes
+
     fin = np.isfinite(z)
     noise = 0.0
+    rms = None
     if fin.sum() > 9:
-        from geo.roofs.segmentation import local_planes
-
         _, _, rms = local_planes(z, res_m)
         noise = float(np.nanmedian(rms)) if np.isfinite(rms).any() else 0.0
-    w = evidence(z, ground, res_m, noise)
-    x = tr.c + (np.arange(cs.start, cs.stop) + 0.5) * tr.a
-    y = tr.f + (np.arange(rs.start, rs.stop) + 0.5) * tr.e
-    gx, gy = np.meshgrid(x, y)
+    w = evidence(z, ground, res_m, noise, rms)
+    # only the pixels with evidence are tested against the polygons
+    r, c = np.nonzero(w)
+    gx = tr.c + (c + cs.start + 0.5) * tr.a
+    gy = tr.f + (r + rs.start + 0.5) * tr.e
+    wv = w[r, c]
     if others:
         o = shapely.union_all(others)
-        w = np.where(shapely.contains_xy(o, gx, gy), 0, w)
+        free = ~shapely.contains_xy(o, gx, gy)
+        gx, gy, wv = gx[free], gy[free], wv[free]
     # only a band around the block's boundary can change the score
     band = block.boundary.buffer(config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + res_m)
-    keep = (w != 0) & shapely.contains_xy(band, gx, gy)
-    inner = (w != 0) & shapely.contains_xy(block, gx, gy) & ~keep
+    keep = shapely.contains_xy(band, gx, gy)
     # interior pixels count for the roof share only: keep them (they are inside every candidate)
-    sel = keep | inner
-    return gx[sel], gy[sel], w[sel].astype(np.float64)
+    keep[~keep] = shapely.contains_xy(block, gx[~keep], gy[~keep])
+    return gx[keep], gy[keep], wv[keep].astype(np.float64)
 
 
 #: Data-quality columns of the buildings layer, in order (docs/data-dictionary.md).
