@@ -139,7 +139,8 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
     best = scores.max()
     top = np.array(cand)[scores >= best - 1e-9]
     coarse_fit = (float(top[:, 0].mean()), float(top[:, 1].mean()), float(top[:, 2].mean()))
-    fits = score((0.0, 0.0, 0.0)) >= best - 1e-9  # the footprint already fits the DSM best
+    in0 = shapely.contains_xy(block, xs, ys)  # = the unmoved candidate's test (the same coordinates)
+    fits = (float(w[in0].sum()) if not block.is_empty else -math.inf) >= best - 1e-9  # it fits the DSM best
     if fits:
         coarse_fit = (0.0, 0.0, 0.0)
     outline = snap_edges(moved_outline(block, *coarse_fit), xs, ys, w, keep=fits)
@@ -147,7 +148,7 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
     c0, c1 = block.centroid, outline.centroid
     dx, dy = c1.x - c0.x, c1.y - c0.y
     grow = (outline.length and (outline.area - block.area) / (0.5 * (outline.length + block.length)))
-    return BlockFit(round(dx, 3), round(dy, 3), round(float(grow), 3), _share(block, xs, ys, w),
+    return BlockFit(round(dx, 3), round(dy, 3), round(float(grow), 3), _share_of(in0, w),
                     _share(outline, xs, ys, w), outline)
 
 
@@ -157,8 +158,9 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
 
     The block moved by (dx, dy) contains a pixel centre p exactly when the unmoved block contains
     p − (dx, dy). The pixel centres and the shifts lie on one lattice of pitch ``step`` [m], so each
-    grown outline is tested once on that lattice around the pixels, and each shift's score is a
-    gather from that table: 3 polygon tests of a few thousand points instead of ~340 of the pixels.
+    grown outline is tested once on that lattice around the pixels, and the scores of all shifts
+    are a correlation of that table with the evidence (by FFT): 3 polygon tests of a few thousand
+    points instead of ~340 of the pixels.
     Returns None when the pixels are not on such a lattice (then the caller tests each candidate).
     """
     if xs.size == 0:
@@ -177,14 +179,25 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
     whole = bool(np.all(w == np.rint(w))) and float(np.abs(w).sum()) < 2.0**40
     corr = _Correlator(ix, iy, w, pad, ky.size, kx.size) if whole else None
     out = np.empty(len(grows) * len(shifts))
-    for k, g in enumerate(grows):
-        outline = moved_outline(block, 0.0, 0.0, g)
-        part = out[k * len(shifts):(k + 1) * len(shifts)]
+    # the grown outlines are nested (an outline grown less lies inside one grown more): from the
+    # largest down, only the lattice points inside the previous outline are tested
+    insides: dict[int, np.ndarray] = {}
+    maybe: np.ndarray | None = None  # the lattice points that may be inside (None: all)
+    for k in sorted(range(len(grows)), key=lambda k: -grows[k]):
+        outline = moved_outline(block, 0.0, 0.0, grows[k])
         if outline.is_empty:
-            part[:] = -math.inf
+            out[k * len(shifts):(k + 1) * len(shifts)] = -math.inf
             continue
-        inside = np.asarray(shapely.contains_xy(outline, gx, gy), dtype=bool)
-        table = corr(inside) if corr is not None else None
+        if maybe is None:
+            inside = np.asarray(shapely.contains_xy(outline, gx, gy), dtype=bool)
+        else:
+            inside = np.zeros(gx.shape, dtype=bool)
+            inside[maybe] = shapely.contains_xy(outline, gx[maybe], gy[maybe])
+        insides[k] = maybe = inside
+    tables = corr(list(insides.values())) if corr is not None and insides else None
+    for n, (k, inside) in enumerate(insides.items()):
+        part = out[k * len(shifts):(k + 1) * len(shifts)]
+        table = tables[n] if tables is not None else None
         if table is not None:
             # the score of shift (i, j) lattice steps: table[pad − j, pad − i]
             part[:] = table[pad - sh[:, 1], pad - sh[:, 0]]
@@ -213,13 +226,13 @@ class _Correlator:
         self.conj_w = np.conj(fft.rfft2(img))
         self.n = 2 * pad + 1
 
-    def __call__(self, inside: np.ndarray) -> np.ndarray | None:
-        f = self.fft.rfft2(inside.astype(np.float64), s=self.shape)
-        c = self.fft.irfft2(f * self.conj_w, s=self.shape)[: self.n, : self.n]
+    def __call__(self, insides: list[np.ndarray]) -> list[np.ndarray | None]:
+        """The tables of several ``inside`` masks (all of the lattice's shape), in one transform."""
+        f = self.fft.rfft2(np.array(insides, dtype=np.float64), s=self.shape, axes=(-2, -1))
+        c = self.fft.irfft2(f * self.conj_w, s=self.shape, axes=(-2, -1))[:, : self.n, : self.n]
         r = np.rint(c)
-        if c.size and float(np.abs(c - r).max()) > 1e-3:
-            return None
-        return r + 0.0  # no −0.0
+        return [rk + 0.0 if float(np.abs(ck - rk).max(initial=0.0)) <= 1e-3 else None  # + 0.0: no −0.0
+                for ck, rk in zip(c, r, strict=True)]
 
 
 def snap_edges(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray,
@@ -489,7 +502,11 @@ def reconcile_footprints(fps: gpd.GeoDataFrame, read: WindowReader, *, res_m: fl
 
 def _share(g: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray) -> float:
     """Share of the evidence pixels inside ``g`` that are roof."""
-    inside = shapely.contains_xy(g, xs, ys)
+    return _share_of(shapely.contains_xy(g, xs, ys), w)
+
+
+def _share_of(inside: np.ndarray, w: np.ndarray) -> float:
+    """Share of the evidence pixels where ``inside`` that are roof."""
     n = int((inside & (w != 0)).sum())
     return float((inside & (w > 0)).sum()) / n if n else 0.0
 
