@@ -29,6 +29,7 @@ Pure functions on arrays and geometries; the roofs stage reads the DSM windows.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -127,17 +128,14 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
         return float(w[shapely.contains_xy(g, xs, ys)].sum())
 
     step = 0.25
-    grid = np.arange(-smax, smax + 1e-9, step)
-    shifts = [(float(dx), float(dy)) for dx in grid for dy in grid if math.hypot(dx, dy) <= smax + 1e-9]
-    grows = np.arange(-gmax + 0.25, gmax - 0.25 + 1e-9, 0.5)
-    cand = [(dx, dy, float(g)) for g in grows for dx, dy in shifts]
-    scores = _lattice_scores(block, xs, ys, w, step, [float(g) for g in grows], shifts)
+    grows, shifts, cand = _candidates(smax, gmax, step)
+    scores = _lattice_scores(block, xs, ys, w, step, grows, shifts)
     if scores is None:  # the pixels are not on a lattice of the step: one polygon test per candidate
-        scores = np.array([score(c) for c in cand])
+        scores = np.array([score((float(dx), float(dy), float(g))) for dx, dy, g in cand])
     # the best moves form a plateau (a footprint smaller than the roof fits anywhere inside it):
     # its centre
     best = scores.max()
-    top = np.array(cand)[scores >= best - 1e-9]
+    top = cand[scores >= best - 1e-9]
     coarse_fit = (float(top[:, 0].mean()), float(top[:, 1].mean()), float(top[:, 2].mean()))
     in0 = shapely.contains_xy(block, xs, ys)  # = the unmoved candidate's test (the same coordinates)
     fits = (float(w[in0].sum()) if not block.is_empty else -math.inf) >= best - 1e-9  # it fits the DSM best
@@ -150,6 +148,18 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
     grow = (outline.length and (outline.area - block.area) / (0.5 * (outline.length + block.length)))
     return BlockFit(round(dx, 3), round(dy, 3), round(float(grow), 3), _share_of(in0, w),
                     _share(outline, xs, ys, w), outline)
+
+
+@functools.lru_cache(maxsize=4)
+def _candidates(smax: float, gmax: float, step: float) -> tuple[list[float], list[tuple[float, float]], np.ndarray]:
+    """The coarse search's grows [m], shifts (dx, dy) [m] and candidates (dx, dy, grow), grow-major
+    (an array, read-only: shared by every block)."""
+    grid = np.arange(-smax, smax + 1e-9, step)
+    shifts = [(float(dx), float(dy)) for dx in grid for dy in grid if math.hypot(dx, dy) <= smax + 1e-9]
+    grows = [float(g) for g in np.arange(-gmax + 0.25, gmax - 0.25 + 1e-9, 0.5)]
+    cand = np.array([(dx, dy, g) for g in grows for dx, dy in shifts])
+    cand.flags.writeable = False
+    return grows, shifts, cand
 
 
 def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray, step: float,
@@ -404,7 +414,8 @@ def reconcile_chunk(read: WindowReader, blocks: Sequence[tuple[np.ndarray, list[
     is not one of them. Reads one window of the DSM through ``read``.
     """
     reach = config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + _MARGIN_M
-    bb = np.array([shapely.bounds(shapely.union_all(np.asarray(cells, dtype=object))) for _, cells in blocks])
+    unions = [shapely.union_all(np.asarray(cells, dtype=object)) for _, cells in blocks]
+    bb = np.array([shapely.bounds(u) for u in unions])
     window = (float(bb[:, 0].min()) - reach - 1.0, float(bb[:, 1].min()) - reach - 1.0,
               float(bb[:, 2].max()) + reach + 1.0, float(bb[:, 3].max()) + reach + 1.0)
     got = read(window)
@@ -413,8 +424,7 @@ def reconcile_chunk(read: WindowReader, blocks: Sequence[tuple[np.ndarray, list[
     dsm, dtm, tr = got
     tree = shapely.STRtree(neighbours)
     out = []
-    for k, ((idx, cells), bounds) in enumerate(zip(blocks, bb, strict=True)):
-        block = shapely.union_all(np.asarray(cells, dtype=object))
+    for k, ((idx, cells), block, bounds) in enumerate(zip(blocks, unions, bb, strict=True)):
         near = np.sort(tree.query(block.buffer(reach), predicate="intersects"))
         others = [neighbours[j] for j in near if neighbour_block[j] != k]
         pix = _block_pixels(dsm, dtm, tr, (bounds[0] - reach, bounds[1] - reach, bounds[2] + reach,
