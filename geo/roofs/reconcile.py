@@ -331,8 +331,12 @@ def split_block(cells: list[Polygon | MultiPolygon], fit: BlockFit) -> list[Base
     pieces = list(getattr(extra, "geoms", [extra])) if not extra.is_empty else []
     # cut the added ring at the party walls' prolongations, then give each piece to the nearest cell
     cutters = []
+    b = shapely.bounds(np.asarray(moved, dtype=object))
     for i in range(len(moved)):
-        for j in range(i + 1, len(moved)):
+        # only the cells whose boxes meet this one's can share a wall with it (the others: empty)
+        near = np.flatnonzero((b[i + 1:, 0] <= b[i, 2]) & (b[i + 1:, 2] >= b[i, 0])
+                              & (b[i + 1:, 1] <= b[i, 3]) & (b[i + 1:, 3] >= b[i, 1])) + i + 1
+        for j in near:
             wall = moved[i].intersection(moved[j])
             if wall.length > 0.5:
                 cutters.append(_extended(wall, 3.0))
