@@ -168,8 +168,8 @@ def group_residuals(dsm: RasterGrid, window: Bounds, context: np.ndarray, is_mem
     them (a task: the context footprints' polygons and which are members; empty without DSM data),
     in no particular order.
 
-    The fit is made only on the squares of ``_NOISE_TILE_PX`` pixels holding member pixels (about
-    a third of a group's window): each square with its 1-pixel rim, side by side in one array, so a
+    The fit is made only on the squares of ``_NOISE_TILE_PX`` pixels holding member pixels (most of
+    a window is not a building): each square with its 1-pixel rim, side by side in one array, so a
     member pixel sees the same 3 x 3 neighbourhood (heights, labels, NaN beyond the window) as in
     the whole window's fit, and gets the same value.
     """
