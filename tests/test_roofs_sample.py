@@ -424,3 +424,32 @@ def test_data_quality_in_the_api_and_the_report(roofs_gpkg: Path) -> None:
         page = client.get(f"/rapport/{row.building_id}")
         assert page.status_code == 200
         assert 'id="data-quality"' in page.text and "recalé sur le relief LiDAR" in page.text
+
+
+def test_group_residuals_are_the_whole_windows_plane_fit(tmp_path: Path) -> None:
+    """A group's residuals (fitted on the squares holding its members) are, as a multiset, the
+    whole window's 3 x 3 plane-fit residuals at its member pixels, also for a window cut by the DSM's edge."""
+    import rasterio.features
+
+    from geo.io.rasters import lidar_tile_name, read_grid, read_raster, write_geotiff
+    from geo.roofs.build import group_residuals
+    from geo.roofs.segmentation import local_planes, prepare_footprints
+    from geo.roofs.synthetic import make_scene
+
+    scene = make_scene(size_m=200.0, noise_m=0.03, seed=5, origin=(686000.0, 7038000.0))
+    path = tmp_path / lidar_tile_name(686, 7038, "MNS")
+    write_geotiff(path, scene.dsm.astype(np.float32), transform=scene.transform, crs="EPSG:2154")
+    mosaic = read_grid([path])
+    fps, _ = prepare_footprints(scene.footprints, mosaic.crs.to_wkt(), mosaic.bounds)
+    context = fps.geometry.to_numpy()[(fps["status"] == "ok").to_numpy()]
+    is_member = np.arange(context.size) % 3 != 0  # every third footprint is context only
+    for window in (mosaic.bounds, mosaic.clip((686000.0 + 41.3, 7038000.0 - 20.0, 686000.0 + 163.7, 7038000.0 + 97.1))):
+        w = read_raster([path], bounds=window)
+        lab = rasterio.features.rasterize(((g, i + 1) for i, g in enumerate(context)), out_shape=w.shape,
+                                          transform=w.transform, fill=0, dtype="int32")
+        _, _, rms = local_planes(w.data.astype(np.float64), w.res_m, lab)
+        member = np.concatenate([[False], is_member])[lab]
+        want = np.sort(rms[member & np.isfinite(rms)])
+        assert want.size > 1000
+        got = np.sort(group_residuals(mosaic, window, context, is_member))
+        np.testing.assert_array_equal(got, want)

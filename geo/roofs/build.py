@@ -90,6 +90,8 @@ _DETECT_MARGIN_M = 64.0
 _MEDIAN_KEEP = 50_000_000
 _HIST_BIN_M = 2e-4
 _HIST_BINS = 4096
+#: Side [px] of the squares on which the noise's plane fit is made (algorithmic choice).
+_NOISE_TILE_PX = 14
 
 @dataclass
 class _Group:
@@ -163,7 +165,14 @@ def _read_window(dsm: RasterGrid, window: Bounds) -> Raster | None:
 
 def group_residuals(dsm: RasterGrid, window: Bounds, context: np.ndarray, is_member: np.ndarray) -> np.ndarray:
     """3 x 3 plane-fit residuals [m] of a group's member pixels, as :func:`segment_roofs` computes
-    them (a task: the context footprints' polygons and which are members; empty without DSM data)."""
+    them (a task: the context footprints' polygons and which are members; empty without DSM data),
+    in no particular order.
+
+    The fit is made only on the squares of ``_NOISE_TILE_PX`` pixels holding member pixels (most of
+    a window is not a building): each square with its 1-pixel rim, side by side in one array, so a
+    member pixel sees the same 3 x 3 neighbourhood (heights, labels, NaN beyond the window) as in
+    the whole window's fit, and gets the same value.
+    """
     dsm_w = _read_window(dsm, window)
     if dsm_w is None:
         return np.zeros(0)
@@ -171,9 +180,32 @@ def group_residuals(dsm: RasterGrid, window: Bounds, context: np.ndarray, is_mem
         ((g, i + 1) for i, g in enumerate(context)), out_shape=dsm_w.shape, transform=dsm_w.transform,
         fill=0, dtype="int32",
     )
-    member = np.concatenate([[False], is_member])
-    _, _, rms = local_planes(dsm_w.data.astype(np.float64), dsm_w.res_m, lab)
-    return rms[member[lab] & np.isfinite(rms)]
+    member = np.concatenate([[False], is_member])[lab]
+    t = _NOISE_TILE_PX
+    rows, cols = lab.shape
+    nr, nc = -(-rows // t), -(-cols // t)
+    # the window with a rim of 1 (NaN heights, label −1: as local_planes pads), grown to whole squares
+    zp = np.full((nr * t + 2, nc * t + 2), np.nan)
+    zp[1:rows + 1, 1:cols + 1] = dsm_w.data
+    lp = np.full(zp.shape, -1, dtype=np.int32)
+    lp[1:rows + 1, 1:cols + 1] = lab
+    mp = np.zeros(zp.shape, dtype=bool)
+    mp[1:rows + 1, 1:cols + 1] = member
+    ti, tj = np.nonzero(mp[1:-1, 1:-1].reshape(nr, t, nc, t).any(axis=(1, 3)))
+    if ti.size == 0:
+        return np.zeros(0)
+    r = (ti[:, None] * t + np.arange(t + 2))[:, :, None]  # each square with its rim, in padded indices
+    c = (tj[:, None] * t + np.arange(t + 2))[:, None, :]
+
+    def side_by_side(a: np.ndarray) -> np.ndarray:
+        return a[r, c].transpose(1, 0, 2).reshape(t + 2, ti.size * (t + 2))
+
+    _, _, rms = local_planes(side_by_side(zp), dsm_w.res_m, side_by_side(lp))
+    core = np.zeros((t + 2, ti.size, t + 2), dtype=bool)
+    core[1:-1, :, 1:-1] = True
+    sel = side_by_side(mp) & core.reshape(t + 2, -1)
+    v = rms[sel]
+    return v[np.isfinite(v)]
 
 
 #: ``map(fn, [args, …])`` → ``fn(*args)`` for each, in any order (the pipeline runs them as cluster tasks).

@@ -29,6 +29,7 @@ Pure functions on arrays and geometries; the roofs stage reads the DSM windows.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -91,13 +92,16 @@ def footprint_blocks(geoms: np.ndarray, gap_m: float = _BLOCK_GAP_M) -> np.ndarr
     return np.asarray(lab, dtype=np.int64)
 
 
-def evidence(dsm: np.ndarray, ground: np.ndarray | float, res_m: float, noise_m: float) -> np.ndarray:
-    """+1 roof, −1 ground, 0 unknown per pixel (see the module's step 1)."""
+def evidence(dsm: np.ndarray, ground: np.ndarray | float, res_m: float, noise_m: float,
+             rms: np.ndarray | None = None) -> np.ndarray:
+    """+1 roof, −1 ground, 0 unknown per pixel (see the module's step 1); ``rms``: the DSM's
+    3 x 3 plane-fit residuals [m] (:func:`geo.roofs.segmentation.local_planes`) if already known."""
     from geo.roofs.segmentation import local_planes
 
     z = dsm.astype(np.float64)
     h = z - ground
-    _, _, rms = local_planes(z, res_m)
+    if rms is None:
+        _, _, rms = local_planes(z, res_m)
     high = np.nan_to_num(h, nan=-np.inf) > config.RECONCILE_MIN_HEIGHT_M
     planar = high & (np.nan_to_num(rms, nan=9.0) < max(config.BUILDING_MAX_PLANE_RMS_M / 2.5, 2.5 * noise_m))
     core = ndimage.binary_opening(planar, structure=np.ones((3, 3), bool))
@@ -124,19 +128,17 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
         return float(w[shapely.contains_xy(g, xs, ys)].sum())
 
     step = 0.25
-    grid = np.arange(-smax, smax + 1e-9, step)
-    shifts = [(float(dx), float(dy)) for dx in grid for dy in grid if math.hypot(dx, dy) <= smax + 1e-9]
-    grows = np.arange(-gmax + 0.25, gmax - 0.25 + 1e-9, 0.5)
-    cand = [(dx, dy, float(g)) for g in grows for dx, dy in shifts]
-    scores = _lattice_scores(block, xs, ys, w, step, [float(g) for g in grows], shifts)
+    grows, shifts, cand = _candidates(smax, gmax, step)
+    scores = _lattice_scores(block, xs, ys, w, step, grows, shifts)
     if scores is None:  # the pixels are not on a lattice of the step: one polygon test per candidate
-        scores = np.array([score(c) for c in cand])
+        scores = np.array([score((float(dx), float(dy), float(g))) for dx, dy, g in cand])
     # the best moves form a plateau (a footprint smaller than the roof fits anywhere inside it):
     # its centre
     best = scores.max()
-    top = np.array(cand)[scores >= best - 1e-9]
+    top = cand[scores >= best - 1e-9]
     coarse_fit = (float(top[:, 0].mean()), float(top[:, 1].mean()), float(top[:, 2].mean()))
-    fits = score((0.0, 0.0, 0.0)) >= best - 1e-9  # the footprint already fits the DSM best
+    in0 = shapely.contains_xy(block, xs, ys)  # = the unmoved candidate's test (the same coordinates)
+    fits = (float(w[in0].sum()) if not block.is_empty else -math.inf) >= best - 1e-9  # it fits the DSM best
     if fits:
         coarse_fit = (0.0, 0.0, 0.0)
     outline = snap_edges(moved_outline(block, *coarse_fit), xs, ys, w, keep=fits)
@@ -144,8 +146,20 @@ def fit_block(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
     c0, c1 = block.centroid, outline.centroid
     dx, dy = c1.x - c0.x, c1.y - c0.y
     grow = (outline.length and (outline.area - block.area) / (0.5 * (outline.length + block.length)))
-    return BlockFit(round(dx, 3), round(dy, 3), round(float(grow), 3), _share(block, xs, ys, w),
+    return BlockFit(round(dx, 3), round(dy, 3), round(float(grow), 3), _share_of(in0, w),
                     _share(outline, xs, ys, w), outline)
+
+
+@functools.lru_cache(maxsize=4)
+def _candidates(smax: float, gmax: float, step: float) -> tuple[list[float], list[tuple[float, float]], np.ndarray]:
+    """The coarse search's grows [m], shifts (dx, dy) [m] and candidates (dx, dy, grow), grow-major
+    (an array, read-only: shared by every block)."""
+    grid = np.arange(-smax, smax + 1e-9, step)
+    shifts = [(float(dx), float(dy)) for dx in grid for dy in grid if math.hypot(dx, dy) <= smax + 1e-9]
+    grows = [float(g) for g in np.arange(-gmax + 0.25, gmax - 0.25 + 1e-9, 0.5)]
+    cand = np.array([(dx, dy, g) for g in grows for dx, dy in shifts])
+    cand.flags.writeable = False
+    return grows, shifts, cand
 
 
 def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray, step: float,
@@ -154,8 +168,9 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
 
     The block moved by (dx, dy) contains a pixel centre p exactly when the unmoved block contains
     p − (dx, dy). The pixel centres and the shifts lie on one lattice of pitch ``step`` [m], so each
-    grown outline is tested once on that lattice around the pixels, and each shift's score is a
-    gather from that table: 3 polygon tests of a few thousand points instead of ~340 of the pixels.
+    grown outline is tested once on that lattice around the pixels, and the scores of all shifts
+    are a correlation of that table with the evidence (by FFT): 3 polygon tests of a few thousand
+    points instead of ~340 of the pixels.
     Returns None when the pixels are not on such a lattice (then the caller tests each candidate).
     """
     if xs.size == 0:
@@ -170,25 +185,64 @@ def _lattice_scores(block: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.n
     kx = np.arange(-pad, int(ix.max()) + pad + 1)
     ky = np.arange(-pad, int(iy.max()) + pad + 1)
     gx, gy = np.meshgrid(x0 + kx * step, y0 + ky * step)
-    # p − (dx, dy) sits at lattice index (iy − j, ix − i), i.e. row iy − j + pad, column ix − i + pad
-    rows = iy[None, :] - sh[:, 1:2] + pad
-    cols = ix[None, :] - sh[:, 0:1] + pad
-    flat = rows * kx.size + cols  # into the raveled lattice
-    # with whole evidence values the sums are exact in any order: one matrix product per outline
-    whole = bool(np.all(w == np.rint(w))) and float(np.abs(w).sum()) < 2.0**52
+    # with whole evidence values the sums are integers: one FFT correlation per outline, rounded
+    whole = bool(np.all(w == np.rint(w))) and float(np.abs(w).sum()) < 2.0**40
+    corr = _Correlator(ix, iy, w, pad, ky.size, kx.size) if whole else None
     out = np.empty(len(grows) * len(shifts))
-    for k, g in enumerate(grows):
-        outline = moved_outline(block, 0.0, 0.0, g)
-        part = out[k * len(shifts):(k + 1) * len(shifts)]
+    # the grown outlines are nested (an outline grown less lies inside one grown more): from the
+    # largest down, only the lattice points inside the previous outline are tested
+    insides: dict[int, np.ndarray] = {}
+    maybe: np.ndarray | None = None  # the lattice points that may be inside (None: all)
+    for k in sorted(range(len(grows)), key=lambda k: -grows[k]):
+        outline = moved_outline(block, 0.0, 0.0, grows[k])
         if outline.is_empty:
-            part[:] = -math.inf
+            out[k * len(shifts):(k + 1) * len(shifts)] = -math.inf
             continue
-        inside = np.asarray(shapely.contains_xy(outline, gx, gy), dtype=bool)
-        if whole:
-            part[:] = inside.ravel()[flat].astype(np.float64) @ w
+        if maybe is None:
+            inside = np.asarray(shapely.contains_xy(outline, gx, gy), dtype=bool)
         else:
+            inside = np.zeros(gx.shape, dtype=bool)
+            inside[maybe] = shapely.contains_xy(outline, gx[maybe], gy[maybe])
+        insides[k] = maybe = inside
+    tables = corr(list(insides.values())) if corr is not None and insides else None
+    for n, (k, inside) in enumerate(insides.items()):
+        part = out[k * len(shifts):(k + 1) * len(shifts)]
+        table = tables[n] if tables is not None else None
+        if table is not None:
+            # the score of shift (i, j) lattice steps: table[pad − j, pad − i]
+            part[:] = table[pad - sh[:, 1], pad - sh[:, 0]]
+        else:  # p − (dx, dy) sits at lattice row iy − j + pad, column ix − i + pad
+            rows = iy[None, :] - sh[:, 1:2] + pad
+            cols = ix[None, :] - sh[:, 0:1] + pad
             part[:] = (inside[rows, cols] * w[None, :]).sum(axis=1)
     return out
+
+
+class _Correlator:
+    """``table[a, b] = Σ_p w_p · inside[iy_p + a, ix_p + b]`` for a, b in [0, 2·pad], by FFT.
+
+    The evidence's transform is made once and reused for every outline. The sums of whole
+    values are whole: the FFT's result is rounded, and refused (None: the caller gathers) if
+    any entry is not within 1e-3 of a whole number (it is within ~1e-9 in practice)."""
+
+    def __init__(self, ix: np.ndarray, iy: np.ndarray, w: np.ndarray, pad: int, rows: int, cols: int) -> None:
+        from scipy import fft
+
+        self.fft = fft
+        # circular correlation without wrap on the 2·pad + 1 valid lags: any size ≥ the lattice's
+        self.shape = (fft.next_fast_len(rows, real=True), fft.next_fast_len(cols, real=True))
+        img = np.zeros(self.shape)
+        np.add.at(img, (iy, ix), w)
+        self.conj_w = np.conj(fft.rfft2(img))
+        self.n = 2 * pad + 1
+
+    def __call__(self, insides: list[np.ndarray]) -> list[np.ndarray | None]:
+        """The tables of several ``inside`` masks (all of the lattice's shape), in one transform."""
+        f = self.fft.rfft2(np.array(insides, dtype=np.float64), s=self.shape, axes=(-2, -1))
+        c = self.fft.irfft2(f * self.conj_w, s=self.shape, axes=(-2, -1))[:, : self.n, : self.n]
+        r = np.rint(c)
+        return [rk + 0.0 if float(np.abs(ck - rk).max(initial=0.0)) <= 1e-3 else None  # + 0.0: no −0.0
+                for ck, rk in zip(c, r, strict=True)]
 
 
 def snap_edges(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray,
@@ -277,8 +331,12 @@ def split_block(cells: list[Polygon | MultiPolygon], fit: BlockFit) -> list[Base
     pieces = list(getattr(extra, "geoms", [extra])) if not extra.is_empty else []
     # cut the added ring at the party walls' prolongations, then give each piece to the nearest cell
     cutters = []
+    b = shapely.bounds(np.asarray(moved, dtype=object))
     for i in range(len(moved)):
-        for j in range(i + 1, len(moved)):
+        # only the cells whose boxes meet this one's can share a wall with it (the others: empty)
+        near = np.flatnonzero((b[i + 1:, 0] <= b[i, 2]) & (b[i + 1:, 2] >= b[i, 0])
+                              & (b[i + 1:, 1] <= b[i, 3]) & (b[i + 1:, 3] >= b[i, 1])) + i + 1
+        for j in near:
             wall = moved[i].intersection(moved[j])
             if wall.length > 0.5:
                 cutters.append(_extended(wall, 3.0))
@@ -360,7 +418,8 @@ def reconcile_chunk(read: WindowReader, blocks: Sequence[tuple[np.ndarray, list[
     is not one of them. Reads one window of the DSM through ``read``.
     """
     reach = config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + _MARGIN_M
-    bb = np.array([shapely.bounds(shapely.union_all(np.asarray(cells, dtype=object))) for _, cells in blocks])
+    unions = [shapely.union_all(np.asarray(cells, dtype=object)) for _, cells in blocks]
+    bb = np.array([shapely.bounds(u) for u in unions])
     window = (float(bb[:, 0].min()) - reach - 1.0, float(bb[:, 1].min()) - reach - 1.0,
               float(bb[:, 2].max()) + reach + 1.0, float(bb[:, 3].max()) + reach + 1.0)
     got = read(window)
@@ -369,8 +428,7 @@ def reconcile_chunk(read: WindowReader, blocks: Sequence[tuple[np.ndarray, list[
     dsm, dtm, tr = got
     tree = shapely.STRtree(neighbours)
     out = []
-    for k, ((idx, cells), bounds) in enumerate(zip(blocks, bb, strict=True)):
-        block = shapely.union_all(np.asarray(cells, dtype=object))
+    for k, ((idx, cells), block, bounds) in enumerate(zip(blocks, unions, bb, strict=True)):
         near = np.sort(tree.query(block.buffer(reach), predicate="intersects"))
         others = [neighbours[j] for j in near if neighbour_block[j] != k]
         pix = _block_pixels(dsm, dtm, tr, (bounds[0] - reach, bounds[1] - reach, bounds[2] + reach,
@@ -458,7 +516,11 @@ def reconcile_footprints(fps: gpd.GeoDataFrame, read: WindowReader, *, res_m: fl
 
 def _share(g: BaseGeometry, xs: np.ndarray, ys: np.ndarray, w: np.ndarray) -> float:
     """Share of the evidence pixels inside ``g`` that are roof."""
-    inside = shapely.contains_xy(g, xs, ys)
+    return _share_of(shapely.contains_xy(g, xs, ys), w)
+
+
+def _share_of(inside: np.ndarray, w: np.ndarray) -> float:
+    """Share of the evidence pixels where ``inside`` that are roof."""
     n = int((inside & (w != 0)).sum())
     return float((inside & (w > 0)).sum()) / n if n else 0.0
 
@@ -482,27 +544,30 @@ def _block_pixels(dsm: np.ndarray, dtm: np.ndarray | None, tr: Affine, bounds: B
         if not ring.any():
             return None
         ground = float(np.nanpercentile(z, 10))
+    from geo.roofs.segmentation import local_planes
+
     fin = np.isfinite(z)
     noise = 0.0
+    rms = None
     if fin.sum() > 9:
-        from geo.roofs.segmentation import local_planes
-
         _, _, rms = local_planes(z, res_m)
         noise = float(np.nanmedian(rms)) if np.isfinite(rms).any() else 0.0
-    w = evidence(z, ground, res_m, noise)
-    x = tr.c + (np.arange(cs.start, cs.stop) + 0.5) * tr.a
-    y = tr.f + (np.arange(rs.start, rs.stop) + 0.5) * tr.e
-    gx, gy = np.meshgrid(x, y)
+    w = evidence(z, ground, res_m, noise, rms)
+    # only the pixels with evidence are tested against the polygons
+    r, c = np.nonzero(w)
+    gx = tr.c + (c + cs.start + 0.5) * tr.a
+    gy = tr.f + (r + rs.start + 0.5) * tr.e
+    wv = w[r, c]
     if others:
         o = shapely.union_all(others)
-        w = np.where(shapely.contains_xy(o, gx, gy), 0, w)
+        free = ~shapely.contains_xy(o, gx, gy)
+        gx, gy, wv = gx[free], gy[free], wv[free]
     # only a band around the block's boundary can change the score
     band = block.boundary.buffer(config.RECONCILE_MAX_SHIFT_M + config.RECONCILE_MAX_GROW_M + res_m)
-    keep = (w != 0) & shapely.contains_xy(band, gx, gy)
-    inner = (w != 0) & shapely.contains_xy(block, gx, gy) & ~keep
+    keep = shapely.contains_xy(band, gx, gy)
     # interior pixels count for the roof share only: keep them (they are inside every candidate)
-    sel = keep | inner
-    return gx[sel], gy[sel], w[sel].astype(np.float64)
+    keep[~keep] = shapely.contains_xy(block, gx[~keep], gy[~keep])
+    return gx[keep], gy[keep], wv[keep].astype(np.float64)
 
 
 #: Data-quality columns of the buildings layer, in order (docs/data-dictionary.md).
