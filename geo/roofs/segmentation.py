@@ -37,8 +37,9 @@ import shapely
 from affine import Affine
 from numba import njit
 from pyproj import CRS
+from rasterio._features import _shapes as _gdal_shapes  # features.shapes without its GDAL env check
 from scipy import ndimage
-from shapely.geometry import MultiPolygon, Polygon, box, shape
+from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
@@ -534,9 +535,7 @@ def _segment_building(
     s = p.subpixels
     sub = _subpixel_labels(filled.astype(np.int32), lab == 0, plane_arr, rel, res, s, 2)
     sub_tf = Affine(res / s, 0.0, origin[0], 0.0, -res / s, origin[1])
-    pieces: dict[int, list[BaseGeometry]] = {}
-    for geom, val in rasterio.features.shapes(sub, mask=sub > 0, transform=sub_tf, connectivity=4):
-        pieces.setdefault(int(val), []).append(shape(geom))
+    pieces = _polygons_by_value(sub, sub_tf, 4)
     # obstacles and holes: residual above / far below the face plane, or no data
     pa = plane_arr[filled]
     resid = z - (pa[..., 0] * xs + pa[..., 1] * ys + pa[..., 2])
@@ -547,11 +546,9 @@ def _segment_building(
     outline = _roof_outline(footprint, inside, obstacle, res)
     if outline is not footprint:
         obstacle &= ~_rim_mask(inside, obstacle)
-    obst_geoms: dict[int, list[BaseGeometry]] = {}
+    obst_geoms: dict[int, list[Polygon]] = {}
     if obstacle.any():
-        olab = np.where(obstacle, filled, 0).astype(np.int32)
-        for geom, val in rasterio.features.shapes(olab, mask=olab > 0, transform=px_tf, connectivity=8):
-            obst_geoms.setdefault(int(val), []).append(shape(geom))
+        obst_geoms = _polygons_by_value(np.where(obstacle, filled, 0).astype(np.int32), px_tf, 8)
     interior = np.zeros_like(filled)
     records: list[dict[str, object]] = []
     out_lab = np.zeros_like(filled)
@@ -593,6 +590,21 @@ def _segment_building(
             "usable_geometry": usable, "geometry": poly,
         })
     return records, out_lab, interior
+
+
+def _polygons_by_value(lab: np.ndarray, transform: Affine, connectivity: int) -> dict[int, list[Polygon]]:
+    """Polygons of the connected areas of each non-zero value of an int32 raster (GDAL's polygonize),
+    by value, in GDAL's order.
+
+    As :func:`rasterio.features.shapes` then :func:`shapely.geometry.shape`, without their per-call
+    costs (GDAL environment check, GeoJSON parsing): the polygons are built from the rings'
+    coordinate arrays, with the same vertices.
+    """
+    out: dict[int, list[Polygon]] = {}
+    for geom, val in _gdal_shapes(lab, lab > 0, connectivity, transform):
+        shell, *holes = (shapely.linearrings(np.asarray(r, dtype=np.float64)) for r in geom["coordinates"])
+        out.setdefault(int(val), []).append(shapely.polygons(shell, holes or None))
+    return out
 
 
 def _tree_mask(z: np.ndarray, resid: np.ndarray, inside: np.ndarray, xs: np.ndarray, ys: np.ndarray,
