@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -369,16 +370,44 @@ class _Params:
     noise: float
 
 
+_Faces = tuple[list[dict[str, object]], np.ndarray, np.ndarray]
+
+
+@dataclass
+class _Outlines:
+    """A building segmented up to its face outlines: the rasters to polygonize, and what gives its
+    faces once they are polygonized (``finish(face pieces, obstacle pieces)``)."""
+
+    origin: tuple[float, float]
+    sub: np.ndarray  # sub-pixel face labels (polygonized with 4-connectivity)
+    sub_step: float  # its pixel size [m]
+    obstacles: np.ndarray | None  # face labels of the obstacle pixels (8-connectivity), None: none
+    res: float
+    finish: Callable[[dict[int, list[Polygon]], dict[int, list[Polygon]]], _Faces]
+
+
 def _segment_building(
     z: np.ndarray, inside: np.ndarray, regions: np.ndarray, footprint: Polygon, origin: tuple[float, float],
     p: _Params,
-) -> tuple[list[dict[str, object]], np.ndarray, np.ndarray]:
+) -> _Faces:
     """Faces of one building in its window.
 
     ``z`` heights, ``inside`` footprint pixels, ``regions`` grown region ids (any numbering);
     ``origin`` = world (x, y) of the window's upper-left corner. Returns face records, the
     window's face label raster (1..k, 0 outside) and its sample mask.
     """
+    st = _segment_start(z, inside, regions, footprint, origin, p)
+    if not isinstance(st, _Outlines):
+        return st
+    pieces, obst = _polygonize_many([st])
+    return st.finish(pieces[0], obst[0])
+
+
+def _segment_start(
+    z: np.ndarray, inside: np.ndarray, regions: np.ndarray, footprint: Polygon, origin: tuple[float, float],
+    p: _Params,
+) -> _Faces | _Outlines:
+    """:func:`_segment_building` up to the rasters to polygonize (or its result when it has no face)."""
     rows, cols = z.shape
     res = p.res
     yy, xx = np.mgrid[0:rows, 0:cols]
@@ -534,21 +563,31 @@ def _segment_building(
         rel[i, j] = rel[j, i] = r
     s = p.subpixels
     sub = _subpixel_labels(filled.astype(np.int32), lab == 0, plane_arr, rel, res, s, 2)
-    sub_tf = Affine(res / s, 0.0, origin[0], 0.0, -res / s, origin[1])
-    pieces = _polygons_by_value(sub, sub_tf, 4)
     # obstacles and holes: residual above / far below the face plane, or no data
     pa = plane_arr[filled]
     resid = z - (pa[..., 0] * xs + pa[..., 1] * ys + pa[..., 2])
     obstacle = inside & ~(np.abs(resid) <= p.obstacle_h)  # NaN (no data) counts as obstacle
     obstacle &= ~((resid < 0) & (resid > -3 * p.obstacle_h))  # slightly below: noise, keep
-    px_tf = Affine(res, 0.0, origin[0], 0.0, -res, origin[1])
     trees = _tree_mask(z, resid, inside, xs, ys, res)
     outline = _roof_outline(footprint, inside, obstacle, res)
     if outline is not footprint:
         obstacle &= ~_rim_mask(inside, obstacle)
-    obst_geoms: dict[int, list[Polygon]] = {}
-    if obstacle.any():
-        obst_geoms = _polygons_by_value(np.where(obstacle, filled, 0).astype(np.int32), px_tf, 8)
+    olab = np.where(obstacle, filled, 0).astype(np.int32) if obstacle.any() else None
+
+    def finish(pieces: dict[int, list[Polygon]], obst_geoms: dict[int, list[Polygon]]) -> _Faces:
+        return _segment_finish(pieces, obst_geoms, z, inside, filled, obstacle, trees, outline, plane_arr, rms_arr,
+                               k_faces, origin, p)
+
+    return _Outlines(origin, sub, res / s, olab, res, finish)
+
+
+def _segment_finish(
+    pieces: dict[int, list[Polygon]], obst_geoms: dict[int, list[Polygon]], z: np.ndarray, inside: np.ndarray,
+    filled: np.ndarray, obstacle: np.ndarray, trees: np.ndarray, outline: Polygon | MultiPolygon,
+    plane_arr: np.ndarray, rms_arr: np.ndarray, k_faces: int, origin: tuple[float, float], p: _Params,
+) -> _Faces:
+    """:func:`_segment_building` from the polygonized faces and obstacles on: the face records."""
+    res = p.res
     interior = np.zeros_like(filled)
     records: list[dict[str, object]] = []
     out_lab = np.zeros_like(filled)
@@ -558,7 +597,8 @@ def _segment_building(
     for k in range(1, k_faces + 1):
         if k not in pieces:
             continue
-        poly = shapely.union_all(pieces[k]).intersection(fp_prep)
+        pk = pieces[k]
+        poly = (pk[0] if len(pk) == 1 else shapely.union_all(pk)).intersection(fp_prep)
         poly = _polygonal(poly)
         if poly.is_empty or poly.area < p.min_face_m2:
             continue
@@ -592,18 +632,73 @@ def _segment_building(
     return records, out_lab, interior
 
 
-def _polygons_by_value(lab: np.ndarray, transform: Affine, connectivity: int) -> dict[int, list[Polygon]]:
-    """Polygons of the connected areas of each non-zero value of an int32 raster (GDAL's polygonize),
-    by value, in GDAL's order.
+#: Pixels of the canvas the face and obstacle rasters of several buildings are polygonized on at once.
+_CANVAS_WIDTH = 2048
+#: Buildings polygonized together (bounds the memory their pending state holds).
+_POLYGONIZE_BATCH = 64
 
-    As :func:`rasterio.features.shapes` then :func:`shapely.geometry.shape`, without their per-call
-    costs (GDAL environment check, GeoJSON parsing): the polygons are built from the rings'
-    coordinate arrays, with the same vertices.
+
+def _polygonize_many(outlines: Sequence[_Outlines]) -> tuple[list[dict[int, list[Polygon]]], ...]:
+    """Face and obstacle polygons of several buildings (by face label), as GDAL's polygonize
+    (:func:`rasterio.features.shapes` then :func:`shapely.geometry.shape`) gives them for each building
+    alone: same vertices, same order.
+
+    Each call of GDAL's polygonize has a fixed cost far above that of a building's small rasters, so
+    the buildings' rasters are laid out on one canvas, one pixel apart (so 8-connected areas do not
+    join), with distinct values, and polygonized in pixel coordinates; each vertex is then mapped to
+    its building's grid as GDAL's geotransform does it (x = x0 + col · step, y = y0 − row · step).
     """
-    out: dict[int, list[Polygon]] = {}
-    for geom, val in _gdal_shapes(lab, lab > 0, connectivity, transform):
-        shell, *holes = (shapely.linearrings(np.asarray(r, dtype=np.float64)) for r in geom["coordinates"])
-        out.setdefault(int(val), []).append(shapely.polygons(shell, holes or None))
+    subs = [o.sub for o in outlines]
+    obst = [o.obstacles for o in outlines]
+    steps_sub = [o.sub_step for o in outlines]
+    steps_px = [o.res for o in outlines]
+    origins = [o.origin for o in outlines]
+    return (_polygonize_canvas(subs, steps_sub, origins, 4), _polygonize_canvas(obst, steps_px, origins, 8))
+
+
+def _polygonize_canvas(rasters: Sequence[np.ndarray | None], steps: Sequence[float],
+                       origins: Sequence[tuple[float, float]], connectivity: int) -> list[dict[int, list[Polygon]]]:
+    """Polygons of each raster's non-zero values (see :func:`_polygonize_many`); None: no polygon."""
+    out: list[dict[int, list[Polygon]]] = [{} for _ in rasters]
+    todo = [i for i, r in enumerate(rasters) if r is not None]
+    if not todo:
+        return out
+    # shelf packing in input order, one zero row / column between rasters
+    width = max(_CANVAS_WIDTH, max(rasters[i].shape[1] for i in todo) + 1)  # type: ignore[union-attr]
+    place: dict[int, tuple[int, int]] = {}
+    x = y = shelf = 0
+    for i in todo:
+        h, w = rasters[i].shape  # type: ignore[union-attr]
+        if x + w > width:
+            x, y, shelf = 0, y + shelf + 1, 0
+        place[i] = (y, x)
+        x += w + 1
+        shelf = max(shelf, h)
+    canvas = np.zeros((y + shelf, width), dtype=np.int32)
+    bases = np.zeros(len(todo), dtype=np.int64)
+    base = 0
+    for n, i in enumerate(todo):
+        r = rasters[i]
+        assert r is not None
+        r0, c0 = place[i]
+        bases[n] = base
+        win = canvas[r0: r0 + r.shape[0], c0: c0 + r.shape[1]]
+        win[...] = np.where(r > 0, r + base, 0)
+        base += int(r.max())
+    for geom, val in _gdal_shapes(canvas, canvas > 0, connectivity, Affine.identity()):
+        v = int(val)
+        n = int(np.searchsorted(bases, v, side="left")) - 1  # the last raster whose base is below v
+        i = todo[n]
+        r0, c0 = place[i]
+        (ox, oy), step = origins[i], steps[i]
+        rings = []
+        for ring in geom["coordinates"]:
+            a = np.asarray(ring, dtype=np.float64)
+            col, row = a[:, 0] - c0, a[:, 1] - r0
+            a[:, 0] = ox + col * step + row * 0.0
+            a[:, 1] = oy + col * 0.0 + row * -step
+            rings.append(shapely.linearrings(a))
+        out[i].setdefault(v - int(bases[n]), []).append(shapely.polygons(rings[0], rings[1:] or None))
     return out
 
 
@@ -808,6 +903,29 @@ def segment_roofs(
     status = fps["status"].to_numpy().copy()
     geoms, bids = fps.geometry.to_numpy(), fps["building_id"].to_numpy()
     slices = ndimage.find_objects(group)
+    # buildings are segmented up to their face outlines, then polygonized a batch at a time
+    pending: list[tuple[int, int, int, _Faces | _Outlines]] = []
+
+    def flush() -> None:
+        outl = [st for *_, st in pending if isinstance(st, _Outlines)]
+        polys = iter(zip(*_polygonize_many(outl), strict=True)) if outl else iter(())
+        for bi, r0, c0, st in pending:
+            recs, lab, interior = st.finish(*next(polys)) if isinstance(st, _Outlines) else st
+            if not recs:
+                status[bi] = "no_face"
+                continue
+            base = len(records)
+            bid = bids[bi]
+            for rec in recs:
+                rec["building_id"] = bid
+                rec["face_id"] = f"{bid}-{rec['face_n']}"
+            records.extend(recs)
+            fw = face_pixels[r0:r0 + lab.shape[0], c0:c0 + lab.shape[1]]
+            fw[lab > 0] = lab[lab > 0] + base
+            sw = sample_pixels[r0:r0 + lab.shape[0], c0:c0 + lab.shape[1]]
+            sw[interior > 0] = interior[interior > 0] + base
+        pending.clear()
+
     for bi in range(len(fps)):
         if status[bi] != "ok":
             continue
@@ -823,22 +941,13 @@ def segment_roofs(
             status[bi] = "no_valid_pixel"
             continue
         origin = transform @ (c0, r0)
-        recs, lab, interior = _segment_building(
+        st = _segment_start(
             zw, inside, regions[r0:r1, c0:c1], geoms[bi], (float(origin[0]), float(origin[1])), params,
         )
-        if not recs:
-            status[bi] = "no_face"
-            continue
-        base = len(records)
-        bid = bids[bi]
-        for rec in recs:
-            rec["building_id"] = bid
-            rec["face_id"] = f"{bid}-{rec['face_n']}"
-        records.extend(recs)
-        fw = face_pixels[r0:r1, c0:c1]
-        fw[lab > 0] = lab[lab > 0] + base
-        sw = sample_pixels[r0:r1, c0:c1]
-        sw[interior > 0] = interior[interior > 0] + base
+        pending.append((bi, r0, c0, st))
+        if len(pending) >= _POLYGONIZE_BATCH:
+            flush()
+    flush()
     issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
     if issues["no_valid_pixel"]:
         log.warning("roofs: %d building(s) with no valid DSM pixel", issues["no_valid_pixel"])
