@@ -597,8 +597,7 @@ def _segment_finish(
     for k in range(1, k_faces + 1):
         if k not in pieces:
             continue
-        pk = pieces[k]
-        poly = (pk[0] if len(pk) == 1 else shapely.union_all(pk)).intersection(fp_prep)
+        poly = _union(pieces[k]).intersection(fp_prep)
         poly = _polygonal(poly)
         if poly.is_empty or poly.area < p.min_face_m2:
             continue
@@ -607,7 +606,7 @@ def _segment_finish(
         tilt, az = (float(v) for v in tilt_azimuth(gradient_normal(a, b), flat_tilt_deg=1e-7))
         is_flat = tilt < p.flat_deg
         cos_t = math.cos(math.radians(tilt))
-        obst = _polygonal(shapely.union_all(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()
+        obst = _polygonal(_union(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()
         raw: BaseGeometry = poly.buffer(-p.setback, join_style="mitre")
         if not obst.is_empty:
             raw = raw.difference(obst.buffer(p.clearance, join_style="mitre"))
@@ -635,7 +634,7 @@ def _segment_finish(
 #: Pixels of the canvas the face and obstacle rasters of several buildings are polygonized on at once.
 _CANVAS_WIDTH = 2048
 #: Buildings polygonized together (bounds the memory their pending state holds).
-_POLYGONIZE_BATCH = 64
+_POLYGONIZE_BATCH = 128
 
 
 def _polygonize_many(outlines: Sequence[_Outlines]) -> tuple[list[dict[int, list[Polygon]]], ...]:
@@ -757,6 +756,11 @@ def _roof_outline(footprint: Polygon | MultiPolygon, inside: np.ndarray, obstacl
     w = (perim - math.sqrt(disc)) / 8.0 if disc > 0 else area / perim
     inner = _polygonal(footprint.buffer(-w, join_style="mitre"))
     return footprint if inner.is_empty else inner
+
+
+def _union(polys: list[Polygon]) -> BaseGeometry:
+    """Union of polygons; a single one as it is (the intersections taken of it are then the same)."""
+    return polys[0] if len(polys) == 1 else shapely.union_all(polys)
 
 
 def _polygonal(g: BaseGeometry) -> Polygon | MultiPolygon:
