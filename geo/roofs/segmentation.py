@@ -684,20 +684,38 @@ def _polygonize_canvas(rasters: Sequence[np.ndarray | None], steps: Sequence[flo
         win = canvas[r0: r0 + r.shape[0], c0: c0 + r.shape[1]]
         win[...] = np.where(r > 0, r + base, 0)
         base += int(r.max())
+    # every vertex at once: canvas pixel -> the building's grid, ring / polygon indices
+    points: list[tuple[float, float]] = []
+    ring_len: list[int] = []
+    poly_rings: list[int] = []
+    owner: list[tuple[int, int]] = []  # (canvas raster n, label) of each polygon
     for geom, val in _gdal_shapes(canvas, canvas > 0, connectivity, Affine.identity()):
         v = int(val)
         n = int(np.searchsorted(bases, v, side="left")) - 1  # the last raster whose base is below v
-        i = todo[n]
-        r0, c0 = place[i]
-        (ox, oy), step = origins[i], steps[i]
-        rings = []
+        owner.append((n, v - int(bases[n])))
+        poly_rings.append(len(geom["coordinates"]))
         for ring in geom["coordinates"]:
-            a = np.asarray(ring, dtype=np.float64)
-            col, row = a[:, 0] - c0, a[:, 1] - r0
-            a[:, 0] = ox + col * step + row * 0.0
-            a[:, 1] = oy + col * 0.0 + row * -step
-            rings.append(shapely.linearrings(a))
-        out[i].setdefault(v - int(bases[n]), []).append(shapely.polygons(rings[0], rings[1:] or None))
+            points.extend(ring)
+            ring_len.append(len(ring))
+    if not owner:
+        return out
+    xy = np.array(points, dtype=np.float64)
+    own = np.array([n for n, _ in owner], dtype=np.int64)
+    per_ring = np.repeat(own, poly_rings)
+    per_pt = np.repeat(per_ring, ring_len)
+    r0 = np.array([place[i][0] for i in todo], dtype=np.float64)[per_pt]
+    c0 = np.array([place[i][1] for i in todo], dtype=np.float64)[per_pt]
+    ox = np.array([origins[i][0] for i in todo])[per_pt]
+    oy = np.array([origins[i][1] for i in todo])[per_pt]
+    step = np.array([steps[i] for i in todo], dtype=np.float64)[per_pt]
+    col, row = xy[:, 0] - c0, xy[:, 1] - r0
+    # GDAL's geotransform: x = gt0 + col gt1 + row gt2, y = gt3 + col gt4 + row gt5
+    xy[:, 0] = ox + col * step + row * 0.0
+    xy[:, 1] = oy + col * 0.0 + row * -step
+    rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(ring_len)), ring_len))
+    polys = shapely.polygons(rings, indices=np.repeat(np.arange(len(owner)), poly_rings))
+    for (n, label), poly in zip(owner, polys, strict=True):
+        out[todo[n]].setdefault(label, []).append(poly)
     return out
 
 
