@@ -663,7 +663,8 @@ def _polygonize_canvas(rasters: Sequence[np.ndarray | None], steps: Sequence[flo
     if not todo:
         return out
     # shelf packing in input order, one zero row / column between rasters
-    width = max(_CANVAS_WIDTH, max(rasters[i].shape[1] for i in todo) + 1)  # type: ignore[union-attr]
+    widths = [rasters[i].shape[1] + 1 for i in todo]  # type: ignore[union-attr]
+    width = max(max(widths), min(_CANVAS_WIDTH, sum(widths)))
     place: dict[int, tuple[int, int]] = {}
     x = y = shelf = 0
     for i in todo:
