@@ -704,17 +704,17 @@ def _polygonize_canvas(rasters: Sequence[np.ndarray | None], steps: Sequence[flo
     own = np.array([n for n, _ in owner], dtype=np.int64)
     per_ring = np.repeat(own, poly_rings)
     per_pt = np.repeat(per_ring, ring_len)
-    r0 = np.array([place[i][0] for i in todo], dtype=np.float64)[per_pt]
-    c0 = np.array([place[i][1] for i in todo], dtype=np.float64)[per_pt]
+    top = np.array([place[i][0] for i in todo], dtype=np.float64)[per_pt]
+    left = np.array([place[i][1] for i in todo], dtype=np.float64)[per_pt]
     ox = np.array([origins[i][0] for i in todo])[per_pt]
     oy = np.array([origins[i][1] for i in todo])[per_pt]
     step = np.array([steps[i] for i in todo], dtype=np.float64)[per_pt]
-    col, row = xy[:, 0] - c0, xy[:, 1] - r0
+    col, row = xy[:, 0] - left, xy[:, 1] - top
     # GDAL's geotransform: x = gt0 + col gt1 + row gt2, y = gt3 + col gt4 + row gt5
     xy[:, 0] = ox + col * step + row * 0.0
     xy[:, 1] = oy + col * 0.0 + row * -step
-    rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(ring_len)), ring_len))
-    polys = shapely.polygons(rings, indices=np.repeat(np.arange(len(owner)), poly_rings))
+    rings = np.asarray(shapely.linearrings(xy, indices=np.repeat(np.arange(len(ring_len)), ring_len)))
+    polys = np.asarray(shapely.polygons(rings, indices=np.repeat(np.arange(len(owner)), poly_rings)))
     for (n, label), poly in zip(owner, polys, strict=True):
         out[todo[n]].setdefault(label, []).append(poly)
     return out
