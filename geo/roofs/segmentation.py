@@ -107,30 +107,56 @@ def local_planes(z: np.ndarray, res_m: float, group: np.ndarray | None = None) -
     rms
         Residual RMS of the fit [m]; NaN where no fit.
     """
-    z = z.astype(np.float64, copy=False)
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    if group is None:
+        return _local_planes(z, float(res_m), np.zeros((1, 1), np.int64), False)
+    return _local_planes(z, float(res_m), np.ascontiguousarray(group, dtype=np.int64), True)
+
+
+@njit(cache=True)
+def _local_planes(
+    z: np.ndarray, res: float, group: np.ndarray, use_group: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - numba
+    # the same operations, in the same order, as array arithmetic on the 9 shifted windows of the
+    # NaN-padded heights would make (so the same bits): east / north sums, the mean of the 9 (a sum
+    # from 0), the fit at each neighbour, and the sum of squared residuals from 0
     rows, cols = z.shape
-    pad = np.pad(z, 1, constant_values=np.nan)
-    sh = [[pad[1 + dr: 1 + dr + rows, 1 + dc: 1 + dc + cols] for dc in (-1, 0, 1)] for dr in (-1, 0, 1)]
-    east = sh[0][2] + sh[1][2] + sh[2][2] - sh[0][0] - sh[1][0] - sh[2][0]
-    north = sh[0][0] + sh[0][1] + sh[0][2] - sh[2][0] - sh[2][1] - sh[2][2]
-    gx = east / (6.0 * res_m)
-    gy = north / (6.0 * res_m)
-    mean = sum(sh[i][j] for i in range(3) for j in range(3)) / 9.0
-    ss = np.zeros_like(z)
-    for i, dr in enumerate((-1, 0, 1)):
-        for j, dc in enumerate((-1, 0, 1)):
-            fit = mean + gx * (dc * res_m) + gy * (-dr * res_m)
-            ss += (sh[i][j] - fit) ** 2
-    rms = np.sqrt(ss / 9.0)
-    if group is not None:
-        gp = np.pad(group, 1, constant_values=-1)
-        same = np.ones(z.shape, dtype=bool)
-        for dr in (-1, 0, 1):
-            for dc in (-1, 0, 1):
-                same &= gp[1 + dr: 1 + dr + rows, 1 + dc: 1 + dc + cols] == group
-        gx = np.where(same, gx, np.nan)
-        gy = np.where(same, gy, np.nan)
-        rms = np.where(same, rms, np.nan)
+    gx = np.empty((rows, cols))
+    gy = np.empty((rows, cols))
+    rms = np.empty((rows, cols))
+    sh = np.empty((3, 3))
+    step6 = 6.0 * res
+    for r in range(rows):
+        for c in range(cols):
+            same = True
+            for i in range(3):
+                for j in range(3):
+                    rr, cc = r + i - 1, c + j - 1
+                    inb = 0 <= rr < rows and 0 <= cc < cols
+                    sh[i, j] = z[rr, cc] if inb else np.nan
+                    if use_group and (not inb or group[rr, cc] != group[r, c]):
+                        same = False
+            if not same:
+                gx[r, c] = gy[r, c] = rms[r, c] = np.nan
+                continue
+            east = sh[0, 2] + sh[1, 2] + sh[2, 2] - sh[0, 0] - sh[1, 0] - sh[2, 0]
+            north = sh[0, 0] + sh[0, 1] + sh[0, 2] - sh[2, 0] - sh[2, 1] - sh[2, 2]
+            a = east / step6
+            b = north / step6
+            tot = 0.0
+            for i in range(3):
+                for j in range(3):
+                    tot = tot + sh[i, j]
+            mean = tot / 9.0
+            ss = 0.0
+            for i in range(3):
+                for j in range(3):
+                    fit = mean + a * ((j - 1) * res) + b * ((1 - i) * res)
+                    d = sh[i, j] - fit
+                    ss = ss + d * d
+            gx[r, c] = a
+            gy[r, c] = b
+            rms[r, c] = math.sqrt(ss / 9.0)
     return gx, gy, rms
 
 
