@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -37,8 +38,9 @@ import shapely
 from affine import Affine
 from numba import njit
 from pyproj import CRS
+from rasterio._features import _shapes as _gdal_shapes  # features.shapes without its GDAL env check
 from scipy import ndimage
-from shapely.geometry import MultiPolygon, Polygon, box, shape
+from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
@@ -105,30 +107,56 @@ def local_planes(z: np.ndarray, res_m: float, group: np.ndarray | None = None) -
     rms
         Residual RMS of the fit [m]; NaN where no fit.
     """
-    z = z.astype(np.float64, copy=False)
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    if group is None:
+        return _local_planes(z, float(res_m), np.zeros((1, 1), np.int64), False)
+    return _local_planes(z, float(res_m), np.ascontiguousarray(group, dtype=np.int64), True)
+
+
+@njit(cache=True)
+def _local_planes(
+    z: np.ndarray, res: float, group: np.ndarray, use_group: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - numba
+    # the same operations, in the same order, as array arithmetic on the 9 shifted windows of the
+    # NaN-padded heights would make (so the same bits): east / north sums, the mean of the 9 (a sum
+    # from 0), the fit at each neighbour, and the sum of squared residuals from 0
     rows, cols = z.shape
-    pad = np.pad(z, 1, constant_values=np.nan)
-    sh = [[pad[1 + dr: 1 + dr + rows, 1 + dc: 1 + dc + cols] for dc in (-1, 0, 1)] for dr in (-1, 0, 1)]
-    east = sh[0][2] + sh[1][2] + sh[2][2] - sh[0][0] - sh[1][0] - sh[2][0]
-    north = sh[0][0] + sh[0][1] + sh[0][2] - sh[2][0] - sh[2][1] - sh[2][2]
-    gx = east / (6.0 * res_m)
-    gy = north / (6.0 * res_m)
-    mean = sum(sh[i][j] for i in range(3) for j in range(3)) / 9.0
-    ss = np.zeros_like(z)
-    for i, dr in enumerate((-1, 0, 1)):
-        for j, dc in enumerate((-1, 0, 1)):
-            fit = mean + gx * (dc * res_m) + gy * (-dr * res_m)
-            ss += (sh[i][j] - fit) ** 2
-    rms = np.sqrt(ss / 9.0)
-    if group is not None:
-        gp = np.pad(group, 1, constant_values=-1)
-        same = np.ones(z.shape, dtype=bool)
-        for dr in (-1, 0, 1):
-            for dc in (-1, 0, 1):
-                same &= gp[1 + dr: 1 + dr + rows, 1 + dc: 1 + dc + cols] == group
-        gx = np.where(same, gx, np.nan)
-        gy = np.where(same, gy, np.nan)
-        rms = np.where(same, rms, np.nan)
+    gx = np.empty((rows, cols))
+    gy = np.empty((rows, cols))
+    rms = np.empty((rows, cols))
+    sh = np.empty((3, 3))
+    step6 = 6.0 * res
+    for r in range(rows):
+        for c in range(cols):
+            same = True
+            for i in range(3):
+                for j in range(3):
+                    rr, cc = r + i - 1, c + j - 1
+                    inb = 0 <= rr < rows and 0 <= cc < cols
+                    sh[i, j] = z[rr, cc] if inb else np.nan
+                    if use_group and (not inb or group[rr, cc] != group[r, c]):
+                        same = False
+            if not same:
+                gx[r, c] = gy[r, c] = rms[r, c] = np.nan
+                continue
+            east = sh[0, 2] + sh[1, 2] + sh[2, 2] - sh[0, 0] - sh[1, 0] - sh[2, 0]
+            north = sh[0, 0] + sh[0, 1] + sh[0, 2] - sh[2, 0] - sh[2, 1] - sh[2, 2]
+            a = east / step6
+            b = north / step6
+            tot = 0.0
+            for i in range(3):
+                for j in range(3):
+                    tot = tot + sh[i, j]
+            mean = tot / 9.0
+            ss = 0.0
+            for i in range(3):
+                for j in range(3):
+                    fit = mean + a * ((j - 1) * res) + b * ((1 - i) * res)
+                    d = sh[i, j] - fit
+                    ss = ss + d * d
+            gx[r, c] = a
+            gy[r, c] = b
+            rms[r, c] = math.sqrt(ss / 9.0)
     return gx, gy, rms
 
 
@@ -368,16 +396,44 @@ class _Params:
     noise: float
 
 
+_Faces = tuple[list[dict[str, object]], np.ndarray, np.ndarray]
+
+
+@dataclass
+class _Outlines:
+    """A building segmented up to its face outlines: the rasters to polygonize, and what gives its
+    faces once they are polygonized (``finish(face pieces, obstacle pieces)``)."""
+
+    origin: tuple[float, float]
+    sub: np.ndarray  # sub-pixel face labels (polygonized with 4-connectivity)
+    sub_step: float  # its pixel size [m]
+    obstacles: np.ndarray | None  # face labels of the obstacle pixels (8-connectivity), None: none
+    res: float
+    finish: Callable[[dict[int, list[Polygon]], dict[int, list[Polygon]]], _Faces]
+
+
 def _segment_building(
     z: np.ndarray, inside: np.ndarray, regions: np.ndarray, footprint: Polygon, origin: tuple[float, float],
     p: _Params,
-) -> tuple[list[dict[str, object]], np.ndarray, np.ndarray]:
+) -> _Faces:
     """Faces of one building in its window.
 
     ``z`` heights, ``inside`` footprint pixels, ``regions`` grown region ids (any numbering);
     ``origin`` = world (x, y) of the window's upper-left corner. Returns face records, the
     window's face label raster (1..k, 0 outside) and its sample mask.
     """
+    st = _segment_start(z, inside, regions, footprint, origin, p)
+    if not isinstance(st, _Outlines):
+        return st
+    pieces, obst = _polygonize_many([st])
+    return st.finish(pieces[0], obst[0])
+
+
+def _segment_start(
+    z: np.ndarray, inside: np.ndarray, regions: np.ndarray, footprint: Polygon, origin: tuple[float, float],
+    p: _Params,
+) -> _Faces | _Outlines:
+    """:func:`_segment_building` up to the rasters to polygonize (or its result when it has no face)."""
     rows, cols = z.shape
     res = p.res
     yy, xx = np.mgrid[0:rows, 0:cols]
@@ -533,25 +589,31 @@ def _segment_building(
         rel[i, j] = rel[j, i] = r
     s = p.subpixels
     sub = _subpixel_labels(filled.astype(np.int32), lab == 0, plane_arr, rel, res, s, 2)
-    sub_tf = Affine(res / s, 0.0, origin[0], 0.0, -res / s, origin[1])
-    pieces: dict[int, list[BaseGeometry]] = {}
-    for geom, val in rasterio.features.shapes(sub, mask=sub > 0, transform=sub_tf, connectivity=4):
-        pieces.setdefault(int(val), []).append(shape(geom))
     # obstacles and holes: residual above / far below the face plane, or no data
     pa = plane_arr[filled]
     resid = z - (pa[..., 0] * xs + pa[..., 1] * ys + pa[..., 2])
     obstacle = inside & ~(np.abs(resid) <= p.obstacle_h)  # NaN (no data) counts as obstacle
     obstacle &= ~((resid < 0) & (resid > -3 * p.obstacle_h))  # slightly below: noise, keep
-    px_tf = Affine(res, 0.0, origin[0], 0.0, -res, origin[1])
     trees = _tree_mask(z, resid, inside, xs, ys, res)
     outline = _roof_outline(footprint, inside, obstacle, res)
     if outline is not footprint:
         obstacle &= ~_rim_mask(inside, obstacle)
-    obst_geoms: dict[int, list[BaseGeometry]] = {}
-    if obstacle.any():
-        olab = np.where(obstacle, filled, 0).astype(np.int32)
-        for geom, val in rasterio.features.shapes(olab, mask=olab > 0, transform=px_tf, connectivity=8):
-            obst_geoms.setdefault(int(val), []).append(shape(geom))
+    olab = np.where(obstacle, filled, 0).astype(np.int32) if obstacle.any() else None
+
+    def finish(pieces: dict[int, list[Polygon]], obst_geoms: dict[int, list[Polygon]]) -> _Faces:
+        return _segment_finish(pieces, obst_geoms, z, inside, filled, obstacle, trees, outline, plane_arr, rms_arr,
+                               k_faces, origin, p)
+
+    return _Outlines(origin, sub, res / s, olab, res, finish)
+
+
+def _segment_finish(
+    pieces: dict[int, list[Polygon]], obst_geoms: dict[int, list[Polygon]], z: np.ndarray, inside: np.ndarray,
+    filled: np.ndarray, obstacle: np.ndarray, trees: np.ndarray, outline: Polygon | MultiPolygon,
+    plane_arr: np.ndarray, rms_arr: np.ndarray, k_faces: int, origin: tuple[float, float], p: _Params,
+) -> _Faces:
+    """:func:`_segment_building` from the polygonized faces and obstacles on: the face records."""
+    res = p.res
     interior = np.zeros_like(filled)
     records: list[dict[str, object]] = []
     out_lab = np.zeros_like(filled)
@@ -561,7 +623,7 @@ def _segment_building(
     for k in range(1, k_faces + 1):
         if k not in pieces:
             continue
-        poly = shapely.union_all(pieces[k]).intersection(fp_prep)
+        poly = _union(pieces[k]).intersection(fp_prep)
         poly = _polygonal(poly)
         if poly.is_empty or poly.area < p.min_face_m2:
             continue
@@ -570,7 +632,7 @@ def _segment_building(
         tilt, az = (float(v) for v in tilt_azimuth(gradient_normal(a, b), flat_tilt_deg=1e-7))
         is_flat = tilt < p.flat_deg
         cos_t = math.cos(math.radians(tilt))
-        obst = _polygonal(shapely.union_all(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()
+        obst = _polygonal(_union(obst_geoms[k]).intersection(poly)) if k in obst_geoms else Polygon()
         raw: BaseGeometry = poly.buffer(-p.setback, join_style="mitre")
         if not obst.is_empty:
             raw = raw.difference(obst.buffer(p.clearance, join_style="mitre"))
@@ -593,6 +655,95 @@ def _segment_building(
             "usable_geometry": usable, "geometry": poly,
         })
     return records, out_lab, interior
+
+
+#: Pixels of the canvas the face and obstacle rasters of several buildings are polygonized on at once.
+_CANVAS_WIDTH = 2048
+#: Buildings polygonized together (bounds the memory their pending state holds).
+_POLYGONIZE_BATCH = 128
+
+
+def _polygonize_many(outlines: Sequence[_Outlines]) -> tuple[list[dict[int, list[Polygon]]], ...]:
+    """Face and obstacle polygons of several buildings (by face label), as GDAL's polygonize
+    (:func:`rasterio.features.shapes` then :func:`shapely.geometry.shape`) gives them for each building
+    alone: same vertices, same order.
+
+    Each call of GDAL's polygonize has a fixed cost far above that of a building's small rasters, so
+    the buildings' rasters are laid out on one canvas, one pixel apart (so 8-connected areas do not
+    join), with distinct values, and polygonized in pixel coordinates; each vertex is then mapped to
+    its building's grid as GDAL's geotransform does it (x = x0 + col · step, y = y0 − row · step).
+    """
+    subs = [o.sub for o in outlines]
+    obst = [o.obstacles for o in outlines]
+    steps_sub = [o.sub_step for o in outlines]
+    steps_px = [o.res for o in outlines]
+    origins = [o.origin for o in outlines]
+    return (_polygonize_canvas(subs, steps_sub, origins, 4), _polygonize_canvas(obst, steps_px, origins, 8))
+
+
+def _polygonize_canvas(rasters: Sequence[np.ndarray | None], steps: Sequence[float],
+                       origins: Sequence[tuple[float, float]], connectivity: int) -> list[dict[int, list[Polygon]]]:
+    """Polygons of each raster's non-zero values (see :func:`_polygonize_many`); None: no polygon."""
+    out: list[dict[int, list[Polygon]]] = [{} for _ in rasters]
+    todo = [i for i, r in enumerate(rasters) if r is not None]
+    if not todo:
+        return out
+    # shelf packing in input order, one zero row / column between rasters
+    widths = [rasters[i].shape[1] + 1 for i in todo]  # type: ignore[union-attr]
+    width = max(max(widths), min(_CANVAS_WIDTH, sum(widths)))
+    place: dict[int, tuple[int, int]] = {}
+    x = y = shelf = 0
+    for i in todo:
+        h, w = rasters[i].shape  # type: ignore[union-attr]
+        if x + w > width:
+            x, y, shelf = 0, y + shelf + 1, 0
+        place[i] = (y, x)
+        x += w + 1
+        shelf = max(shelf, h)
+    canvas = np.zeros((y + shelf, width), dtype=np.int32)
+    bases = np.zeros(len(todo), dtype=np.int64)
+    base = 0
+    for n, i in enumerate(todo):
+        r = rasters[i]
+        assert r is not None
+        r0, c0 = place[i]
+        bases[n] = base
+        win = canvas[r0: r0 + r.shape[0], c0: c0 + r.shape[1]]
+        win[...] = np.where(r > 0, r + base, 0)
+        base += int(r.max())
+    # every vertex at once: canvas pixel -> the building's grid, ring / polygon indices
+    points: list[tuple[float, float]] = []
+    ring_len: list[int] = []
+    poly_rings: list[int] = []
+    owner: list[tuple[int, int]] = []  # (canvas raster n, label) of each polygon
+    for geom, val in _gdal_shapes(canvas, canvas > 0, connectivity, Affine.identity()):
+        v = int(val)
+        n = int(np.searchsorted(bases, v, side="left")) - 1  # the last raster whose base is below v
+        owner.append((n, v - int(bases[n])))
+        poly_rings.append(len(geom["coordinates"]))
+        for ring in geom["coordinates"]:
+            points.extend(ring)
+            ring_len.append(len(ring))
+    if not owner:
+        return out
+    xy = np.array(points, dtype=np.float64)
+    own = np.array([n for n, _ in owner], dtype=np.int64)
+    per_ring = np.repeat(own, poly_rings)
+    per_pt = np.repeat(per_ring, ring_len)
+    top = np.array([place[i][0] for i in todo], dtype=np.float64)[per_pt]
+    left = np.array([place[i][1] for i in todo], dtype=np.float64)[per_pt]
+    ox = np.array([origins[i][0] for i in todo])[per_pt]
+    oy = np.array([origins[i][1] for i in todo])[per_pt]
+    step = np.array([steps[i] for i in todo], dtype=np.float64)[per_pt]
+    col, row = xy[:, 0] - left, xy[:, 1] - top
+    # GDAL's geotransform: x = gt0 + col gt1 + row gt2, y = gt3 + col gt4 + row gt5
+    xy[:, 0] = ox + col * step + row * 0.0
+    xy[:, 1] = oy + col * 0.0 + row * -step
+    rings = np.asarray(shapely.linearrings(xy, indices=np.repeat(np.arange(len(ring_len)), ring_len)))
+    polys = np.asarray(shapely.polygons(rings, indices=np.repeat(np.arange(len(owner)), poly_rings)))
+    for (n, label), poly in zip(owner, polys, strict=True):
+        out[todo[n]].setdefault(label, []).append(poly)
+    return out
 
 
 def _tree_mask(z: np.ndarray, resid: np.ndarray, inside: np.ndarray, xs: np.ndarray, ys: np.ndarray,
@@ -650,6 +801,11 @@ def _roof_outline(footprint: Polygon | MultiPolygon, inside: np.ndarray, obstacl
     w = (perim - math.sqrt(disc)) / 8.0 if disc > 0 else area / perim
     inner = _polygonal(footprint.buffer(-w, join_style="mitre"))
     return footprint if inner.is_empty else inner
+
+
+def _union(polys: list[Polygon]) -> BaseGeometry:
+    """Union of polygons; a single one as it is (the intersections taken of it are then the same)."""
+    return polys[0] if len(polys) == 1 else shapely.union_all(polys)
 
 
 def _polygonal(g: BaseGeometry) -> Polygon | MultiPolygon:
@@ -796,6 +952,29 @@ def segment_roofs(
     status = fps["status"].to_numpy().copy()
     geoms, bids = fps.geometry.to_numpy(), fps["building_id"].to_numpy()
     slices = ndimage.find_objects(group)
+    # buildings are segmented up to their face outlines, then polygonized a batch at a time
+    pending: list[tuple[int, int, int, _Faces | _Outlines]] = []
+
+    def flush() -> None:
+        outl = [st for *_, st in pending if isinstance(st, _Outlines)]
+        polys = iter(zip(*_polygonize_many(outl), strict=True)) if outl else iter(())
+        for bi, r0, c0, st in pending:
+            recs, lab, interior = st.finish(*next(polys)) if isinstance(st, _Outlines) else st
+            if not recs:
+                status[bi] = "no_face"
+                continue
+            base = len(records)
+            bid = bids[bi]
+            for rec in recs:
+                rec["building_id"] = bid
+                rec["face_id"] = f"{bid}-{rec['face_n']}"
+            records.extend(recs)
+            fw = face_pixels[r0:r0 + lab.shape[0], c0:c0 + lab.shape[1]]
+            fw[lab > 0] = lab[lab > 0] + base
+            sw = sample_pixels[r0:r0 + lab.shape[0], c0:c0 + lab.shape[1]]
+            sw[interior > 0] = interior[interior > 0] + base
+        pending.clear()
+
     for bi in range(len(fps)):
         if status[bi] != "ok":
             continue
@@ -811,22 +990,13 @@ def segment_roofs(
             status[bi] = "no_valid_pixel"
             continue
         origin = transform @ (c0, r0)
-        recs, lab, interior = _segment_building(
+        st = _segment_start(
             zw, inside, regions[r0:r1, c0:c1], geoms[bi], (float(origin[0]), float(origin[1])), params,
         )
-        if not recs:
-            status[bi] = "no_face"
-            continue
-        base = len(records)
-        bid = bids[bi]
-        for rec in recs:
-            rec["building_id"] = bid
-            rec["face_id"] = f"{bid}-{rec['face_n']}"
-        records.extend(recs)
-        fw = face_pixels[r0:r1, c0:c1]
-        fw[lab > 0] = lab[lab > 0] + base
-        sw = sample_pixels[r0:r1, c0:c1]
-        sw[interior > 0] = interior[interior > 0] + base
+        pending.append((bi, r0, c0, st))
+        if len(pending) >= _POLYGONIZE_BATCH:
+            flush()
+    flush()
     issues["no_valid_pixel"] = int((status == "no_valid_pixel").sum())
     if issues["no_valid_pixel"]:
         log.warning("roofs: %d building(s) with no valid DSM pixel", issues["no_valid_pixel"])
