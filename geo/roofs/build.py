@@ -390,8 +390,8 @@ def roofs_group(task: RoofsGroupTask) -> GroupResult:
     (:func:`geo.roofs.scoring.score_faces`). Pure function of ``task`` (no global state): groups
     may run in any order, in other processes or on other machines, and give the same faces.
     """
-    # one GDAL environment for the task: rasterio's shapes / rasterize (thousands of calls, one or
-    # more per building and face) otherwise each set one up and tear it down
+    # one GDAL environment for the task: rasterio's functions called per building (rasterize) otherwise
+    # each set one up and tear it down
     with rasterio.Env():
         return _roofs_group(task)
 

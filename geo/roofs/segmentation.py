@@ -29,6 +29,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,13 +39,18 @@ import shapely
 from affine import Affine
 from numba import njit
 from pyproj import CRS
-from rasterio._features import _shapes as _gdal_shapes  # features.shapes without its GDAL env check
 from scipy import ndimage
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
 from geo.solar.surface import gradient_normal, tilt_azimuth
+
+try:  # rasterio.features.shapes without its GDAL environment check per call (same generator, rasterio 1.3-1.4)
+    from rasterio._features import _shapes as _gdal_shapes
+except ImportError:  # pragma: no cover - a rasterio without it: the public function, same polygons
+    def _gdal_shapes(image: np.ndarray, mask: np.ndarray, connectivity: int, transform: Affine) -> Any:
+        return rasterio.features.shapes(image, mask=mask, connectivity=connectivity, transform=transform)
 
 log = logging.getLogger("artois.roofs")
 
