@@ -1132,8 +1132,17 @@ WORKER_MALLOC_ARENA_MAX: Final = 1
 WORKER_MALLOC_MMAP_THRESHOLD_BYTES: Final = 1 << 30
 #: Free memory at the top of the heap above this size [bytes] is returned to the system.
 WORKER_MALLOC_TRIM_THRESHOLD_BYTES: Final = 2 << 30
-#: Dask's statistical profiler in the build's workers (``distributed.worker.profile.enabled``; on by default,
-#: it samples every worker thread's stack every 10 ms for the dashboard's Profile page). Off: the 5x5
-#: sample's 2-worker irradiance spent 6 s less system time without it (10.2 → 4.2 s; measured 2026-12-04,
-#: 2-core CI-class machine). A user who wants the profile sets ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED``.
-WORKER_DASK_PROFILE: Final = False
+#: dask.distributed settings of the build's LocalCluster (``dask.config`` keys; a ``DASK_*`` environment
+#: variable of the same key wins). Each worker runs its tasks in a thread beside an event loop whose periodic
+#: callbacks take the GIL from the task: the loop's health check every 20 ms (``admin.tick.interval``), the
+#: memory monitor every 100 ms, the system monitor every 500 ms and the statistical profiler sampling every
+#: thread's stack every 10 ms (for the dashboard's Profile page). The 5x5 sample's 25 roofs groups, split
+#: in two fixed halves, one per worker: 31.0 / 31.1 s in two dask workers with the defaults (profiler off),
+#: 28.3 / 28.8 s with these, 27.7 / 28.5 s in two plain processes; the profiler alone cost the 2-worker
+#: irradiance 6 s of system time (measured 2026-12-04, 2-core CI-class machine).
+WORKER_DASK_CONFIG: Final[dict[str, object]] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}

@@ -446,6 +446,15 @@ def worker_malloc_environ() -> dict[str, str]:
             "MALLOC_TRIM_THRESHOLD_": str(config.WORKER_MALLOC_TRIM_THRESHOLD_BYTES)}
 
 
+def worker_dask_config() -> dict[str, object]:
+    """The ``dask.config`` settings of the build's LocalCluster (geo/config.py, section 11), less those the
+    user set through a ``DASK_*`` environment variable."""
+    def env_name(key: str) -> str:
+        return "DASK_" + key.upper().replace(".", "__").replace("-", "_")
+
+    return {k: v for k, v in config.WORKER_DASK_CONFIG.items() if env_name(k) not in os.environ}
+
+
 def _tune_malloc_here() -> None:
     """Apply :func:`worker_malloc_environ`'s settings to this process (``--workers 1``), through glibc's
     ``mallopt``; nothing on other C libraries."""
@@ -484,10 +493,7 @@ class _executor:
         else:
             # The workers' environment: dask's own (one thread for BLAS/OpenMP) with the malloc settings.
             environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **worker_malloc_environ()}
-            cluster_config: dict[str, Any] = {"distributed.nanny.pre-spawn-environ": environ}
-            if "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED" not in os.environ:  # the user's choice wins
-                cluster_config["distributed.worker.profile.enabled"] = config.WORKER_DASK_PROFILE
-            with dask.config.set(cluster_config):
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **worker_dask_config()}):
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                             dashboard_address=":0")
             self.client = Client(self.cluster)

@@ -268,17 +268,23 @@ def test_local_cluster_workers_get_the_malloc_settings() -> None:
     assert seen == [expected, expected]
 
 
-def _worker_profiles() -> bool:
+def _worker_dask_settings() -> tuple[object, ...]:
     import dask
 
-    return bool(dask.config.get("distributed.worker.profile.enabled"))
+    return tuple(dask.config.get(k) for k in ("distributed.worker.profile.enabled", "distributed.admin.tick.interval",
+                                              "distributed.worker.memory.monitor-interval"))
 
 
-def test_local_cluster_workers_do_not_profile(monkeypatch: pytest.MonkeyPatch) -> None:
-    """dask's statistical profiler is off in the build's workers (geo/config.py), unless the user's
-    environment turns it on."""
-    from geo.pipeline import _executor
+def test_local_cluster_workers_run_without_dask_profiler_and_fast_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build's workers get geo/config.py's dask settings (no statistical profiler, the event loop's
+    checks once a second), and a DASK_* environment variable of the user wins over them."""
+    from geo.pipeline import _executor, worker_dask_config
 
-    monkeypatch.delenv("DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED", raising=False)
+    for var in ("DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED", "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL",
+                "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL"):
+        monkeypatch.delenv(var, raising=False)
     with _executor(2, None) as ex:
-        assert list(ex.map(_worker_profiles, [(), ()])) == [False, False]
+        assert list(ex.map(_worker_dask_settings, [(), ()])) == [(False, "1s", "1s")] * 2
+    monkeypatch.setenv("DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL", "200ms")
+    assert "distributed.worker.memory.monitor-interval" not in worker_dask_config()
+    assert worker_dask_config()["distributed.admin.tick.interval"] == "1s"
