@@ -9,9 +9,10 @@ the data folder, the output folder and the weather. A stage that fails with an
 
 The graph (:func:`build`): irradiance per 1 km tile (with its horizon halo) → the tile COGs
 linked into ``irradiance/`` under the mosaic ``irradiance.vrt`` → roofs per group of buildings
-(those of a 1 km tile) → assembly into ``rooftops.gpkg``; parks alongside. With ``workers=1`` the tasks run in this process,
-in order; otherwise on a ``dask.distributed`` cluster (a ``LocalCluster`` of ``workers``
-processes, or an existing scheduler): the outputs are the same bytes either way.
+(those of a 1 km tile) → assembly into ``rooftops.gpkg``; parks alongside; then one PMTiles archive per
+layer. With ``workers=1`` the tasks run in this process, in order; otherwise on a ``dask.distributed``
+cluster (a ``LocalCluster`` of ``workers`` processes, or an existing scheduler), where the roofs plan's
+footprint reconciliation runs beside the irradiance tiles: the outputs are the same bytes either way.
 
 Resumable and atomic: every task writes its output atomically into the build folder (tiles
 under ``.build/tiles/irradiance/``, groups of buildings under ``.build/tiles/roofs/`` with the
@@ -154,7 +155,7 @@ IRRADIANCE_TASKS = ("geo.solar.build:plan_build_irradiance", "geo.solar.build:ir
 ROOFS_TASKS = ("geo.roofs.build:plan_build_roofs", "geo.roofs.build:roofs_group_file",
                "geo.roofs.build:assemble_roofs_files")
 #: The roofs plan's part that reads no irradiation (buildings, groups, noise): on a cluster it runs while the
-#: irradiance tiles do, its tasks queued behind theirs.
+#: irradiance tiles do, its tasks sharing the workers with theirs.
 ROOFS_BUILDINGS = "geo.roofs.build:plan_build_buildings"
 #: The roofs plan, kept in the group folder so that a resumed build does not plan again (build state of
 #: this build only: the folder is cleared when the inputs change).

@@ -288,3 +288,21 @@ def test_local_cluster_workers_run_without_dask_profiler_and_fast_ticks(monkeypa
     monkeypatch.setenv("DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL", "200ms")
     assert "distributed.worker.memory.monitor-interval" not in worker_dask_config()
     assert worker_dask_config()["distributed.admin.tick.interval"] == "1s"
+
+
+def test_roofs_plan_made_beside_the_irradiance_reports_its_error_as_the_roofs(tmp_path: Path) -> None:
+    """On a cluster the roofs plan's buildings are made while the irradiance tiles run; an input error met
+    there is the roofs stage's (raised when it runs), not the irradiance's."""
+    from geo.errors import ArtoisError
+    from geo.pipeline import BuildContext, _EarlyRoofs, _Executor, _roofs, _State
+
+    data = tmp_path / "data"
+    (data / "rooftops" / "lidar").mkdir(parents=True)  # no LiDAR tile
+    ctx = BuildContext(data, tmp_path / "out")
+    state = _State(ctx.out_dir, "fingerprint")
+    early = _EarlyRoofs(_Executor(), ctx, state)
+    early()  # does not raise
+    assert early.buildings is None and early.error is not None
+    with pytest.raises(ArtoisError) as err:
+        _roofs(_Executor(), ctx, state, False, early)
+    assert err.value is early.error and "lidar" in str(err.value).lower()
