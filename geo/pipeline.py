@@ -157,6 +157,8 @@ ROOFS_TASKS = ("geo.roofs.build:plan_build_roofs", "geo.roofs.build:roofs_group_
 #: The roofs plan's part that reads no irradiation (buildings, groups, noise): on a cluster it runs while the
 #: irradiance tiles do, its tasks sharing the workers with theirs.
 ROOFS_BUILDINGS = "geo.roofs.build:plan_build_buildings"
+#: A group's file read back for the assembly (in this process, as each group completes).
+ROOFS_READ_GROUP = "geo.roofs.build:read_group_file"
 #: The roofs plan, kept in the group folder so that a resumed build does not plan again (build state of
 #: this build only: the folder is cleared when the inputs change).
 ROOFS_PLAN = "plan.pickle"
@@ -322,6 +324,7 @@ def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | Non
     buildings (skipping those done; the largest first, so that no worker is left alone with a big one
     at the end), then the assembly into ``rooftops.gpkg``."""
     plan_build_roofs, roofs_group_file, assemble_roofs_files = (_load(t) for t in ROOFS_TASKS)
+    read_group_file = _load(ROOFS_READ_GROUP)
     out = ctx.products.rooftops
     if state.done("roofs", [out]):
         return [out]
@@ -338,18 +341,24 @@ def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | Non
             tmp.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
     done = {n for n in plan.names if (group_dir / f"{n}.parquet").exists()}
     todo = sorted((k for k, n in enumerate(plan.names) if n not in done), key=lambda k: -len(plan.members[k]))
+    read: dict[str, Any] = {}  # each group's file read as soon as it is written, while the others run
+
+    def read_file(path: Path) -> None:
+        read[path.stem] = read_group_file(plan, path)
+
     _fan_out(ex, "roofs groups", "group", len(plan.names), len(done), progress,
-             [(roofs_group_file, (plan.tasks[k], plan.names[k], group_dir), f"roofs-{plan.names[k]}") for k in todo])
-    assemble_roofs_files(plan, group_dir)  # in this process: it holds the plan (every footprint)
+             [(roofs_group_file, (plan.tasks[k], plan.names[k], group_dir), f"roofs-{plan.names[k]}") for k in todo],
+             on_result=read_file)
+    assemble_roofs_files(plan, group_dir, read)  # in this process: it holds the plan (every footprint)
     state.mark("roofs", [out])
     return [out]
 
 
 def _fan_out(ex: _Executor, desc: str, unit: str, total: int, done: int, progress: bool | None,
              tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str]],
-             meanwhile: Callable[[], None] | None = None) -> None:
+             meanwhile: Callable[[], None] | None = None, on_result: Callable[[Any], None] | None = None) -> None:
     """Submit ``tasks`` (function, arguments, key) and wait for them, with one progress bar; call
-    ``meanwhile`` between the two."""
+    ``meanwhile`` between the two, and ``on_result`` with each task's result as it completes."""
     show = progress if progress is not None else sys.stderr.isatty()
     bar = None
     if show:
@@ -362,7 +371,9 @@ def _fan_out(ex: _Executor, desc: str, unit: str, total: int, done: int, progres
         futures = [ex.submit(fn, *args, key=key) for fn, args, key in tasks]
         if meanwhile is not None:
             meanwhile()
-        for _ in ex.as_completed(futures):
+        for f in ex.as_completed(futures):
+            if on_result is not None:
+                on_result(ex.result(f))
             if bar is not None:
                 bar.update(1)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -759,13 +759,17 @@ def plan_build_roofs(ctx: BuildContext, map_tasks: TaskMap = serial_map,
     return plan_roofs(**_stage_inputs(ctx), map_tasks=map_tasks, buildings=buildings)  # type: ignore[arg-type]
 
 
-def assemble_roofs_files(plan: RoofsPlan, group_dir: str | Path) -> Path:
-    """``rooftops.gpkg`` from the group files of ``group_dir`` (:func:`roofs_group_file`)."""
+def assemble_roofs_files(plan: RoofsPlan, group_dir: str | Path,
+                         read: Mapping[str, GroupResult] | None = None) -> Path:
+    """``rooftops.gpkg`` from the group files of ``group_dir`` (:func:`roofs_group_file`); ``read``: groups
+    already read with :func:`read_group_file` (by name: e.g. while the others were computed)."""
     group_dir = Path(group_dir)
-    missing = [n for n in plan.names if not (group_dir / f"{n}.parquet").exists()]
+    read = read or {}
+    missing = [n for n in plan.names if n not in read and not (group_dir / f"{n}.parquet").exists()]
     if missing:
         raise ArtoisError(f"{group_dir}: {len(missing)} roofs group(s) not computed yet, e.g. {missing[0]}")
-    report = assemble_roofs(plan, [read_group_file(plan, group_dir / f"{n}.parquet") for n in plan.names])
+    report = assemble_roofs(plan, [read[n] if n in read else read_group_file(plan, group_dir / f"{n}.parquet")
+                                   for n in plan.names])
     return report.path
 
 
