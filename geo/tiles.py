@@ -7,21 +7,15 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from geo.errors import InputError
 from geo.io.pmtiles import export_layer, run_tippecanoe
 from geo.products.tiles import TILE_LAYERS, TileLayer, archive_path
+from geo.types import TaskMap, serial_map
 
 log = logging.getLogger("artois.build")
-
-TaskMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Iterable[Any]]
-
-
-def _serial_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterable[Any]:
-    return (fn(*a) for a in args)
 
 
 def tile_layer(out_dir: Path, layer: TileLayer, scratch: Path) -> Path | None:
@@ -41,7 +35,7 @@ def tile_layer(out_dir: Path, layer: TileLayer, scratch: Path) -> Path | None:
     return target
 
 
-def build_tiles(ctx: Any, map_tasks: TaskMap = _serial_map) -> list[Path]:
+def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map) -> list[Path]:
     """Pipeline stage (``ctx``: :class:`geo.pipeline.BuildContext`): the layers of ``out_dir/*.gpkg`` →
     ``out_dir/tiles/<collection>.pmtiles``, one :func:`tile_layer` task per archive run by ``map_tasks``
     (the biggest layers first: on a cluster the others run beside them).
@@ -56,15 +50,11 @@ def build_tiles(ctx: Any, map_tasks: TaskMap = _serial_map) -> list[Path]:
     present = [f for f in sorted({t.file for t in TILE_LAYERS}) if (out_dir / f).is_file()]
     if not present:
         raise InputError(out_dir, "no rooftops.gpkg nor parks.gpkg to tile: build the roofs or parks stage first")
-    counts = {(f, str(info[0])): int(pyogrio.read_info(out_dir / f, layer=str(info[0]))["features"])
-              for f in present for info in pyogrio.list_layers(out_dir / f)}
-    todo = []
-    for t in TILE_LAYERS:
-        if (t.file, t.collection) in counts:
-            todo.append(t)
-        else:
-            archive_path(out_dir, t.collection).unlink(missing_ok=True)
-    todo.sort(key=lambda t: -counts[(t.file, t.collection)])
+    layers = {f: {str(name) for name, _ in pyogrio.list_layers(out_dir / f)} for f in present}
+    todo = [t for t in TILE_LAYERS if t.collection in layers.get(t.file, set())]
+    for t in set(TILE_LAYERS) - set(todo):
+        archive_path(out_dir, t.collection).unlink(missing_ok=True)
+    todo.sort(key=lambda t: -int(pyogrio.read_info(out_dir / t.file, layer=t.collection)["features"]))
     with tempfile.TemporaryDirectory(prefix=".tiles-", dir=out_dir) as scratch:
         written = {p for p in map_tasks(tile_layer, [(out_dir, t, Path(scratch)) for t in todo]) if p is not None}
-    return [archive_path(out_dir, t.collection) for t in TILE_LAYERS if archive_path(out_dir, t.collection) in written]
+    return [p for p in (archive_path(out_dir, t.collection) for t in TILE_LAYERS) if p in written]

@@ -11,13 +11,15 @@ types without depending on each other.
 * :class:`Weather` — a weather time series at interval midpoints, and :class:`WeatherInfo`,
   what every product says about it (source, location, period, approximate flag).
 * :data:`PROFILE_YEAR`, :data:`PROFILE_HOURS` — the canonical year of hourly PV profiles.
+* :data:`TaskMap`, :func:`serial_map` — how a stage hands its independent tasks to the pipeline's executor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -195,3 +197,12 @@ class Weather:
         """One line: source, location, period (and 'approximate' when it is)."""
         s = f"{self.source} — {self.location}, {self.period}"
         return s + " (approximate)" if self.approximate else s
+
+
+#: ``map(fn, [args, …])`` → ``fn(*args)`` for each, in any order (the pipeline runs them as cluster tasks).
+TaskMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Iterable[Any]]
+
+
+def serial_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+    """:data:`TaskMap` in this process, in order."""
+    return (fn(*a) for a in args)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -42,7 +41,7 @@ from geo.roofs.segmentation import (
     prepare_footprints,
     segment_roofs,
 )
-from geo.types import Bounds, Raster, RasterGrid, Weather, WeatherInfo, bounds_intersect
+from geo.types import Bounds, Raster, RasterGrid, TaskMap, Weather, WeatherInfo, bounds_intersect, serial_map
 
 log = logging.getLogger("artois.roofs")
 
@@ -206,15 +205,6 @@ def group_residuals(dsm: RasterGrid, window: Bounds, context: np.ndarray, is_mem
     sel = side_by_side(mp) & core.reshape(t + 2, -1)
     v = rms[sel]
     return v[np.isfinite(v)]
-
-
-#: ``map(fn, [args, …])`` → ``fn(*args)`` for each, in any order (the pipeline runs them as cluster tasks).
-TaskMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Iterable[Any]]
-
-
-def serial_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
-    """:data:`TaskMap` in this process, in order."""
-    return (fn(*a) for a in args)
 
 
 def _bins(v: np.ndarray) -> np.ndarray:
@@ -511,23 +501,12 @@ class RoofsBuildings:
     seconds: tuple[float, float, float]  # buildings, groups, noise [s]
 
 
-def plan_buildings(
-    *,
-    dsm: Sequence[Path],
-    dtm: Sequence[Path] | None = None,
-    footprints: Path | None = None,
-    tile_m: float = config.LIDAR_TILE_SIZE_M,
-    parcels: Path | None = None,
-    map_tasks: TaskMap = serial_map,
-) -> RoofsBuildings:
-    """The buildings (footprints read and checked, or detected), their groups and the territory's DSM
-    noise (one task per group, run by ``map_tasks``): :func:`plan_roofs`'s long part, which reads no
-    irradiation (parameters as :func:`run_roofs`)."""
-    return _plan_buildings(read_grid([Path(p) for p in dsm]), dtm, footprints, tile_m, parcels, map_tasks)
-
-
-def _plan_buildings(grid: RasterGrid, dtm: Sequence[Path] | None, footprints: Path | None, tile_m: float,
-                    parcels: Path | None, map_tasks: TaskMap) -> RoofsBuildings:
+def plan_buildings(grid: RasterGrid, *, dtm: Sequence[Path] | None = None, footprints: Path | None = None,
+                   tile_m: float = config.LIDAR_TILE_SIZE_M, parcels: Path | None = None,
+                   map_tasks: TaskMap = serial_map) -> RoofsBuildings:
+    """The buildings on the DSM mosaic ``grid`` (footprints read and checked, or detected), their groups
+    and the territory's DSM noise (one task per group, run by ``map_tasks``): :func:`plan_roofs`'s long
+    part, which reads no irradiation (parameters as :func:`run_roofs`)."""
     if not tile_m > 0:
         raise ValueError(f"tile_m must be > 0, got {tile_m}")
     t0 = time.perf_counter()
@@ -563,7 +542,8 @@ def plan_roofs(
     if buildings is None:
         grid = read_grid([Path(p) for p in dsm])
         header = irradiance_product.read_header(irradiance, like=grid)  # checked before the long work
-        buildings = _plan_buildings(grid, dtm, footprints, tile_m, parcels, map_tasks)
+        buildings = plan_buildings(grid, dtm=dtm, footprints=footprints, tile_m=tile_m, parcels=parcels,
+                                   map_tasks=map_tasks)
     else:
         header = irradiance_product.read_header(irradiance, like=buildings.grid)
     grid, fps, groups, noise = buildings.grid, buildings.footprints, buildings.groups, buildings.noise_m
@@ -748,7 +728,8 @@ def plan_build_buildings(ctx: BuildContext, map_tasks: TaskMap = serial_map) -> 
     """The buildings, groups and noise of the pipeline's roofs stage (:func:`plan_buildings`; no irradiation
     read: the pipeline may run it beside the irradiance tiles)."""
     inputs = _stage_inputs(ctx)
-    return plan_buildings(**{k: inputs[k] for k in ("dsm", "dtm", "footprints", "parcels")},  # type: ignore[arg-type]
+    return plan_buildings(read_grid(inputs["dsm"]),  # type: ignore[arg-type]
+                          **{k: inputs[k] for k in ("dtm", "footprints", "parcels")},  # type: ignore[arg-type]
                           map_tasks=map_tasks)
 
 

@@ -31,9 +31,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +45,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo import config
+from geo.types import TaskMap, serial_map
 
 Bounds = tuple[float, float, float, float]
 #: A reader of the DSM (and DTM, or None) over given bounds: (dsm, dtm, transform), or None without data.
@@ -388,14 +388,6 @@ def _chunks(fps: gpd.GeoDataFrame, blocks: np.ndarray, tile_m: float) -> Iterato
         yield g.index.to_numpy()
 
 
-#: ``map(fn, [args, …])`` → ``fn(*args)`` for each, in any order (e.g. the pipeline's cluster tasks).
-TaskMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Iterable[Any]]
-
-
-def _serial_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
-    return (fn(*a) for a in args)
-
-
 @dataclass(frozen=True)
 class BlockResult:
     """What :func:`reconcile_chunk` found for one block: ``idx`` (positions of its footprints),
@@ -446,7 +438,7 @@ def reconcile_chunk(read: WindowReader, blocks: Sequence[tuple[np.ndarray, list[
 
 def reconcile_footprints(fps: gpd.GeoDataFrame, read: WindowReader, *, res_m: float,
                          tile_m: float = config.LIDAR_TILE_SIZE_M,
-                         map_tasks: TaskMap = _serial_map) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+                         map_tasks: TaskMap = serial_map) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """Move every ``ok`` footprint of ``fps`` onto the roof the DSM shows (module docstring).
 
     ``fps`` is :func:`geo.roofs.segmentation.prepare_footprints`'s output (``building_id``,
