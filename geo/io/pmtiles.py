@@ -68,13 +68,14 @@ def export_layer(gpkg: Path, layer: str, columns: Sequence[str], dest: Path) -> 
     except Exception as exc:  # pyogrio raises DataSourceError and plain errors alike
         raise InputError(gpkg, f"cannot read layer '{layer}' ({str(exc).splitlines()[0]})") from exc
     keep = [c for c in columns if c in set(info["fields"])]
-    gdf = pyogrio.read_dataframe(gpkg, layer=layer, columns=keep, fid_as_index=True)
+    gdf = pyogrio.read_dataframe(gpkg, layer=layer, columns=keep, fid_as_index=True, use_arrow=True)
     gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
     if gdf.empty:
         return 0, []
     gdf = gdf.to_crs(config.WGS84)
     gdf[ID_ATTRIBUTE] = gdf.index.astype("int64")
-    pyogrio.write_dataframe(gdf.reset_index(drop=True), dest, driver="FlatGeobuf", spatial_index=False)
+    pyogrio.write_dataframe(gdf.reset_index(drop=True), dest, driver="FlatGeobuf", spatial_index=False,
+                            use_arrow=True)
     ints = [str(c) for c in gdf.columns if c != gdf.geometry.name and pd.api.types.is_integer_dtype(gdf[c].dtype)]
     return len(gdf), ints
 

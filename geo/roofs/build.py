@@ -538,7 +538,6 @@ def plan_roofs(
     """The buildings, their groups, the territory's DSM noise (:func:`plan_buildings`, unless
     ``buildings`` are given, made from the same inputs) and the site model: the tasks of
     :func:`run_roofs` (same parameters)."""
-    t0 = time.perf_counter()
     if buildings is None:
         grid = read_grid([Path(p) for p in dsm])
         header = irradiance_product.read_header(irradiance, like=grid)  # checked before the long work
@@ -546,6 +545,7 @@ def plan_roofs(
                                    map_tasks=map_tasks)
     else:
         header = irradiance_product.read_header(irradiance, like=buildings.grid)
+    t0 = time.perf_counter()  # the rest of the plan (the buildings' own seconds are in buildings.seconds)
     grid, fps, groups, noise = buildings.grid, buildings.footprints, buildings.groups, buildings.noise_m
     w, reported = _weather(weather, header)
     site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
