@@ -29,6 +29,7 @@ import hashlib
 import importlib
 import json
 import logging
+import math
 import os
 import pickle
 import shutil
@@ -292,7 +293,7 @@ def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, 
     done = {n for n in names if any((tile_dir / f"{n}{e}").exists() for e in (".tif", ".empty"))}
     _fan_out(ex, "irradiance tiles", "tile", len(names), len(done), progress,
              [(irradiance_tile_file, (plan, k, tile_dir), f"irradiance-{n}")
-              for k, n in enumerate(names) if n not in done], meanwhile)
+              for k, n in enumerate(names) if n not in done], meanwhile, spread=True)
     outputs: list[Path] = ex.result(ex.submit(merge_irradiance_tiles, plan, tile_dir, out, key="irradiance-merge"))
     state.mark("irradiance", outputs)
     return outputs
@@ -356,9 +357,11 @@ def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | Non
 
 def _fan_out(ex: _Executor, desc: str, unit: str, total: int, done: int, progress: bool | None,
              tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str]],
-             meanwhile: Callable[[], None] | None = None, on_result: Callable[[Any], None] | None = None) -> None:
+             meanwhile: Callable[[], None] | None = None, on_result: Callable[[Any], None] | None = None,
+             spread: bool = False) -> None:
     """Submit ``tasks`` (function, arguments, key) and wait for them, with one progress bar; call
-    ``meanwhile`` between the two, and ``on_result`` with each task's result as it completes."""
+    ``meanwhile`` between the two, and ``on_result`` with each task's result as it completes.
+    ``spread``: the tasks are in spatial order (:meth:`_Executor.submit_all`)."""
     show = progress if progress is not None else sys.stderr.isatty()
     bar = None
     if show:
@@ -368,7 +371,7 @@ def _fan_out(ex: _Executor, desc: str, unit: str, total: int, done: int, progres
                    bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} " + unit + "s [{elapsed}<{remaining}, {rate_fmt}]")
     log.info("%s: %d, %d already done", desc, total, done)
     try:
-        futures = [ex.submit(fn, *args, key=key) for fn, args, key in tasks]
+        futures = ex.submit_all(tasks, spread=spread)
         if meanwhile is not None:
             meanwhile()
         for f in ex.as_completed(futures):
@@ -408,6 +411,15 @@ class _Executor:
             self.result(f)
             yield f
 
+    def submit_all(self, tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str | None]], *,
+                   spread: bool = False) -> list[Any]:
+        """:meth:`submit` each (function, arguments, key) of ``tasks``. ``spread``: the tasks are in spatial
+        order (tiles row by row); on a cluster, the head of each of as many bands of them as workers is given
+        to one worker (:data:`geo.config.SPREAD_BOUND_FRACTION`), so that the neighbouring tiles it reads
+        stay in its decoded-raster cache (it runs elsewhere only if that worker leaves), and the tails to
+        whichever worker is free first."""
+        return [self.submit(fn, *args, key=key) for fn, args, key in tasks]
+
     def map(self, fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
         """``fn(*a)`` for each ``a`` of ``args``, as they complete (here: in order, one at a time)."""
         return (fn(*a) for a in args)
@@ -422,8 +434,29 @@ class _DaskExecutor(_Executor):
         self.client = client
         self.threads = threads
 
-    def submit(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> Any:
-        return self.client.submit(_with_threads, self.threads, fn, *args, key=key, pure=False)
+    def submit(self, fn: Callable[..., Any], *args: Any, key: str | None = None, worker: str | None = None) -> Any:
+        where = {"workers": [worker], "allow_other_workers": True} if worker is not None else {}
+        return self.client.submit(_with_threads, self.threads, fn, *args, key=key, pure=False, **where)
+
+    def submit_all(self, tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str | None]], *,
+                   spread: bool = False) -> list[Any]:
+        workers = sorted(self.client.scheduler_info()["workers"]) if spread else []
+        if len(workers) < 2 or len(tasks) < 2 * len(workers):
+            return [self.submit(fn, *args, key=key) for fn, args, key in tasks]
+        # Worker i is given the head of the i-th band (dask's loose restrictions: another worker takes them
+        # if it leaves; work stealing is off in the build's LocalCluster, geo.config.WORKER_DASK_CONFIG); the
+        # tails, submitted after every head, go to whichever worker is free first and even out the bands.
+        n, bound, free = len(workers), [], []
+        for i, w in enumerate(workers):
+            band = list(range(i * len(tasks) // n, (i + 1) * len(tasks) // n))
+            head = math.ceil(len(band) * config.SPREAD_BOUND_FRACTION)
+            bound += [(k, w) for k in band[:head]]
+            free += [(k, None) for k in band[head:]]
+        futures: dict[int, Any] = {}
+        for k, w in bound + free:
+            fn, args, key = tasks[k]
+            futures[k] = self.submit(fn, *args, key=key, worker=w)
+        return [futures[k] for k in range(len(tasks))]
 
     def result(self, fut: Any) -> Any:
         return fut.result()

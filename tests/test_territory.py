@@ -7,6 +7,7 @@ stay fast.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ import pyogrio
 import pytest
 import rasterio
 
+from geo import config
 from geo.cli import main
 from geo.pipeline import MANIFEST, STATE_DIR, build, check_build
 from geo.products import BuildFolder, irradiance
@@ -288,6 +290,28 @@ def test_local_cluster_workers_run_without_dask_profiler_and_fast_ticks(monkeypa
     monkeypatch.setenv("DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL", "200ms")
     assert "distributed.worker.memory.monitor-interval" not in worker_dask_config()
     assert worker_dask_config()["distributed.admin.tick.interval"] == "1s"
+
+
+def _where(k: int) -> tuple[int, str]:
+    from distributed import get_worker
+
+    time.sleep(0.02)
+    return k, get_worker().address
+
+
+def test_tiles_in_spatial_order_run_in_one_band_per_worker() -> None:
+    """``spread``: on two workers, the head of each half of the tiles (row by row) runs on one worker, so
+    that its neighbouring DSM files stay decoded there; the tails run wherever a worker is free."""
+    from geo.pipeline import _executor
+
+    n = 20
+    with _executor(2, None) as ex:
+        futures = ex.submit_all([(_where, (k,), f"tile-{k}") for k in range(n)], spread=True)
+        ran = dict(ex.result(f) for f in futures)
+    assert sorted(ran) == list(range(n))
+    head = math.ceil(n // 2 * config.SPREAD_BOUND_FRACTION)
+    first, second = ({ran[k] for k in range(b, b + head)} for b in (0, n // 2))
+    assert len(first) == 1 and len(second) == 1 and first != second, ran
 
 
 def test_roofs_plan_made_beside_the_irradiance_reports_its_error_as_the_roofs(tmp_path: Path) -> None:
