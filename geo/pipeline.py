@@ -441,8 +441,8 @@ class _DaskExecutor(_Executor):
     def submit_all(self, tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str | None]], *,
                    spread: bool = False) -> list[Any]:
         workers = sorted(self.client.scheduler_info()["workers"]) if spread else []
-        if len(workers) < 2 or len(tasks) < 2 * len(workers):
-            return [self.submit(fn, *args, key=key) for fn, args, key in tasks]
+        if len(workers) < 2 or len(tasks) < 2 * len(workers):  # bands of one tile share nothing
+            return super().submit_all(tasks)
         # Worker i is given the head of the i-th band (dask's loose restrictions: another worker takes them
         # if it leaves; work stealing is off in the build's LocalCluster, geo.config.WORKER_DASK_CONFIG); the
         # tails, submitted after every head, go to whichever worker is free first and even out the bands.
