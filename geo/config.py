@@ -1110,6 +1110,16 @@ TILE_ARCHIVE_ZOOMS: Final[dict[str, tuple[int, int]]] = {
     "parks": (8, 17), "greenways": (8, 17), "service_areas": (10, 16), "gaps": (8, 17),
     "communes_access": (6, 14), "access_cells": (11, 16), "entrances": (14, 17),
 }
+#: A layer whose tiles depend only on the features that meet them (geo/products/tiles.py ``partitioned``) is
+#: tiled in blocks of tiles of about this many features, one tippecanoe run each, side by side on a cluster's
+#: workers, the archives then merged: tippecanoe's time grows faster than its input (the 5x5 sample's 34,302 roof
+#: faces: 6.5 s in one single-threaded run, 5.2 s in two halves, 5.1 s in four quarters; measured 2026-12-04),
+#: and the Pôle's ~1 M faces in one run would be the longest task of the build.
+TILE_PART_FEATURES: Final = 10_000
+#: How far beyond its block a part's features are taken [tiles of the block's zoom]: above tippecanoe's buffer
+#: around each tile (its default, 5 px of 256: 0.02 tile), so that a tile of the block sees every feature
+#: it would see in a whole run.
+TILE_PART_MARGIN_TILES: Final = 0.125
 #: How far a misspelt query word may be from a word of the address index (geo/products/addresses.py) to be
 #: corrected to it (rapidfuzz ``ratio``, 0-100).
 GEOCODE_TYPO_MIN_RATIO: Final = 75.0

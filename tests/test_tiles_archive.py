@@ -29,8 +29,10 @@ from pyproj import Transformer
 from api.app import create_app
 from api.settings import Settings
 from geo import config
+from geo.io.pmtiles import merge_archives
 from geo.pipeline import build
 from geo.products.tiles import TILE_LAYERS, archive_path, read_archive
+from geo.tiles import layer_blocks, plan_blocks, tile_xy
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 EXTENT = 4096
@@ -175,3 +177,93 @@ def test_corrupt_archive_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="not a PMTiles v3 archive"):
         read_archive(bad)
+
+
+def _stored(path: Path) -> dict[tuple[int, int, int], bytes]:
+    with path.open("rb") as f:
+        return dict(all_tiles(MmapSource(f)))
+
+
+def test_roof_faces_tiled_in_blocks_hold_the_tiles_of_one_run(built_dir: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reference is tippecanoe run once over the whole layer: tiled in blocks and merged, every tile is
+    the same (a roof face's tiles depend only on the faces meeting them), and so are the bounds and counts.
+    From z17 (blocks of z17 tiles), so that the 2 km² sample splits both ways."""
+    faces = pyogrio.read_info(built_dir / "rooftops.gpkg", layer="roof_faces")["features"]
+    monkeypatch.setitem(config.TILE_ARCHIVE_ZOOMS, "roof_faces", (17, 18))
+    runs = {}
+    for name, per_part in (("whole", faces + 1), ("blocks", faces // 6)):
+        (tmp_path / name).mkdir()
+        shutil.copy(built_dir / "rooftops.gpkg", tmp_path / name / "rooftops.gpkg")
+        monkeypatch.setattr(config, "TILE_PART_FEATURES", per_part)
+        assert build(tmp_path / name, tmp_path / name, only=["tiles"]).ok
+        runs[name] = archive_path(tmp_path / name, "roof_faces")
+    layer = next(t for t in TILE_LAYERS if t.collection == "roof_faces")
+    assert len(layer_blocks(tmp_path / "blocks" / "rooftops.gpkg", layer)) >= 4  # (TILE_PART_FEATURES as patched)
+    whole, blocks = _stored(runs["whole"]), _stored(runs["blocks"])
+    assert set(blocks) == set(whole) and len(whole) > 20
+    for zxy, data in whole.items():
+        if blocks[zxy] != data:  # same bytes so far (tippecanoe 2.72); the same features are what matters
+            assert (mapbox_vector_tile.decode(gzip.decompress(blocks[zxy]))
+                    == mapbox_vector_tile.decode(gzip.decompress(data))), zxy
+    a, b = read_archive(runs["whole"]), read_archive(runs["blocks"])
+    assert (b.minzoom, b.maxzoom, b.bounds, b.compression) == (a.minzoom, a.maxzoom, a.bounds, a.compression)
+    ma, mb = a.metadata(), b.metadata()
+    assert mb["vector_layers"] == ma["vector_layers"]
+    assert mb["tilestats"]["layers"][0]["count"] == ma["tilestats"]["layers"][0]["count"] == faces
+    # four suitability classes at most: every value listed, the same as in one run
+    stats = {s["attribute"]: s for s in mb["tilestats"]["layers"][0]["attributes"]}
+    assert stats["suitability"] == {s["attribute"]: s for s in ma["tilestats"]["layers"][0]["attributes"]}["suitability"]
+
+
+def test_blocks_split_the_tiles_once_and_evenly() -> None:
+    """Blocks of a random layer: disjoint, covering the features' whole tile range, each feature's centre in
+    exactly one; tile numbers and parents checked against morecantile."""
+    rng = np.random.default_rng(7)
+    west = np.concatenate([rng.uniform(2.70, 2.90, 4000), rng.uniform(2.80, 2.81, 4000)])  # a dense town
+    south = np.concatenate([rng.uniform(50.38, 50.48, 4000), rng.uniform(50.43, 50.44, 4000)])
+    size = rng.uniform(1e-5, 3e-4, len(west))
+    bounds = np.column_stack([west, south, west + size, south + size])
+    got = plan_blocks(bounds, 16, 8)
+    assert len(got) == 8 and sum(n for _, n in got) == len(bounds)
+    assert max(n for _, n in got) <= 2 * len(bounds) / 8
+    blocks = [b for b, _ in got]
+    tiles_of_features = set()
+    for w, s, e, n in bounds[::97]:
+        lo, hi = TMS.tile(w, s, 16), TMS.tile(e, n, 16)  # morecantile: lower-left and upper-right tiles
+        tiles_of_features |= {(x, y) for x in range(lo.x, hi.x + 1) for y in range(hi.y, lo.y + 1)}
+    for x, y in tiles_of_features:
+        assert sum(b.contains(16, x, y) for b in blocks) == 1, (x, y)
+        child = TMS.children(morecantile.Tile(x, y, 16), zoom=18)[5]
+        assert [b.contains(18, child.x, child.y) for b in blocks] == [b.contains(16, x, y) for b in blocks]
+        assert not any(b.contains(15, x // 2, y // 2) for b in blocks)
+    xs, ys = tile_xy(west[:50], south[:50], 16)
+    assert ([(int(x), int(y)) for x, y in zip(xs, ys, strict=True)]
+            == [tuple(TMS.tile(w, s, 16))[:2] for w, s in zip(west[:50], south[:50], strict=True)])
+    for b in blocks:  # a block's bounds are those of its corner tiles
+        w, s, e, n = b.bounds()
+        assert (w, n) == pytest.approx(TMS.bounds(morecantile.Tile(b.x0, b.y0, 16))[0::3])
+        assert (e, s) == pytest.approx(TMS.bounds(morecantile.Tile(b.x1 - 1, b.y1 - 1, 16))[2:0:-1])
+    # all features in one tile: one block, whatever the parts asked for
+    assert len(plan_blocks(bounds[:1].repeat(50, axis=0), 16, 8)) == 1
+
+
+def test_merging_overlapping_parts_is_refused(built_dir: Path, tmp_path: Path) -> None:
+    from geo.errors import ArtoisError
+
+    source = archive_path(built_dir, "roof_faces")
+    with pytest.raises(ArtoisError, match="overlap"):
+        merge_archives([(source, lambda z, x, y: True), (source, lambda z, x, y: z == 16)], tmp_path / "m.pmtiles")
+    assert not (tmp_path / "m.pmtiles").exists()
+
+
+def test_feature_bounds_from_the_spatial_index(built_dir: Path) -> None:
+    """The R-tree's boxes hold each face's bounds (SQLite's R*Tree stores them as float32, rounded outwards)."""
+    from geo.io.gpkg import feature_bounds
+
+    got, crs = feature_bounds(built_dir / "rooftops.gpkg", "roof_faces")
+    gdf = pyogrio.read_dataframe(built_dir / "rooftops.gpkg", layer="roof_faces", columns=[])
+    want = gdf.geometry.bounds.to_numpy()
+    assert crs == str(gdf.crs) and got.shape == want.shape
+    assert np.all(got[:, :2] <= want[:, :2]) and np.all(got[:, 2:] >= want[:, 2:])
+    assert np.abs(got - want).max() <= 1.0  # [m]: float32 steps are 0.5 m at a northing of 7 x 10^6 m

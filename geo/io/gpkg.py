@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -76,3 +79,27 @@ def read_layer(
     except Exception as exc:  # pyogrio raises several kinds
         raise InputError(path, f"cannot read layer '{layer}' ({_first_line(exc)})") from exc
     return df if geometry else pd.DataFrame(df)
+
+
+def feature_bounds(path: str | Path, layer: str) -> tuple[np.ndarray, str]:
+    """Bounds of every feature of ``layer`` (in fid order), (n, 4) minx, miny, maxx, maxy in the layer's CRS, and that CRS.
+
+    Read from the layer's R-tree index (GeoPackage spec, extension ``gpkg_rtree_index``: table
+    ``rtree_<table>_<column>``), decoding no geometry: milliseconds for a million features; from the
+    geometries when the layer has no index. Empty geometries have no bounds (not in the index).
+    """
+    path = Path(path)
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSourceError and plain errors alike
+        raise InputError(path, f"cannot read layer '{layer}' ({_first_line(exc)})") from exc
+    crs = str(info["crs"])
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+        found = con.execute("SELECT column_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'"
+                            " AND table_name = ?", (layer,)).fetchone()
+        if found is not None:
+            rows = con.execute(f'SELECT minx, miny, maxx, maxy FROM "rtree_{layer}_{found[0]}" ORDER BY id').fetchall()
+            return np.asarray(rows, dtype="float64").reshape(-1, 4), crs
+    gdf = pyogrio.read_dataframe(path, layer=layer, columns=[])
+    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    return np.asarray(geoms.bounds, dtype="float64").reshape(-1, 4), crs

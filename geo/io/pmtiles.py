@@ -22,13 +22,16 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyogrio
+from pmtiles.reader import MmapSource, all_tiles
 from pmtiles.tile import Compression, deserialize_directory, deserialize_header, zxy_to_tileid
+from pmtiles.writer import Writer
+from pyproj import Transformer
 
 from geo import config
 from geo.errors import ArtoisError, InputError
@@ -57,22 +60,37 @@ def tippecanoe_path() -> Path:
     return Path(found)
 
 
-def export_layer(gpkg: Path, layer: str, columns: Sequence[str], dest: Path) -> tuple[int, list[str]]:
+def export_layer(gpkg: Path, layer: str, columns: Sequence[str], dest: Path, *,
+                 within: tuple[float, float, float, float] | None = None) -> tuple[int, list[str]]:
     """Write ``columns`` of ``layer`` with its fid (as :data:`ID_ATTRIBUTE`) to a WGS84 FlatGeobuf ``dest``.
 
-    Returns the number of features written (0: nothing written) and the integer columns, which
-    tippecanoe 2.72 reads from FlatGeobuf as strings unless told their type (:func:`run_tippecanoe`).
+    ``within`` (west, south, east, north) [°, WGS84]: only the features whose bounds meet it, found through
+    the layer's spatial index, in fid order like a whole export (tippecanoe orders a tile's features by
+    input order). Returns the number of features written (0: nothing written) and the integer columns,
+    which tippecanoe 2.72 reads from FlatGeobuf as strings unless told their type (:func:`run_tippecanoe`).
     """
     try:
         info = pyogrio.read_info(gpkg, layer=layer)
     except Exception as exc:  # pyogrio raises DataSourceError and plain errors alike
         raise InputError(gpkg, f"cannot read layer '{layer}' ({str(exc).splitlines()[0]})") from exc
     keep = [c for c in columns if c in set(info["fields"])]
-    gdf = pyogrio.read_dataframe(gpkg, layer=layer, columns=keep, fid_as_index=True, use_arrow=True)
+    bbox = None
+    if within is not None:  # the rectangle's bounds in the layer's CRS (edges densified: they curve there)
+        bbox = Transformer.from_crs(config.WGS84, info["crs"], always_xy=True).transform_bounds(*within,
+                                                                                              densify_pts=21)
+    gdf = pyogrio.read_dataframe(gpkg, layer=layer, columns=keep, fid_as_index=True, use_arrow=True, bbox=bbox)
     gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if within is not None:
+        gdf = gdf.sort_index()
     if gdf.empty:
         return 0, []
     gdf = gdf.to_crs(config.WGS84)
+    if within is not None:
+        west, south, east, north = within
+        b = gdf.geometry.bounds
+        gdf = gdf[(b.minx <= east) & (b.maxx >= west) & (b.miny <= north) & (b.maxy >= south)]
+        if gdf.empty:
+            return 0, []
     gdf[ID_ATTRIBUTE] = gdf.index.astype("int64")
     pyogrio.write_dataframe(gdf.reset_index(drop=True), dest, driver="FlatGeobuf", spatial_index=False,
                             use_arrow=True)
@@ -103,6 +121,84 @@ def run_tippecanoe(source: Path, layer: str, target: Path, options: Sequence[str
             tail = " ".join(done.stderr.strip().splitlines()[-3:])
             raise ArtoisError(f"{target}: tippecanoe failed (exit {done.returncode}): {tail}")
     return target
+
+
+def merge_archives(parts: Sequence[tuple[Path, Callable[[int, int, int], bool]]], target: Path, *,
+                   features: int | None = None) -> Path:
+    """Write ``target``, the PMTiles archive of the tiles z/x/y of each part's archive that its predicate keeps.
+
+    The parts are archives of one layer tiled from pieces of it (:func:`run_tippecanoe`); no tile may be
+    kept from two parts. Tiles are copied as stored (the parts' compression), in tile-id order (a clustered
+    archive); the header and metadata are the first part's with the bounds, centre and ``tilestats`` of all
+    (attribute values merged as tippecanoe samples them; the layer's ``features``, which the parts share
+    near their edges, else the sum of the parts'). Atomic: ``target`` is replaced only once whole.
+    """
+    tiles: list[tuple[int, bytes]] = []
+    headers: list[dict[str, Any]] = []
+    metas: list[dict[str, Any]] = []
+    for path, keep in parts:
+        archive = PMTilesArchive(path)
+        headers.append(dict(archive._header))
+        metas.append(archive.metadata())
+        with path.open("rb") as f:
+            tiles += [(zxy_to_tileid(z, x, y), data) for (z, x, y), data in all_tiles(MmapSource(f)) if keep(z, x, y)]
+    if not tiles:
+        raise ArtoisError(f"{target}: no tile kept from {len(parts)} part archive(s)")
+    tiles.sort(key=lambda t: t[0])
+    if any(a[0] == b[0] for a, b in zip(tiles, tiles[1:], strict=False)):
+        raise ArtoisError(f"{target}: parts overlap (a tile kept from two of them)")
+    header = headers[0]
+    for key, pick in (("min_lon_e7", min), ("min_lat_e7", min), ("max_lon_e7", max), ("max_lat_e7", max)):
+        header[key] = pick(h[key] for h in headers)
+    header["center_lon_e7"] = (header["min_lon_e7"] + header["max_lon_e7"]) // 2
+    header["center_lat_e7"] = (header["min_lat_e7"] + header["max_lat_e7"]) // 2
+    metadata = _merged_metadata(metas, header, features)
+    with atomic_path(target) as tmp, tmp.open("wb") as f:
+        writer = Writer(f)
+        for tile_id, data in tiles:
+            writer.write_tile(tile_id, data)
+        writer.finalize(header, metadata)
+    return target
+
+
+def _merged_metadata(metas: Sequence[dict[str, Any]], header: dict[str, Any], features: int | None) -> dict[str, Any]:
+    """tippecanoe's metadata of one layer tiled in parts: the first part's, with the bounds of ``header`` and
+    the ``features`` (default: the sum of the parts') and attribute values of all parts in ``tilestats``."""
+    merged = dict(metas[0])
+    bounds = ",".join(f"{header[k] / 1e7:.6f}" for k in ("min_lon_e7", "min_lat_e7", "max_lon_e7", "max_lat_e7"))
+    merged["antimeridian_adjusted_bounds"] = bounds
+    merged.pop("generator_options", None)  # one part's command line
+    layers: dict[str, dict[str, Any]] = {}
+    for meta in metas:
+        for layer in meta.get("tilestats", {}).get("layers", []):
+            into = layers.setdefault(layer["layer"], {**layer, "count": 0, "attributes": []})
+            into["count"] += layer["count"]
+            attrs = {a["attribute"]: a for a in into["attributes"]}
+            for a in layer.get("attributes", []):
+                old = attrs.get(a["attribute"])
+                if old is None:
+                    attrs[a["attribute"]] = dict(a)
+                    continue
+                listed = old["count"] == len(old.get("values", [])) and a["count"] == len(a.get("values", []))
+                values = sorted(set(old.get("values", [])) | set(a.get("values", [])), key=lambda v: (str(type(v)), v))
+                old["count"] = (len(values) if listed  # every distinct value of both is listed
+                                else min(old["count"] + a["count"], _TILESTATS_SAMPLE_VALUES))
+                old["values"] = values[:_TILESTATS_VALUES]
+                for k, pick in (("min", min), ("max", max)):
+                    if k in a and k in old:
+                        old[k] = pick(old[k], a[k])
+            into["attributes"] = list(attrs.values())
+    if features is not None and len(layers) == 1:
+        next(iter(layers.values()))["count"] = features
+    if layers:
+        merged["tilestats"] = {**metas[0]["tilestats"], "layers": list(layers.values())}
+    return merged
+
+
+#: tippecanoe's ``tilestats`` of an attribute: at most this many distinct values listed, and counted
+#: (its README, options ``--tile-stats-values-limit`` and ``--tile-stats-sample-values-limit``: defaults, 2.72).
+_TILESTATS_VALUES = 100
+_TILESTATS_SAMPLE_VALUES = 1000
 
 
 class PMTilesArchive:

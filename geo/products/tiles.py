@@ -48,6 +48,15 @@ class TileLayer:
     file: str  # GeoPackage of the build holding it
     attributes: tuple[str, ...]
     options: tuple[str, ...] = ()  # tippecanoe flags
+    #: Tiled in blocks of tiles merged into one archive (geo.tiles, config.TILE_PART_FEATURES): only for a
+    #: layer whose tiles depend on nothing but the features meeting them (every feature kept, tippecanoe's
+    #: default buffer), so that the merged archive holds the same tiles as one run over the whole layer.
+    partitioned: bool = False
+
+    def __post_init__(self) -> None:
+        if self.partitioned and (not set(KEEP_ALL) <= set(self.options)
+                                 or any(o.startswith(("--buffer", "-b")) for o in self.options)):
+            raise ValueError(f"{self.collection}: a partitioned layer keeps every feature, with the default buffer")
 
     @property
     def collection(self) -> str:
@@ -59,7 +68,8 @@ class TileLayer:
 
 
 TILE_LAYERS: tuple[TileLayer, ...] = (
-    TileLayer(rooftops.ROOF_FACES, rooftops.FILE, ("face_id", "building_id", "suitability"), KEEP_ALL),
+    TileLayer(rooftops.ROOF_FACES, rooftops.FILE, ("face_id", "building_id", "suitability"), KEEP_ALL,
+              partitioned=True),
     TileLayer(rooftops.BUILDINGS, rooftops.FILE, ("building_id", "suitability"), THIN_DENSE),
     TileLayer(rooftops.COMMUNES_SOLAR, rooftops.FILE, ("code", "nom", "level", "n_buildings", "kwp",
                                                  "production_mwh_yr"), ("--detect-shared-borders", *KEEP_ALL)),
@@ -81,6 +91,12 @@ TILE_LAYERS: tuple[TileLayer, ...] = (
 def archive_path(root: str | Path, collection: str) -> Path:
     """Where the archive of ``collection`` lives in the build folder ``root``."""
     return Path(root) / DIR / f"{collection}{SUFFIX}"
+
+
+def part_archive_path(scratch: str | Path, collection: str, part: int) -> Path:
+    """The archive of block ``part`` of a partitioned collection in the tiles stage's ``scratch`` folder (merged
+    into :func:`archive_path`'s, then deleted)."""
+    return Path(scratch) / f"{collection}-{part}{SUFFIX}"
 
 
 def read_archive(path: str | Path) -> PMTilesArchive:
