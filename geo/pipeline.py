@@ -24,6 +24,7 @@ atomically, when every stage succeeded: :func:`check_build` refuses a folder wit
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -160,6 +161,9 @@ ROOFS_TASKS = ("geo.roofs.build:plan_build_roofs", "geo.roofs.build:roofs_group_
 ROOFS_BUILDINGS = "geo.roofs.build:plan_build_buildings"
 #: A group's file read back for the assembly (in this process, as each group completes).
 ROOFS_READ_GROUP = "geo.roofs.build:read_group_file"
+#: The tiles stage's: the layers of finished GeoPackages that may be tiled before it, one layer tiled, a
+#: temporary folder for the exported layers.
+TILES_TASKS = ("geo.tiles:layers_in", "geo.tiles:tile_layer", "geo.tiles:scratch_folder")
 #: The roofs plan, kept in the group folder so that a resumed build does not plan again (build state of
 #: this build only: the folder is cleared when the inputs change).
 ROOFS_PLAN = "plan.pickle"
@@ -225,54 +229,69 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
     """Submit each stage once the stages it needs (among those of this run) are finished.
 
     Independent stages are submitted before the irradiance and the roofs, whose tiles and groups
-    the main process fans out, so that on a cluster the parks run beside them.
+    the main process fans out, so that on a cluster the parks run beside them; the tiles of the
+    GeoPackages finished by then (the parks') are submitted behind the roofs groups (:class:`_EarlyTiles`).
     """
     report = BuildReport()
     names = {s.name for s in stages}
     early: _EarlyRoofs | None = None
+    early_tiles: _EarlyTiles | None = None
     todo = sorted(stages, key=lambda s: s.name in ("irradiance", "roofs"))
     pending: dict[str, Any] = {}  # stage name -> future of (outputs, seconds), in submission order
-    while todo or pending:
-        finished = set(report.outputs) | set(report.failed)
-        ready = [s for s in todo if all(d in finished or d not in names for d in s.needs)]
-        for stage in ready:
-            todo.remove(stage)
-            failed_needs = [d for d in stage.needs if d in report.failed]
-            if failed_needs:
-                report.failed[stage.name] = f"not built: it needs {', '.join(failed_needs)}, which failed"
-            elif stage.name in ("irradiance", "roofs"):  # fanned out from this process
-                t0 = time.perf_counter()
-                try:
-                    if stage.name == "irradiance":
-                        meanwhile = (_EarlyRoofs(ex, ctx, state) if "roofs" in names and not ex.serial
-                                     else None)
-                        report.outputs[stage.name] = _irradiance(ex, ctx, state, settings, progress, meanwhile)
-                        early = meanwhile
-                    else:
-                        report.outputs[stage.name] = _roofs(ex, ctx, state, progress, early)
-                    report.seconds[stage.name] = time.perf_counter() - t0
-                except ArtoisError as exc:
-                    report.failed[stage.name] = str(exc)
-            elif stage.fans_out:
-                log.info("== %s: %s", stage.name, stage.description)
-                try:
-                    report.outputs[stage.name], report.seconds[stage.name] = state.stage_task(
-                        stage.name, functools.partial(_load(stage.target), map_tasks=ex.map), ctx)
-                except ArtoisError as exc:
-                    report.failed[stage.name] = str(exc)
-            else:
-                log.info("== %s: %s", stage.name, stage.description)
-                pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
-        if ready:
-            continue  # what just finished (the irradiance) may have made other stages ready
-        if pending:
-            name = next(iter(pending))
-            try:
-                report.outputs[name], report.seconds[name] = ex.result(pending.pop(name))
-            except ArtoisError as exc:
-                report.failed[name] = str(exc)
-        elif todo and not ready:
-            raise RuntimeError(f"stages {[s.name for s in todo]} wait on each other")  # a cycle in STAGES
+
+    def collect(name: str) -> None:
+        try:
+            report.outputs[name], report.seconds[name] = ex.result(pending.pop(name))
+        except ArtoisError as exc:
+            report.failed[name] = str(exc)
+
+    try:
+        while todo or pending:
+            for name in [n for n, f in pending.items() if ex.done(f)]:
+                collect(name)  # e.g. the parks, finished while the irradiance ran
+            finished = set(report.outputs) | set(report.failed)
+            ready = [s for s in todo if all(d in finished or d not in names for d in s.needs)]
+            for stage in ready:
+                todo.remove(stage)
+                failed_needs = [d for d in stage.needs if d in report.failed]
+                if failed_needs:
+                    report.failed[stage.name] = f"not built: it needs {', '.join(failed_needs)}, which failed"
+                elif stage.name in ("irradiance", "roofs"):  # fanned out from this process
+                    t0 = time.perf_counter()
+                    try:
+                        if stage.name == "irradiance":
+                            meanwhile = (_EarlyRoofs(ex, ctx, state) if "roofs" in names and not ex.serial
+                                         else None)
+                            report.outputs[stage.name] = _irradiance(ex, ctx, state, settings, progress, meanwhile)
+                            early = meanwhile
+                        else:
+                            if "tiles" in names and not ex.serial:
+                                early_tiles = _EarlyTiles(ex, ctx, [p.name for d in report.outputs.values() for p in d])
+                            report.outputs[stage.name] = _roofs(ex, ctx, state, progress, early, early_tiles)
+                        report.seconds[stage.name] = time.perf_counter() - t0
+                    except ArtoisError as exc:
+                        report.failed[stage.name] = str(exc)
+                elif stage.fans_out:
+                    log.info("== %s: %s", stage.name, stage.description)
+                    fn = functools.partial(_load(stage.target), map_tasks=ex.map)
+                    try:
+                        if stage.name == "tiles" and early_tiles is not None:
+                            fn = functools.partial(fn, done=early_tiles.results())
+                        report.outputs[stage.name], report.seconds[stage.name] = state.stage_task(stage.name, fn, ctx)
+                    except ArtoisError as exc:
+                        report.failed[stage.name] = str(exc)
+                else:
+                    log.info("== %s: %s", stage.name, stage.description)
+                    pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
+            if ready:
+                continue  # what just finished (the irradiance) may have made other stages ready
+            if pending:
+                collect(next(iter(pending)))
+            elif todo and not ready:
+                raise RuntimeError(f"stages {[s.name for s in todo]} wait on each other")  # a cycle in STAGES
+    finally:
+        if early_tiles is not None:
+            early_tiles.close()
     return report
 
 
@@ -319,11 +338,46 @@ class _EarlyRoofs:
             self.error = exc
 
 
+class _EarlyTiles:
+    """The vector tiles of the layers of the GeoPackages ``files`` already written (the parks'), submitted when
+    called (by :func:`_roofs`, behind the roofs groups: they run in the groups' tail and during the assembly,
+    when the workers have nothing else to do); the tiles stage then tiles the other layers."""
+
+    def __init__(self, ex: _Executor, ctx: BuildContext, files: Sequence[str]) -> None:
+        self.ex, self.ctx, self.files = ex, ctx, files
+        self.futures: dict[str, Any] = {}
+        self._scratch = contextlib.ExitStack()
+
+    def __call__(self) -> None:
+        layers_in, tile_layer, scratch_folder = (_load(t) for t in TILES_TASKS)
+        layers = layers_in(self.ctx.out_dir, self.files)
+        if not layers:
+            return
+        scratch = self._scratch.enter_context(scratch_folder(self.ctx.out_dir))
+        log.info("== tiles: %s, beside the roofs groups", ", ".join(t.collection for t in layers))
+        for t in layers:
+            self.futures[t.collection] = self.ex.submit(tile_layer, self.ctx.out_dir, t, scratch,
+                                                        key=f"tiles-{t.collection}")
+
+    def results(self) -> dict[str, Path | None]:
+        """Each collection tiled and its archive (None: the layer was empty), once all are done."""
+        try:
+            return {c: self.ex.result(f)[1] for c, f in self.futures.items()}
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Remove the exported layers (after :meth:`results`, or when the build stops before the tiles stage:
+        a task still running then fails, and nobody waits for it)."""
+        self._scratch.close()
+
+
 def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | None,
-           early: _EarlyRoofs | None = None) -> list[Path]:
+           early: _EarlyRoofs | None = None, meanwhile: Callable[[], None] | None = None) -> list[Path]:
     """The roofs plan (in this process; from ``early``'s buildings when made), one task per group of
     buildings (skipping those done; the largest first, so that no worker is left alone with a big one
-    at the end), then the assembly into ``rooftops.gpkg``."""
+    at the end), then the assembly into ``rooftops.gpkg``. ``meanwhile`` is called once the groups are
+    submitted (what it submits runs behind them)."""
     plan_build_roofs, roofs_group_file, assemble_roofs_files = (_load(t) for t in ROOFS_TASKS)
     read_group_file = _load(ROOFS_READ_GROUP)
     out = ctx.products.rooftops
@@ -349,7 +403,7 @@ def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | Non
 
     _fan_out(ex, "roofs groups", "group", len(plan.names), len(done), progress,
              [(roofs_group_file, (plan.tasks[k], plan.names[k], group_dir), f"roofs-{plan.names[k]}") for k in todo],
-             on_result=read_file)
+             meanwhile, on_result=read_file)
     assemble_roofs_files(plan, group_dir, read)  # in this process: it holds the plan (every footprint)
     state.mark("roofs", [out])
     return [out]
@@ -411,6 +465,10 @@ class _Executor:
             self.result(f)
             yield f
 
+    def done(self, fut: Any) -> bool:
+        """Whether ``fut`` is finished (its :meth:`result` does not wait)."""
+        return True
+
     def submit_all(self, tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str | None]], *,
                    spread: bool = False) -> list[Any]:
         """:meth:`submit` each (function, arguments, key) of ``tasks``. ``spread``: the tasks are in spatial
@@ -460,6 +518,9 @@ class _DaskExecutor(_Executor):
 
     def result(self, fut: Any) -> Any:
         return fut.result()
+
+    def done(self, fut: Any) -> bool:
+        return bool(fut.done())
 
     def as_completed(self, futures: list[Any]) -> Iterator[Any]:
         from distributed import as_completed

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
-import tempfile
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,10 @@ from pyproj import Transformer
 
 from geo import config
 from geo.errors import InputError
+from geo.io._atomic import atomic_tempdir
 from geo.io.gpkg import feature_bounds
 from geo.io.pmtiles import export_layer, merge_archives, run_tippecanoe
-from geo.products.tiles import TILE_LAYERS, TileLayer, archive_path, part_archive_path
+from geo.products.tiles import DIR, TILE_LAYERS, TileLayer, archive_path, part_archive_path
 from geo.types import TaskMap, serial_map
 
 log = logging.getLogger("artois.build")
@@ -141,10 +142,27 @@ def tile_layer(out_dir: Path, layer: TileLayer, scratch: Path, block: TileBlock 
     return layer.collection, target
 
 
-def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map) -> list[Path]:
+def scratch_folder(out_dir: Path) -> Any:
+    """Context manager: a temporary folder of the build for the exported layers (removed on exit; a killed
+    build's is removed by the next, :func:`geo.io._atomic.remove_stale_temporaries`)."""
+    return atomic_tempdir(Path(out_dir) / DIR)
+
+
+def layers_in(out_dir: Path, files: Collection[str]) -> list[TileLayer]:
+    """The layers of the GeoPackages ``files`` (names in ``out_dir``) tiled in one task each (not partitioned):
+    those a build may tile as soon as their file is written, before the stage (:func:`build_tiles` ``done``)."""
+    import pyogrio
+
+    present = {f: {str(name) for name, _ in pyogrio.list_layers(out_dir / f)}
+               for f in set(files) & {t.file for t in TILE_LAYERS} if (out_dir / f).is_file()}
+    return [t for t in TILE_LAYERS if not t.partitioned and t.collection in present.get(t.file, set())]
+
+
+def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map, done: Mapping[str, Path | None] | None = None) -> list[Path]:
     """Pipeline stage (``ctx``: :class:`geo.pipeline.BuildContext`): the layers of ``out_dir/*.gpkg`` →
     ``out_dir/tiles/<collection>.pmtiles``, one :func:`tile_layer` task per archive, or per block of a
     partitioned layer, run by ``map_tasks`` (the biggest first: on a cluster the others run beside them).
+    ``done``: the archives of collections this build has already tiled (:func:`layers_in`; None: empty).
 
     ``ctx.data_dir`` is not read: tiles are made from what the other stages built, so
     ``artois build --out B --only tiles`` re-tiles B alone. The archive of a layer no longer built is
@@ -153,6 +171,7 @@ def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map) -> list[Path]:
     import pyogrio
 
     out_dir = Path(ctx.out_dir)
+    done = done or {}
     present = [f for f in sorted({t.file for t in TILE_LAYERS}) if (out_dir / f).is_file()]
     if not present:
         raise InputError(out_dir, "no rooftops.gpkg nor parks.gpkg to tile: build the roofs or parks stage first")
@@ -160,18 +179,19 @@ def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map) -> list[Path]:
     todo = [t for t in TILE_LAYERS if t.collection in layers.get(t.file, set())]
     for t in set(TILE_LAYERS) - set(todo):
         archive_path(out_dir, t.collection).unlink(missing_ok=True)
+    written = {p for c, p in done.items() if p is not None}
+    todo = [t for t in todo if t.collection not in done]
     blocks = {t.collection: b for t in todo if t.partitioned and len(b := layer_blocks(out_dir / t.file, t)) > 1}
     tasks: list[tuple[int, tuple[Any, ...]]] = []  # (features, arguments of tile_layer)
-    with tempfile.TemporaryDirectory(prefix=".tiles-", dir=out_dir) as scratch:
+    with scratch_folder(out_dir) as scratch:
         for t in todo:
             if t.collection in blocks:
-                tasks += [(n, (out_dir, t, Path(scratch), b, i)) for i, (b, n) in enumerate(blocks[t.collection])]
+                tasks += [(n, (out_dir, t, scratch, b, i)) for i, (b, n) in enumerate(blocks[t.collection])]
             else:
                 tasks.append((int(pyogrio.read_info(out_dir / t.file, layer=t.collection)["features"]),
-                              (out_dir, t, Path(scratch))))
+                              (out_dir, t, scratch)))
         tasks.sort(key=lambda task: -task[0])
         parts: dict[str, list[Path]] = defaultdict(list)
-        written: set[Path] = set()
         for collection, path in map_tasks(tile_layer, [args for _, args in tasks]):
             if path is not None and collection in blocks:
                 parts[collection].append(path)
@@ -179,7 +199,7 @@ def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map) -> list[Path]:
                 written.add(path)
         for t in todo:
             if t.collection in blocks:
-                written |= _merge_parts(out_dir, t, blocks[t.collection], parts[t.collection], Path(scratch))
+                written |= _merge_parts(out_dir, t, blocks[t.collection], parts[t.collection], scratch)
     return [p for p in (archive_path(out_dir, t.collection) for t in TILE_LAYERS) if p in written]
 
 
