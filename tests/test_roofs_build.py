@@ -13,6 +13,7 @@ import pickle
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -121,3 +122,35 @@ def test_group_file_round_trip(tmp_path: Path) -> None:
                                                                                    {}), crs=faces.crs))
     assert empty.faces is None and empty.status == {"c": "no_valid_pixel"} and empty.economics == {}
     assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+def test_building_table_totals_and_best_face_by_hand() -> None:
+    """Per building, by hand: the totals count the faces that are not unsuitable (production NaN-safe); the best
+    face is the highest specific yield among those with room for the minimum installation, the first on a tie;
+    a building without a face gets zeros and no best face; the economics rows are joined to buildings with faces."""
+    from geo import config
+    from geo.roofs.aggregate import building_table
+
+    u = config.SUITABILITY_UNSUITABLE
+    faces = pd.DataFrame({
+        "building_id": ["A", "A", "A", "A", "C", "C"],
+        "face_id": ["A-1", "A-2", "A-3", "A-4", "C-1", "C-2"],
+        "suitability": ["bon", "excellent", u, "moyen", "bon", "bon"],
+        "usable_area_m2": [10.0, 20.0, 99.0, 5.0, 8.0, 8.0],
+        "kwp": [2.0, 4.0, 9.0, 1.0, 1.5, 1.5],
+        "production_kwh_yr": [1800.0, 4000.0, 9000.0, float("nan"), 1300.0, 1300.0],
+        "specific_yield_kwh_kwp": [900.0, 1000.0, 1100.0, 1200.0, 870.0, 870.0],
+        "n_modules": [5, 10, 20, 2, 4, 4],  # A-4: the highest yield, but below SUITABLE_MIN_MODULES (3)
+    })
+    buildings = gpd.GeoDataFrame({"building_id": ["A", "B", "C"]},
+                                 geometry=[shapely.box(i * 20, 0, i * 20 + 10, 10) for i in range(3)], crs="EPSG:2154")
+    econ = {"A": {"reco_kwp": 3.0, "owner": "household"}, "C": {"reco_kwp": 1.5, "owner": "household"}}
+    t = building_table(buildings, faces, {}, temp_air_c=np.full(12, 10.0), weather_source="test",
+                       economics=econ).set_index("building_id")
+    assert t.loc["A", "n_faces"] == 4 and t.loc["A", "n_suitable_faces"] == 3
+    assert (t.loc["A", "usable_area_m2"], t.loc["A", "kwp_max"], t.loc["A", "production_kwh_yr_max"]) == (35.0, 7.0, 5800.0)
+    assert (t.loc["A", "best_face_id"], t.loc["A", "suitability"]) == ("A-3", u)  # 1,100 > 1,000 with room for modules
+    assert (t.loc["C", "best_face_id"], t.loc["C", "suitability"]) == ("C-1", "bon")  # a tie: the first face
+    assert (t.loc["B", "n_faces"], t.loc["B", "kwp_max"], t.loc["B", "suitability"]) == (0, 0.0, u)
+    assert pd.isna(t.loc["B", "best_face_id"]) and pd.isna(t.loc["B", "reco_kwp"]) and pd.isna(t.loc["B", "owner"])
+    assert (t.loc["A", "reco_kwp"], t.loc["C", "owner"]) == (3.0, "household")
