@@ -333,7 +333,9 @@ class _EarlyRoofs:
             return
         log.info("== roofs: buildings and groups, beside the irradiance tiles")
         try:
-            self.buildings = _load(ROOFS_BUILDINGS)(self.ctx, self.ex.map)
+            # before the irradiance tiles not yet started (the tails of the bands, free to run anywhere): the
+            # roofs plan is then made while they run, and the groups start as soon as the last tile is done
+            self.buildings = _load(ROOFS_BUILDINGS)(self.ctx, functools.partial(self.ex.map, priority=1))
         except ArtoisError as exc:  # reported by the roofs stage, not the irradiance
             self.error = exc
 
@@ -478,8 +480,9 @@ class _Executor:
         whichever worker is free first."""
         return [self.submit(fn, *args, key=key) for fn, args, key in tasks]
 
-    def map(self, fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
-        """``fn(*a)`` for each ``a`` of ``args``, as they complete (here: in order, one at a time)."""
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], *, priority: int = 0) -> Iterator[Any]:
+        """``fn(*a)`` for each ``a`` of ``args``, as they complete (here: in order, one at a time). ``priority``:
+        on a cluster, tasks of a higher one run before the waiting tasks of lower ones (dask's priorities)."""
         return (fn(*a) for a in args)
 
 
@@ -492,9 +495,11 @@ class _DaskExecutor(_Executor):
         self.client = client
         self.threads = threads
 
-    def submit(self, fn: Callable[..., Any], *args: Any, key: str | None = None, worker: str | None = None) -> Any:
+    def submit(self, fn: Callable[..., Any], *args: Any, key: str | None = None, worker: str | None = None,
+               priority: int = 0) -> Any:
         where = {"workers": [worker], "allow_other_workers": True} if worker is not None else {}
-        return self.client.submit(_with_threads, self.threads, fn, *args, key=key, pure=False, **where)
+        return self.client.submit(_with_threads, self.threads, fn, *args, key=key, pure=False, priority=priority,
+                                  **where)
 
     def submit_all(self, tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str | None]], *,
                    spread: bool = False) -> list[Any]:
@@ -529,10 +534,10 @@ class _DaskExecutor(_Executor):
             f.result()
             yield f
 
-    def map(self, fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> Iterator[Any]:
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], *, priority: int = 0) -> Iterator[Any]:
         from distributed import as_completed
 
-        for f in as_completed([self.submit(fn, *a) for a in args]):
+        for f in as_completed([self.submit(fn, *a, priority=priority) for a in args]):
             yield f.result()
             f.release()  # the result leaves the worker's memory once the caller has it
 
