@@ -123,6 +123,12 @@ def run_tippecanoe(source: Path, layer: str, target: Path, options: Sequence[str
     return target
 
 
+#: tippecanoe's ``tilestats`` of an attribute: at most this many distinct values listed, and counted
+#: (its README, options ``--tile-stats-values-limit`` and ``--tile-stats-sample-values-limit``: defaults, 2.72).
+_TILESTATS_VALUES = 100
+_TILESTATS_SAMPLE_VALUES = 1000
+
+
 def merge_archives(parts: Sequence[tuple[Path, Callable[[int, int, int], bool]]], target: Path, *,
                    features: int | None = None) -> Path:
     """Write ``target``, the PMTiles archive of the tiles z/x/y of each part's archive that its predicate keeps.
@@ -193,12 +199,6 @@ def _merged_metadata(metas: Sequence[dict[str, Any]], header: dict[str, Any], fe
     if layers:
         merged["tilestats"] = {**metas[0]["tilestats"], "layers": list(layers.values())}
     return merged
-
-
-#: tippecanoe's ``tilestats`` of an attribute: at most this many distinct values listed, and counted
-#: (its README, options ``--tile-stats-values-limit`` and ``--tile-stats-sample-values-limit``: defaults, 2.72).
-_TILESTATS_VALUES = 100
-_TILESTATS_SAMPLE_VALUES = 1000
 
 
 class PMTilesArchive:
