@@ -22,14 +22,13 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyogrio
-from pmtiles.reader import MmapSource, all_tiles
-from pmtiles.tile import Compression, deserialize_directory, deserialize_header, zxy_to_tileid
+from pmtiles.tile import Compression, deserialize_directory, deserialize_header, tileid_to_zxy, zxy_to_tileid
 from pmtiles.writer import Writer
 from pyproj import Transformer
 
@@ -137,21 +136,20 @@ def merge_archives(parts: Sequence[tuple[Path, Callable[[int, int, int], bool]]]
     kept from two parts. Tiles are copied as stored (the parts' compression), in tile-id order (a clustered
     archive); the header and metadata are the first part's with the bounds, centre and ``tilestats`` of all
     (attribute values merged as tippecanoe samples them; the layer's ``features``, which the parts share
-    near their edges, else the sum of the parts'). Atomic: ``target`` is replaced only once whole.
+    near their edges, else the sum of the parts'). One tile in memory at a time (and the kept tiles' ids),
+    whatever the layer's size. Atomic: ``target`` is replaced only once whole.
     """
-    tiles: list[tuple[int, bytes]] = []
-    headers: list[dict[str, Any]] = []
-    metas: list[dict[str, Any]] = []
-    for path, keep in parts:
-        archive = PMTilesArchive(path)
-        headers.append(dict(archive._header))
-        metas.append(archive.metadata())
-        with path.open("rb") as f:
-            tiles += [(zxy_to_tileid(z, x, y), data) for (z, x, y), data in all_tiles(MmapSource(f)) if keep(z, x, y)]
-    if not tiles:
+    archives = [PMTilesArchive(path) for path, _ in parts]
+    headers: list[dict[str, Any]] = [dict(a._header) for a in archives]
+    metas = [a.metadata() for a in archives]
+    # which part each kept tile comes from (ids only: the bytes are copied from the mapped parts when written)
+    kept: list[tuple[int, int]] = []
+    for i, (archive, (_, keep)) in enumerate(zip(archives, parts, strict=True)):
+        kept += [(tile_id, i) for tile_id in archive.tile_ids() if keep(*tileid_to_zxy(tile_id))]
+    if not kept:
         raise ArtoisError(f"{target}: no tile kept from {len(parts)} part archive(s)")
-    tiles.sort(key=lambda t: t[0])
-    if any(a[0] == b[0] for a, b in zip(tiles, tiles[1:], strict=False)):
+    kept.sort()
+    if any(a[0] == b[0] for a, b in zip(kept, kept[1:], strict=False)):
         raise ArtoisError(f"{target}: parts overlap (a tile kept from two of them)")
     header = headers[0]
     for key, pick in (("min_lon_e7", min), ("min_lat_e7", min), ("max_lon_e7", max), ("max_lat_e7", max)):
@@ -161,8 +159,9 @@ def merge_archives(parts: Sequence[tuple[Path, Callable[[int, int, int], bool]]]
     metadata = _merged_metadata(metas, header, features)
     with atomic_path(target) as tmp, tmp.open("wb") as f:
         writer = Writer(f)
-        for tile_id, data in tiles:
-            writer.write_tile(tile_id, data)
+        for tile_id, i in kept:
+            z, x, y = tileid_to_zxy(tile_id)
+            writer.write_tile(tile_id, archives[i].get(z, x, y))
         writer.finalize(header, metadata)
     return target
 
@@ -268,6 +267,19 @@ class PMTilesArchive:
             start = h["tile_data_offset"] + e.offset
             return self._data[start:start + e.length]
         return None
+
+    def tile_ids(self) -> Iterator[int]:
+        """The id (PMTiles' Hilbert numbering, ``tileid_to_zxy``) of every tile in the archive, in order."""
+        h = self._header
+
+        def walk(offset: int, length: int) -> Iterator[int]:
+            for e in self._directory(offset, length)[1]:
+                if e.run_length == 0:  # a leaf directory
+                    yield from walk(h["leaf_directory_offset"] + e.offset, e.length)
+                else:
+                    yield from range(e.tile_id, e.tile_id + e.run_length)
+
+        yield from walk(h["root_offset"], h["root_length"])
 
     def metadata(self) -> dict[str, Any]:
         """The archive's JSON metadata (tippecanoe's layers, fields, zooms…)."""
