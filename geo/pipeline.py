@@ -342,8 +342,8 @@ class _EarlyRoofs:
 
 class _EarlyTiles:
     """The vector tiles of the layers of the GeoPackages ``files`` already written (the parks'), submitted when
-    called (by :func:`_roofs`, behind the roofs groups: they run in the groups' tail and during the assembly,
-    when the workers have nothing else to do); the tiles stage then tiles the other layers."""
+    called (by :func:`_roofs`, once the roofs groups are: they run while the groups do, rather than in the
+    tiles stage after the assembly); the tiles stage then tiles the other layers."""
 
     def __init__(self, ex: _Executor, ctx: BuildContext, files: Sequence[str]) -> None:
         self.ex, self.ctx, self.files = ex, ctx, files
