@@ -24,7 +24,6 @@ atomically, when every stage succeeded: :func:`check_build` refuses a folder wit
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib
@@ -161,9 +160,8 @@ ROOFS_TASKS = ("geo.roofs.build:plan_build_roofs", "geo.roofs.build:roofs_group_
 ROOFS_BUILDINGS = "geo.roofs.build:plan_build_buildings"
 #: A group's file read back for the assembly (in this process, as each group completes).
 ROOFS_READ_GROUP = "geo.roofs.build:read_group_file"
-#: The tiles stage's: the layers of finished GeoPackages that may be tiled before it, one layer tiled, a
-#: temporary folder for the exported layers.
-TILES_TASKS = ("geo.tiles:layers_in", "geo.tiles:tile_layer", "geo.tiles:scratch_folder")
+#: The tiles stage's: the layers of finished GeoPackages that may be tiled before it, one of them tiled.
+TILES_EARLY = ("geo.tiles:layers_in", "geo.tiles:tile_layer_alone")
 #: The roofs plan, kept in the group folder so that a resumed build does not plan again (build state of
 #: this build only: the folder is cleared when the inputs change).
 ROOFS_PLAN = "plan.pickle"
@@ -245,53 +243,49 @@ def _run(ex: _Executor, stages: list[Stage], ctx: BuildContext, state: _State, s
         except ArtoisError as exc:
             report.failed[name] = str(exc)
 
-    try:
-        while todo or pending:
-            for name in [n for n, f in pending.items() if ex.done(f)]:
-                collect(name)  # e.g. the parks, finished while the irradiance ran
-            finished = set(report.outputs) | set(report.failed)
-            ready = [s for s in todo if all(d in finished or d not in names for d in s.needs)]
-            for stage in ready:
-                todo.remove(stage)
-                failed_needs = [d for d in stage.needs if d in report.failed]
-                if failed_needs:
-                    report.failed[stage.name] = f"not built: it needs {', '.join(failed_needs)}, which failed"
-                elif stage.name in ("irradiance", "roofs"):  # fanned out from this process
-                    t0 = time.perf_counter()
-                    try:
-                        if stage.name == "irradiance":
-                            meanwhile = (_EarlyRoofs(ex, ctx, state) if "roofs" in names and not ex.serial
-                                         else None)
-                            report.outputs[stage.name] = _irradiance(ex, ctx, state, settings, progress, meanwhile)
-                            early = meanwhile
-                        else:
-                            if "tiles" in names and not ex.serial:
-                                early_tiles = _EarlyTiles(ex, ctx, [p.name for d in report.outputs.values() for p in d])
-                            report.outputs[stage.name] = _roofs(ex, ctx, state, progress, early, early_tiles)
-                        report.seconds[stage.name] = time.perf_counter() - t0
-                    except ArtoisError as exc:
-                        report.failed[stage.name] = str(exc)
-                elif stage.fans_out:
-                    log.info("== %s: %s", stage.name, stage.description)
-                    fn = functools.partial(_load(stage.target), map_tasks=ex.map)
-                    try:
-                        if stage.name == "tiles" and early_tiles is not None:
-                            fn = functools.partial(fn, done=early_tiles.results())
-                        report.outputs[stage.name], report.seconds[stage.name] = state.stage_task(stage.name, fn, ctx)
-                    except ArtoisError as exc:
-                        report.failed[stage.name] = str(exc)
-                else:
-                    log.info("== %s: %s", stage.name, stage.description)
-                    pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
-            if ready:
-                continue  # what just finished (the irradiance) may have made other stages ready
-            if pending:
-                collect(next(iter(pending)))
-            elif todo and not ready:
-                raise RuntimeError(f"stages {[s.name for s in todo]} wait on each other")  # a cycle in STAGES
-    finally:
-        if early_tiles is not None:
-            early_tiles.close()
+    while todo or pending:
+        for name in [n for n, f in pending.items() if ex.done(f)]:
+            collect(name)  # e.g. the parks, finished while the irradiance ran
+        finished = set(report.outputs) | set(report.failed)
+        ready = [s for s in todo if all(d in finished or d not in names for d in s.needs)]
+        for stage in ready:
+            todo.remove(stage)
+            failed_needs = [d for d in stage.needs if d in report.failed]
+            if failed_needs:
+                report.failed[stage.name] = f"not built: it needs {', '.join(failed_needs)}, which failed"
+            elif stage.name in ("irradiance", "roofs"):  # fanned out from this process
+                t0 = time.perf_counter()
+                try:
+                    if stage.name == "irradiance":
+                        meanwhile = (_EarlyRoofs(ex, ctx, state) if "roofs" in names and not ex.serial
+                                     else None)
+                        report.outputs[stage.name] = _irradiance(ex, ctx, state, settings, progress, meanwhile)
+                        early = meanwhile
+                    else:
+                        if "tiles" in names and not ex.serial:
+                            early_tiles = _EarlyTiles(ex, ctx, [p.name for d in report.outputs.values() for p in d])
+                        report.outputs[stage.name] = _roofs(ex, ctx, state, progress, early, early_tiles)
+                    report.seconds[stage.name] = time.perf_counter() - t0
+                except ArtoisError as exc:
+                    report.failed[stage.name] = str(exc)
+            elif stage.fans_out:
+                log.info("== %s: %s", stage.name, stage.description)
+                fn = functools.partial(_load(stage.target), map_tasks=ex.map)
+                try:
+                    if stage.name == "tiles" and early_tiles is not None:
+                        fn = functools.partial(fn, done=early_tiles.results())
+                    report.outputs[stage.name], report.seconds[stage.name] = state.stage_task(stage.name, fn, ctx)
+                except ArtoisError as exc:
+                    report.failed[stage.name] = str(exc)
+            else:
+                log.info("== %s: %s", stage.name, stage.description)
+                pending[stage.name] = ex.submit(state.stage_task, stage.name, stage.load(), ctx)
+        if ready:
+            continue  # what just finished (the irradiance) may have made other stages ready
+        if pending:
+            collect(next(iter(pending)))
+        elif todo and not ready:
+            raise RuntimeError(f"stages {[s.name for s in todo]} wait on each other")  # a cycle in STAGES
     return report
 
 
@@ -348,30 +342,19 @@ class _EarlyTiles:
     def __init__(self, ex: _Executor, ctx: BuildContext, files: Sequence[str]) -> None:
         self.ex, self.ctx, self.files = ex, ctx, files
         self.futures: dict[str, Any] = {}
-        self._scratch = contextlib.ExitStack()
 
     def __call__(self) -> None:
-        layers_in, tile_layer, scratch_folder = (_load(t) for t in TILES_TASKS)
+        layers_in, tile_layer_alone = (_load(t) for t in TILES_EARLY)
         layers = layers_in(self.ctx.out_dir, self.files)
-        if not layers:
-            return
-        scratch = self._scratch.enter_context(scratch_folder(self.ctx.out_dir))
-        log.info("== tiles: %s, beside the roofs groups", ", ".join(t.collection for t in layers))
+        if layers:
+            log.info("== tiles: %s, beside the roofs groups", ", ".join(t.collection for t in layers))
         for t in layers:
-            self.futures[t.collection] = self.ex.submit(tile_layer, self.ctx.out_dir, t, scratch,
+            self.futures[t.collection] = self.ex.submit(tile_layer_alone, self.ctx.out_dir, t,
                                                         key=f"tiles-{t.collection}")
 
     def results(self) -> dict[str, Path | None]:
         """Each collection tiled and its archive (None: the layer was empty), once all are done."""
-        try:
-            return {c: self.ex.result(f)[1] for c, f in self.futures.items()}
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Remove the exported layers (after :meth:`results`, or when the build stops before the tiles stage:
-        a task still running then fails, and nobody waits for it)."""
-        self._scratch.close()
+        return {c: self.ex.result(f)[1] for c, f in self.futures.items()}
 
 
 def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | None,

@@ -10,6 +10,7 @@ layer depends only on the features meeting it, so the archive holds the tiles of
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -144,20 +145,32 @@ def tile_layer(out_dir: Path, layer: TileLayer, scratch: Path, block: TileBlock 
     return layer.collection, target
 
 
-def scratch_folder(out_dir: Path) -> Any:
-    """Context manager: a temporary folder of the build for the exported layers (removed on exit; a killed
-    build's is removed by the next, :func:`geo.io._atomic.remove_stale_temporaries`)."""
+def _scratch_folder(out_dir: Path) -> contextlib.AbstractContextManager[Path]:
+    """A temporary folder of the build for the exported layers (removed on exit; a killed build's is removed
+    by the next, :func:`geo.io._atomic.remove_stale_temporaries`)."""
     return atomic_tempdir(Path(out_dir) / DIR)
 
 
-def layers_in(out_dir: Path, files: Collection[str]) -> list[TileLayer]:
-    """The layers of the GeoPackages ``files`` (names in ``out_dir``) tiled in one task each (not partitioned):
-    those a build may tile as soon as their file is written, before the stage (:func:`build_tiles` ``done``)."""
+def _layers_present(out_dir: Path, files: Collection[str]) -> list[TileLayer]:
+    """The layers of :data:`TILE_LAYERS` found in the GeoPackages ``files`` (names in ``out_dir``)."""
     import pyogrio
 
     present = {f: {str(name) for name, _ in pyogrio.list_layers(out_dir / f)}
                for f in set(files) & {t.file for t in TILE_LAYERS} if (out_dir / f).is_file()}
-    return [t for t in TILE_LAYERS if not t.partitioned and t.collection in present.get(t.file, set())]
+    return [t for t in TILE_LAYERS if t.collection in present.get(t.file, set())]
+
+
+def layers_in(out_dir: Path, files: Collection[str]) -> list[TileLayer]:
+    """The layers of the GeoPackages ``files`` (names in ``out_dir``) tiled in one task each (not partitioned):
+    those a build may tile as soon as their file is written, before the stage (:func:`tile_layer_alone`,
+    :func:`build_tiles` ``done``)."""
+    return [t for t in _layers_present(out_dir, files) if not t.partitioned]
+
+
+def tile_layer_alone(out_dir: Path, layer: TileLayer) -> tuple[str, Path | None]:
+    """:func:`tile_layer` in a scratch folder of its own: a task submitted before the stage."""
+    with _scratch_folder(out_dir) as scratch:
+        return tile_layer(out_dir, layer, scratch)
 
 
 def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map, done: Mapping[str, Path | None] | None = None) -> list[Path]:
@@ -174,18 +187,17 @@ def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map, done: Mapping[str, Pa
 
     out_dir = Path(ctx.out_dir)
     done = done or {}
-    present = [f for f in sorted({t.file for t in TILE_LAYERS}) if (out_dir / f).is_file()]
-    if not present:
+    files = {t.file for t in TILE_LAYERS}
+    if not any((out_dir / f).is_file() for f in files):
         raise InputError(out_dir, "no rooftops.gpkg nor parks.gpkg to tile: build the roofs or parks stage first")
-    layers = {f: {str(name) for name, _ in pyogrio.list_layers(out_dir / f)} for f in present}
-    todo = [t for t in TILE_LAYERS if t.collection in layers.get(t.file, set())]
+    todo = _layers_present(out_dir, files)
     for t in set(TILE_LAYERS) - set(todo):
         archive_path(out_dir, t.collection).unlink(missing_ok=True)
     written = {p for c, p in done.items() if p is not None}
     todo = [t for t in todo if t.collection not in done]
     blocks = {t.collection: b for t in todo if t.partitioned and len(b := layer_blocks(out_dir / t.file, t)) > 1}
     tasks: list[tuple[int, tuple[Any, ...]]] = []  # (features, arguments of tile_layer)
-    with scratch_folder(out_dir) as scratch:
+    with _scratch_folder(out_dir) as scratch:
         for t in todo:
             if t.collection in blocks:
                 tasks += [(n, (out_dir, t, scratch, b, i)) for i, (b, n) in enumerate(blocks[t.collection])]
