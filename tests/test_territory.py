@@ -7,7 +7,6 @@ stay fast.
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import signal
@@ -18,13 +17,12 @@ from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
-import mapbox_vector_tile
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
 import rasterio
-from pmtiles.reader import MmapSource, all_tiles
+from tiles_helpers import assert_same_tiles
 
 from geo import config
 from geo.cli import main
@@ -145,17 +143,7 @@ def assert_same_outputs(a: Path, b: Path) -> None:
     archives_a, archives_b = (sorted(p.name for p in (d / "tiles").glob("*.pmtiles")) for d in (a, b))
     assert archives_a == archives_b and {"roof_faces.pmtiles", "parks.pmtiles"} <= set(archives_a)
     for name in archives_a:
-        tiles_a, tiles_b = (_stored_tiles(d / "tiles" / name) for d in (a, b))
-        assert set(tiles_a) == set(tiles_b) and tiles_a, name
-        for zxy, data in tiles_a.items():
-            if tiles_b[zxy] != data:
-                assert (mapbox_vector_tile.decode(gzip.decompress(data))
-                        == mapbox_vector_tile.decode(gzip.decompress(tiles_b[zxy]))), (name, zxy)
-
-
-def _stored_tiles(path: Path) -> dict[tuple[int, int, int], bytes]:
-    with path.open("rb") as f:
-        return dict(all_tiles(MmapSource(f)))
+        assert_same_tiles(a / "tiles" / name, b / "tiles" / name)
 
 
 def test_serial_build_writes_a_manifest_of_its_products(serial_build: Path) -> None:
