@@ -12,6 +12,7 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from geo.io.weather import default_weather, read_epw
+from geo.products import irradiance as product
 from geo.solar.build import result_bands
 from geo.solar.horizon import horizon_angles, sky_view_factor
 from geo.solar.irradiance import SolarSettings, compute_irradiance
@@ -158,7 +159,12 @@ def test_result_metadata_records_the_weather(offline: Weather) -> None:
     res = compute_irradiance(dsm, offline, settings=SETTINGS)
     assert res.weather.info.approximate and "offline climatology" in res.weather.info.source
     assert res.settings.n_directions == 32 and res.settings.distance_m == 100
-    assert result_bands(res).shape == (15, 11, 11)
+    bands = result_bands(res)
+    assert bands.shape == (15, 11, 11) and bands.dtype == np.float32
+    # in the file's band order (geo.products.irradiance)
+    for index, array in [(product.ANNUAL, res.annual_kwh_m2), (product.MONTHS, res.monthly_kwh_m2),
+                         (product.SHADING_LOSS, res.shading_loss), (product.SKY_VIEW_FACTOR, res.sky_view_factor)]:
+        np.testing.assert_array_equal(bands[index], array)
     assert np.isnan(res.annual_kwh_m2[0, 0])  # outer ring: no 3×3 neighbourhood
     # A one-step weather: monthly bands are zero for the other months.
     one = Weather(offline.data.iloc[[4000]], 1.0, offline.latitude_deg, offline.longitude_deg, 40.0, "one", "x",

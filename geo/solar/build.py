@@ -146,11 +146,10 @@ class TileResult:
 
 
 def result_bands(result: IrradianceResult, core: tuple[slice, slice] | None = None) -> np.ndarray:
-    """The 15 bands of an :class:`IrradianceResult` (or of its ``core`` window), in file order, float32."""
+    """The 15 bands of an :class:`IrradianceResult` (or of its ``core`` window), in file order, float32: a
+    view of :attr:`IrradianceResult.bands`, whose order is the file's."""
     rs, cs = core if core is not None else (slice(None), slice(None))
-    parts = [result.annual_kwh_m2[rs, cs][None], result.monthly_kwh_m2[:, rs, cs],
-             result.shading_loss[rs, cs][None], result.sky_view_factor[rs, cs][None]]
-    return np.concatenate(parts).astype(np.float32, copy=False)
+    return result.bands[:, rs, cs]
 
 
 def engine_tags(settings: SolarSettings) -> product.EngineTags:
