@@ -173,3 +173,28 @@ def test_result_metadata_records_the_weather(offline: Weather) -> None:
     month = pd.DatetimeIndex(one.data.index).month[0] - 1
     assert np.nansum(r1.monthly_kwh_m2[month]) > 0
     assert np.nansum(np.delete(r1.monthly_kwh_m2, month, axis=0)) == 0
+
+
+def test_kernel_band_partition_changes_no_value(offline: Weather, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel computes bands of rows, each over the columns between its first and last pixel to compute:
+    any band height gives the values of one band over the whole block (float32 rounding aside)."""
+    import geo.solar.irradiance as engine
+
+    rng = np.random.default_rng(7)
+    n = 48
+    z = np.full((n, n), 40.0, dtype=np.float32)
+    for _ in range(12):  # boxes and sloped roofs of various heights
+        r, c, h, w = rng.integers(0, n - 8), rng.integers(0, n - 8), rng.integers(3, 9), rng.integers(3, 9)
+        z[r:r + h, c:c + w] += rng.uniform(3, 12) + 0.3 * np.arange(w)[None, :]
+    mask = rng.random((n, n)) < 0.3  # scattered pixels: each band's column range differs
+    mask[:, :5] = False
+    dsm = Raster(z, Affine(0.5, 0, 685000, 0, -0.5, 7038000), CRS_M)
+    results = {}
+    for rows in (n, 1, 2, 3, 8):
+        monkeypatch.setattr(engine, "BAND_ROWS", rows)
+        results[rows] = result_bands(compute_irradiance(dsm, offline, mask=mask, settings=SETTINGS)).copy()
+    ref = results.pop(n)
+    assert np.isfinite(ref[product.ANNUAL]).sum() > 0.2 * n * n
+    for rows, bands in results.items():
+        np.testing.assert_array_equal(np.isnan(bands), np.isnan(ref), err_msg=f"{rows} rows per band")
+        np.testing.assert_allclose(bands, ref, rtol=1e-5, atol=1e-6, err_msg=f"{rows} rows per band")
