@@ -26,8 +26,9 @@ from pyproj import Transformer
 from geo import config
 from geo.errors import InputError
 from geo.io._atomic import atomic_tempdir
-from geo.io.gpkg import feature_bounds
+from geo.io.gpkg import feature_bounds, layer_info
 from geo.io.pmtiles import export_layer, merge_archives, run_tippecanoe
+from geo.io.vectors import list_layers
 from geo.products.tiles import DIR, TILE_LAYERS, TileLayer, archive_path, part_archive_path
 from geo.types import TaskMap, serial_map
 
@@ -153,9 +154,7 @@ def _scratch_folder(out_dir: Path) -> contextlib.AbstractContextManager[Path]:
 
 def _layers_present(out_dir: Path, files: Collection[str]) -> list[TileLayer]:
     """The layers of :data:`TILE_LAYERS` found in the GeoPackages ``files`` (names in ``out_dir``)."""
-    import pyogrio
-
-    present = {f: {str(name) for name, _ in pyogrio.list_layers(out_dir / f)}
+    present = {f: set(list_layers(out_dir / f))
                for f in set(files) & {t.file for t in TILE_LAYERS} if (out_dir / f).is_file()}
     return [t for t in TILE_LAYERS if t.collection in present.get(t.file, set())]
 
@@ -183,8 +182,6 @@ def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map, done: Mapping[str, Pa
     ``artois build --out B --only tiles`` re-tiles B alone. The archive of a layer no longer built is
     removed (it would show stale data).
     """
-    import pyogrio
-
     out_dir = Path(ctx.out_dir)
     done = done or {}
     files = {t.file for t in TILE_LAYERS}
@@ -202,8 +199,7 @@ def build_tiles(ctx: Any, map_tasks: TaskMap = serial_map, done: Mapping[str, Pa
             if t.collection in blocks:
                 tasks += [(n, (out_dir, t, scratch, b, i)) for i, (b, n) in enumerate(blocks[t.collection])]
             else:
-                tasks.append((int(pyogrio.read_info(out_dir / t.file, layer=t.collection)["features"]),
-                              (out_dir, t, scratch)))
+                tasks.append((int(layer_info(out_dir / t.file, t.collection)["features"]), (out_dir, t, scratch)))
         tasks.sort(key=lambda task: -task[0])
         parts: dict[str, list[Path]] = defaultdict(list)
         for collection, path in map_tasks(tile_layer, [args for _, args in tasks]):

@@ -7,6 +7,7 @@ import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -81,6 +82,15 @@ def read_layer(
     return df if geometry else pd.DataFrame(df)
 
 
+def layer_info(path: str | Path, layer: str) -> dict[str, Any]:
+    """pyogrio's description of one layer (``crs``, ``fields``, ``features``…); :class:`InputError` when the file
+    or the layer cannot be read."""
+    try:
+        return dict(pyogrio.read_info(path, layer=layer))
+    except Exception as exc:  # pyogrio raises DataSourceError and plain errors alike
+        raise InputError(path, f"cannot read layer '{layer}' ({_first_line(exc)})") from exc
+
+
 def feature_bounds(path: str | Path, layer: str) -> tuple[np.ndarray, str]:
     """Bounds of every feature of ``layer`` (in fid order), (n, 4) minx, miny, maxx, maxy in the layer's CRS, and that CRS.
 
@@ -89,11 +99,7 @@ def feature_bounds(path: str | Path, layer: str) -> tuple[np.ndarray, str]:
     geometries when the layer has no index. Empty geometries have no bounds (not in the index).
     """
     path = Path(path)
-    try:
-        info = pyogrio.read_info(path, layer=layer)
-    except Exception as exc:  # pyogrio raises DataSourceError and plain errors alike
-        raise InputError(path, f"cannot read layer '{layer}' ({_first_line(exc)})") from exc
-    crs = str(info["crs"])
+    crs = str(layer_info(path, layer)["crs"])
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
         found = con.execute("SELECT column_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'"
                             " AND table_name = ?", (layer,)).fetchone()

@@ -35,6 +35,7 @@ from pyproj import Transformer
 from geo import config
 from geo.errors import ArtoisError, InputError
 from geo.io._atomic import atomic_path
+from geo.io.gpkg import layer_info
 
 log = logging.getLogger("artois.io")
 logging.getLogger("pyogrio").setLevel(logging.WARNING)  # not "Created N records" for every layer exported
@@ -68,10 +69,7 @@ def export_layer(gpkg: Path, layer: str, columns: Sequence[str], dest: Path, *,
     input order). Returns the number of features written (0: nothing written) and the integer columns,
     which tippecanoe 2.72 reads from FlatGeobuf as strings unless told their type (:func:`run_tippecanoe`).
     """
-    try:
-        info = pyogrio.read_info(gpkg, layer=layer)
-    except Exception as exc:  # pyogrio raises DataSourceError and plain errors alike
-        raise InputError(gpkg, f"cannot read layer '{layer}' ({str(exc).splitlines()[0]})") from exc
+    info = layer_info(gpkg, layer)
     keep = [c for c in columns if c in set(info["fields"])]
     bbox = None
     if within is not None:  # the rectangle's bounds in the layer's CRS (edges densified: they curve there)
