@@ -550,8 +550,9 @@ def worker_dask_config() -> dict[str, object]:
 
 
 def _tune_malloc_here() -> None:
-    """Apply :func:`worker_malloc_environ`'s settings to this process (``--workers 1``), through glibc's
-    ``mallopt``; nothing on other C libraries."""
+    """Apply :func:`worker_malloc_environ`'s settings to this process, through glibc's ``mallopt``; nothing
+    on other C libraries. It runs the tasks with ``--workers 1``; on a cluster it still makes the roofs plan
+    and assembles the groups (geo/config.py, section 11)."""
     import ctypes
 
     try:
@@ -573,8 +574,8 @@ class _executor:
         self.client: Any = None
 
     def __enter__(self) -> _Executor:
+        _tune_malloc_here()
         if self.scheduler is None and self.workers == 1:
-            _tune_malloc_here()
             return _Executor()
         import dask
         from distributed import Client, LocalCluster
