@@ -176,8 +176,8 @@ def test_result_metadata_records_the_weather(offline: Weather) -> None:
 
 
 def test_kernel_band_partition_changes_no_value(offline: Weather, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The kernel computes bands of rows, each over the columns between its first and last pixel to compute:
-    any band height gives the values of one band over the whole block (float32 rounding aside)."""
+    """The kernel computes blocks of rows and columns, each over the columns between its first and last pixel
+    to compute: any block size gives the values of one block over the whole area (float32 rounding aside)."""
     import geo.solar.irradiance as engine
 
     rng = np.random.default_rng(7)
@@ -190,11 +190,13 @@ def test_kernel_band_partition_changes_no_value(offline: Weather, monkeypatch: p
     mask[:, :5] = False
     dsm = Raster(z, Affine(0.5, 0, 685000, 0, -0.5, 7038000), CRS_M)
     results = {}
-    for rows in (n, 1, 2, 3, 8):
+    for rows, cols in ((n, 0), (1, 0), (2, 0), (3, 0), (8, 0), (2, 5), (3, 16), (1, 7), (n, 10)):
         monkeypatch.setattr(engine, "BAND_ROWS", rows)
-        results[rows] = result_bands(compute_irradiance(dsm, offline, mask=mask, settings=SETTINGS)).copy()
-    ref = results.pop(n)
+        monkeypatch.setattr(engine, "BAND_COLS", cols)
+        results[rows, cols] = result_bands(compute_irradiance(dsm, offline, mask=mask, settings=SETTINGS)).copy()
+    ref = results.pop((n, 0))
     assert np.isfinite(ref[product.ANNUAL]).sum() > 0.2 * n * n
-    for rows, bands in results.items():
-        np.testing.assert_array_equal(np.isnan(bands), np.isnan(ref), err_msg=f"{rows} rows per band")
-        np.testing.assert_allclose(bands, ref, rtol=1e-5, atol=1e-6, err_msg=f"{rows} rows per band")
+    for (rows, cols), bands in results.items():
+        what = f"blocks of {rows} rows x {cols or 'all'} columns"
+        np.testing.assert_array_equal(np.isnan(bands), np.isnan(ref), err_msg=what)
+        np.testing.assert_allclose(bands, ref, rtol=1e-5, atol=1e-6, err_msg=what)

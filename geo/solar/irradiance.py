@@ -50,6 +50,15 @@ log = logging.getLogger("artois.solar")
 #: (benchmarks/bench_irradiance.py --threads 1) 6.6–7.6 s (8), 6.0–6.2 (4), 5.7–5.8 (2), 6.6 (1). The band
 #: partition changes no value beyond float32 rounding (1 pixel in 4 M by one 0.1 kWh/m² step, 2 tiles of 25).
 BAND_ROWS = 2
+#: Columns per block of a band (the kernel computes blocks of BAND_ROWS × BAND_COLS pixels, those of a strip
+#: of columns one band after the other: consecutive bands read almost the same DSM rows, which then stay in
+#: the core's cache; a block with no pixel to compute is skipped). 0: whole bands. Measured 2026-12-04 on the
+#: 2-core CI-class machine, one numba thread, 8 inner tiles of the 5x5 sample (compute only), alternately:
+#: whole bands 18.5–18.9 CPU-s, 1400 columns 18.0, 1024: 17.5–17.8, 700: 17.9, 512: 18.0–18.2 (all 25 tiles:
+#: whole bands 49.8–50.1, 256 columns 52.6–53.2); two processes side by side, whole bands 18.0–18.8 and
+#: 14.4–14.9, 1024 columns 17.6–17.8 and 14.3–14.4. Values change by float32 rounding only (≤ 0.0004 kWh/m²,
+#: 0.2 % of the pixels of 3 tiles).
+BAND_COLS = 1024
 
 
 @dataclass(frozen=True)
@@ -249,7 +258,7 @@ def _band_irradiance(
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
 def _run_rows(
-    row_a, row_b, band_rows, valid, nrm, pad,
+    row_a, row_b, band_rows, band_cols, valid, nrm, pad,
     buf, lev_off, lev_nc, lev_r0, lev_c0, zb_nc,
     ptr, s_lev, s_dr, s_dc, s_w, s_axis, s_inv,
     dir_sin, dir_cos, band_rad,
@@ -260,12 +269,15 @@ def _run_rows(
     n_dir = ptr.size - 1
     ncols = valid.shape[1]
     nb = (row_b - row_a + band_rows - 1) // band_rows
-    for bi in numba.prange(nb):
-        i0 = row_a + bi * band_rows
+    nsc = (ncols + band_cols - 1) // band_cols
+    # blocks strip by strip of columns, band after band within a strip
+    for t in numba.prange(nb * nsc):
+        i0 = row_a + (t % nb) * band_rows
         nr = min(band_rows, row_b - i0)
+        j0 = (t // nb) * band_cols
         lo, hi = ncols, -1
         for i in range(i0, i0 + nr):
-            for j in range(ncols):
+            for j in range(j0, min(j0 + band_cols, ncols)):
                 if valid[i, j]:
                     lo = min(lo, j)
                     hi = max(hi, j)
@@ -412,7 +424,7 @@ def compute_irradiance(
     for a in range(0, cr, chunk_rows):
         b = min(a + chunk_rows, cr)
         _run_rows(
-            a, b, BAND_ROWS, core_valid, core_nrm, pad,
+            a, b, BAND_ROWS, BAND_COLS or core_valid.shape[1], core_valid, core_nrm, pad,
             pyr.buf, pyr.offset, pyr.ncols, pyr.r0, pyr.c0, pyr.ncols[0],
             sched.ptr, sched.level, sched.dr, sched.dc, sched.weight, sched.axis, sched.inv_dist,
             np.sin(phi).astype(np.float32), np.cos(phi).astype(np.float32),
