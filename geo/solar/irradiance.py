@@ -50,9 +50,10 @@ log = logging.getLogger("artois.solar")
 #: (benchmarks/bench_irradiance.py --threads 1) 6.6–7.6 s (8), 6.0–6.2 (4), 5.7–5.8 (2), 6.6 (1). The band
 #: partition changes no value beyond float32 rounding (1 pixel in 4 M by one 0.1 kWh/m² step, 2 tiles of 25).
 BAND_ROWS = 2
-#: Columns per block of a band (the kernel computes blocks of BAND_ROWS × BAND_COLS pixels, those of a strip
-#: of columns one band after the other: consecutive bands read almost the same DSM rows, which then stay in
-#: the core's cache; a block with no pixel to compute is skipped). 0: whole bands. Measured 2026-12-04 on the
+#: Columns per block of a band: the kernel computes blocks of BAND_ROWS × BAND_COLS pixels, those of a strip
+#: of columns one band after the other (they read nearly the same DSM rows), each over the columns between its
+#: first and last pixel to compute (a block with none is skipped); narrow strips cost more per block than
+#: they save. 0: whole bands. Measured 2026-12-04 on the
 #: 2-core CI-class machine, one numba thread, 8 inner tiles of the 5x5 sample (compute only), alternately:
 #: whole bands 18.5–18.9 CPU-s, 1400 columns 18.0, 1024: 17.5–17.8, 700: 17.9, 512: 18.0–18.2 (all 25 tiles:
 #: whole bands 49.8–50.1, 256 columns 52.6–53.2); two processes side by side, whole bands 18.0–18.8 and
