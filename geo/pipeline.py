@@ -551,8 +551,8 @@ def worker_dask_config() -> dict[str, object]:
 
 def _tune_malloc_here() -> None:
     """Apply :func:`worker_malloc_environ`'s settings to this process, through glibc's ``mallopt``; nothing
-    on other C libraries. It runs the tasks with ``--workers 1``; on a cluster it still makes the roofs plan
-    and assembles the groups (geo/config.py, section 11)."""
+    on other C libraries. This process runs every task with ``--workers 1``, and on a cluster it still makes
+    the roofs plan and assembles the groups (geo/config.py, section 11)."""
     import ctypes
 
     try:

@@ -43,8 +43,7 @@ from geo.types import Raster, Weather
 log = logging.getLogger("artois.solar")
 
 #: Rows per band of the kernel (a band's horizon buffer is n_dir × rows × cols float32: 0.5 MB for 32
-#: directions and 2,000 columns, within a core's L2 cache; each band also computes only the columns between
-#: its first and last pixel to compute). Measured 2026-12-04 on the 2-core CI-class machine, one numba thread:
+#: directions and 2,000 columns, within a core's L2 cache). Measured 2026-12-04 on the 2-core CI-class machine, one numba thread:
 #: 5 roof tiles of the 5x5 sample 12.1–12.5 CPU-s with 8 rows, 11.0–11.3 with 4, 10.6–11.5 with 2, 11.0–11.3
 #: with 1; the same in two processes side by side 14.2–14.3 (8) and 11.6–12.6 (2); a dense 4 M-pixel tile
 #: (benchmarks/bench_irradiance.py --threads 1) 6.6–7.6 s (8), 6.0–6.2 (4), 5.7–5.8 (2), 6.6 (1). The band
@@ -53,8 +52,8 @@ BAND_ROWS = 2
 #: Columns per block of a band: the kernel computes blocks of BAND_ROWS × BAND_COLS pixels, those of a strip
 #: of columns one band after the other (they read nearly the same DSM rows), each over the columns between its
 #: first and last pixel to compute (a block with none is skipped); narrow strips cost more per block than
-#: they save. 0: whole bands. Measured 2026-12-04 on the
-#: 2-core CI-class machine, one numba thread, 8 inner tiles of the 5x5 sample (compute only), alternately:
+#: they save. 0: whole bands. Measured 2026-12-04 on the 2-core CI-class machine, one numba thread, 8 inner
+#: tiles of the 5x5 sample (compute only), alternately:
 #: whole bands 18.5–18.9 CPU-s, 1400 columns 18.0, 1024: 17.5–17.8, 700: 17.9, 512: 18.0–18.2 (all 25 tiles:
 #: whole bands 49.8–50.1, 256 columns 52.6–53.2); two processes side by side, whole bands 18.0–18.8 and
 #: 14.4–14.9, 1024 columns 17.6–17.8 and 14.3–14.4. Values change by float32 rounding only (≤ 0.0004 kWh/m²,
