@@ -42,8 +42,9 @@ from geo.types import Raster, Weather
 
 log = logging.getLogger("artois.solar")
 
-#: Rows per band of the kernel (a band's horizon buffer is n_dir × rows × cols float32: 0.5 MB for 32
-#: directions and 2,000 columns, within a core's L2 cache). Measured 2026-12-04 on the 2-core CI-class machine, one numba thread:
+#: Rows per band of the kernel (a block's horizon buffer is n_dir × rows × columns float32: 0.26 MB for 32
+#: directions, 2 rows and BAND_COLS columns, within a core's L2 cache). Measured with whole bands (before
+#: BAND_COLS), 2026-12-04 on the 2-core CI-class machine, one numba thread:
 #: 5 roof tiles of the 5x5 sample 12.1–12.5 CPU-s with 8 rows, 11.0–11.3 with 4, 10.6–11.5 with 2, 11.0–11.3
 #: with 1; the same in two processes side by side 14.2–14.3 (8) and 11.6–12.6 (2); a dense 4 M-pixel tile
 #: (benchmarks/bench_irradiance.py --threads 1) 6.6–7.6 s (8), 6.0–6.2 (4), 5.7–5.8 (2), 6.6 (1). The band
