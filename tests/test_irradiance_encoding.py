@@ -18,7 +18,7 @@ from rasterio.crs import CRS
 from test_solar_physics import plane_dsm, pvlib_annual_kwh
 
 from geo.io._atomic import is_temporary, remove_stale_temporaries
-from geo.io.rasters import read_grid, read_raster, write_geotiff
+from geo.io.rasters import read_bands_at, read_grid, read_raster, write_geotiff
 from geo.io.weather import default_weather
 from geo.pipeline import STATE_DIR, build
 from geo.products import irradiance
@@ -81,6 +81,46 @@ def test_stored_integers_and_physical_values_by_hand(tmp_path: Path) -> None:
     assert np.allclose(recipe.filled(np.nan), got, equal_nan=True)
     inside = ~np.isnan(bands) & (bands < 6000)
     assert (np.abs(got - bands)[inside] <= np.broadcast_to(HALF_STEP[:, :, None], bands.shape)[inside]).all()
+
+
+def test_sampled_pixels_are_the_stored_values_by_hand(tmp_path: Path) -> None:
+    """The bands at some pixels of a DSM window's grid (what a roofs group reads): stored × scale by hand,
+    NaN for nodata and outside the file, in the order asked, whatever blocks the file is read by."""
+    rng = np.random.default_rng(7)
+    bands = rng.uniform(0, 900, (15, 8, 8)).astype(np.float32)
+    bands[13:] = rng.uniform(0, 1, (2, 8, 8))
+    bands[:, 6, 1] = np.nan  # not computed
+    path = _write(tmp_path / "irr.tif", bands, _grid())
+    with rasterio.open(path) as ds:
+        stored, scales = ds.read().astype(np.float64), np.array(ds.scales)
+    # a window of another grid: 2 rows above and 3 columns left of the file, 12 x 12 pixels
+    like = RasterGrid(Affine(0.5, 0, X0 - 1.5, 0, -0.5, Y0 + 1.0), CRS.from_epsg(2154), (12, 12), ())
+    rows = np.array([2, 9, 0, 5, 8, 2, 11, 4, 9])  # unordered, one twice
+    cols = np.array([3, 10, 0, 7, 4, 3, 11, 6, 10])
+    expected = np.full((15, rows.size), np.nan)
+    for i, (r, c) in enumerate(zip(rows - 2, cols - 3, strict=True)):  # in the file's pixels
+        if 0 <= r < 8 and 0 <= c < 8 and stored[0, r, c] != 65535:
+            expected[:, i] = stored[:, r, c] * scales
+    assert np.isnan(expected).all(axis=0).tolist() == [False, False, True, False, True, False, True, False, False]
+    got = irradiance.sample_irradiance(path, like, rows, cols)
+    assert got.dtype == np.float32 and got.shape == (15, rows.size)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, equal_nan=True)
+    np.testing.assert_array_equal(got, irradiance.read_irradiance(path, like)[:, rows, cols])
+    for block in (1, 3, 5):  # read by blocks of 1, 3 or 5 pixels: the same values
+        np.testing.assert_array_equal(
+            read_bands_at(path, 15, crs=like.crs, transform=like.transform, rows=rows, cols=cols, block_px=block),
+            got)
+    # a file of float32 bands (a tile of an earlier build, nodata -9999)
+    old = write_geotiff(tmp_path / "old.tif", np.where(np.isnan(bands), -9999.0, bands).astype(np.float32),
+                        transform=_grid().transform, crs="EPSG:2154", nodata=-9999.0)
+    want = np.full((15, rows.size), np.nan, dtype=np.float32)
+    ok = (rows - 2 >= 0) & (rows - 2 < 8) & (cols - 3 >= 0) & (cols - 3 < 8)
+    want[:, ok] = bands[:, rows[ok] - 2, cols[ok] - 3]
+    np.testing.assert_array_equal(
+        read_bands_at(old, 15, crs=like.crs, transform=like.transform, rows=rows, cols=cols, block_px=3), want)
+    # nothing asked, or nothing inside the file
+    assert irradiance.sample_irradiance(path, like, rows[:0], cols[:0]).shape == (15, 0)
+    assert np.isnan(irradiance.sample_irradiance(path, like, np.array([0, 11]), np.array([11, 0]))).all()
 
 
 def read_raster_like(path: Path):  # type: ignore[no-untyped-def]

@@ -640,6 +640,33 @@ def read_layout(path: str | Path) -> dict[str, object]:
                 "offsets": tuple(ds.offsets), "descriptions": tuple(ds.descriptions), "overviews": ds.overviews(1)}
 
 
+def _check_same_lattice(path: Path, bands: int, crs: CRS, res_m: float) -> None:
+    """:class:`InputError` / :class:`CRSError` unless the raster at ``path`` has ``bands`` bands or more, the
+    CRS ``crs`` and pixels of ``res_m`` [m] (the checks of :func:`read_bands_on_grid` and :func:`read_bands_at`)."""
+    header = read_header(path)
+    if header.count < bands:
+        raise InputError(path, f"{header.count} band(s); {bands} expected")
+    if header.crs is None or header.crs != crs:
+        raise CRSError(path, f"CRS {header.crs.to_string() if header.crs else 'none'} differs from the DSM's "
+                             f"({CRS.from_user_input(crs).to_string()})")
+    if abs(abs(header.transform.a) - res_m) > 1e-6:
+        raise InputError(path, f"pixel size {abs(header.transform.a)} m differs from the DSM's ({res_m} m)")
+
+
+def _grid_offset(ds: rasterio.io.DatasetReader, transform: Affine) -> tuple[int, int]:
+    """(row, col) in the file's pixels of the upper-left pixel of the grid ``transform`` (same pixel size)."""
+    res = abs(transform.a)
+    return int(round((ds.transform.f - transform.f) / res)), int(round((transform.c - ds.transform.c) / res))
+
+
+def _read_stored(path: Path, ds: rasterio.io.DatasetReader, bands: int, window: rasterio.windows.Window,
+                 small_ints: bool) -> np.ndarray:
+    try:
+        return ds.read(list(range(1, bands + 1)), window=window, out_dtype=None if small_ints else "float32")
+    except RasterioError as exc:
+        raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
+
+
 def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Affine,
                        shape: tuple[int, int]) -> np.ndarray:
     """Bands 1…``bands`` of a raster over the grid (``crs``, north-up ``transform``, ``shape``) of another.
@@ -654,20 +681,10 @@ def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Aff
         Unreadable or corrupt file, fewer bands, another CRS or pixel size.
     """
     path = Path(path)
-    header = read_header(path)
-    res = abs(transform.a)
-    if header.count < bands:
-        raise InputError(path, f"{header.count} band(s); {bands} expected")
-    if header.crs is None or header.crs != crs:
-        raise CRSError(path, f"CRS {header.crs.to_string() if header.crs else 'none'} differs from the DSM's "
-                             f"({CRS.from_user_input(crs).to_string()})")
-    if abs(abs(header.transform.a) - res) > 1e-6:
-        raise InputError(path, f"pixel size {abs(header.transform.a)} m differs from the DSM's ({res} m)")
+    _check_same_lattice(path, bands, crs, abs(transform.a))
     rows, cols = shape
     with rasterio.open(path) as ds:
-        # the grid's upper-left pixel in the file's pixels (same pixel size: a whole-pixel offset)
-        col0 = int(round((transform.c - ds.transform.c) / res))
-        row0 = int(round((ds.transform.f - transform.f) / res))
+        row0, col0 = _grid_offset(ds, transform)
         # the part of the grid inside the file; the rest stays NaN
         r_lo, r_hi = max(row0, 0), min(row0 + rows, ds.height)
         c_lo, c_hi = max(col0, 0), min(col0 + cols, ds.width)
@@ -675,11 +692,7 @@ def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Aff
         if r_lo < r_hi and c_lo < c_hi:
             win = rasterio.windows.Window(c_lo, r_lo, c_hi - c_lo, r_hi - r_lo)
             small_ints = all(t in ("uint8", "uint16") for t in ds.dtypes[:bands])
-            try:
-                part = ds.read(list(range(1, bands + 1)), window=win,
-                               out_dtype=None if small_ints else "float32")
-            except RasterioError as exc:
-                raise InputError(path, f"corrupt raster ({str(exc).splitlines()[0]})") from exc
+            part = _read_stored(path, ds, bands, win, small_ints)
             dst = data[:, r_lo - row0:r_hi - row0, c_lo - col0:c_hi - col0]
             if small_ints:  # one table look-up per pixel instead of float64 arithmetic: the same values
                 for b, table in enumerate(_physical_tables(ds, bands)):
@@ -687,6 +700,56 @@ def read_bands_on_grid(path: str | Path, bands: int, *, crs: CRS, transform: Aff
             else:
                 dst[...] = _physical(ds, part)
     return data
+
+
+def read_bands_at(path: str | Path, bands: int, *, crs: CRS, transform: Affine, rows: np.ndarray,
+                  cols: np.ndarray, block_px: int = 512) -> np.ndarray:
+    """Bands 1…``bands`` of a raster at some pixels (``rows``, ``cols``) of the grid (``crs``, north-up
+    ``transform``) of another: :func:`read_bands_on_grid`'s values at those pixels, without reading the rest.
+
+    The file is read by blocks of ``block_px`` × ``block_px`` of its pixels (best its own block size: each
+    read then decodes whole blocks once), only those holding some of the pixels asked (roofs are a small part
+    of a town's area), each over the bounding box of its pixels.
+
+    Returns
+    -------
+    ndarray
+        float32 (bands, len(rows)): physical values (the bands' scales and offsets applied), NaN for
+        nodata and outside the file.
+
+    Raises
+    ------
+    InputError
+        Unreadable or corrupt file, fewer bands, another CRS or pixel size.
+    """
+    path = Path(path)
+    if block_px < 1:
+        raise ValueError(f"block_px must be >= 1, got {block_px}")
+    _check_same_lattice(path, bands, crs, abs(transform.a))
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    out = np.full((bands, rows.size), np.nan, dtype=np.float32)
+    with rasterio.open(path) as ds:
+        row0, col0 = _grid_offset(ds, transform)
+        fr, fc = rows + row0, cols + col0  # in the file's pixels
+        inside = np.flatnonzero((fr >= 0) & (fr < ds.height) & (fc >= 0) & (fc < ds.width))
+        if inside.size == 0:
+            return out
+        block = (fr[inside] // block_px) * (ds.width // block_px + 1) + fc[inside] // block_px
+        order = np.argsort(block, kind="stable")
+        _, starts = np.unique(block[order], return_index=True)
+        small_ints = all(t in ("uint8", "uint16") for t in ds.dtypes[:bands])
+        tables = _physical_tables(ds, bands) if small_ints else None
+        for sel in np.split(inside[order], starts[1:]):
+            r, c = fr[sel], fc[sel]
+            r_lo, c_lo = int(r.min()), int(c.min())
+            win = rasterio.windows.Window(c_lo, r_lo, int(c.max()) - c_lo + 1, int(r.max()) - r_lo + 1)
+            part = _read_stored(path, ds, bands, win, small_ints)[:, r - r_lo, c - c_lo]  # (bands, pixels)
+            if tables is not None:
+                for b in range(bands):
+                    out[b, sel] = tables[b][part[b]]
+            else:
+                out[:, sel] = _physical(ds, part[:, None, :])[:, 0, :]
+    return out
 
 
 def _physical_tables(ds: rasterio.io.DatasetReader, bands: int) -> np.ndarray:

@@ -33,7 +33,8 @@ Dataset tags: the weather (:data:`WEATHER_TAGS`, read back as a :class:`~geo.typ
 by :func:`read_header`), the engine settings (``ALBEDO``, ``SKY_MODEL``, ``HORIZON_DIRECTIONS``,
 ``HORIZON_DISTANCE_M``) and ``SOURCES`` (the DSM files).
 
-Read it with :func:`read_irradiance` (bands on a DSM window's grid) and :func:`read_header`
+Read it with :func:`read_irradiance` (bands on a DSM window's grid), :func:`sample_irradiance` (at some
+pixels of that grid) and :func:`read_header`
 (grid, tags, weather, without reading a pixel); write a tile with :func:`write_tile` and the mosaic
 with :func:`write_mosaic`, or a single COG with :func:`irradiance_writer`. :func:`product_files` lists
 the files a mosaic is made of (for the manifest, comparisons and sizes).
@@ -55,6 +56,7 @@ from geo.io.rasters import (
     MosaicSource,
     WindowWriter,
     cog_writer,
+    read_bands_at,
     read_bands_on_grid,
     read_layout,
     read_values,
@@ -311,6 +313,25 @@ def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
     """
     read_header(path)
     return read_bands_on_grid(path, N_BANDS, crs=like.crs, transform=like.transform, shape=like.shape)
+
+
+def sample_irradiance(path: str | Path, like: Raster | RasterGrid, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The 15 bands of the raster (as :func:`read_irradiance`) at the pixels (``rows``, ``cols``) of the grid of
+    ``like``: ``read_irradiance(path, like)[:, rows, cols]``, reading only the blocks that hold them.
+
+    Returns
+    -------
+    ndarray
+        float32 (15, len(rows)), NaN for nodata and outside the raster.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_irradiance`.
+    """
+    read_header(path)
+    return read_bands_at(path, N_BANDS, crs=like.crs, transform=like.transform, rows=rows, cols=cols,
+                         block_px=TILE_BLOCK)
 
 
 def overview_factors(tile_px: int) -> list[int]:

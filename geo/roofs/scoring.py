@@ -50,9 +50,9 @@ def face_means(labels: np.ndarray, bands: np.ndarray, n_faces: int) -> tuple[np.
     Parameters
     ----------
     labels
-        int raster, 1 + face row (0 = none), in the bands' grid.
+        int, 1 + face row (0 = none): a raster in the bands' grid, or the labels of some pixels.
     bands
-        (n_bands, rows, cols) float, NaN = nodata.
+        (n_bands, *labels.shape) float, NaN = nodata: the bands at those pixels.
     n_faces
         Number of faces.
 
@@ -100,9 +100,10 @@ def score_faces(
     faces
         Output of the segmentation (``faces`` of :class:`~geo.roofs.segmentation.RoofSegmentation`).
     sample_pixels
-        Its ``sample_pixels`` raster (interior, obstacle-free pixels of each face).
+        Its ``sample_pixels`` raster (interior, obstacle-free pixels of each face: 1 + face row, 0 = none),
+        or those labels at some pixels (e.g. the non-zero ones, in row-major order).
     irradiance
-        The engine's bands in the DSM grid, (15, rows, cols): 1 annual [kWh/m²/yr], 2-13
+        The engine's bands at the same pixels, (15, *sample_pixels.shape): 1 annual [kWh/m²/yr], 2-13
         monthly [kWh/m²], 14 shading loss, 15 sky view factor; NaN = nodata.
     site
         pvlib model of the site for the engine's weather.
