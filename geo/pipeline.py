@@ -533,11 +533,13 @@ def _with_threads(threads: int, fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-def worker_malloc_environ() -> dict[str, str]:
-    """The glibc ``MALLOC_*_`` environment of a build worker process (geo/config.py, section 11)."""
+def worker_memory_environ() -> dict[str, str]:
+    """The memory environment of a build worker process: glibc's ``MALLOC_*_`` settings and numpy's
+    ``NUMPY_MADVISE_HUGEPAGE`` (geo/config.py, section 11)."""
     return {"MALLOC_ARENA_MAX": str(config.WORKER_MALLOC_ARENA_MAX),
             "MALLOC_MMAP_THRESHOLD_": str(config.WORKER_MALLOC_MMAP_THRESHOLD_BYTES),
-            "MALLOC_TRIM_THRESHOLD_": str(config.WORKER_MALLOC_TRIM_THRESHOLD_BYTES)}
+            "MALLOC_TRIM_THRESHOLD_": str(config.WORKER_MALLOC_TRIM_THRESHOLD_BYTES),
+            "NUMPY_MADVISE_HUGEPAGE": "1" if config.WORKER_NUMPY_HUGE_PAGES else "0"}
 
 
 def worker_dask_config() -> dict[str, object]:
@@ -549,12 +551,19 @@ def worker_dask_config() -> dict[str, object]:
     return {k: v for k, v in config.WORKER_DASK_CONFIG.items() if env_name(k) not in os.environ}
 
 
-def _tune_malloc_here() -> None:
-    """Apply :func:`worker_malloc_environ`'s settings to this process, through glibc's ``mallopt``; nothing
-    on other C libraries. This process runs every task with ``--workers 1``, and on a cluster it still makes
-    the roofs plan and assembles the groups (geo/config.py, section 11)."""
+def _tune_memory_here() -> None:
+    """Apply :func:`worker_memory_environ`'s settings to this process, where numpy is already imported: glibc's
+    through ``mallopt`` (nothing on other C libraries), numpy's through the switch ``NUMPY_MADVISE_HUGEPAGE``
+    sets. This process runs every task with ``--workers 1``, and on a cluster it still makes the roofs plan and
+    assembles the groups (geo/config.py, section 11)."""
     import ctypes
 
+    import numpy as np
+
+    core = getattr(np, "_core", None) or np.core  # numpy >= 2.0, 1.26
+    switch = getattr(core.multiarray, "_set_madvise_hugepage", None)
+    if switch is not None:
+        switch(config.WORKER_NUMPY_HUGE_PAGES)
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
@@ -574,7 +583,7 @@ class _executor:
         self.client: Any = None
 
     def __enter__(self) -> _Executor:
-        _tune_malloc_here()
+        _tune_memory_here()
         if self.scheduler is None and self.workers == 1:
             return _Executor()
         import dask
@@ -586,8 +595,8 @@ class _executor:
             self.client = Client(self.scheduler)
             n = max(len(self.client.scheduler_info().get("workers", {})), 1)
         else:
-            # The workers' environment: dask's own (one thread for BLAS/OpenMP) with the malloc settings.
-            environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **worker_malloc_environ()}
+            # The workers' environment: dask's own (one thread for BLAS/OpenMP) with the memory settings.
+            environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **worker_memory_environ()}
             with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **worker_dask_config()}):
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                             dashboard_address=":0")

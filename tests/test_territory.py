@@ -256,21 +256,34 @@ def test_serve_refuses_a_build_with_an_irradiance_tile_removed(serial_build: Pat
     assert f"irradiance/{tile.name}" in err and "incomplete build" in err
 
 
-def _worker_environ(names: tuple[str, ...]) -> dict[str, str | None]:
-    return {n: os.environ.get(n) for n in names}
+def _numpy_huge_pages() -> bool:
+    """Whether numpy asks for huge pages in this process (its switch returns the previous setting)."""
+    import numpy as np
+
+    switch = np._core.multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
+    was = bool(switch(True))
+    switch(was)
+    return was
 
 
-def test_local_cluster_workers_get_the_malloc_settings() -> None:
+def _worker_environ(names: tuple[str, ...]) -> tuple[dict[str, str | None], bool]:
+    return {n: os.environ.get(n) for n in names}, _numpy_huge_pages()
+
+
+def test_local_cluster_workers_get_the_memory_settings() -> None:
     """The LocalCluster's workers run with geo/config.py's glibc settings (not dask's MALLOC_TRIM_THRESHOLD_
-    of 64 KiB, which had every tile's arrays mmap'ed and faulted in again) and keep dask's one BLAS thread."""
+    of 64 KiB, which had every tile's arrays mmap'ed and faulted in again), numpy without huge pages, and
+    keep dask's one BLAS thread; so does the build's own process."""
     from geo.pipeline import _executor
 
-    names = ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")
+    names = ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "NUMPY_MADVISE_HUGEPAGE",
+             "OMP_NUM_THREADS")
     with _executor(2, None) as ex:
         seen = list(ex.map(_worker_environ, [(names,), (names,)]))
+        here = _numpy_huge_pages()
     expected = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_THRESHOLD_": str(2**30),
-                "MALLOC_TRIM_THRESHOLD_": str(2**31), "OMP_NUM_THREADS": "1"}
-    assert seen == [expected, expected]
+                "MALLOC_TRIM_THRESHOLD_": str(2**31), "NUMPY_MADVISE_HUGEPAGE": "0", "OMP_NUM_THREADS": "1"}
+    assert seen == [(expected, False), (expected, False)] and here is False
 
 
 def _worker_dask_settings() -> tuple[object, ...]:
