@@ -73,7 +73,8 @@ def longest_layer_seconds(output: str) -> float:
 
 
 def tile_peak(data: Path, tile_index: int) -> tuple[float, float]:
-    """(seconds, peak RSS [GiB]) of one irradiance tile with the default (1 km) halo, in a fresh process."""
+    """(seconds, peak RSS [GiB]) of one irradiance tile with the default (1 km) halo, in a fresh process with a
+    build worker's memory settings (the first tile of a worker: its memory first touched)."""
     code = (
         "import sys, time, resource, tempfile; from pathlib import Path;"
         "from geo.pipeline import BuildContext; from geo.solar.build import plan_build_irradiance, irradiance_tile;"
@@ -82,7 +83,9 @@ def tile_peak(data: Path, tile_index: int) -> tuple[float, float]:
         f"irradiance_tile(plan.tasks[{tile_index}]);"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    from geo.pipeline import worker_memory_environ
+
+    env = {**os.environ, **worker_memory_environ(), "PYTHONPATH": str(REPO)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     s, gib = out.split()[-2:]
     return float(s), float(gib)
