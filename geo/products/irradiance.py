@@ -34,10 +34,10 @@ by :func:`read_header`), the engine settings (``ALBEDO``, ``SKY_MODEL``, ``HORIZ
 ``HORIZON_DISTANCE_M``) and ``SOURCES`` (the DSM files).
 
 Read it with :func:`read_irradiance` (bands on a DSM window's grid), :func:`sample_irradiance` (at some
-pixels of that grid) and :func:`read_header`
-(grid, tags, weather, without reading a pixel); write a tile with :func:`write_tile` and the mosaic
-with :func:`write_mosaic`, or a single COG with :func:`irradiance_writer`. :func:`product_files` lists
-the files a mosaic is made of (for the manifest, comparisons and sizes).
+pixels of that grid) and :func:`read_header` (grid, tags, weather, without reading a pixel); write a tile
+with :func:`write_tile` and the mosaic with :func:`write_mosaic`, or a single COG with
+:func:`irradiance_writer`. :func:`product_files` lists the files a mosaic is made of (for the manifest,
+comparisons and sizes).
 """
 
 from __future__ import annotations

@@ -375,10 +375,10 @@ class GroupResult:
 def roofs_group(task: RoofsGroupTask) -> GroupResult:
     """The unit of work of the roofs stage: one group of buildings → their scored roof faces.
 
-    Reads the DSM window, segments the context footprints
-    (:func:`geo.roofs.segmentation.segment_roofs`), reads the irradiation bands at the members' faces'
-    sample pixels and scores those faces (:func:`geo.roofs.scoring.score_faces`). Pure function of ``task`` (no global state): groups
-    may run in any order, in other processes or on other machines, and give the same faces.
+    Reads the DSM window, segments the context footprints (:func:`geo.roofs.segmentation.segment_roofs`),
+    reads the irradiation bands at the members' faces' sample pixels and scores those faces
+    (:func:`geo.roofs.scoring.score_faces`). Pure function of ``task`` (no global state): groups may run in
+    any order, in other processes or on other machines, and give the same faces.
     """
     # one GDAL environment for the task: rasterio's functions called per building (rasterize) otherwise
     # each set one up and tear it down
