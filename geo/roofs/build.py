@@ -216,8 +216,8 @@ def _territory_noise(dsm: RasterGrid, fps: gpd.GeoDataFrame, groups: Sequence[_G
     """Median 3 x 3 plane-fit residual [m] over all building pixels of the territory, exactly.
 
     The value a whole-territory :func:`segment_roofs` computes; one :func:`group_residuals` task
-    per group (run by ``map_tasks``). Up to ``keep`` values are held in memory; beyond, a histogram
-    locates the median's bins and a second pass collects only the values in them.
+    per group (run by ``map_tasks``). A histogram locates the median's bins, then only the values in
+    them are sorted: from the values held in memory (up to ``keep``), beyond from a second pass.
     """
     geoms = fps.geometry.to_numpy()
     args = [(dsm, g.window, geoms[g.context], np.isin(g.context, g.members)) for g in groups]
@@ -232,16 +232,17 @@ def _territory_noise(dsm: RasterGrid, fps: gpd.GeoDataFrame, groups: Sequence[_G
                 kept = None
             else:
                 kept.append(v)
-    if kept is not None:
-        allv = np.concatenate(kept) if kept else np.zeros(0)
-        return float(np.median(allv)) if allv.size else 0.0
     n = int(total.sum())
+    if n == 0:
+        return 0.0
+    # the median's ranks lie in known bins (the bins are monotonic in the value): only the values in them are
+    # gathered and sorted, from those kept or from a second pass (np.median would copy and partition them all)
     cum = np.cumsum(total)
     ranks = sorted({(n - 1) // 2, n // 2})
     b_of = [int(np.searchsorted(cum, r, side="right")) for r in ranks]
     base = {b: int(cum[b - 1]) if b > 0 else 0 for b in b_of}
     found: dict[int, list[np.ndarray]] = {b: [] for b in sorted(set(b_of))}
-    for v in map_tasks(group_residuals, args):
+    for v in kept if kept is not None else map_tasks(group_residuals, args):
         bv = _bins(v)
         for b in found:
             found[b].append(v[bv == b])
