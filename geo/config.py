@@ -1153,10 +1153,9 @@ WORKER_MALLOC_TRIM_THRESHOLD_BYTES: Final = 2 << 30
 #: irradiance tile of the 5x5 sample took 15.1 / 15.1 s with them (10.2 / 10.4 s of system time) and
 #: 4.5 / 4.6 s without (0.7 / 0.8 s); 1.44 GB of numpy arrays were first touched in 0.5-0.75 s with small
 #: pages, 4.3-11.9 s with huge ones, depending on what the host had reclaimed (0.4 s right after another
-#: process had freed the same memory). Warm tiles: 2.72-2.81,
-#: 3.58-3.96 and 1.81-1.84 s either way (the horizon's random reads miss the TLB more with small pages, a few
-#: per cent on some tiles). Measured 2026-12-04, 2-core CI-class Firecracker VM, kernel THP
-#: ``enabled=madvise``, ``defrag=madvise``.
+#: process had freed the same memory). Warm tiles: 2.72-2.81, 3.58-3.96 and 1.81-1.84 s either way (the
+#: horizon's random reads miss the TLB more with small pages, a few per cent on some tiles). Measured
+#: 2026-12-04, 2-core CI-class Firecracker VM, kernel THP ``enabled=madvise``, ``defrag=madvise``.
 WORKER_NUMPY_HUGE_PAGES: Final = False
 #: dask.distributed settings of the build's LocalCluster (``dask.config`` keys; a ``DASK_*`` environment
 #: variable of the same key wins). Each worker runs its tasks in a thread beside an event loop whose periodic
