@@ -565,6 +565,15 @@ def worker_dask_config() -> dict[str, object]:
     return {k: v for k, v in config.WORKER_DASK_CONFIG.items() if env_name(k) not in os.environ}
 
 
+def numpy_huge_page_switch() -> Callable[[bool], bool] | None:
+    """numpy's switch of transparent huge pages for its arrays (what ``NUMPY_MADVISE_HUGEPAGE`` sets at import):
+    called with the new setting, it returns the previous one; None on a numpy without it."""
+    import numpy as np
+
+    core = getattr(np, "_core", None) or np.core  # numpy >= 2.0, 1.26
+    return getattr(core.multiarray, "_set_madvise_hugepage", None)
+
+
 def _tune_memory_here() -> None:
     """Apply :func:`worker_memory_environ`'s settings to this process, where numpy is already imported: glibc's
     through ``mallopt`` (nothing on other C libraries), numpy's through the switch ``NUMPY_MADVISE_HUGEPAGE``
@@ -572,10 +581,7 @@ def _tune_memory_here() -> None:
     assembles the groups (geo/config.py, section 11)."""
     import ctypes
 
-    import numpy as np
-
-    core = getattr(np, "_core", None) or np.core  # numpy >= 2.0, 1.26
-    switch = getattr(core.multiarray, "_set_madvise_hugepage", None)
+    switch = numpy_huge_page_switch()
     if switch is not None:
         switch(config.WORKER_NUMPY_HUGE_PAGES)
     try:

@@ -258,9 +258,10 @@ def test_serve_refuses_a_build_with_an_irradiance_tile_removed(serial_build: Pat
 
 def _numpy_huge_pages() -> bool:
     """Whether numpy asks for huge pages in this process (its switch returns the previous setting)."""
-    import numpy as np
+    from geo.pipeline import numpy_huge_page_switch
 
-    switch = np._core.multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
+    switch = numpy_huge_page_switch()
+    assert switch is not None
     was = bool(switch(True))
     switch(was)
     return was
