@@ -304,10 +304,11 @@ def _irradiance(ex: _Executor, ctx: BuildContext, state: _State, settings: Any, 
     tile_dir = state.dir / "tiles" / "irradiance"
     names = [plan.tile_name(k) for k in range(len(plan.tasks))]
     done = {n for n in names if any((tile_dir / f"{n}{e}").exists() for e in (".tif", ".empty"))}
+    shared = ex.share(plan)  # its weather and sky, sent once to each worker, not in every tile's task
     _fan_out(ex, "irradiance tiles", "tile", len(names), len(done), progress,
-             [(irradiance_tile_file, (plan, k, tile_dir), f"irradiance-{n}")
+             [(irradiance_tile_file, (shared, k, tile_dir), f"irradiance-{n}")
               for k, n in enumerate(names) if n not in done], meanwhile, spread=True)
-    outputs: list[Path] = ex.result(ex.submit(merge_irradiance_tiles, plan, tile_dir, out, key="irradiance-merge"))
+    outputs: list[Path] = ex.result(ex.submit(merge_irradiance_tiles, shared, tile_dir, out, key="irradiance-merge"))
     state.mark("irradiance", outputs)
     return outputs
 
@@ -383,26 +384,30 @@ def _roofs(ex: _Executor, ctx: BuildContext, state: _State, progress: bool | Non
         with atomic_path(plan_file) as tmp:
             tmp.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def submitted() -> None:
-        # on a cluster the plan is saved while the groups run (its pickle takes 0.3 s on the 5x5 sample, the
-        # workers idle); a build killed before has group files and no plan: the re-run makes the same plan
-        if not resumed and not ex.serial:
-            save_plan()
-        if meanwhile is not None:
-            meanwhile()
-
-    if not resumed and ex.serial:
+    # On a cluster the plan is saved once the first group is done, while the others run: its pickle holds this
+    # process's GIL (0.3 s on the 5x5 sample), which would delay the dispatch of the first groups, the workers
+    # idle; by then each worker has its next group queued. A build killed before has group files and no plan:
+    # the re-run makes the same plan.
+    unsaved = not resumed
+    if unsaved and ex.serial:
         save_plan()
+        unsaved = False
     done = {n for n in plan.names if (group_dir / f"{n}.parquet").exists()}
     todo = sorted((k for k, n in enumerate(plan.names) if n not in done), key=lambda k: -len(plan.members[k]))
     read: dict[str, Any] = {}  # each group's file read as soon as it is written, while the others run
+    site = ex.share(plan.site) if todo else None  # the PV model, sent once to each worker, not in every task
 
     def read_file(path: Path) -> None:
+        nonlocal unsaved
+        if unsaved:
+            save_plan()
+            unsaved = False
         read[path.stem] = read_group_file(plan, path)
 
     _fan_out(ex, "roofs groups", "group", len(plan.names), len(done), progress,
-             [(roofs_group_file, (plan.tasks[k], plan.names[k], group_dir), f"roofs-{plan.names[k]}") for k in todo],
-             submitted, on_result=read_file)
+             [(roofs_group_file, (plan.tasks[k], site, plan.names[k], group_dir), f"roofs-{plan.names[k]}")
+              for k in todo],
+             meanwhile, on_result=read_file)
     assemble_roofs_files(plan, group_dir, read)  # in this process: it holds the plan (every footprint)
     state.mark("roofs", [out])
     return [out]
@@ -468,6 +473,12 @@ class _Executor:
         """Whether ``fut`` is finished (its :meth:`result` does not wait)."""
         return True
 
+    def share(self, obj: Any) -> Any:
+        """``obj`` as an argument of many tasks: here ``obj`` itself; on a cluster, a future of it sent once
+        to every worker, which the tasks' arguments resolve to the worker's copy (rather than a copy pickled
+        into each task: a 1,100-tile plan in each of 1,100 tasks, the scheduler holding them all)."""
+        return obj
+
     def submit_all(self, tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...], str | None]], *,
                    spread: bool = False) -> list[Any]:
         """:meth:`submit` each (function, arguments, key) of ``tasks``. ``spread``: the tasks are in spatial
@@ -523,6 +534,11 @@ class _DaskExecutor(_Executor):
 
     def done(self, fut: Any) -> bool:
         return bool(fut.done())
+
+    def share(self, obj: Any) -> Any:
+        # broadcast: every worker holds it from the start, so the scheduler places the tasks by the workers'
+        # load, not by where it is; a worker that joins (or is restarted) gets it from another
+        return self.client.scatter(obj, broadcast=True, hash=False)
 
     def as_completed(self, futures: list[Any]) -> Iterator[Any]:
         from distributed import as_completed

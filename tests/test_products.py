@@ -167,7 +167,8 @@ def test_partial_area_with_the_full_epci_table_in_every_stage(sample_dir: Path, 
     fp_path = tmp_path / "batiment.gpkg"
     fps.to_file(fp_path, layer="batiment")
     real_group = roofs_build.roofs_group
-    monkeypatch.setattr(roofs_build, "roofs_group", lambda task: real_group(pickle.loads(pickle.dumps(task))))
+    monkeypatch.setattr(roofs_build, "roofs_group",
+                        lambda task, site: real_group(pickle.loads(pickle.dumps(task)), site))
     roofs_build.run_roofs(irradiance=BuildFolder(built_dir).irradiance, dsm=sorted((roof / "lidar").glob("*MNS*.tif")),
                           out=tmp_path / "r.gpkg", footprints=fp_path, communes=communes, epci_table=table)
     solar = rooftops.read_layer(tmp_path / "r.gpkg", rooftops.COMMUNES_SOLAR)

@@ -60,8 +60,9 @@ def test_group_files_give_the_in_memory_product(sample_dir: Path, built_dir: Pat
     plan = rb.plan_roofs(**{**inputs, "out": tmp_path / "files.gpkg"})  # type: ignore[arg-type]
     assert len(plan.tasks) >= 3 and len(set(plan.names)) == len(plan.names)
     group_dir = tmp_path / "groups"
-    # as on a cluster: each task pickled to a worker
-    files = [rb.roofs_group_file(pickle.loads(pickle.dumps(t)), n, group_dir) for t, n in zip(
+    # as on a cluster: each task pickled to a worker, which has its copy of the site model (shared by its groups)
+    site = pickle.loads(pickle.dumps(plan.site))
+    files = [rb.roofs_group_file(pickle.loads(pickle.dumps(t)), site, n, group_dir) for t, n in zip(
         plan.tasks, plan.names, strict=True)]
     assert sorted(p.name for p in group_dir.iterdir()) == sorted(f"{n}.parquet" for n in plan.names)
     with pytest.raises(Exception, match="not computed yet"):
@@ -77,11 +78,11 @@ def test_group_files_give_the_in_memory_product(sample_dir: Path, built_dir: Pat
     # a group whose file exists is not computed again
     mtimes = [p.stat().st_mtime_ns for p in files]
 
-    def fail(task: object) -> None:
+    def fail(task: object, site: object) -> None:
         raise AssertionError("a group with a file was recomputed")
 
     monkeypatch.setattr(rb, "roofs_group", fail)
-    assert [rb.roofs_group_file(t, n, group_dir) for t, n in zip(plan.tasks, plan.names, strict=True)] == files
+    assert [rb.roofs_group_file(t, site, n, group_dir) for t, n in zip(plan.tasks, plan.names, strict=True)] == files
     assert [p.stat().st_mtime_ns for p in files] == mtimes
     # a file that is not a group's is named in the error
     files[0].write_bytes(b"PAR1 not parquet")

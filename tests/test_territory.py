@@ -331,6 +331,49 @@ def test_tiles_in_spatial_order_run_in_one_band_per_worker() -> None:
     assert len(first) == 1 and len(second) == 1 and first != second, ran
 
 
+_PICKLED: list[int] = []  # one entry per pickling of a _Shared in this process
+
+
+class _Shared:
+    """A task argument that counts how often this process pickles it."""
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+    def __reduce__(self) -> tuple[type, tuple[bytes]]:
+        _PICKLED.append(1)
+        return _Shared, (self.payload,)
+
+
+def _use(shared: _Shared, k: int) -> tuple[int, int, int, str]:
+    from distributed import get_worker
+
+    time.sleep(0.02)
+    return k, len(shared.payload), id(shared), get_worker().address
+
+
+def test_shared_argument_is_sent_once_per_worker_not_in_every_task() -> None:
+    """``share``: an argument of many tasks (the irradiance plan, the roofs' site model) is pickled once per
+    worker at most, not into each task, and each worker's tasks get one copy; the tiles in spatial order still
+    run in one band per worker (the scheduler places them by load, not by where the shared copy is)."""
+    from geo.pipeline import _executor
+
+    n, payload = 20, bytes(100_000)
+    with _executor(2, None) as ex:
+        _PICKLED.clear()
+        shared = ex.share(_Shared(payload))
+        futures = ex.submit_all([(_use, (shared, k), f"tile-{k}") for k in range(n)], spread=True)
+        ran = [ex.result(f) for f in futures]
+        pickled = len(_PICKLED)
+    assert [r[:2] for r in ran] == [(k, len(payload)) for k in range(n)]
+    assert 1 <= pickled <= 2
+    copies = {(r[3], r[2]) for r in ran}
+    assert len(copies) == len({r[3] for r in ran}) == 2  # one copy per worker, both workers used
+    head = math.ceil(n // 2 * config.SPREAD_BOUND_FRACTION)
+    first, second = ({ran[k][3] for k in range(b, b + head)} for b in (0, n // 2))
+    assert len(first) == 1 and len(second) == 1 and first != second, ran
+
+
 def test_roofs_plan_made_beside_the_irradiance_reports_its_error_as_the_roofs(tmp_path: Path) -> None:
     """On a cluster the roofs plan's buildings are made while the irradiance tiles run; an input error met
     there is the roofs stage's (raised when it runs), not the irradiance's."""

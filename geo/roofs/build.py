@@ -345,8 +345,6 @@ class RoofsGroupTask:
         ``building_id`` of the buildings whose faces this task returns.
     noise_m
         The territory's median 3 x 3 plane-fit residual [m] (:func:`segment_roofs`'s ``noise_m``).
-    site
-        The PV model of the site and weather (orientation yields are cached in it per process).
     annual_consumption_kwh
         Household consumption for the recommended installations [kWh/yr].
     """
@@ -357,7 +355,6 @@ class RoofsGroupTask:
     footprints: gpd.GeoDataFrame
     members: tuple[str, ...]
     noise_m: float
-    site: SiteModel
     annual_consumption_kwh: float = config.HOUSEHOLD_CONSUMPTION_KWH_YR
 
 
@@ -373,21 +370,23 @@ class GroupResult:
     economics: dict[str, dict[str, object]] | None = None
 
 
-def roofs_group(task: RoofsGroupTask) -> GroupResult:
+def roofs_group(task: RoofsGroupTask, site: SiteModel) -> GroupResult:
     """The unit of work of the roofs stage: one group of buildings → their scored roof faces.
 
     Reads the DSM window, segments the context footprints (:func:`geo.roofs.segmentation.segment_roofs`),
     reads the irradiation bands at the members' faces' sample pixels and scores those faces
-    (:func:`geo.roofs.scoring.score_faces`). Pure function of ``task`` (no global state): groups may run in
-    any order, in other processes or on other machines, and give the same faces.
+    (:func:`geo.roofs.scoring.score_faces`) with ``site``, the PV model of the site and weather, shared by
+    every group (it caches the yield of each orientation: a process computes each once). Pure function of
+    ``task`` and ``site`` (no global state): groups may run in any order, in other processes or on other
+    machines, and give the same faces.
     """
     # one GDAL environment for the task: rasterio's functions called per building (rasterize) otherwise
     # each set one up and tear it down
     with rasterio.Env():
-        return _roofs_group(task)
+        return _roofs_group(task, site)
 
 
-def _roofs_group(task: RoofsGroupTask) -> GroupResult:
+def _roofs_group(task: RoofsGroupTask, site: SiteModel) -> GroupResult:
     dsm_w = _read_window(task.dsm, task.window)
     if dsm_w is None:
         return GroupResult(None, {}, dict.fromkeys(task.members, "no_valid_pixel"), {})
@@ -402,20 +401,19 @@ def _roofs_group(task: RoofsGroupTask) -> GroupResult:
     # as float32 would be ~200 MB for a dense 1 km group
     rows, cols = np.nonzero(labels)
     bands = irradiance_product.sample_irradiance(task.irradiance, dsm_w, rows, cols)
-    faces, profiles, _ = score_faces(seg.faces.iloc[keep].reset_index(drop=True), labels[rows, cols], bands,
-                                     task.site)
+    faces, profiles, _ = score_faces(seg.faces.iloc[keep].reset_index(drop=True), labels[rows, cols], bands, site)
     fps = task.footprints
     members = fps[fps["building_id"].isin(set(task.members)).to_numpy()]
-    econ = building_economics(members, faces, profiles, temp_air_c=task.site.monthly_temp_air_c,
+    econ = building_economics(members, faces, profiles, temp_air_c=site.monthly_temp_air_c,
                               annual_consumption_kwh=task.annual_consumption_kwh)
     return GroupResult(faces, profiles, {b: st[b] for b in task.members}, econ)
 
 
 def _group_tasks(fps: gpd.GeoDataFrame, groups: Sequence[_Group], dsm: RasterGrid, irr: Path, noise: float,
-                 site: SiteModel, annual_consumption_kwh: float) -> list[RoofsGroupTask]:
+                 annual_consumption_kwh: float) -> list[RoofsGroupTask]:
     ids = fps["building_id"].to_numpy()
     return [RoofsGroupTask(dsm, irr, g.window, fps.iloc[g.context].drop(columns="status"),
-                           tuple(str(b) for b in ids[g.members]), noise, site, annual_consumption_kwh)
+                           tuple(str(b) for b in ids[g.members]), noise, annual_consumption_kwh)
             for g in groups]
 
 
@@ -554,8 +552,8 @@ def plan_roofs(
     grid, fps, groups, noise = buildings.grid, buildings.footprints, buildings.groups, buildings.noise_m
     w, reported = _weather(weather, header)
     site = SiteModel(w, albedo=header.albedo if header.albedo is not None else config.SOLAR_ALBEDO)
-    summary = site_summary(site)  # computes and caches the site's optimum before the tasks copy it
-    tasks = _group_tasks(fps, groups, grid, Path(irradiance), noise, site, annual_consumption_kwh)
+    summary = site_summary(site)  # computes and caches the site's optimum before the groups get the site
+    tasks = _group_tasks(fps, groups, grid, Path(irradiance), noise, annual_consumption_kwh)
     t_b, t_g, t_n = buildings.seconds
     seconds = t_b + t_g + t_n + time.perf_counter() - t0
     log.info("roofs: %d building(s) in %d group(s); DSM fit residual median %.4f m; planned in %.1f s "
@@ -570,7 +568,7 @@ def _profile_bins(profiles: dict[str, OrientationYield]) -> dict[str, tuple[floa
     return {pid: (p.tilt_deg, p.azimuth_deg, pid == "rack") for pid, p in profiles.items()}
 
 
-def roofs_group_file(task: RoofsGroupTask, name: str, group_dir: str | Path) -> Path:
+def roofs_group_file(task: RoofsGroupTask, site: SiteModel, name: str, group_dir: str | Path) -> Path:
     """Run one group into ``group_dir/<name>.parquet`` unless it is already there; return the file.
 
     The file (:mod:`geo.io.roof_groups`) is written atomically: one that exists is complete,
@@ -579,7 +577,7 @@ def roofs_group_file(task: RoofsGroupTask, name: str, group_dir: str | Path) -> 
     path = Path(group_dir) / f"{name}.parquet"
     if path.exists():
         return path
-    result = roofs_group(task)
+    result = roofs_group(task, site)
     return write_roof_group(path, RoofGroupFile(result.faces, result.status, _profile_bins(result.profiles),
                                                 result.economics), crs=task.footprints.crs)
 
@@ -693,7 +691,7 @@ def run_roofs(
     plan = plan_roofs(irradiance=irradiance, dsm=dsm, out=out, dtm=dtm, footprints=footprints, addresses=addresses,
                       communes=communes, epci_table=epci_table, weather=weather,
                       annual_consumption_kwh=annual_consumption_kwh, tile_m=tile_m, parcels=parcels)
-    report = assemble_roofs(plan, [roofs_group(task) for task in plan.tasks])
+    report = assemble_roofs(plan, [roofs_group(task, plan.site) for task in plan.tasks])
     report.seconds = time.perf_counter() - t0
     return report
 
