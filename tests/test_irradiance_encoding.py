@@ -123,6 +123,32 @@ def test_sampled_pixels_are_the_stored_values_by_hand(tmp_path: Path) -> None:
     assert np.isnan(irradiance.sample_irradiance(path, like, np.array([0, 11]), np.array([11, 0]))).all()
 
 
+def test_irradiance_readers_name_the_file_and_the_problem(tmp_path: Path) -> None:
+    """Both readers of the bands (over a grid, at some pixels) refuse a missing, unreadable, 3-band,
+    other-CRS or other-pixel-size raster with the file and the problem."""
+    from geo.errors import CRSError, InputError
+
+    like = _grid()
+    three = write_geotiff(tmp_path / "three.tif", np.zeros((3, 8, 8), np.float32), transform=like.transform,
+                          crs="EPSG:2154")
+    other_crs = write_geotiff(tmp_path / "crs.tif", np.zeros((15, 8, 8), np.float32), transform=like.transform,
+                              crs="EPSG:32631")
+    coarse = write_geotiff(tmp_path / "coarse.tif", np.zeros((15, 8, 8), np.float32),
+                           transform=Affine(1.0, 0, X0, 0, -1.0, Y0), crs="EPSG:2154")
+    (tmp_path / "text.tif").write_text("not a raster")
+    cases = [(tmp_path / "absent.vrt", InputError, "run the irradiance stage first"),
+             (tmp_path / "text.tif", InputError, "not a readable raster"),
+             (three, InputError, "3 band\\(s\\); 15 expected"),
+             (other_crs, CRSError, "differs from the DSM's"),
+             (coarse, InputError, "pixel size 1.0 m differs from the DSM's \\(0.5 m\\)")]
+    for path, error, message in cases:
+        for read in (lambda p: irradiance.read_irradiance(p, like),
+                     lambda p: irradiance.sample_irradiance(p, like, np.array([1]), np.array([1]))):
+            with pytest.raises(error, match=message) as info:
+                read(path)
+            assert Path(path).name in str(info.value)
+
+
 def read_raster_like(path: Path):  # type: ignore[no-untyped-def]
     """A DSM-like raster on the grid of ``path`` (what read_irradiance reads the bands onto)."""
     from geo.types import Raster

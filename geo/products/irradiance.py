@@ -311,8 +311,8 @@ def read_irradiance(path: str | Path, like: Raster) -> np.ndarray:
     InputError
         Missing or unreadable file, fewer than 15 bands, another CRS or pixel size than the DSM.
     """
-    read_header(path)
-    return read_bands_on_grid(path, N_BANDS, crs=like.crs, transform=like.transform, shape=like.shape)
+    return read_bands_on_grid(path, N_BANDS, crs=like.crs, transform=like.transform, shape=like.shape,
+                              missing=_MISSING)
 
 
 def sample_irradiance(path: str | Path, like: Raster | RasterGrid, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -329,9 +329,8 @@ def sample_irradiance(path: str | Path, like: Raster | RasterGrid, rows: np.ndar
     InputError
         As :func:`read_irradiance`.
     """
-    read_header(path)
     return read_bands_at(path, N_BANDS, crs=like.crs, transform=like.transform, rows=rows, cols=cols,
-                         block_px=TILE_BLOCK)
+                         block_px=TILE_BLOCK, missing=_MISSING)
 
 
 def overview_factors(tile_px: int) -> list[int]:
